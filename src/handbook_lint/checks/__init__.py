@@ -1,0 +1,5 @@
+"""The rules, one module per family. Importing this package registers them."""
+
+from handbook_lint.checks import files, front_matter, includes, lists, sections
+
+__all__ = ["files", "front_matter", "includes", "lists", "sections"]

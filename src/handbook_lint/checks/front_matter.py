@@ -1,0 +1,256 @@
+"""Front matter: present, parseable, required keys, value types."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from handbook_lint.context import PageContext
+from handbook_lint.frontmatter import parse_date
+from handbook_lint.rules import Problem, register
+
+TYPE_NAMES = (
+    "string",
+    "non-empty-string",
+    "string-list",
+    "list",
+    "mapping",
+    "boolean",
+    "integer",
+    "number",
+    "date",
+)
+
+_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
+
+
+def _line(ctx: PageContext, key: str) -> int:
+    fm = ctx.facts.front_matter
+    return fm.key_lines.get(key) or fm.start_line or 1
+
+
+@register(
+    "front-matter-missing",
+    "error",
+    "A page has no front matter.",
+)
+def front_matter_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports a page (not a snippet) that does not start with a
+    front matter block (`---` YAML, `+++` TOML or a `{` JSON object).
+
+    **Why.** Without front matter Hugo has no title for the page: navigation,
+    search and the browser tab show the file name.
+
+    **Example (bad).**
+
+    ```markdown
+    # Onboarding
+
+    Welcome!
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    ---
+    title: Onboarding
+    ---
+
+    Welcome!
+    ```
+    """
+    if ctx.facts.front_matter.format is None:
+        yield Problem(1, 1, "page has no front matter (expected '---' on line 1)")
+
+
+@register(
+    "front-matter-invalid",
+    "error",
+    "The front matter block does not parse.",
+)
+def front_matter_invalid(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports a front matter block that YAML, TOML or JSON cannot
+    parse, or that is never closed, at the line of the error with the parser's
+    message. Snippets are checked too: Hugo parses their front matter as well.
+
+    **Why.** Hugo stops the build on invalid front matter.
+
+    **Example (bad).**
+
+    ```markdown
+    ---
+    title: Values: how we work
+    ---
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    ---
+    title: "Values: how we work"
+    ---
+    ```
+    """
+    fm = ctx.facts.front_matter
+    if fm.error is not None:
+        yield Problem(fm.error_line or 1, 1, f"invalid {fm.format or 'front matter'}: {fm.error}")
+
+
+@register(
+    "front-matter-required",
+    "error",
+    "A required front matter key is missing or empty.",
+    options={"keys": ["title"]},
+    option_docs={"keys": "keys every page must have with a non-empty value"},
+)
+def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports each key of the `keys` option that a page's front
+    matter lacks, or holds with an empty value (`""`, `[]`, null). Snippets
+    (pages Hugo does not render, include files) are not checked.
+
+    **Why.** Presets list what the site's templates need: a page without a
+    `title` shows up blank in navigation and search.
+
+    **Example (bad).**
+
+    ```markdown
+    ---
+    description: How we onboard
+    ---
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    ---
+    title: Onboarding
+    description: How we onboard
+    ---
+    ```
+    """
+    fm = ctx.facts.front_matter
+    if ctx.page.snippet or fm.format is None or fm.error is not None:
+        return
+    for key in options["keys"]:
+        value = fm.data.get(key)
+        if key not in fm.data:
+            yield Problem(fm.end_line or 1, 1, f"front matter has no '{key}'")
+        elif value is None or (isinstance(value, str | list | dict) and not value):
+            yield Problem(_line(ctx, key), 1, f"front matter '{key}' is empty")
+
+
+@register(
+    "front-matter-type",
+    "error",
+    "A front matter value has the wrong type.",
+    options={
+        "types": {
+            "title": "non-empty-string",
+            "aliases": "string-list",
+            "date": "date",
+        }
+    },
+    option_docs={
+        "types": "key -> type; types: " + ", ".join(TYPE_NAMES),
+    },
+)
+def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Checks the type of each front matter key listed in the
+    `types` option: `title` must be a non-empty string, `aliases` a list of
+    strings, dates must parse as dates Hugo reads, a boolean must not be
+    written as a string (`draft: "true"`).
+
+    **Why.** Hugo coerces or rejects wrong types silently or with an
+    unhelpful build error far from the page: a quoted `"false"` is a true
+    value for templates, a date it cannot parse sorts the page wrongly.
+
+    **Example (bad).**
+
+    ```markdown
+    ---
+    title: Handbook
+    draft: "false"
+    aliases: /old-handbook/
+    ---
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    ---
+    title: Handbook
+    draft: false
+    aliases: [/old-handbook/]
+    ---
+    ```
+    """
+    fm = ctx.facts.front_matter
+    if fm.format is None or fm.error is not None:
+        return
+    for key, expected in options["types"].items():
+        if key not in fm.data or fm.data[key] is None:
+            continue
+        problem = type_problem(fm.data[key], expected)
+        if problem:
+            yield Problem(_line(ctx, key), 1, f"front matter '{key}' {problem}")
+
+
+def type_problem(value: Any, expected: str) -> str | None:
+    """Why `value` is not of type `expected`, or None when it is."""
+    if expected in ("string", "non-empty-string"):
+        if not isinstance(value, str):
+            return f"must be a string, not {_describe(value)}"
+        if expected == "non-empty-string" and not value.strip():
+            return "must not be empty"
+        return None
+    if expected == "string-list":
+        if not isinstance(value, list):
+            return f"must be a list of strings, not {_describe(value)}"
+        bad = [v for v in value if not isinstance(v, str)]
+        return f"must hold only strings, not {_describe(bad[0])}" if bad else None
+    if expected == "list":
+        return None if isinstance(value, list) else f"must be a list, not {_describe(value)}"
+    if expected == "mapping":
+        return None if isinstance(value, dict) else f"must be a mapping, not {_describe(value)}"
+    if expected == "boolean":
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+            return f"is the string {value!r}: write {value.strip().lower()} without quotes"
+        return f"must be true or false, not {_describe(value)}"
+    if expected == "integer":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+        return f"must be a whole number, not {_describe(value)}"
+    if expected == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return None
+        return f"must be a number, not {_describe(value)}"
+    if expected == "date":
+        if isinstance(value, datetime.date):
+            return None
+        if isinstance(value, str) and parse_date(value):
+            return None
+        return f"is not a date Hugo can read: {value!r}"
+    return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) < 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, datetime.date):
+        return "a date"
+    return type(value).__name__

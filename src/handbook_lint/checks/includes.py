@@ -1,0 +1,146 @@
+"""Include shortcode calls: malformed, missing target, cycles."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from handbook_lint.context import PageContext
+from handbook_lint.rules import Problem, register
+
+
+@register("include-invalid", "error", "A malformed include shortcode call.")
+def include_invalid(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports an `include` shortcode call that names no file,
+    is never closed, or opens with one delimiter and closes with the other
+    (`{{% include "x" >}}`). Calls inside code blocks or code spans and the
+    escaped form `{{</* include "x" */>}}` are not calls and are never
+    reported.
+
+    **Why.** Hugo fails the build on a malformed call, with a message that
+    points into the template rather than the page.
+
+    **Example (bad).**
+
+    ```markdown
+    {{% include "includes/nav.md" >}}
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    {{% include "includes/nav.md" %}}
+    ```
+    """
+    for inc in ctx.facts.includes:
+        if inc.error:
+            yield Problem(inc.line, inc.column, f"invalid include call: {inc.error}")
+
+
+@register(
+    "include-missing",
+    "error",
+    "An include shortcode names a file that exists in no include root.",
+)
+def include_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Looks up the target of each `include` call where the site
+    looks it up (the config's `includes.roots`, and first the page's own
+    folder when `includes.relative_to_page` is on, as hugo-docs does) and
+    reports a target found nowhere, with the closest existing file as the
+    suggestion.
+
+    **Why.** A missing include fails the build, or (with some include
+    shortcodes) silently renders nothing where a whole section should be.
+
+    **Example (bad).**
+
+    ```markdown
+    {{% include "includes/engineering-careers/carer-matrix-nav.md" %}}
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    {{% include "includes/engineering-careers/career-matrix-nav.md" %}}
+    ```
+    """
+    for inc in ctx.facts.includes:
+        if inc.error or not inc.target:
+            continue
+        if ctx.resolve_include(inc.target) is None:
+            suggestion = _closest_include(ctx, inc.target)
+            looked = ", ".join(ctx.site.include_candidates(ctx.path, inc.target)[:3])
+            yield Problem(
+                inc.line,
+                inc.column,
+                f"included file '{inc.target}' not found (looked for {looked})",
+                suggestion=suggestion,
+            )
+
+
+def _closest_include(ctx: PageContext, target: str) -> str | None:
+    """The include path (as the call would write it) closest to `target`."""
+    names: dict[str, str] = {}
+    for path in ctx.site.include_files():
+        for root in ctx.site.config.include_roots:
+            prefix = root.strip("/") + "/"
+            if path.startswith(prefix):
+                written = path[len(prefix) :]
+                if target.startswith("/"):
+                    written = "/" + written
+                names.setdefault(written, path)
+    close = difflib.get_close_matches(target, list(names), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+@register(
+    "include-cycle",
+    "error",
+    "A file includes itself, directly or through other includes.",
+)
+def include_cycle(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Follows include calls from the page through the included
+    files and reports a call whose chain comes back to a file already being
+    included, naming the whole chain.
+
+    **Why.** Hugo recurses until it gives up: the build fails or hangs.
+
+    **Example (bad).** `includes/a.md` holds `{{% include "includes/b.md" %}}`
+    and `includes/b.md` holds `{{% include "includes/a.md" %}}`.
+
+    **Use instead.** Move the shared part into a third file that both include.
+    """
+    for inc in ctx.facts.includes:
+        if inc.error or not inc.target:
+            continue
+        start = ctx.resolve_include(inc.target)
+        if start is None:
+            continue
+        chain = _find_cycle(ctx, [ctx.path, start])
+        if chain:
+            yield Problem(inc.line, inc.column, "include cycle: " + " -> ".join(chain))
+
+
+def _find_cycle(ctx: PageContext, chain: list[str]) -> list[str] | None:
+    current = chain[-1]
+    if current in chain[:-1]:
+        return chain
+    if len(chain) > 50:
+        return chain
+    facts = ctx.facts_of(current)
+    if facts is None:
+        return None
+    for inc in facts.includes:
+        if inc.error or not inc.target:
+            continue
+        nxt = ctx.resolve_include(inc.target, from_path=current)
+        if nxt is None:
+            continue
+        found = _find_cycle(ctx, [*chain, nxt])
+        if found:
+            return found
+    return None

@@ -1,0 +1,211 @@
+"""Loading and validating `.handbook-lint.yaml` (with `extends:` presets)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_NAME = ".handbook-lint.yaml"
+SEVERITIES = ("error", "warning", "info")
+
+
+class ConfigError(Exception):
+    """A config problem; the message names the file and the key."""
+
+
+# The settings a config may hold, with their defaults (a standard Hugo site).
+DEFAULTS: dict[str, Any] = {
+    "content_dir": "content",
+    "static_dirs": ["static"],
+    "base_url": "",
+    "exclude": [],
+    "hugo": {
+        "heading_ids": "github",
+        "heading_text": "plain",
+        "disable_path_to_lower": False,
+    },
+    "includes": {
+        "roots": ["assets"],
+        "relative_to_page": False,
+    },
+    "rules": {},
+}
+
+_CHOICES = {
+    ("hugo", "heading_ids"): ("github", "github-ascii", "blackfriday"),
+    ("hugo", "heading_text"): ("plain", "source"),
+}
+
+
+@dataclass
+class RuleSettings:
+    enabled: bool
+    severity: str
+    options: dict[str, Any]
+
+
+@dataclass
+class Config:
+    root: Path
+    source: Path | None  # the config file, None when running on defaults
+    content_dir: str
+    static_dirs: list[str]
+    base_url: str
+    exclude: list[str]
+    heading_ids: str
+    heading_text: str
+    disable_path_to_lower: bool
+    include_roots: list[str]
+    include_relative_to_page: bool
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw per-rule settings
+
+    def parse_key(self) -> str:
+        """What in this config changes how a page is parsed (for caches)."""
+        return f"{self.heading_ids}|{self.heading_text}"
+
+
+def preset_names() -> list[str]:
+    files = resources.files("handbook_lint.presets")
+    return sorted(p.name[:-5] for p in files.iterdir() if p.name.endswith(".yaml"))
+
+
+def _load_yaml(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}{line}: invalid YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: the config must be a mapping of settings")
+    return data
+
+
+def load_preset(name: str, where: str) -> dict[str, Any]:
+    if name not in preset_names():
+        raise ConfigError(
+            f"{where}: extends: unknown preset {name!r} (known: {', '.join(preset_names())})"
+        )
+    text = resources.files("handbook_lint.presets").joinpath(f"{name}.yaml").read_text("utf-8")
+    data = _load_yaml(text, f"preset {name}")
+    if "extends" in data:
+        base = load_preset(str(data.pop("extends")), f"preset {name}")
+        data = merge(base, data)
+    return data
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge mappings; lists and scalars in `over` replace those in `base`."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def find_config(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _check_shape(data: dict[str, Any], schema: dict[str, Any], where: str, prefix: str) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in schema:
+            known = ", ".join(sorted(schema))
+            raise ConfigError(f"{where}: unknown key {name!r} (known keys: {known})")
+        expected = schema[key]
+        if key == "rules" and not prefix:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {name!r} must be a mapping of rule names")
+            continue
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {name!r} must be a mapping")
+            _check_shape(value, expected, where, f"{name}.")
+        elif isinstance(expected, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: {name!r} must be a list of strings")
+        elif isinstance(expected, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {name!r} must be true or false")
+        elif isinstance(expected, str):
+            if not isinstance(value, str):
+                raise ConfigError(f"{where}: {name!r} must be a string")
+            choices = _CHOICES.get(tuple(name.split(".")))  # type: ignore[arg-type]
+            if choices and value not in choices:
+                raise ConfigError(f"{where}: {name!r} must be one of {', '.join(choices)}")
+
+
+def load_config(path: Path | None, cwd: Path | None = None) -> Config:
+    """Load the config at `path`, or the one found upward from `cwd`, or the defaults."""
+    cwd = cwd or Path.cwd()
+    if path is None:
+        path = find_config(cwd)
+    data: dict[str, Any] = {}
+    where = "defaults"
+    if path is not None:
+        where = str(path)
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: cannot read the config: {exc}") from None
+        data = _load_yaml(text, where)
+    extends = data.pop("extends", None)
+    if extends is not None and not isinstance(extends, str):
+        raise ConfigError(f"{where}: 'extends' must be a preset name")
+    _check_shape(data, DEFAULTS, where, "")
+    merged = merge(DEFAULTS, load_preset(extends, where)) if extends else copy.deepcopy(DEFAULTS)
+    merged = merge(merged, data)
+    root = path.parent.resolve() if path is not None else cwd.resolve()
+    rules = _normalise_rules(merged["rules"], where)
+    return Config(
+        root=root,
+        source=path,
+        content_dir=merged["content_dir"].strip("/") or ".",
+        static_dirs=list(merged["static_dirs"]),
+        base_url=merged["base_url"].rstrip("/"),
+        exclude=list(merged["exclude"]),
+        heading_ids=merged["hugo"]["heading_ids"],
+        heading_text=merged["hugo"]["heading_text"],
+        disable_path_to_lower=merged["hugo"]["disable_path_to_lower"],
+        include_roots=list(merged["includes"]["roots"]),
+        include_relative_to_page=merged["includes"]["relative_to_page"],
+        rules=rules,
+    )
+
+
+def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+    """`RULE: off | error | warning | info | {severity:, enabled:, option: ...}`."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in raw.items():
+        if value is False or value == "off":
+            out[name] = {"enabled": False}
+        elif value is True or value == "on":
+            out[name] = {"enabled": True}
+        elif isinstance(value, str):
+            if value not in SEVERITIES:
+                raise ConfigError(
+                    f"{where}: rules.{name}: {value!r} is not one of off, on, "
+                    f"{', '.join(SEVERITIES)} or a mapping of options"
+                )
+            out[name] = {"severity": value}
+        elif isinstance(value, dict):
+            out[name] = dict(value)
+        else:
+            raise ConfigError(f"{where}: rules.{name}: expected off, a severity or a mapping")
+    return out

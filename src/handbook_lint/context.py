@@ -1,0 +1,75 @@
+"""What a page rule may ask about the site: facts, never files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handbook_lint.facts import Heading, PageFacts
+from handbook_lint.site import Page, Site
+
+FactsLoader = Callable[[str], PageFacts | None]
+
+
+@dataclass(slots=True)
+class PlacedHeading:
+    """A heading as it appears in the rendered page: from the page or an include."""
+
+    heading: Heading
+    line: int  # line in the page: the heading's own, or the include call's
+    via: str | None  # the included file it comes from, None for the page's own
+
+
+class PageContext:
+    def __init__(self, site: Site, page: Page, facts: PageFacts, load: FactsLoader) -> None:
+        self.site = site
+        self.page = page
+        self.facts = facts
+        self._load = load
+
+    @property
+    def path(self) -> str:
+        return self.page.path
+
+    def resolve_include(self, target: str, from_path: str | None = None) -> str | None:
+        return self.site.resolve_include(from_path or self.page.path, target)
+
+    def facts_of(self, path: str) -> PageFacts | None:
+        return self._load(path)
+
+    def placed_headings(self) -> list[PlacedHeading]:
+        """The page's headings with those of included files spliced in where the
+        include call stands (recursively; a cycle stops the descent)."""
+        out: list[PlacedHeading] = []
+        self._splice(self.facts, self.page.path, None, 0, out, {self.page.path})
+        return out
+
+    def _splice(
+        self,
+        facts: PageFacts,
+        path: str,
+        via: str | None,
+        call_line: int,
+        out: list[PlacedHeading],
+        seen: set[str],
+    ) -> None:
+        events: list[tuple[int, int, object]] = [(h.line, 0, h) for h in facts.headings]
+        events += [(inc.line, 1, inc) for inc in facts.includes if inc.target and not inc.error]
+        events.sort(key=lambda e: (e[0], e[1]))
+        for _, kind, item in events:
+            if kind == 0:
+                assert isinstance(item, Heading)
+                out.append(PlacedHeading(item, call_line or item.line, via))
+                continue
+            target = getattr(item, "target", None)
+            line = getattr(item, "line", 0)
+            if not target:
+                continue
+            resolved = self.site.resolve_include(path, target)
+            if resolved is None or resolved in seen:
+                continue
+            sub = self._load(resolved)
+            if sub is not None:
+                self._splice(
+                    sub, resolved, via or resolved, call_line or line, out, seen | {resolved}
+                )

@@ -1,0 +1,46 @@
+"""The rule reference, generated from rule metadata (docs/rules.md)."""
+
+from __future__ import annotations
+
+import json
+
+from handbook_lint.rules import Rule, all_rules
+
+HEADER = """# Rule reference
+
+Generated from the rules' own metadata by `python -m handbook_lint.docs > docs/rules.md`;
+do not edit by hand. Configure a rule in `.handbook-lint.yaml` under `rules:`:
+`off`, a severity (`error`, `warning`, `info`), or a mapping with `severity:` and
+the rule's options.
+
+| rule | default severity | what it checks |
+| --- | --- | --- |
+"""
+
+
+def rule_markdown(rule: Rule, level: int = 1) -> str:
+    head = "#" * level
+    lines = [f"{head} {rule.name}", "", f"Default severity: **{rule.severity}**.", ""]
+    lines += [rule.summary, "", rule.doc, ""]
+    if rule.options:
+        lines += [f"{head}# Options", ""]
+        for key, default in rule.options.items():
+            shown = json.dumps(default, ensure_ascii=False)
+            lines.append(f"- `{key}` (default `{shown}`): {rule.option_docs.get(key, '')}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def reference() -> str:
+    rules = all_rules()
+    out = [HEADER]
+    for name in sorted(rules):
+        rule = rules[name]
+        out.append(f"| [`{name}`](#{name}) | {rule.severity} | {rule.summary} |\n")
+    for name in sorted(rules):
+        out.append("\n" + rule_markdown(rules[name], level=2))
+    return "".join(out)
+
+
+if __name__ == "__main__":
+    print(reference(), end="")

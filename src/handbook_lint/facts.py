@@ -1,0 +1,100 @@
+"""Facts about one page, gathered by a single parse.
+
+Rules read these; they never open files or parse Markdown themselves. Every
+line number is 1-based in the source file (front matter lines count); columns
+are 1-based, or 0 when unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class FrontMatter:
+    """The front matter block of a page."""
+
+    format: str | None  # "yaml", "toml", "json", or None when the page has none
+    data: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line
+    start_line: int = 0  # line of the opening delimiter (0: no front matter)
+    end_line: int = 0  # line of the closing delimiter
+    error: str | None = None  # parser message when the block does not parse
+    error_line: int = 0
+
+
+@dataclass(slots=True)
+class Heading:
+    level: int
+    text: str  # plain text of the heading (what a reader sees)
+    anchor: str  # the id Hugo gives it ("" when it cannot be known)
+    line: int
+    explicit: bool = False  # the id came from a {#id} attribute
+    unstable: bool = False  # a shortcode inside the heading makes the id unknowable
+
+
+@dataclass(slots=True)
+class Link:
+    target: str  # destination as written (entities and escapes resolved)
+    line: int
+    column: int
+    kind: str  # inline | reference | autolink | html | ref | relref | image
+    text: str = ""  # link text (plain)
+    label: str = ""  # reference label for reference-style links
+
+
+@dataclass(slots=True)
+class Include:
+    target: str | None  # path argument; None when the call is malformed
+    line: int
+    column: int
+    source: str  # the call as written
+    error: str | None = None  # why the call is malformed
+
+
+@dataclass(slots=True)
+class ListItem:
+    line: int
+    indent: int  # columns before the marker
+    marker: str  # "1." / "1)" / "-" / "*" / "+"
+    number: int | None  # ordered lists only
+    delimiter: str  # "." or ")" for ordered lists, the bullet otherwise
+    content_column: int  # 0-based column where the item's content starts
+
+
+@dataclass(slots=True)
+class ListBlock:
+    ordered: bool
+    line: int
+    end_line: int
+    depth: int  # 0 for a top-level list, 1 for a list inside an item, ...
+    items: list[ListItem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Block:
+    """A top-level or nested block, in document order: what sits between lists."""
+
+    kind: str  # paragraph | heading | fence | code | list | html | table | hr | blockquote
+    line: int
+    end_line: int
+    depth: int  # list nesting depth the block sits in
+    indent: int  # leading spaces of its first line
+
+
+@dataclass(slots=True)
+class PageFacts:
+    path: str  # relative to the site root, with forward slashes
+    line_count: int
+    front_matter: FrontMatter
+    empty: bool = False  # nothing but white space
+    headings: list[Heading] = field(default_factory=list)
+    html_anchors: list[tuple[str, int]] = field(default_factory=list)  # (id, line)
+    links: list[Link] = field(default_factory=list)
+    ref_definitions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    includes: list[Include] = field(default_factory=list)
+    lists: list[ListBlock] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    # problems found while reading: (rule, line, message)
+    read_errors: list[tuple[str, int, str]] = field(default_factory=list)

@@ -1,0 +1,623 @@
+"""Split a page into front matter and body, the way Hugo does.
+
+Hugo recognises three front matter forms at the very top of a page:
+
+* YAML, between two ``---`` lines;
+* TOML, between two ``+++`` lines;
+* JSON, a ``{ ... }`` object whose opening brace is the first character of the
+  page (leading spaces on line 1 allowed) and which ends where the braces
+  balance.
+
+Lines are the pieces of ``text.split("\\n")``; a trailing ``\\r`` is ignored, so
+CRLF files give the same line numbers. A byte order mark at the very start is
+skipped. Every line number handed back is 1-based in the file, with the opening
+delimiter on line 1.
+
+YAML is read with PyYAML's C loader when it is available. When it rejects a
+block, the pure Python loader reads it again: errors are rare, and its messages
+are the same whether or not libyaml is installed. Key lines come from the node
+tree that loading builds anyway, so nothing is parsed twice on the good path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from .facts import FrontMatter
+
+__all__ = ["parse_date", "split_front_matter"]
+
+_BOM = "\ufeff"
+_YAML_DELIM = "---"
+_TOML_DELIM = "+++"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NOT_A_MAPPING = "front matter is not a mapping"
+
+
+def split_front_matter(text: str) -> tuple[FrontMatter, int]:
+    """Read the front matter at the top of ``text``.
+
+    Returns the front matter and the 0-based index (into ``text.split("\\n")``,
+    after dropping a leading BOM) of the first body line: the line after the
+    closing delimiter, 0 when the page has no front matter, and the number of
+    lines when the block is never closed (the page then has no body).
+
+    Never raises: a block that does not parse is reported in ``error`` and
+    ``error_line``, with empty ``data``.
+    """
+    if text.startswith(_BOM):
+        text = text[1:]
+    lines = text.split("\n")
+    first = lines[0]
+    stripped = first.rstrip()
+    if stripped == _YAML_DELIM:
+        return _delimited(lines, "yaml", _YAML_DELIM, _parse_yaml)
+    if stripped == _TOML_DELIM:
+        return _delimited(lines, "toml", _TOML_DELIM, _parse_toml)
+    opening = first.lstrip(" \t")
+    # `{{` opens a shortcode call ({{< x >}}), never a JSON object.
+    if opening.startswith("{") and not opening.startswith("{{"):
+        return _json_block(text, lines)
+    return FrontMatter(format=None), 0
+
+
+# -- delimited blocks (YAML, TOML) ---------------------------------------------
+
+# A parser gets the block's text (lines joined with "\n", CR dropped), which
+# starts on file line 2, and the result to fill in.
+_Parser = Callable[[str, FrontMatter], None]
+
+
+def _delimited(lines: list[str], fmt: str, delim: str, parse: _Parser) -> tuple[FrontMatter, int]:
+    fm = FrontMatter(format=fmt, start_line=1)
+    close = _find_closing(lines, delim)
+    if close is None:
+        fm.error = f"front matter block opened on line 1 is never closed (no closing '{delim}')"
+        fm.error_line = 1
+        return fm, len(lines)
+    fm.end_line = close + 1
+    inner = [line.removesuffix("\r") for line in lines[1:close]]
+    block = "\n".join(inner) + "\n" if inner else ""
+    parse(block, fm)
+    return fm, close + 1
+
+
+def _find_closing(lines: list[str], delim: str) -> int | None:
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if line.startswith(delim) and line.rstrip() == delim:
+            return index
+    return None
+
+
+def _line_of(block: str, index: int, fm: FrontMatter) -> int:
+    """File line of character ``index`` of a delimited block (which starts on line 2)."""
+    index = max(0, min(index, len(block)))
+    line = 2 + block.count("\n", 0, index)
+    return max(fm.start_line, min(line, fm.end_line))
+
+
+def _fail(fm: FrontMatter, message: str, line: int) -> None:
+    fm.data = {}
+    fm.key_lines = {}
+    fm.error = message.strip().splitlines()[0] if message.strip() else "invalid front matter"
+    fm.error_line = line
+
+
+# -- YAML ----------------------------------------------------------------------
+
+
+class _KeyRecorder(yaml.constructor.SafeConstructor):
+    """Construction hooks shared by the C and pure Python loaders.
+
+    * Records where each top-level key is written (character offsets).
+    * A scalar whose value does not convert (``2024-13-45`` matches the
+      timestamp pattern but is no date; ``0x_`` looks like an int) stays the
+      string it was written as, which is what Go's YAML libraries do, instead of
+      PyYAML's bare ``ValueError``.
+    """
+
+    root: Node | None = None
+    key_offsets: dict[str, int]
+    merge_offset: int | None = None
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError):
+            if not isinstance(node, ScalarNode):
+                raise
+            self.recursive_objects.pop(node, None)
+            value = node.value
+            self.constructed_objects[node] = value
+            return value
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if node is not self.root:
+            return super().construct_mapping(node, deep=deep)
+        own: set[int] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                if self.merge_offset is None:
+                    self.merge_offset = key_node.start_mark.index
+            else:
+                own.add(id(key_node))
+        mapping = super().construct_mapping(node, deep=deep)
+        # flatten_mapping has now put the merged pairs in node.value; the keys
+        # are already constructed, so this only reads the cache.
+        offsets: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if id(key_node) not in own:
+                continue
+            key = self.construct_object(key_node)
+            offsets[key if isinstance(key, str) else str(key)] = key_node.start_mark.index
+        self.key_offsets = offsets
+        return mapping
+
+
+try:
+    from yaml import CSafeLoader as _FastBase
+
+    _HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _FastBase = yaml.SafeLoader  # type: ignore[assignment,misc]
+    _HAVE_LIBYAML = False
+
+
+class _FastLoader(_KeyRecorder, _FastBase):
+    pass
+
+
+class _PyLoader(_KeyRecorder, yaml.SafeLoader):
+    pass
+
+
+_YamlResult = tuple[Any, int, dict[str, int], int | None]
+
+
+def _load_yaml(loader_class: type[_FastLoader] | type[_PyLoader], block: str) -> _YamlResult:
+    """Load one YAML document: (data, offset of the root node, key offsets, merge offset)."""
+    loader = loader_class(block)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, 0, {}, None
+        loader.root = node
+        loader.key_offsets = {}
+        data = loader.construct_document(node)
+        return data, node.start_mark.index, loader.key_offsets, loader.merge_offset
+    finally:
+        loader.dispose()
+
+
+def _parse_yaml(block: str, fm: FrontMatter) -> None:
+    try:
+        try:
+            result = _load_yaml(_FastLoader, block)
+        except Exception:
+            if not _HAVE_LIBYAML:  # the same loader would only fail again
+                raise
+            result = _load_yaml(_PyLoader, block)
+    except yaml.MarkedYAMLError as exc:
+        message, index = _describe_yaml_error(exc, block)
+        _fail(fm, message, _line_of(block, index, fm) if index is not None else fm.start_line)
+        return
+    except yaml.reader.ReaderError as exc:
+        message = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+        _fail(fm, message, _line_of(block, int(exc.position), fm))
+        return
+    except RecursionError:
+        _fail(fm, "front matter is nested too deeply", fm.start_line)
+        return
+    except Exception as exc:  # a loader bug must not stop a run over 5,000 pages
+        _fail(fm, str(exc) or type(exc).__name__, fm.start_line)
+        return
+
+    data, root_offset, key_offsets, merge_offset = result
+    if data is None:  # empty block, only comments, or an explicit null
+        return
+    if not isinstance(data, dict):
+        _fail(fm, _NOT_A_MAPPING, _line_of(block, root_offset, fm))
+        return
+    fm.data = {key if isinstance(key, str) else str(key): value for key, value in data.items()}
+    key_lines = {key: _line_of(block, offset, fm) for key, offset in key_offsets.items()}
+    if merge_offset is not None:  # keys that only come from a `<<: *anchor` merge
+        merge_line = _line_of(block, merge_offset, fm)
+        for key in fm.data:
+            key_lines.setdefault(key, merge_line)
+    fm.key_lines = {key: line for key, line in key_lines.items() if key in fm.data}
+
+
+def _describe_yaml_error(exc: yaml.MarkedYAMLError, block: str) -> tuple[str, int | None]:
+    """A one-line message and the offset to report, for a PyYAML error."""
+    problem = (exc.problem or "").strip()
+    context = (exc.context or "").strip()
+    message = f"{problem} ({context})" if problem and context else problem or context
+    mark = exc.problem_mark or exc.context_mark
+    # "found unexpected end of stream" and friends point past the last line; the
+    # context mark (where the unclosed quote or bracket opened) is more useful.
+    if (
+        exc.context_mark is not None
+        and exc.problem_mark is not None
+        and not block[exc.problem_mark.index :].strip()
+    ):
+        mark = exc.context_mark
+    if mark is None:
+        return message or "invalid YAML", None
+    return message or "invalid YAML", _before_trailing_space(block, mark.index)
+
+
+def _before_trailing_space(block: str, index: int) -> int:
+    """``index``, or the last non-blank character when only blanks follow it."""
+    if block[index:].strip():
+        return index
+    return max(0, len(block.rstrip()) - 1)
+
+
+# -- TOML ----------------------------------------------------------------------
+
+# tomllib's messages end in "(at line N, column M)" or "(at end of document)".
+_TOML_LOCATION = re.compile(
+    r"(?P<msg>.*?) \((?:at line (?P<line>\d+), column (?P<col>\d+)|at end of document)\)", re.S
+)
+
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_TOML_KEY = rf"(?:{_BARE_KEY}|\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')"
+_TOML_ASSIGN = re.compile(rf"[ \t]*({_TOML_KEY})(?:[ \t]*\.[ \t]*{_TOML_KEY})*[ \t]*=")
+_TOML_HEADER = re.compile(
+    rf"[ \t]*\[\[?[ \t]*({_TOML_KEY})(?:[ \t]*\.[ \t]*{_TOML_KEY})*[ \t]*\]\]?[ \t]*(?:#.*)?$"
+)
+_TOML_BASIC_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"")
+
+
+def _parse_toml(block: str, fm: FrontMatter) -> None:
+    try:
+        data = tomllib.loads(block)
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        found = _TOML_LOCATION.fullmatch(text)
+        if found is None:
+            _fail(fm, text, fm.start_line)
+        elif found["line"] is None:  # "at end of document": blame the last line written
+            _fail(fm, found["msg"], _line_of(block, _before_trailing_space(block, len(block)), fm))
+        else:
+            message = f"{found['msg']} (column {found['col']})"
+            _fail(fm, message, max(fm.start_line, min(int(found["line"]) + 1, fm.end_line)))
+        return
+    except RecursionError:
+        _fail(fm, "front matter is nested too deeply", fm.start_line)
+        return
+    except Exception as exc:  # see _parse_yaml
+        _fail(fm, str(exc) or type(exc).__name__, fm.start_line)
+        return
+    fm.data = data
+    fm.key_lines = _toml_key_lines(block, data)
+
+
+class _TomlScan:
+    """Just enough TOML lexing to tell which lines start a key or a table.
+
+    Tracks multi-line strings and arrays spanning lines, so that text inside
+    them is not taken for a key or a ``[table]`` header.
+    """
+
+    def __init__(self) -> None:
+        self.open_string = ""  # '"""' or "'''" while inside a multi-line string
+        self.depth = 0  # open [ and { brackets
+
+    @property
+    def inside_value(self) -> bool:
+        return bool(self.open_string) or self.depth > 0
+
+    def feed(self, line: str, pos: int = 0) -> None:
+        length = len(line)
+        while pos < length:
+            if self.open_string:
+                end = line.find(self.open_string, pos)
+                if end < 0:
+                    return
+                pos = end + 3
+                self.open_string = ""
+                continue
+            char = line[pos]
+            if char == "#":
+                return
+            if line.startswith('"""', pos) or line.startswith("'''", pos):
+                self.open_string = line[pos : pos + 3]
+                pos += 3
+            elif char == '"':
+                found = _TOML_BASIC_STRING.match(line, pos)
+                if found is None:
+                    return
+                pos = found.end()
+            elif char == "'":
+                end = line.find("'", pos + 1)
+                if end < 0:
+                    return
+                pos = end + 1
+            else:
+                if char in "[{":
+                    self.depth += 1
+                elif char in "]}":
+                    self.depth = max(0, self.depth - 1)
+                pos += 1
+
+
+def _toml_key_name(token: str) -> str | None:
+    if not token.startswith(("'", '"')):
+        return token
+    try:
+        return next(iter(tomllib.loads(f"{token} = 0")))
+    except (tomllib.TOMLDecodeError, StopIteration):
+        return None
+
+
+def _toml_key_lines(block: str, data: dict[str, Any]) -> dict[str, int]:
+    key_lines: dict[str, int] = {}
+    scan = _TomlScan()
+    in_table = False
+    for number, line in enumerate(block.split("\n"), start=2):
+        if scan.inside_value:
+            scan.feed(line)
+            continue
+        header = _TOML_HEADER.match(line)
+        if header is not None:
+            in_table = True
+            name = _toml_key_name(header[1])
+            if name is not None and name in data:
+                key_lines.setdefault(name, number)
+            continue
+        assign = _TOML_ASSIGN.match(line)
+        if assign is None:
+            continue
+        if not in_table:
+            name = _toml_key_name(assign[1])
+            if name is not None and name in data:
+                key_lines.setdefault(name, number)
+        scan.feed(line, assign.end())
+    return key_lines
+
+
+# -- JSON ----------------------------------------------------------------------
+
+_JSON_SPECIAL = re.compile(r'[{}"\\]')
+
+
+def _json_block(text: str, lines: list[str]) -> tuple[FrontMatter, int]:
+    fm = FrontMatter(format="json", start_line=1)
+    start = text.index("{")
+    end, key_offsets = _scan_json_object(text, start)
+    if end is None:
+        fm.error = "front matter block opened on line 1 is never closed (no closing '}')"
+        fm.error_line = 1
+        return fm, len(lines)
+    fm.end_line = text.count("\n", 0, end) + 1
+    try:
+        data = json.loads(text[start : end + 1])
+    except json.JSONDecodeError as exc:
+        # The slice starts on line 1, so its line numbers are the file's.
+        _fail(fm, exc.msg, max(1, min(exc.lineno, fm.end_line)))
+        return fm, fm.end_line
+    except RecursionError:
+        _fail(fm, "front matter is nested too deeply", 1)
+        return fm, fm.end_line
+    except Exception as exc:  # see _parse_yaml
+        _fail(fm, str(exc) or type(exc).__name__, 1)
+        return fm, fm.end_line
+    if not isinstance(data, dict):  # pragma: no cover - a balanced {...} is an object
+        _fail(fm, _NOT_A_MAPPING, 1)
+        return fm, fm.end_line
+    fm.data = data
+    fm.key_lines = {
+        key: text.count("\n", 0, offset) + 1 for key, offset in key_offsets.items() if key in data
+    }
+    return fm, fm.end_line
+
+
+def _scan_json_object(text: str, start: int) -> tuple[int | None, dict[str, int]]:
+    """Find the brace closing the object opened at ``start``, as Hugo's lexer does.
+
+    Hugo counts ``{`` and ``}`` outside double quotes and skips the character
+    after a backslash. Also returns the offset of each key written at depth 1
+    (the last one written, which is the one ``json`` keeps).
+    """
+    depth = 0
+    in_string = False
+    string_start = 0
+    keys: dict[str, int] = {}
+    pos = start
+    while True:
+        found = _JSON_SPECIAL.search(text, pos)
+        if found is None:
+            return None, keys
+        pos = found.start()
+        char = text[pos]
+        if char == "\\":
+            pos += 2
+            continue
+        if char == '"':
+            if not in_string:
+                in_string = True
+                string_start = pos
+            else:
+                in_string = False
+                if depth == 1:
+                    _record_json_key(text, string_start, pos, keys)
+        elif not in_string:
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return pos, keys
+        pos += 1
+
+
+def _record_json_key(text: str, start: int, end: int, keys: dict[str, int]) -> None:
+    after = end + 1
+    length = len(text)
+    while after < length and text[after] in " \t\r\n":
+        after += 1
+    if after >= length or text[after] != ":":
+        return
+    try:
+        key = json.loads(text[start : end + 1])
+    except ValueError:
+        return
+    if isinstance(key, str):
+        keys[key] = start
+
+
+# -- dates ---------------------------------------------------------------------
+
+# The string layouts of spf13/cast's StringToDate, which Hugo uses for `date`,
+# `publishDate`, `expiryDate` and `lastmod`, written as Go layouts. Left out on
+# purpose: the time-only layouts (Kitchen "3:04PM" and the Stamp family "Jan _2
+# 15:04:05"), which Hugo accepts but turn into a date in year 0.
+_GO_LAYOUTS = (
+    "2006-01-02T15:04:05Z07:00",  # RFC 3339 (fractional seconds allowed)
+    "2006-01-02T15:04:05",  # ISO 8601 without a zone
+    "Mon, 02 Jan 2006 15:04:05 -0700",  # RFC 1123 with numeric zone
+    "Mon, 02 Jan 2006 15:04:05 MST",  # RFC 1123
+    "02 Jan 06 15:04 -0700",  # RFC 822 with numeric zone
+    "02 Jan 06 15:04 MST",  # RFC 822
+    "Monday, 02-Jan-06 15:04:05 MST",  # RFC 850
+    "2006-01-02 15:04:05.999999999 -0700 MST",  # Go's Time.String()
+    "2006-01-02T15:04:05-0700",  # RFC 3339 without the colon in the zone
+    "2006-01-02 15:04:05Z0700",  # ... and without the T
+    "2006-01-02 15:04:05",
+    "Mon Jan _2 15:04:05 2006",  # ANSI C
+    "Mon Jan _2 15:04:05 MST 2006",  # Unix date
+    "Mon Jan 02 15:04:05 -0700 2006",  # Ruby date
+    "2006-01-02 15:04:05Z07:00",
+    "2006-01-02",
+    "02 Jan 2006",
+    "2006-01-02 15:04:05 -07:00",
+    "2006-01-02 15:04:05 -0700",
+)
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_LONG_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_LONG_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# Go layout element -> regular expression. Go's parser takes month and day
+# names in any case, allows a one-digit hour, and accepts fractional seconds
+# right after the seconds even when the layout does not show them.
+_GO_ELEMENTS = {
+    "January": rf"(?P<month_name>(?i:{'|'.join(_LONG_MONTHS)}))",
+    "Monday": rf"(?i:{'|'.join(_LONG_DAYS)})",
+    "Jan": rf"(?P<month_name>(?i:{'|'.join(_MONTHS)}))",
+    "Mon": rf"(?i:{'|'.join(_DAYS)})",
+    "2006": r"(?P<year>\d{4})",
+    "Z07:00": r"(?:Z|(?P<zone_hour>[+-]\d{2}):(?P<zone_minute>\d{2}))",
+    "Z0700": r"(?:Z|(?P<zone_hour>[+-]\d{2})(?P<zone_minute>\d{2}))",
+    "-07:00": r"(?P<zone_hour>[+-]\d{2}):(?P<zone_minute>\d{2})",
+    "-0700": r"(?P<zone_hour>[+-]\d{2})(?P<zone_minute>\d{2})",
+    ".999999999": "",  # covered by the optional fraction after "05"
+    "MST": r"(?:[A-Z]{3}|[A-Z]{3,4}T|ChST|MeST|GMT[+-]\d{1,2})",
+    "06": r"(?P<short_year>\d{2})",
+    "01": r"(?P<month>\d{2})",
+    "02": r"(?P<day>\d{2})",
+    "_2": r" ?(?P<day>\d{1,2})",
+    "15": r"(?P<hour>\d{1,2})",
+    "04": r"(?P<minute>\d{2})",
+    "05": r"(?P<second>\d{2})(?:[.,]\d+)?",
+}
+_GO_ELEMENT = re.compile(
+    "|".join(re.escape(e) for e in sorted(_GO_ELEMENTS, key=len, reverse=True))
+)
+
+
+def _layout_pattern(layout: str) -> re.Pattern[str]:
+    parts: list[str] = []
+    pos = 0
+    for found in _GO_ELEMENT.finditer(layout):
+        parts.append(_literal(layout[pos : found.start()]))
+        parts.append(_GO_ELEMENTS[found[0]])
+        pos = found.end()
+    parts.append(_literal(layout[pos:]))
+    return re.compile("".join(parts))
+
+
+def _literal(text: str) -> str:
+    # A run of spaces in a Go layout matches one or more spaces.
+    return " +".join(re.escape(piece) for piece in re.split(r" +", text))
+
+
+_DATE_PATTERNS = tuple(_layout_pattern(layout) for layout in _GO_LAYOUTS)
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def parse_date(value: object) -> bool:
+    """Whether Hugo can read ``value`` as a front matter date.
+
+    True for ``datetime.date`` and ``datetime.datetime`` values (what YAML and
+    TOML dates load as) and for strings in one of the layouts of
+    ``_GO_LAYOUTS``: RFC 3339 (``2024-01-02T15:04:05Z``,
+    ``2024-01-02T15:04:05.123+07:00``), ``2024-01-02``, ``2024-01-02T15:04:05``,
+    ``2024-01-02 15:04:05`` with or without a ``Z``, ``+07:00``, ``-0700`` or
+    `` -0700 MST`` zone, RFC 822/850/1123 (``02 Jan 06 15:04 MST``,
+    ``Mon, 02 Jan 2006 15:04:05 -0700``), ANSI C, Unix and Ruby dates, and
+    ``02 Jan 2006``. Fields are range-checked as Go does (month 1-12, a day
+    that exists in that month, hour 0-23, minute and second 0-59).
+
+    False for everything else, including ``datetime.time`` (a TOML local
+    time), numbers (which Hugo would read as Unix seconds, almost never what
+    an author meant), time-only strings such as ``3:04PM``, and strings with
+    leading or trailing spaces.
+    """
+    if isinstance(value, date):  # datetime is a subclass of date
+        return True
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return False
+    for pattern in _DATE_PATTERNS:
+        found = pattern.fullmatch(value)
+        if found is not None and _fields_in_range(found.groupdict()):
+            return True
+    return False
+
+
+def _fields_in_range(fields: dict[str, str | None]) -> bool:
+    if fields.get("year") is not None:
+        year = int(fields["year"] or 0)
+    else:
+        short = int(fields.get("short_year") or 0)
+        year = short + (1900 if short >= 69 else 2000)
+    if fields.get("month") is not None:
+        month = int(fields["month"] or 0)
+    else:
+        name = (fields.get("month_name") or "").lower()
+        month = (_LONG_MONTHS.index(name) if name in _LONG_MONTHS else _MONTHS.index(name)) + 1
+    if not 1 <= month <= 12:
+        return False
+    days = _DAYS_IN_MONTH[month - 1]
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        days = 29
+    checks = (
+        (fields.get("day"), 1, days),
+        (fields.get("hour"), 0, 23),
+        (fields.get("minute"), 0, 59),
+        (fields.get("second"), 0, 59),
+        (fields.get("zone_hour"), -24, 24),
+        (fields.get("zone_minute"), 0, 60),
+    )
+    return all(raw is None or low <= int(raw) <= high for raw, low, high in checks)

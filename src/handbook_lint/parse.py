@@ -1,0 +1,422 @@
+"""One parse per page: source text in, PageFacts out.
+
+markdown-it-py parses the body (front matter lines blanked so line numbers stay
+true); shortcode calls are masked first, as Hugo replaces them before Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from handbook_lint import shortcodes
+from handbook_lint.anchors import AnchorRegistry, parse_attributes
+from handbook_lint.facts import (
+    Block,
+    Heading,
+    Include,
+    Link,
+    ListBlock,
+    ListItem,
+    PageFacts,
+)
+from handbook_lint.frontmatter import split_front_matter
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+INCLUDE_NAMES = frozenset({"include"})
+REF_NAMES = frozenset({"ref", "relref"})
+
+_HTML_ID_RE = re.compile(r"""<[A-Za-z][^>]*?\sid\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_HTML_NAME_RE = re.compile(
+    r"""<a\s[^>]*?\bname\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+)
+_HTML_HREF_RE = re.compile(
+    r"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+)
+_BLOCK_KINDS = {
+    "paragraph_open": "paragraph",
+    "heading_open": "heading",
+    "fence": "fence",
+    "code_block": "code",
+    "html_block": "html",
+    "table_open": "table",
+    "hr": "hr",
+    "blockquote_open": "blockquote",
+    "bullet_list_open": "list",
+    "ordered_list_open": "list",
+    "dl_open": "deflist",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseSettings:
+    heading_ids: str = "github"  # github | github-ascii | blackfriday
+    heading_text: str = "plain"  # plain (Hugo >= 0.144) | source (older Hugo)
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin).use(deflist_plugin)
+    # Keep destinations as written: no percent-encoding, no scheme filtering.
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+_MD = _markdown()
+
+
+def read_page(path: Path) -> tuple[str | None, str | None]:
+    """The page's text, or None and the reason it cannot be read as a page."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, (
+                f"file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576} MB "
+                "limit for a page; not linted"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read file: {exc.strerror or exc}"
+    if b"\x00" in data[:8192]:
+        return None, "binary file (NUL bytes), not a Markdown page"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line})"
+    return text.removeprefix("\ufeff"), None
+
+
+def parse_page(text: str, rel_path: str, settings: ParseSettings) -> PageFacts:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    front, body_index = split_front_matter(text)
+    line_count = len(lines) - 1 if len(lines) > 1 and lines[-1] == "" else len(lines)
+    facts = PageFacts(
+        path=rel_path, line_count=line_count, front_matter=front, empty=not text.strip()
+    )
+    if front.error is not None and body_index >= len(lines):
+        return facts
+    # Blank the front matter so markdown-it's line numbers are file line numbers.
+    body_lines = [""] * body_index + lines[body_index:]
+    body = "\n".join(body_lines)
+    line_starts = _line_starts(body)
+    calls = shortcodes.find_shortcodes(body, line_starts)
+    masked = shortcodes.mask(body, calls)
+    env: dict[str, object] = {}
+    tokens = _MD.parse(masked, env)
+    _Walker(facts, settings, masked, body, line_starts, calls, tokens).run()
+    refs = env.get("references")
+    if isinstance(refs, dict):
+        facts.ref_definitions = _reference_lines(refs, body_lines)
+    return facts
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    at = text.find("\n")
+    while at >= 0:
+        starts.append(at + 1)
+        at = text.find("\n", at + 1)
+    return starts
+
+
+def _reference_lines(refs: dict[str, object], lines: list[str]) -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for label, value in refs.items():
+        href = value.get("href", "") if isinstance(value, dict) else ""
+        line = 0
+        needle = "[" + label.lower()
+        for i, text in enumerate(lines):
+            stripped = text.lstrip(" >").lower()
+            if stripped.startswith(needle) and "]:" in stripped:
+                line = i + 1
+                break
+        out[label] = (str(href), line)
+    return out
+
+
+class _Walker:
+    """Walks the token stream once and fills the page facts."""
+
+    def __init__(
+        self,
+        facts: PageFacts,
+        settings: ParseSettings,
+        text: str,
+        original: str,
+        line_starts: list[int],
+        calls: list[shortcodes.Shortcode],
+        tokens: list[Token],
+    ) -> None:
+        self.facts = facts
+        self.settings = settings
+        self.text = text
+        self.original = original
+        self.block_end = len(text)
+        self.lines = text.split("\n")
+        self.line_starts = line_starts
+        self.calls = calls
+        self.tokens = tokens
+        self.literal_calls: set[int] = set()  # calls inside code: not calls
+        self.consumed: set[int] = set()  # calls already recorded as link destinations
+        self.anchors = AnchorRegistry()
+        self.cursor = 0  # search position for inline locations
+
+    def run(self) -> None:
+        list_stack: list[ListBlock] = []
+        depth_items = 0
+        quote_depth = 0
+        for token in self.tokens:
+            kind = token.type
+            if kind in _BLOCK_KINDS and token.map is not None and quote_depth == 0:
+                self._block(token, _BLOCK_KINDS[kind], depth_items)
+            if kind == "blockquote_open":
+                quote_depth += 1
+            elif kind == "blockquote_close":
+                quote_depth -= 1
+            elif kind in ("ordered_list_open", "bullet_list_open"):
+                assert token.map is not None
+                block = ListBlock(
+                    ordered=kind == "ordered_list_open",
+                    line=token.map[0] + 1,
+                    end_line=token.map[1],
+                    depth=len(list_stack),
+                )
+                list_stack.append(block)
+                self.facts.lists.append(block)
+            elif kind in ("ordered_list_close", "bullet_list_close"):
+                list_stack.pop()
+            elif kind == "list_item_open":
+                depth_items += 1
+                if list_stack and token.map is not None:
+                    list_stack[-1].items.append(self._item(token, list_stack[-1].ordered))
+            elif kind == "list_item_close":
+                depth_items -= 1
+            elif kind == "inline":
+                self._inline(token)
+            elif kind in ("fence", "code_block"):
+                self.literal_calls.update(shortcodes.placeholders_in(token.content))
+            elif kind == "html_block":
+                assert token.map is not None
+                self._html(token.content, token.map[0])
+        self._headings()
+        self._shortcode_facts()
+
+    # -- blocks -------------------------------------------------------------
+
+    def _block(self, token: Token, kind: str, depth: int) -> None:
+        assert token.map is not None
+        first = self.lines[token.map[0]] if token.map[0] < len(self.lines) else ""
+        indent = len(first) - len(first.lstrip(" "))
+        self.facts.blocks.append(
+            Block(kind, token.map[0] + 1, max(token.map[1], token.map[0] + 1), depth, indent)
+        )
+
+    def _item(self, token: Token, ordered: bool) -> ListItem:
+        assert token.map is not None
+        line = self.lines[token.map[0]]
+        stripped = line.lstrip(" >")
+        offset = len(line) - len(stripped)
+        indent = len(line) - len(line.lstrip(" "))
+        if ordered:
+            number_text = token.info or ""
+            marker = number_text + token.markup
+            number = int(number_text) if number_text.isdigit() else None
+        else:
+            marker = token.markup
+            number = None
+        after = stripped[len(marker) :]
+        spaces = len(after) - len(after.lstrip(" "))
+        if spaces > 4 or not after.strip():
+            spaces = 1
+        return ListItem(
+            line=token.map[0] + 1,
+            indent=indent,
+            marker=marker,
+            number=number,
+            delimiter=token.markup,
+            content_column=offset + len(marker) + spaces,
+        )
+
+    # -- inline content ----------------------------------------------------
+
+    def _inline(self, token: Token) -> None:
+        if token.map is None:
+            return
+        self.cursor = max(self.cursor, self.line_starts[token.map[0]])
+        end_line = token.map[1]
+        self.block_end = (
+            self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
+        )
+        children = token.children or []
+        link_text: list[str] | None = None
+        pending: Link | None = None
+        for child in children:
+            ctype = child.type
+            if ctype == "code_inline":
+                self.literal_calls.update(shortcodes.placeholders_in(child.content))
+                if link_text is not None:
+                    link_text.append(child.content)
+            elif ctype == "text":
+                if link_text is not None:
+                    link_text.append(child.content)
+            elif ctype == "link_open":
+                href = str(child.attrs.get("href", ""))
+                link_text = []
+                if shortcodes.PLACEHOLDER_START in href:
+                    pending = self._shortcode_link(href)
+                else:
+                    kind = "autolink" if child.markup == "autolink" else "inline"
+                    pending = self._link(href, kind)
+            elif ctype == "link_close":
+                if pending is not None and link_text is not None:
+                    pending.text = "".join(link_text)
+                    self.facts.links.append(pending)
+                pending, link_text = None, None
+            elif ctype == "image":
+                src = str(child.attrs.get("src", ""))
+                image = self._link(src, "image")
+                image.text = child.content
+                self.facts.links.append(image)
+            elif ctype == "html_inline":
+                self._html(child.content, token.map[0], inline=True)
+
+    def _shortcode_link(self, href: str) -> Link | None:
+        """`[text]({{< ref "x" >}})`: the ref call is the link; other shortcodes
+        build URLs the linter cannot know."""
+        match = shortcodes.PLACEHOLDER_RE.fullmatch(href)
+        if match is None:
+            return None
+        call = self.calls[int(match.group(1))]
+        self.consumed.add(call.index)
+        if call.name not in REF_NAMES:
+            return None
+        target = shortcodes.first_argument(call.args)
+        if not target:
+            return None
+        return Link(target=target, line=call.line, column=call.column, kind=call.name)
+
+    def _link(self, href: str, kind: str) -> Link:
+        """A link whose position is found by searching the block's source from the cursor."""
+        text, start, end = self.text, self.cursor, self.block_end
+        best = -1
+        if href:
+            prefixes = ("<",) if kind == "autolink" else ("](", "](<")
+            for prefix in prefixes:
+                at = text.find(prefix + href, start, end)
+                if at >= 0 and (best < 0 or at + len(prefix) < best):
+                    best = at + len(prefix)
+        if best < 0:
+            # Reference-style: the destination is in a definition elsewhere.
+            at = text.find("[", start, end)
+            best = at if at >= 0 else start
+            if kind == "inline":
+                kind = "reference"
+        line, column = shortcodes.position(self.line_starts, best)
+        self.cursor = best + 1
+        return Link(target=href, line=line, column=column, kind=kind)
+
+    def _html(self, html: str, first_line: int, inline: bool = False) -> None:
+        base = self.line_starts[first_line] if first_line < len(self.line_starts) else 0
+        start = self.text.find(html, self.cursor if inline else base) if inline else base
+        if start < 0:
+            start = base
+        for regex in (_HTML_ID_RE, _HTML_NAME_RE):
+            for match in regex.finditer(html):
+                value = next(g for g in match.groups() if g is not None)
+                line, _ = shortcodes.position(self.line_starts, start + match.start())
+                self.facts.html_anchors.append((value, line))
+        for match in _HTML_HREF_RE.finditer(html):
+            value = next(g for g in match.groups() if g is not None)
+            offset = start + match.start()
+            line, column = shortcodes.position(self.line_starts, offset)
+            self.facts.links.append(Link(target=value, line=line, column=column, kind="html"))
+
+    # -- headings ------------------------------------------------------------
+
+    def _headings(self) -> None:
+        tokens = self.tokens
+        html_ids = {anchor for anchor, _ in self.facts.html_anchors}
+        for anchor in html_ids:
+            self.anchors.add_existing(anchor)
+        for i, token in enumerate(tokens):
+            if token.type != "heading_open" or token.map is None:
+                continue
+            inline = tokens[i + 1]
+            level = int(token.tag[1])
+            plain = _plain_text(inline.children or [])
+            raw = inline.content
+            unstable = shortcodes.PLACEHOLDER_START in raw
+            raw, attrs = parse_attributes(raw)
+            plain_text, _ = parse_attributes(plain)
+            line = token.map[0] + 1
+            if token.markup in ("=", "-"):  # setext: its last line holds the text
+                plain_text = plain_text.split("\n")[-1]
+                raw = raw.split("\n")[-1]
+            source = raw if self.settings.heading_text == "source" else plain_text
+            if attrs and attrs.get("id"):
+                anchor = self.anchors.explicit(attrs["id"])
+                explicit = True
+            else:
+                anchor = self.anchors.auto(source, self.settings.heading_ids)
+                explicit = False
+            shown = shortcodes.PLACEHOLDER_RE.sub("{{...}}", plain_text).strip()
+            self.facts.headings.append(
+                Heading(level, shown, anchor, line, explicit=explicit, unstable=unstable)
+            )
+
+    # -- shortcodes ---------------------------------------------------------
+
+    def _shortcode_facts(self) -> None:
+        for call in self.calls:
+            if call.index in self.literal_calls or call.index in self.consumed:
+                continue
+            raw = self.text_of(call)
+            if call.name in INCLUDE_NAMES:
+                self.facts.includes.append(self._include(call, raw))
+            elif call.name in REF_NAMES:
+                target = shortcodes.first_argument(call.args)
+                if target:
+                    self.facts.links.append(
+                        Link(target=target, line=call.line, column=call.column, kind=call.name)
+                    )
+        self.facts.links.sort(key=lambda link: (link.line, link.column))
+
+    def text_of(self, call: shortcodes.Shortcode) -> str:
+        return self.original[call.start : call.end]
+
+    def _include(self, call: shortcodes.Shortcode, raw: str) -> Include:
+        error = None
+        target = shortcodes.first_argument(call.args)
+        if not call.close_delim:
+            error = "the call is never closed (no '%}}' or '>}}' on its line)"
+            target = None
+        elif call.close_delim != call.open_delim:
+            closer = "%}}" if call.open_delim == "%" else ">}}"
+            error = (
+                f"the call opens with '{{{{{call.open_delim}' but does not close with '{closer}'"
+            )
+        elif not target:
+            error = "the call names no file to include"
+        return Include(target=target, line=call.line, column=call.column, source=raw, error=error)
+
+
+def _plain_text(children: list[Token]) -> str:
+    """A heading's text as Hugo >= 0.144 reads it for its id."""
+    out: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type == "image":
+            out.append(_plain_text(child.children or []))
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+    return "".join(out)

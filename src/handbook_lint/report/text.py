@@ -1,0 +1,43 @@
+"""`--format text`: `path:line:col: severity rule message`, then a summary line."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from handbook_lint.report.model import Report
+
+_COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def write(report: Report, out: TextIO) -> None:
+    color = report.color
+    for f in report.findings:
+        where = f"{f.path}:{f.line}:{f.column}:" if f.column else f"{f.path}:{f.line}:"
+        severity, rule = f.severity, f.rule
+        if color:
+            where = f"{_BOLD}{where}{_RESET}"
+            severity = f"{_COLORS.get(f.severity, '')}{severity}{_RESET}"
+            rule = f"{_DIM}{rule}{_RESET}"
+        line = f"{where} {severity} {rule} {f.message}"
+        if f.suggestion:
+            line += f" (did you mean '{f.suggestion}'?)"
+        out.write(line + "\n")
+    for extra in report.extra:
+        out.write(extra + "\n")
+    if not report.quiet:
+        out.write(summary(report) + "\n")
+
+
+def summary(report: Report) -> str:
+    errors, warnings, infos = (report.count(s) for s in ("error", "warning", "info"))
+    files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    if not report.findings:
+        return f"{files} checked: no problems"
+    parts = [
+        f"{errors} error{'s' if errors != 1 else ''}",
+        f"{warnings} warning{'s' if warnings != 1 else ''}",
+    ]
+    if infos:
+        parts.append(f"{infos} info")
+    return f"{files} checked: " + ", ".join(parts)

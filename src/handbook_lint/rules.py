@@ -1,0 +1,90 @@
+"""The rule registry: each rule's stable name, default severity, options and doc.
+
+A rule is a generator function registered with `@page_rule(...)`. It receives
+the facts of one page (and a context that answers questions about the site)
+and yields `Problem`s. Its docstring is the user doc (Markdown): what it does,
+why, a bad and a good example; docs/rules.md is generated from it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from handbook_lint.context import PageContext
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    column: int
+    message: str
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    rule: str
+    severity: str
+    message: str
+    suggestion: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.rule)
+
+
+CheckFn = Callable[["PageContext", dict[str, Any]], Iterator[Problem]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str
+    summary: str
+    doc: str
+    options: dict[str, Any] = field(default_factory=dict)
+    option_docs: dict[str, str] = field(default_factory=dict)
+    check: CheckFn | None = None  # None: reported by the engine itself
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(
+    name: str,
+    severity: str,
+    summary: str,
+    options: dict[str, Any] | None = None,
+    option_docs: dict[str, str] | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    def wrap(fn: CheckFn) -> CheckFn:
+        RULES[name] = Rule(
+            name=name,
+            severity=severity,
+            summary=summary,
+            doc=inspect.cleandoc(fn.__doc__ or ""),
+            options=options or {},
+            option_docs=option_docs or {},
+            check=fn,
+        )
+        return fn
+
+    return wrap
+
+
+def declare(name: str, severity: str, summary: str, doc: str) -> None:
+    """A rule the engine reports itself (reading files), not a check function."""
+    RULES[name] = Rule(name, severity, summary, inspect.cleandoc(doc))
+
+
+def all_rules() -> dict[str, Rule]:
+    # Importing the checks package registers every rule.
+    import handbook_lint.checks  # noqa: F401
+
+    return RULES

@@ -1,0 +1,286 @@
+"""The Hugo site model: which files are pages, their URLs, aliases, snippets,
+include roots and static dirs."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from handbook_lint.config import Config
+from handbook_lint.facts import PageFacts
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+@dataclass
+class Page:
+    path: str  # relative to the site root, forward slashes
+    url: str = ""
+    aliases: list[str] = field(default_factory=list)
+    snippet: bool = False  # not rendered by Hugo (headless, build.render never, include file)
+    facts: PageFacts | None = None
+
+
+@dataclass
+class Discovery:
+    files: list[str]  # markdown files, relative to the root
+    problems: list[tuple[str, str]]  # (path, message): unreadable folders, missing paths
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    return _glob_regex(pattern)
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """`**` any folders, `*` within one name, `?` one character."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches_any(path: str, patterns: list[str]) -> bool:
+    return any(glob_regex(p).match(path) for p in patterns)
+
+
+def walk_markdown(root: Path, folder: Path, problems: list[tuple[str, str]]) -> list[str]:
+    """Markdown files under `folder`, relative to `root`, sorted; symlinked
+    folders are not followed (no loops), unreadable folders are reported."""
+
+    def on_error(exc: OSError) -> None:
+        where = exc.filename or str(folder)
+        problems.append((rel(root, Path(where)), f"cannot read folder: {exc.strerror or exc}"))
+
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
+        dirnames.sort()
+        for name in filenames:
+            if name.endswith(MARKDOWN_SUFFIXES):
+                found.append(rel(root, Path(dirpath) / name))
+    found.sort()
+    return found
+
+
+def rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+class Site:
+    """Pages and their URLs, with facts filled in by the engine."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.root = config.root
+        self.content_dir = config.content_dir
+        self.pages: dict[str, Page] = {}
+
+    @property
+    def content_prefix(self) -> str:
+        return "" if self.content_dir == "." else self.content_dir + "/"
+
+    def is_content(self, path: str) -> bool:
+        return path.startswith(self.content_prefix) and path.endswith(MARKDOWN_SUFFIXES)
+
+    def is_include_file(self, path: str) -> bool:
+        """Files under an include root outside the content dir are snippets."""
+        if self.is_content(path):
+            return False
+        return any(path.startswith(r.strip("/") + "/") for r in self.config.include_roots)
+
+    def discover(self) -> Discovery:
+        problems: list[tuple[str, str]] = []
+        folder = self.root / self.content_dir
+        if not folder.is_dir():
+            problems.append((self.content_dir, "content dir does not exist"))
+            return Discovery([], problems)
+        files = [f for f in walk_markdown(self.root, folder, problems) if not self.excluded(f)]
+        return Discovery(files, problems)
+
+    def excluded(self, path: str) -> bool:
+        return bool(self.config.exclude) and matches_any(path, self.config.exclude)
+
+    def add(self, facts: PageFacts | None, path: str) -> Page:
+        page = Page(path=path, facts=facts)
+        self.pages[path] = page
+        return page
+
+    # -- URLs (after facts are in) --------------------------------------------
+
+    def finish(self) -> None:
+        """Compute snippet flags (with cascades), URLs and aliases."""
+        cascades = self._render_never_sections()
+        for page in self.pages.values():
+            if not self.is_content(page.path):
+                page.snippet = True
+                continue
+            data = page.facts.front_matter.data if page.facts else {}
+            page.snippet = _not_rendered(data) or self._under(page.path, cascades)
+            page.url = self.url_of(page.path, data)
+            page.aliases = self._aliases(page.url, data)
+
+    def _render_never_sections(self) -> list[str]:
+        """Folders whose `_index.md` cascades `build.render: never` to everything below."""
+        out = []
+        for page in self.pages.values():
+            if page.facts is None or not page.path.endswith("/_index.md"):
+                continue
+            for entry in _cascade_entries(page.facts.front_matter.data.get("cascade")):
+                if _not_rendered(entry):
+                    out.append(page.path.rsplit("/", 1)[0] + "/")
+        return out
+
+    def _under(self, path: str, folders: list[str]) -> bool:
+        return any(path.startswith(folder) for folder in folders)
+
+    def url_of(self, path: str, data: dict[str, Any]) -> str:
+        url = data.get("url")
+        if isinstance(url, str) and url.strip():
+            url = url.strip()
+            if not url.startswith("/"):
+                url = "/" + url
+            return self._lower(
+                url if url.endswith("/") or "." in url.rsplit("/", 1)[-1] else url + "/"
+            )
+        inner = path[len(self.content_prefix) :]
+        folder, _, name = inner.rpartition("/")
+        stem = name.rsplit(".", 1)[0]
+        if stem in ("_index", "index"):
+            segments = folder.split("/") if folder else []
+        else:
+            segments = [*(folder.split("/") if folder else []), stem]
+        slug = data.get("slug")
+        if isinstance(slug, str) and slug.strip() and stem not in ("_index",):
+            if segments:
+                segments[-1] = slug.strip()
+            else:
+                segments = [slug.strip()]
+        url = "/" + "/".join(_urlize(s) for s in segments)
+        if not url.endswith("/"):
+            url += "/"
+        return self._lower(url)
+
+    def _lower(self, url: str) -> str:
+        return url if self.config.disable_path_to_lower else url.lower()
+
+    def _aliases(self, url: str, data: dict[str, Any]) -> list[str]:
+        raw = data.get("aliases")
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            return []
+        out = []
+        for alias in raw:
+            if not isinstance(alias, str) or not alias.strip():
+                continue
+            alias = alias.strip()
+            if not alias.startswith("/"):
+                alias = posixpath.normpath(posixpath.join(url, alias))
+            out.append(normalize_url(alias))
+        return out
+
+    # -- includes -----------------------------------------------------------
+
+    def include_candidates(self, page_path: str, target: str) -> list[str]:
+        """Where an include target may live, in lookup order (paths relative to root)."""
+        clean = target.strip()
+        names = (
+            [clean]
+            if clean.endswith(MARKDOWN_SUFFIXES)
+            else [
+                clean + ".md",
+                clean.rstrip("/") + "/index.md",
+                clean.rstrip("/") + "/_index.md",
+                clean,
+            ]
+        )
+        out: list[str] = []
+        if self.config.include_relative_to_page and not clean.startswith("/"):
+            base = posixpath.dirname(page_path)
+            out += [posixpath.normpath(posixpath.join(base, n)) for n in names]
+        for root in self.config.include_roots:
+            out += [
+                posixpath.normpath(posixpath.join(root.strip("/"), n.lstrip("/"))) for n in names
+            ]
+        return out
+
+    def resolve_include(self, page_path: str, target: str) -> str | None:
+        for candidate in self.include_candidates(page_path, target):
+            if candidate.startswith("../"):
+                continue
+            if (self.root / candidate).is_file():
+                return candidate
+        return None
+
+    def include_files(self) -> list[str]:
+        """Every Markdown file under the include roots (for suggestions)."""
+        if not hasattr(self, "_include_files"):
+            problems: list[tuple[str, str]] = []
+            files: list[str] = []
+            for root in self.config.include_roots:
+                folder = self.root / root
+                if folder.is_dir():
+                    files += walk_markdown(self.root, folder, problems)
+            self._include_files = sorted(set(files))
+        return self._include_files
+
+
+def normalize_url(url: str) -> str:
+    """A site path as Hugo serves it: leading and trailing slash, no index.html."""
+    url = url.split("#", 1)[0].split("?", 1)[0]
+    if not url.startswith("/"):
+        url = "/" + url
+    if url.endswith("/index.html"):
+        url = url[: -len("index.html")]
+    last = url.rsplit("/", 1)[-1]
+    if last and "." not in last:
+        url += "/"
+    return url
+
+
+def _urlize(segment: str) -> str:
+    return segment.replace(" ", "-")
+
+
+def _cascade_entries(value: object) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
+
+
+def _not_rendered(data: dict[str, Any]) -> bool:
+    if data.get("headless") is True:
+        return True
+    for key in ("build", "_build"):
+        build = data.get(key)
+        if isinstance(build, dict):
+            render = build.get("render")
+            if render in ("never", False, "false"):
+                return True
+    return False

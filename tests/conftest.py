@@ -1,0 +1,53 @@
+"""Shared helpers: build small sites in a temp folder and lint them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handbook_lint.config import load_config
+from handbook_lint.engine import Linter, Result, active_rules
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def write_site(
+    root: Path, files: dict[str, str | bytes], config: dict[str, Any] | None = None
+) -> Path:
+    """Write `files` (path -> text) under `root`, plus a config when given."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(
+                textwrap.dedent(content) if content.startswith("\n") else content, encoding="utf-8"
+            )
+    if config is not None:
+        (root / ".handbook-lint.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return root
+
+
+def lint(
+    root: Path,
+    paths: list[str] | None = None,
+    select: list[str] | None = None,
+) -> Result:
+    config = load_config(
+        root / ".handbook-lint.yaml" if (root / ".handbook-lint.yaml").exists() else None, cwd=root
+    )
+    linter = Linter(config, active_rules(config, select=select))
+    return linter.run(paths)
+
+
+@pytest.fixture
+def site(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def make(files: dict[str, str | bytes], config: dict[str, Any] | None = None) -> Path:
+        return write_site(tmp_path, files, config)
+
+    return make

@@ -1,0 +1,135 @@
+"""Every file that cannot be read as a page gets a finding naming it; the run goes on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import write_site
+
+from handbook_lint.cli import main
+
+GOOD = "---\ntitle: Good\n---\n\n1. one\n1. two\n"
+
+
+def run_json(root: Path, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        result = runner.invoke(main, ["check", "--format", "json", *args])
+    finally:
+        os.chdir(old)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+def by_path(payload: dict) -> dict[str, list[tuple[str, int, str]]]:  # type: ignore[type-arg]
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for f in payload["findings"]:
+        out.setdefault(f["path"], []).append((f["rule"], f["line"], f["message"]))
+    return out
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            p = Path(dirpath) / name
+            if p.is_symlink():
+                continue
+            st = p.stat()
+            out[str(p)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def test_bad_files_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "content/good.md": GOOD,
+            "content/broken-yaml.md": "---\ntitle: T\ndescription: a: b\n---\nText\n",
+            "content/unclosed.md": "---\ntitle: T\n\nText without a closing delimiter\n",
+            "content/binary.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "content/latin1.md": "---\ntitle: Caf\xe9\n---\n".encode("latin-1"),
+            "content/empty.md": "",
+            "content/huge.md": "---\ntitle: Huge\n---\n" + ("word " * 200 + "\n") * 21000,
+        },
+        {"extends": "gitlab-handbook"},
+    )
+    (tmp_path / "content/loop-a.md").symlink_to(tmp_path / "content/loop-b.md")
+    (tmp_path / "content/loop-b.md").symlink_to(tmp_path / "content/loop-a.md")
+    before = snapshot(tmp_path)
+
+    code, payload = run_json(tmp_path)
+
+    assert code == 1
+    found = by_path(payload)
+    assert "content/good.md" not in found
+    assert found["content/broken-yaml.md"] == [
+        ("front-matter-invalid", 3, "invalid yaml: mapping values are not allowed here")
+    ]
+    assert found["content/unclosed.md"][0][:2] == ("front-matter-invalid", 1)
+    assert "never closed" in found["content/unclosed.md"][0][2]
+    assert found["content/binary.md"] == [
+        ("file-unreadable", 1, "binary file (NUL bytes), not a Markdown page")
+    ]
+    assert found["content/latin1.md"] == [
+        ("file-unreadable", 1, "not valid UTF-8 (byte 0xe9 on line 2)")
+    ]
+    assert found["content/empty.md"] == [("file-empty", 1, "file is empty")]
+    rule, _, message = found["content/huge.md"][0]
+    assert rule == "file-unreadable" and "over the 5 MB limit" in message
+    for loop in ("content/loop-a.md", "content/loop-b.md"):
+        rule, _, message = found[loop][0]
+        assert rule == "file-unreadable"
+        assert "symbolic links" in message
+    assert payload["summary"]["files"] == 9
+    assert snapshot(tmp_path) == before, "the linter must not write into the site"
+
+
+def test_a_path_that_does_not_exist(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/good.md": GOOD}, {})
+    code, payload = run_json(tmp_path, "content/good.md", "content/nope.md")
+    assert code == 1
+    assert by_path(payload) == {"content/nope.md": [("file-unreadable", 1, "path does not exist")]}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_a_folder_without_permission(tmp_path: Path) -> None:
+    """Run as an unprivileged user when the tests run as root (root reads anything)."""
+    write_site(tmp_path, {"content/good.md": GOOD, "content/secret/page.md": GOOD}, {})
+    secret = tmp_path / "content/secret"
+    secret.chmod(0o000)
+    try:
+        cmd = [sys.executable, "-m", "handbook_lint", "check", "--format", "json"]
+        kwargs: dict = {}  # type: ignore[type-arg]
+        if os.geteuid() == 0:
+            tmp_path.chmod(0o755)
+            kwargs = {"user": "nobody", "group": "nogroup", "extra_groups": []}
+            try:
+                probe = subprocess.run(
+                    [sys.executable, "-c", "import handbook_lint"],
+                    capture_output=True,
+                    check=False,
+                    **kwargs,
+                )
+            except OSError:
+                probe = None
+            if probe is None or probe.returncode != 0:
+                pytest.skip("root reads any folder, and Python is not reachable as 'nobody' here")
+        proc = subprocess.run(
+            cmd, cwd=tmp_path, capture_output=True, text=True, check=False, **kwargs
+        )
+    finally:
+        secret.chmod(0o755)
+    assert proc.returncode == 1, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert by_path(payload) == {
+        "content/secret": [("file-unreadable", 1, "cannot read folder: Permission denied")]
+    }

@@ -1,0 +1,166 @@
+"""The command line: output contract, exit codes, config errors, rule docs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import write_site
+
+from handbook_lint import __version__
+from handbook_lint.cli import main
+from handbook_lint.docs import reference
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples"
+
+BAD_LIST = "---\ntitle: T\n---\n\n1. a\n1. b\n2. c\n"
+
+
+def invoke(cwd: Path, *args: str) -> tuple[int, str, str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_text_output_and_summary(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/a.md": BAD_LIST, "content/b.md": "# no front matter\n"}, {})
+    code, out, _ = invoke(tmp_path, "check", "--no-color")
+    assert code == 1
+    assert out.splitlines() == [
+        "content/a.md:7:1: warning list-numbering item numbered 2 in a list numbered 1. on "
+        "every item (did you mean '1.'?)",
+        "content/b.md:1:1: error front-matter-missing page has no front matter (expected '---' "
+        "on line 1)",
+        "2 files checked: 1 error, 1 warning",
+    ]
+
+
+def test_json_contract(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/a.md": BAD_LIST}, {})
+    code, out, _ = invoke(tmp_path, "check", "--format", "json")
+    payload = json.loads(out)
+    assert code == 0  # a warning does not fail with the default --fail-on error
+    assert payload == {
+        "tool": "handbook-lint",
+        "version": __version__,
+        "findings": [
+            {
+                "path": "content/a.md",
+                "line": 7,
+                "column": 1,
+                "rule": "list-numbering",
+                "severity": "warning",
+                "message": "item numbered 2 in a list numbered 1. on every item",
+                "suggestion": "1.",
+            }
+        ],
+        "summary": {"files": 1, "errors": 0, "warnings": 1, "infos": 0},
+    }
+
+
+def test_fail_on_select_ignore_and_severity_config(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/a.md": BAD_LIST, "content/b.md": "no front matter\n"}, {})
+    assert invoke(tmp_path, "check", "--fail-on", "warning", "--select", "list-numbering")[0] == 1
+    assert invoke(tmp_path, "check", "--fail-on", "never")[0] == 0
+    code, out, _ = invoke(tmp_path, "check", "--ignore", "front-matter-missing,list-numbering")
+    assert code == 0 and out.strip() == "2 files checked: no problems"
+    write_site(tmp_path, {}, {"rules": {"list-numbering": "error", "front-matter-missing": "off"}})
+    code, out, _ = invoke(tmp_path, "check", "-q")
+    assert code == 1
+    assert out.splitlines() == [
+        "content/a.md:7:1: error list-numbering item numbered 2 in a list numbered 1. on "
+        "every item (did you mean '1.'?)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("extends: gitlab-handbook\ncontent_dri: content\n", "unknown key 'content_dri'"),
+        ("static_dirs: static\n", "'static_dirs' must be a list of strings"),
+        ("rules:\n  list-numbring: off\n", "unknown rule 'list-numbring'"),
+        ("rules:\n  list-numbering: {style: two}\n", "rules.list-numbering.style: must be one of"),
+        ("rules:\n  list-numbering: {sytle: one}\n", "unknown option 'sytle'"),
+        ("extends: gitlab-hand\n", "unknown preset 'gitlab-hand'"),
+        ("hugo:\n  heading_ids: gitlab\n", "'hugo.heading_ids' must be one of"),
+        ("rules: [a, b\n", "invalid YAML"),
+        (
+            "rules:\n  front-matter-type: {types: {title: text}}\n",
+            "front-matter-type.types.title: unknown type 'text'",
+        ),
+    ],
+)
+def test_config_errors_name_the_key_and_exit_2(tmp_path: Path, config: str, expected: str) -> None:
+    write_site(tmp_path, {"content/a.md": BAD_LIST})
+    (tmp_path / ".handbook-lint.yaml").write_text(config, encoding="utf-8")
+    code, out, err = invoke(tmp_path, "check")
+    assert code == 2
+    assert expected in err
+    assert ".handbook-lint.yaml" in err
+    assert out == ""
+
+
+def test_unknown_rule_on_the_command_line(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/a.md": BAD_LIST}, {})
+    code, _, err = invoke(tmp_path, "check", "--select", "no-such-rule")
+    assert code == 2 and "unknown rule 'no-such-rule'" in err
+
+
+def test_config_is_found_upward_and_paths_are_relative_to_it(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/deep/a.md": BAD_LIST}, {})
+    _, out, _ = invoke(tmp_path / "content" / "deep", "check", "a.md", "--format", "json")
+    assert [f["path"] for f in json.loads(out)["findings"]] == ["content/deep/a.md"]
+
+
+def test_rules_and_explain() -> None:
+    code, out, _ = invoke(ROOT, "rules")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert "list-numbering" in names and "required-sections" in names
+    code, out, _ = invoke(ROOT, "explain", "list-restart")
+    assert code == 0 and out.startswith("# list-restart") and "Use instead" in out
+    assert invoke(ROOT, "explain", "nope")[0] == 2
+
+
+def test_rule_reference_in_docs_is_generated_from_metadata() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text("utf-8") == reference(), (
+        "docs/rules.md is stale: run python -m handbook_lint.docs > docs/rules.md"
+    )
+
+
+def test_every_rule_has_a_bad_and_a_good_example() -> None:
+    from handbook_lint.rules import all_rules
+
+    for rule in all_rules().values():
+        assert rule.name == rule.name.lower() and " " not in rule.name
+        assert rule.severity in ("error", "warning", "info")
+        assert "Example" in rule.doc, rule.name
+        assert "Use instead" in rule.doc, rule.name
+
+
+def test_example_site_lints_clean_through_the_installed_command() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "check", "--format", "json"],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    payload = json.loads(proc.stdout)
+    assert payload["summary"]["files"] >= 8
+    rules = {f["rule"] for f in payload["findings"]}
+    assert rules <= {"spelling"}, payload["findings"]
+
+
+def test_version() -> None:
+    assert invoke(ROOT, "--version")[1].strip() == f"handbook-lint, version {__version__}"

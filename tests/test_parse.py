@@ -1,0 +1,159 @@
+"""Page facts from one parse: headings and ids, links, includes, lists, lines."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handbook_lint.parse import ParseSettings, parse_page
+
+PLAIN = ParseSettings()
+SOURCE = ParseSettings(heading_text="source")
+
+
+def anchors(text: str, s: ParseSettings = PLAIN) -> list[str]:
+    return [h.anchor for h in parse_page(text, "p.md", s).headings]
+
+
+def test_heading_ids_follow_hugo_examples() -> None:
+    page = "\n".join(
+        [
+            "## Many   spaces  here",
+            "## Trailing hyphen-",
+            "## 1+2=3",
+            "## Forward/slash",
+            "## God is good: 神真美好",
+            "## Resumé",
+            "## Foo",
+            "## Foo",
+            "## Foo 1",
+        ]
+    )
+    assert anchors(page) == [
+        "many---spaces--here",
+        "trailing-hyphen-",
+        "123",
+        "forwardslash",
+        "god-is-good-神真美好",
+        "resumé",
+        "foo",
+        "foo-1",
+        "foo-1-1",
+    ]
+
+
+def test_explicit_ids_with_and_without_space() -> None:
+    facts = parse_page("## Title {#custom}\n## Other{#other .cls}\n## Title\n", "p.md", PLAIN)
+    assert [(h.anchor, h.explicit, h.text) for h in facts.headings] == [
+        ("custom", True, "Title"),
+        ("other", True, "Other"),
+        ("title", False, "Title"),
+    ]
+
+
+def test_plain_text_versus_older_hugo_source_text() -> None:
+    page = "## Example [link](https://example.com/) here\n## _emphasis_ &amp; `code`\n"
+    assert anchors(page) == ["example-link-here", "emphasis--code"]
+    assert anchors(page, SOURCE) == ["example-linkhttpsexamplecom-here", "_emphasis_-amp-code"]
+
+
+def test_setext_heading_and_html_anchors() -> None:
+    page = 'Title\n=====\n\n<a name="legacy"></a>\n<div id="box">x</div>\n'
+    facts = parse_page(page, "p.md", PLAIN)
+    assert [h.anchor for h in facts.headings] == ["title"]
+    assert facts.html_anchors == [("legacy", 4), ("box", 5)]
+
+
+def test_shortcode_in_heading_is_unstable() -> None:
+    facts = parse_page('## Version {{< param "v" >}}\n', "p.md", PLAIN)
+    assert facts.headings[0].unstable
+    assert facts.headings[0].text == "Version {{...}}"
+
+
+def test_lines_count_front_matter() -> None:
+    page = "---\ntitle: T\n---\n\n## Heading\n\nSee [x](/a/#b).\n"
+    facts = parse_page(page, "p.md", PLAIN)
+    assert facts.headings[0].line == 5
+    assert [(link.target, link.line, link.column) for link in facts.links] == [("/a/#b", 7, 9)]
+    assert facts.front_matter.key_lines == {"title": 2}
+
+
+def test_links_of_every_kind() -> None:
+    page = "\n".join(
+        [
+            "Inline [a](/a/) and ref [b][r] and <https://x.example/>.",
+            '<a href="/html/">h</a>',
+            '[c]({{< ref "docs/page.md#sec" >}}) and {{< relref "/other" >}}',
+            "![img](/images/x.png)",
+            "",
+            "[r]: /ref/",
+        ]
+    )
+    facts = parse_page(page, "p.md", PLAIN)
+    got = [(link.kind, link.target, link.line, link.column) for link in facts.links]
+    assert ("inline", "/a/", 1, 12) in got
+    assert ("reference", "/ref/", 1, 25) in got
+    assert ("autolink", "https://x.example/", 1, 37) in got
+    assert ("html", "/html/", 2, 1) in got
+    assert ("ref", "docs/page.md#sec", 3, 5) in got
+    assert ("relref", "/other", 3, 41) in got
+    assert ("image", "/images/x.png", 4, 8) in got
+    assert facts.ref_definitions == {"R": ("/ref/", 6)}
+
+
+def test_includes_outside_code_only() -> None:
+    page = "\n".join(
+        [
+            '{{% include "a.md" %}}',
+            '`{{% include "b.md" %}}`',
+            "```",
+            '{{% include "c.md" %}}',
+            "```",
+            '{{</* include "d.md" */>}}',
+            '  - item {{< include "e.md" >}}',
+        ]
+    )
+    facts = parse_page(page, "p.md", PLAIN)
+    assert [(i.target, i.line, i.column) for i in facts.includes] == [
+        ("a.md", 1, 1),
+        ("e.md", 7, 10),
+    ]
+
+
+def test_list_items() -> None:
+    page = "1. a\n1. b\n   - x\n   - y\n3) c\n"
+    facts = parse_page(page, "p.md", PLAIN)
+    shapes = [
+        (
+            lst.ordered,
+            lst.depth,
+            [(i.line, i.marker, i.number, i.content_column) for i in lst.items],
+        )
+        for lst in facts.lists
+    ]
+    assert shapes == [
+        (True, 0, [(1, "1.", 1, 3), (2, "1.", 1, 3)]),
+        (False, 1, [(3, "-", None, 5), (4, "-", None, 5)]),
+        (True, 0, [(5, "3)", 3, 3)]),
+    ]
+
+
+markdownish = st.text(
+    alphabet=st.sampled_from(list("#-*_`[]()<>{}%!\"'/:.=1 \n\tabc神é>|~+\\")), max_size=400
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(markdownish)
+def test_parser_never_crashes_and_lines_lie_in_the_file(text: str) -> None:
+    for prefix in ("", "---\ntitle: x\n---\n", "{{% include "):
+        page = prefix + text
+        facts = parse_page(page, "p.md", PLAIN)
+        last = max(facts.line_count, 1)
+        lines = [h.line for h in facts.headings]
+        lines += [link.line for link in facts.links]
+        lines += [i.line for i in facts.includes]
+        lines += [item.line for lst in facts.lists for item in lst.items]
+        lines += [line for _, line in facts.html_anchors]
+        assert all(1 <= line <= last + 1 for line in lines), (lines, last)
+        assert all(link.column >= 0 for link in facts.links)

@@ -1,0 +1,56 @@
+"""Per-rule cases as data: tests/cases/<rule>.yaml.
+
+Each case has a `page` (the whole file, front matter included) written to
+content/page.md, optional other `files`, optional rule `options` and `config`,
+and the `findings` it must give: a list of `LINE: message substring`
+(or `LINE:COL: ...`), empty when the page is clean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import lint, write_site
+
+CASES_DIR = Path(__file__).parent / "cases"
+
+
+def _cases() -> list[Any]:
+    out = []
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text("utf-8"))
+        rule = data["rule"]
+        for case in data["cases"]:
+            out.append(pytest.param(rule, case, id=f"{rule}: {case['name']}"))
+    return out
+
+
+def _expected(entry: str) -> tuple[int, int | None, str]:
+    head, _, message = entry.partition(": ")
+    parts = head.split(":")
+    return int(parts[0]), int(parts[1]) if len(parts) > 1 else None, message
+
+
+@pytest.mark.parametrize(("rule", "case"), _cases())
+def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
+    config: dict[str, Any] = dict(case.get("config", {}))
+    if "options" in case:
+        config.setdefault("rules", {})[rule] = case["options"]
+    files: dict[str, str | bytes] = {"content/page.md": case["page"]}
+    files.update(case.get("files", {}))
+    write_site(tmp_path, files, config)
+    target = case.get("path", "content/page.md")
+    result = lint(tmp_path, paths=[str(tmp_path / target)], select=[rule])
+    got = [(f.line, f.column, f.message) for f in result.findings if f.rule == rule]
+    expected = [_expected(e) for e in case.get("findings", [])]
+    assert len(got) == len(expected), f"findings: {got}"
+    for (line, column, message), (exp_line, exp_col, exp_msg) in zip(got, expected, strict=True):
+        assert line == exp_line, f"{message!r} at line {line}, expected {exp_line}"
+        if exp_col is not None:
+            assert column == exp_col
+        assert exp_msg in message, f"{message!r} does not contain {exp_msg!r}"
+    if "suggestions" in case:
+        assert [f.suggestion for f in result.findings] == case["suggestions"]
