@@ -10,9 +10,19 @@ import click
 from handbook_lint import __version__
 from handbook_lint.config import ConfigError, load_config
 from handbook_lint.docs import rule_markdown
-from handbook_lint.engine import Linter, active_rules
+from handbook_lint.engine import ActiveRule, Linter, active_rules
 from handbook_lint.report import FORMATS, Report
+from handbook_lint.report.model import RuleInfo
 from handbook_lint.rules import all_rules
+from handbook_lint.stats import stats_lines
+
+
+def rule_infos(rules: dict[str, ActiveRule]) -> dict[str, RuleInfo]:
+    return {
+        name: RuleInfo(name, active.severity, active.rule.summary, None)
+        for name, active in rules.items()
+    }
+
 
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
@@ -56,6 +66,11 @@ def main() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="End the text output with the most-linked missing targets and counts per rule.",
+)
 def check(
     paths: tuple[str, ...],
     config_path: Path | None,
@@ -65,6 +80,7 @@ def check(
     fail_on: str,
     quiet: bool,
     no_color: bool,
+    stats: bool,
 ) -> None:
     """Lint PATHS (files or folders; default: the site's whole content dir)."""
     try:
@@ -75,7 +91,16 @@ def check(
         sys.exit(2)
     result = Linter(config, rules).run(list(paths) if paths else None)
     color = fmt == "text" and not no_color and sys.stdout.isatty()
-    report = Report(result.findings, result.files, __version__, color=color, quiet=quiet)
+    report = Report(
+        result.findings,
+        result.files,
+        __version__,
+        color=color,
+        quiet=quiet,
+        rules=rule_infos(rules),
+    )
+    if stats:
+        report.extra = stats_lines(result.findings)
     FORMATS[fmt](report, sys.stdout)
     failing = FAIL_ON[fail_on]
     sys.exit(1 if any(f.severity in failing for f in result.findings) else 0)

@@ -24,10 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "static_dirs": ["static"],
     "base_url": "",
     "exclude": [],
+    "taxonomies": ["tags", "categories"],
     "hugo": {
         "heading_ids": "github",
         "heading_text": "plain",
         "disable_path_to_lower": False,
+        "definition_term_ids": False,
+        "link_render_hook": False,
     },
     "includes": {
         "roots": ["assets"],
@@ -60,13 +63,16 @@ class Config:
     heading_ids: str
     heading_text: str
     disable_path_to_lower: bool
+    definition_term_ids: bool
+    link_render_hook: bool
+    taxonomies: list[str]
     include_roots: list[str]
     include_relative_to_page: bool
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw per-rule settings
 
     def parse_key(self) -> str:
         """What in this config changes how a page is parsed (for caches)."""
-        return f"{self.heading_ids}|{self.heading_text}"
+        return f"{self.heading_ids}|{self.heading_text}|{self.definition_term_ids}"
 
 
 def preset_names() -> list[str]:
@@ -183,6 +189,9 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         heading_ids=merged["hugo"]["heading_ids"],
         heading_text=merged["hugo"]["heading_text"],
         disable_path_to_lower=merged["hugo"]["disable_path_to_lower"],
+        definition_term_ids=merged["hugo"]["definition_term_ids"],
+        link_render_hook=merged["hugo"]["link_render_hook"],
+        taxonomies=list(merged["taxonomies"]),
         include_roots=list(merged["includes"]["roots"]),
         include_relative_to_page=merged["includes"]["relative_to_page"],
         rules=rules,

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from handbook_lint.facts import Heading, PageFacts
 from handbook_lint.site import Page, Site
+
+if TYPE_CHECKING:
+    from handbook_lint.index import SiteIndex
 
 FactsLoader = Callable[[str], PageFacts | None]
 
@@ -21,11 +25,24 @@ class PlacedHeading:
 
 
 class PageContext:
-    def __init__(self, site: Site, page: Page, facts: PageFacts, load: FactsLoader) -> None:
+    def __init__(
+        self,
+        site: Site,
+        page: Page,
+        facts: PageFacts,
+        load: FactsLoader,
+        index: Callable[[], SiteIndex],
+    ) -> None:
         self.site = site
         self.page = page
         self.facts = facts
         self._load = load
+        self._index = index
+
+    @property
+    def index(self) -> SiteIndex:
+        """The whole site's index (built once, on first use)."""
+        return self._index()
 
     @property
     def path(self) -> str:
@@ -36,6 +53,26 @@ class PageContext:
 
     def facts_of(self, path: str) -> PageFacts | None:
         return self._load(path)
+
+    def included_facts(self) -> list[PageFacts]:
+        """Facts of every file the page includes, directly or not (each once)."""
+        out: list[PageFacts] = []
+        seen = {self.page.path}
+        stack = [(self.page.path, self.facts)]
+        while stack:
+            path, facts = stack.pop()
+            for inc in facts.includes:
+                if not inc.target or inc.error:
+                    continue
+                resolved = self.site.resolve_include(path, inc.target)
+                if resolved is None or resolved in seen:
+                    continue
+                seen.add(resolved)
+                sub = self._load(resolved)
+                if sub is not None:
+                    out.append(sub)
+                    stack.append((resolved, sub))
+        return out
 
     def placed_headings(self) -> list[PlacedHeading]:
         """The page's headings with those of included files spliced in where the

@@ -13,6 +13,7 @@ from handbook_lint.checks.sections import parse_spec
 from handbook_lint.config import SEVERITIES, Config, ConfigError
 from handbook_lint.context import PageContext
 from handbook_lint.facts import PageFacts
+from handbook_lint.index import SiteIndex
 from handbook_lint.parse import ParseSettings, parse_page, read_page
 from handbook_lint.rules import Finding, Rule, all_rules
 from handbook_lint.site import MARKDOWN_SUFFIXES, Site, rel, walk_markdown
@@ -112,7 +113,14 @@ class Linter:
         self.config = config
         self.rules = rules
         self.site = Site(config)
-        self.settings = ParseSettings(config.heading_ids, config.heading_text)
+        spelling = rules.get("spelling")
+        self.settings = ParseSettings(
+            config.heading_ids,
+            config.heading_text,
+            definition_term_ids=config.definition_term_ids,
+            prose=bool(spelling and spelling.options.get("prose")),
+        )
+        self._index: SiteIndex | None = None
         self.facts: dict[str, PageFacts | None] = {}
         self.read_errors: dict[str, str] = {}
 
@@ -130,6 +138,11 @@ class Linter:
             facts = parse_page(text, path, self.settings)
         self.facts[path] = facts
         return facts
+
+    def index(self) -> SiteIndex:
+        if self._index is None:
+            self._index = SiteIndex.build(self.site, self.load)
+        return self._index
 
     # -- running ----------------------------------------------------------
 
@@ -197,7 +210,7 @@ class Linter:
                 )
             return
         page = self.site.pages[path]
-        ctx = PageContext(self.site, page, facts, self.load)
+        ctx = PageContext(self.site, page, facts, self.load, self.index)
         for name, active in self.rules.items():
             check = active.rule.check
             if check is None:
@@ -212,5 +225,6 @@ class Linter:
                         active.severity,
                         problem.message,
                         problem.suggestion,
+                        problem.target,
                     )
                 )

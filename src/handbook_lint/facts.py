@@ -84,15 +84,33 @@ class Block:
 
 
 @dataclass(slots=True)
+class TextSpan:
+    """A run of text a reader sees (no code, URLs, HTML or shortcodes)."""
+
+    line: int
+    column: int  # 0 when the exact column could not be found
+    text: str
+    kind: str  # heading | link | prose
+    # the first / last word continues across markup (`**P**roduction`)
+    glued_before: bool = False
+    glued_after: bool = False
+
+
+@dataclass(slots=True)
 class PageFacts:
     path: str  # relative to the site root, with forward slashes
     line_count: int
     front_matter: FrontMatter
     empty: bool = False  # nothing but white space
     headings: list[Heading] = field(default_factory=list)
-    html_anchors: list[tuple[str, int]] = field(default_factory=list)  # (id, line)
+    # anchors not made by headings: raw HTML id=/name=, definition terms: (id, line)
+    html_anchors: list[tuple[str, int]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    # normalised label -> (destination, line)
     ref_definitions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # `[text][label]` whose label has no definition: (label as written, line, column)
+    undefined_refs: list[tuple[str, int, int]] = field(default_factory=list)
+    texts: list[TextSpan] = field(default_factory=list)
     includes: list[Include] = field(default_factory=list)
     lists: list[ListBlock] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)

@@ -25,6 +25,7 @@ from handbook_lint.facts import (
     ListBlock,
     ListItem,
     PageFacts,
+    TextSpan,
 )
 from handbook_lint.frontmatter import split_front_matter
 
@@ -39,6 +40,7 @@ _HTML_NAME_RE = re.compile(
 _HTML_HREF_RE = re.compile(
     r"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
 )
+_BRACKET_REF_RE = re.compile(r"(?<!\\)\[([^\[\]]+)\]\[([^\[\]]*)\]")
 _BLOCK_KINDS = {
     "paragraph_open": "paragraph",
     "heading_open": "heading",
@@ -58,6 +60,8 @@ _BLOCK_KINDS = {
 class ParseSettings:
     heading_ids: str = "github"  # github | github-ascii | blackfriday
     heading_text: str = "plain"  # plain (Hugo >= 0.144) | source (older Hugo)
+    definition_term_ids: bool = False  # Goldmark's autoDefinitionTermID
+    prose: bool = False  # keep the text of paragraphs (for prose spelling)
 
 
 def _markdown() -> MarkdownIt:
@@ -116,6 +120,9 @@ def parse_page(text: str, rel_path: str, settings: ParseSettings) -> PageFacts:
     refs = env.get("references")
     if isinstance(refs, dict):
         facts.ref_definitions = _reference_lines(refs, body_lines)
+    facts.undefined_refs = [
+        ref for ref in facts.undefined_refs if normalize_label(ref[0]) not in facts.ref_definitions
+    ]
     return facts
 
 
@@ -168,12 +175,14 @@ class _Walker:
         self.literal_calls: set[int] = set()  # calls inside code: not calls
         self.consumed: set[int] = set()  # calls already recorded as link destinations
         self.anchors = AnchorRegistry()
-        self.cursor = 0  # search position for inline locations
+        self.cursor = 0  # search position for link locations
+        self.text_cursor = 0  # search position for text spans
 
     def run(self) -> None:
         list_stack: list[ListBlock] = []
         depth_items = 0
         quote_depth = 0
+        context = "prose"
         for token in self.tokens:
             kind = token.type
             if kind in _BLOCK_KINDS and token.map is not None and quote_depth == 0:
@@ -201,7 +210,12 @@ class _Walker:
             elif kind == "list_item_close":
                 depth_items -= 1
             elif kind == "inline":
-                self._inline(token)
+                self._inline(token, context)
+                context = "prose"
+            elif kind == "heading_open":
+                context = "heading"
+            elif kind == "dt_open":
+                context = "term"
             elif kind in ("fence", "code_block"):
                 self.literal_calls.update(shortcodes.placeholders_in(token.content))
             elif kind == "html_block":
@@ -248,24 +262,41 @@ class _Walker:
 
     # -- inline content ----------------------------------------------------
 
-    def _inline(self, token: Token) -> None:
+    def _inline(self, token: Token, context: str) -> None:
+        """Links, text spans and reference uses of one inline block.
+
+        `context` is heading, term or prose. Positions are found by searching
+        the source forward from a cursor (markdown-it gives block lines only).
+        """
         if token.map is None:
             return
-        self.cursor = max(self.cursor, self.line_starts[token.map[0]])
-        end_line = token.map[1]
+        start = self.line_starts[token.map[0]]
+        self.cursor = max(self.cursor, start)
+        self.text_cursor = max(self.text_cursor, start)
+        end_line = max(token.map[1], token.map[0] + 1)  # deflist terms map to [n, n]
         self.block_end = (
             self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
         )
-        children = token.children or []
+        keep_text = context == "heading" or self.settings.prose
         link_text: list[str] | None = None
         pending: Link | None = None
-        for child in children:
+        children = token.children or []
+        for i, child in enumerate(children):
             ctype = child.type
-            if ctype == "code_inline":
-                self.literal_calls.update(shortcodes.placeholders_in(child.content))
+            if ctype == "text":
+                content = child.content
                 if link_text is not None:
-                    link_text.append(child.content)
-            elif ctype == "text":
+                    link_text.append(content)
+                if "[" in content:
+                    self._bracket_refs(content)
+                if keep_text or link_text is not None:
+                    kind = context if link_text is None or context == "heading" else "link"
+                    span = self._text_span(content, kind)
+                    if span is not None:
+                        span.glued_before = _glued(children, i - 1, content[:1])
+                        span.glued_after = _glued(children, i + 1, content[-1:])
+            elif ctype == "code_inline":
+                self.literal_calls.update(shortcodes.placeholders_in(child.content))
                 if link_text is not None:
                     link_text.append(child.content)
             elif ctype == "link_open":
@@ -279,15 +310,45 @@ class _Walker:
             elif ctype == "link_close":
                 if pending is not None and link_text is not None:
                     pending.text = "".join(link_text)
+                    if pending.column < 0:
+                        self._place_reference(pending, pending.text)
                     self.facts.links.append(pending)
                 pending, link_text = None, None
             elif ctype == "image":
                 src = str(child.attrs.get("src", ""))
                 image = self._link(src, "image")
                 image.text = child.content
+                if image.column < 0:
+                    image.kind = "image"
+                    self._place_reference(image, image.text)
                 self.facts.links.append(image)
             elif ctype == "html_inline":
                 self._html(child.content, token.map[0], inline=True)
+
+    def _text_span(self, content: str, kind: str) -> TextSpan | None:
+        if not content.strip() or shortcodes.PLACEHOLDER_START in content:
+            return None
+        at = self.text.find(content, self.text_cursor, self.block_end)
+        if at < 0:
+            line, _ = shortcodes.position(self.line_starts, self.text_cursor)
+            span = TextSpan(line, 0, content, kind)
+        else:
+            self.text_cursor = at + len(content)
+            line, column = shortcodes.position(self.line_starts, at)
+            span = TextSpan(line, column, content, kind)
+        self.facts.texts.append(span)
+        return span
+
+    def _bracket_refs(self, content: str) -> None:
+        """`[text][label]` left as text: a reference whose label has no definition."""
+        for match in _BRACKET_REF_RE.finditer(content):
+            text, label = match.group(1), match.group(2)
+            if text.startswith("^") or shortcodes.PLACEHOLDER_START in match.group(0):
+                continue
+            raw = match.group(0)
+            at = self.text.find(raw, self.cursor, self.block_end)
+            line, column = shortcodes.position(self.line_starts, at if at >= 0 else self.cursor)
+            self.facts.undefined_refs.append((label or text, line, column))
 
     def _shortcode_link(self, href: str) -> Link | None:
         """`[text]({{< ref "x" >}})`: the ref call is the link; other shortcodes
@@ -297,11 +358,17 @@ class _Walker:
             return None
         call = self.calls[int(match.group(1))]
         self.consumed.add(call.index)
-        if call.name not in REF_NAMES:
-            return None
-        target = shortcodes.first_argument(call.args)
+        target = shortcodes.first_argument(call.args) if call.name in REF_NAMES else None
+        if self.text.find(href, self.cursor, self.block_end) < 0:
+            # A reference whose definition's destination is a shortcode call.
+            return Link(
+                target=target or "",
+                line=call.line,
+                column=-1,
+                kind=call.name if target else "shortcode",
+            )
         if not target:
-            return None
+            return Link(target="", line=call.line, column=call.column, kind="shortcode")
         return Link(target=target, line=call.line, column=call.column, kind=call.name)
 
     def _link(self, href: str, kind: str) -> Link:
@@ -315,14 +382,31 @@ class _Walker:
                 if at >= 0 and (best < 0 or at + len(prefix) < best):
                     best = at + len(prefix)
         if best < 0:
-            # Reference-style: the destination is in a definition elsewhere.
-            at = text.find("[", start, end)
-            best = at if at >= 0 else start
-            if kind == "inline":
-                kind = "reference"
+            # Reference-style: placed once its text is known (_place_reference).
+            line, column = shortcodes.position(self.line_starts, start)
+            return Link(target=href, line=line, column=-1, kind="reference")
         line, column = shortcodes.position(self.line_starts, best)
         self.cursor = best + 1
         return Link(target=href, line=line, column=column, kind=kind)
+
+    def _place_reference(self, link: Link, shown: str) -> None:
+        """Find `[text][label]` / `[text][]` / `[text]` for a reference link whose
+        visible text is `shown`, and read its label."""
+        text, start, end = self.text, self.cursor, self.block_end
+        want = _squash(shown)
+        at = text.find("[", start, end)
+        while at >= 0:
+            close = _closing_bracket(text, at)
+            if close > 0 and (not want or want in _squash(text[at + 1 : close])):
+                break
+            at = text.find("[", at + 1, end)
+        if at < 0:
+            at = start
+            link.label, after = "", start + 1
+        else:
+            link.label, after = _reference_label(text, at)
+        link.line, link.column = shortcodes.position(self.line_starts, at)
+        self.cursor = after
 
     def _html(self, html: str, first_line: int, inline: bool = False) -> None:
         base = self.line_starts[first_line] if first_line < len(self.line_starts) else 0
@@ -343,12 +427,22 @@ class _Walker:
     # -- headings ------------------------------------------------------------
 
     def _headings(self) -> None:
+        """Heading ids (and definition-term ids), allocated in document order."""
         tokens = self.tokens
-        html_ids = {anchor for anchor, _ in self.facts.html_anchors}
-        for anchor in html_ids:
+        for anchor, _ in self.facts.html_anchors:
             self.anchors.add_existing(anchor)
+        terms = self.settings.definition_term_ids
         for i, token in enumerate(tokens):
-            if token.type != "heading_open" or token.map is None:
+            if token.map is None:
+                continue
+            if token.type == "dt_open" and terms:
+                inline = tokens[i + 1]
+                text = _plain_text(inline.children or [])
+                if shortcodes.PLACEHOLDER_START not in text:
+                    anchor = self.anchors.auto(text, self.settings.heading_ids)
+                    self.facts.html_anchors.append((anchor, token.map[0] + 1))
+                continue
+            if token.type != "heading_open":
                 continue
             inline = tokens[i + 1]
             level = int(token.tag[1])
@@ -407,6 +501,64 @@ class _Walker:
         elif not target:
             error = "the call names no file to include"
         return Include(target=target, line=call.line, column=call.column, source=raw, error=error)
+
+
+_MARKUP_TOKENS = frozenset(
+    {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close"}
+)
+
+
+def _glued(children: list[Token], i: int, edge: str) -> bool:
+    """A text token touches emphasis markup with no space: a word goes on across it."""
+    return 0 <= i < len(children) and children[i].type in _MARKUP_TOKENS and edge.isalnum()
+
+
+def normalize_label(label: str) -> str:
+    """Reference labels match case-insensitively, white space collapsed (as markdown-it)."""
+    return " ".join(label.split()).lower().upper()
+
+
+def _reference_label(text: str, at: int) -> tuple[str, int]:
+    """The label of the reference link whose `[` stands at `at`, and the offset
+    just after the link's source."""
+    end = _closing_bracket(text, at)
+    if end < 0:
+        return "", at + 1
+    inner = text[at + 1 : end]
+    if text.startswith("[", end + 1):
+        close = _closing_bracket(text, end + 1)
+        if close > end + 2:
+            return text[end + 2 : close], close + 1
+        if close == end + 2:
+            return inner, close + 1
+    return inner, end + 1
+
+
+_SQUASH = str.maketrans("", "", "`*_\\ \n\t")
+
+
+def _squash(text: str) -> str:
+    """Text without the characters Markdown markup adds or removes."""
+    return text.translate(_SQUASH)
+
+
+def _closing_bracket(text: str, at: int) -> int:
+    depth = 0
+    i = at
+    limit = min(len(text), at + 2000)
+    while i < limit:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
 
 
 def _plain_text(children: list[Token]) -> str:

@@ -23,6 +23,7 @@ class Problem:
     column: int
     message: str
     suggestion: str | None = None
+    target: str | None = None  # the missing link target, for --stats
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class Finding:
     severity: str
     message: str
     suggestion: str | None = None
+    target: str | None = None  # the missing link target (not in reports), for --stats
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)

@@ -23,6 +23,7 @@ class Page:
     url: str = ""
     aliases: list[str] = field(default_factory=list)
     snippet: bool = False  # not rendered by Hugo (headless, build.render never, include file)
+    headless_root: bool = False  # a section page whose cascade makes everything below headless
     facts: PageFacts | None = None
 
 
@@ -140,6 +141,7 @@ class Site:
                 continue
             data = page.facts.front_matter.data if page.facts else {}
             page.snippet = _not_rendered(data) or self._under(page.path, cascades)
+            page.headless_root = page.path.rsplit("/", 1)[0] + "/" in cascades
             page.url = self.url_of(page.path, data)
             page.aliases = self._aliases(page.url, data)
 
@@ -155,6 +157,10 @@ class Site:
         return out
 
     def _under(self, path: str, folders: list[str]) -> bool:
+        """Below a folder whose `_index.md` cascades `render: never`; the cascade
+        does not apply to that `_index.md` itself (Hugo renders it)."""
+        if path.endswith("/_index.md") and path.rsplit("/", 1)[0] + "/" in folders:
+            return False
         return any(path.startswith(folder) for folder in folders)
 
     def url_of(self, path: str, data: dict[str, Any]) -> str:

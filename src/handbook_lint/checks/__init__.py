@@ -1,5 +1,13 @@
 """The rules, one module per family. Importing this package registers them."""
 
-from handbook_lint.checks import files, front_matter, includes, lists, sections
+from handbook_lint.checks import (
+    files,
+    front_matter,
+    includes,
+    links,
+    lists,
+    sections,
+    spelling,
+)
 
-__all__ = ["files", "front_matter", "includes", "lists", "sections"]
+__all__ = ["files", "front_matter", "includes", "links", "lists", "sections", "spelling"]

@@ -7,6 +7,16 @@ from dataclasses import dataclass, field
 from handbook_lint.rules import Finding
 
 
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a reporter may say about a rule (SARIF lists these as rule descriptors)."""
+
+    name: str
+    severity: str  # the rule's default severity: error, warning or info
+    summary: str = ""
+    help_uri: str | None = None  # where the rule's documentation lives, as given by the caller
+
+
 @dataclass
 class Report:
     findings: list[Finding]
@@ -15,6 +25,7 @@ class Report:
     color: bool = False
     quiet: bool = False  # only findings, no summary line
     extra: list[str] = field(default_factory=list)  # extra lines after the findings (text only)
+    rules: dict[str, RuleInfo] = field(default_factory=dict)  # rule name -> metadata
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -23,10 +23,10 @@ def write(report: Report, out: TextIO) -> None:
         if f.suggestion:
             line += f" (did you mean '{f.suggestion}'?)"
         out.write(line + "\n")
-    for extra in report.extra:
-        out.write(extra + "\n")
     if not report.quiet:
         out.write(summary(report) + "\n")
+    for extra in report.extra:
+        out.write(extra + "\n")
 
 
 def summary(report: Report) -> str:

@@ -1,0 +1,85 @@
+"""Common misspellings in link text, headings and (when enabled) prose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from handbook_lint.context import PageContext
+from handbook_lint.rules import Problem, register
+from handbook_lint.spelling import Speller
+
+
+def _likely_name(word: str) -> bool:
+    """Names, acronyms and foreign words that happen to be in the misspelling
+    list: ALL-CAPS words, words under 4 letters and short capitalised words
+    (`Linz`, `Shure`, `Objet`)."""
+    if word.isupper() or len(word) < 4:
+        return True
+    return word[0].isupper() and len(word) < 6
+
+
+@lru_cache(maxsize=8)
+def _speller(words: tuple[str, ...]) -> Speller:
+    return Speller(allow=words)
+
+
+@register(
+    "spelling",
+    "warning",
+    "A common misspelling in link text, a heading or (when enabled) prose.",
+    options={"prose": False, "words": []},
+    option_docs={
+        "prose": "also check the text of paragraphs, lists and tables, not only "
+        "link text and headings",
+        "words": "project words that are never reported (case-insensitive)",
+    },
+)
+def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Looks up every word of link text and headings (and of
+    prose when `prose: true`) in codespell's list of common misspellings (a
+    maintained list of known wrong spellings, not a full dictionary: unknown
+    words and names are never reported). Code spans, code blocks, URLs, HTML
+    and shortcode calls are never checked, nor words in identifiers, paths or
+    e-mail addresses, nor CJK text. Words that are likely names or acronyms
+    are skipped: ALL-CAPS words, words under 4 letters and capitalised words
+    under 6 letters. The suggestion is the correction. Add project terms
+    (and names) to `words`.
+
+    **Why.** A typo in link text is what readers click; a typo in a heading
+    becomes a typo in its anchor, which every link to it must then repeat.
+
+    **Example (bad).**
+
+    ```markdown
+    Champions the [GitLab misson](/handbook/company/mission/).
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    Champions the [GitLab mission](/handbook/company/mission/).
+    ```
+    """
+    speller = _speller(tuple(options["words"]))
+    prose = options["prose"]
+    for span in ctx.facts.texts:
+        if span.kind == "prose" and not prose:
+            continue
+        for miss in speller.check(span.text):
+            if _likely_name(miss.word):
+                continue
+            if (span.glued_before and miss.offset == 0) or (
+                span.glued_after and miss.offset + len(miss.word) == len(span.text)
+            ):
+                continue  # part of a word split by markup: **P**roduction
+            column = span.column + miss.offset if span.column else 0
+            where = {"heading": "heading", "link": "link text"}.get(span.kind, "text")
+            yield Problem(
+                span.line,
+                column,
+                f"'{miss.word}' in {where} is a common misspelling",
+                suggestion=miss.suggestion,
+            )

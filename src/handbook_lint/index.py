@@ -1,0 +1,250 @@
+"""The site index: URL -> page, page -> anchors, alias -> page, static files.
+
+Built once from the page facts; link checks are dictionary lookups against it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import os
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from handbook_lint.facts import PageFacts
+from handbook_lint.site import MARKDOWN_SUFFIXES, Page, Site, normalize_url, rel
+
+
+@dataclass
+class Target:
+    """What a link resolved to."""
+
+    page: Page | None = None  # a page (or a section)
+    static: str | None = None  # a static file or page resource (site path)
+    via_alias: bool = False
+
+
+@dataclass
+class SiteIndex:
+    site: Site
+    load: Callable[[str], PageFacts | None]
+    urls: dict[str, Page] = field(default_factory=dict)
+    aliases: dict[str, Page] = field(default_factory=dict)
+    files: set[str] = field(default_factory=set)  # static files and page resources, as URLs
+    files_lower: set[str] = field(default_factory=set)
+    static_available: bool = False  # a static dir exists in this checkout
+    sections: set[str] = field(default_factory=set)  # URLs Hugo makes without a page file
+    by_path: dict[str, Page] = field(default_factory=dict)  # content path -> page
+    _anchors: dict[str, frozenset[str]] = field(default_factory=dict)
+    _suggestions: dict[str, str | None] = field(default_factory=dict)
+    _by_last: dict[str, list[str]] = field(default_factory=dict)
+    _names: list[str] = field(default_factory=list)
+    _name_lengths: list[int] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, site: Site, load: Callable[[str], PageFacts | None]) -> SiteIndex:
+        index = cls(site, load)
+        prefix = site.content_prefix
+        for page in site.pages.values():
+            if not site.is_content(page.path):
+                continue
+            index.by_path[page.path[len(prefix) :]] = page
+            if page.snippet:
+                continue
+            index.urls.setdefault(page.url, page)
+            for alias in page.aliases:
+                index.aliases.setdefault(alias, page)
+        index._add_sections(prefix)
+        index._add_taxonomies()
+        index._add_files()
+        return index
+
+    def _add_sections(self, prefix: str) -> None:
+        """Top-level folders of the content dir are sections even without `_index.md`."""
+        for path in self.by_path:
+            top = path.split("/", 1)[0]
+            if "/" in path:
+                self.sections.add(self.site.url_of(prefix + top + "/_index.md", {}))
+        self.sections.add("/")
+
+    def _add_taxonomies(self) -> None:
+        taxonomies = self.site.config.taxonomies
+        for name in taxonomies:
+            self.sections.add(f"/{name.lower()}/")
+        for page in self.site.pages.values():
+            if page.facts is None or page.snippet:
+                continue
+            data = page.facts.front_matter.data
+            for name in taxonomies:
+                terms = data.get(name)
+                if isinstance(terms, str):
+                    terms = [terms]
+                if isinstance(terms, list):
+                    for term in terms:
+                        if isinstance(term, str):
+                            slug = term.strip().lower().replace(" ", "-")
+                            self.sections.add(f"/{name.lower()}/{slug}/")
+
+    def _add_files(self) -> None:
+        """Static files at the site root, and non-Markdown files in the content dir
+        (page resources), by URL."""
+        root = self.site.root
+        folders = [root / d for d in self.site.config.static_dirs]
+        self.static_available = any(f.is_dir() for f in folders)
+        folders.append(root / self.site.content_dir)
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames.sort()
+                base = rel(folder, Path(dirpath))
+                for name in filenames:
+                    if name.endswith(MARKDOWN_SUFFIXES):
+                        continue
+                    path = name if base in ("", ".") else f"{base}/{name}"
+                    self.files.add("/" + path)
+                    self.files_lower.add("/" + path.lower())
+
+    # -- lookups --------------------------------------------------------------
+
+    def lookup(self, url: str) -> Target | None:
+        """A site path (no fragment, no query) -> what Hugo serves there."""
+        path = unquote(url)
+        candidates = [path]
+        if not self.site.config.disable_path_to_lower:
+            candidates.append(path.lower())
+        for candidate in candidates:
+            norm = normalize_url(candidate)
+            page = self.urls.get(norm)
+            if page is not None:
+                return Target(page=page)
+            page = self.aliases.get(norm)
+            if page is not None:
+                return Target(page=page, via_alias=True)
+            if norm in self.sections:
+                return Target()
+            file_path = candidate.rstrip("/") if candidate != "/" else candidate
+            if file_path in self.files or file_path.lower() in self.files_lower:
+                return Target(static=file_path)
+        return None
+
+    def page_by_content_path(self, from_path: str, target: str) -> Page | None:
+        """Hugo's GetPage: a content path, relative to the page's folder first
+        (unless it starts with `/`), then to the content dir; `.md` optional."""
+        prefix = self.site.content_prefix
+        clean = target.strip()
+        bases = []
+        if not clean.startswith("/"):
+            inner = from_path[len(prefix) :] if from_path.startswith(prefix) else from_path
+            bases.append(posixpath.dirname(inner))
+        bases.append("")
+        for base in bases:
+            joined = posixpath.normpath(posixpath.join(base, clean.lstrip("/")))
+            if joined.startswith(".."):
+                continue
+            joined = "" if joined == "." else joined
+            stem = joined[:-3] if joined.endswith(".md") else joined
+            # `x/index.md` and `x/_index.md` name the same bundle for Hugo.
+            if (
+                stem == "index"
+                or stem.endswith("/index")
+                or stem == "_index"
+                or stem.endswith("/_index")
+            ):
+                stem = stem.rsplit("/", 1)[0] if "/" in stem else ""
+            for candidate in (joined, stem + ".md", stem + "/_index.md", stem + "/index.md"):
+                page = self.by_path.get(candidate.lstrip("/"))
+                if page is not None:
+                    return page
+            # Case-insensitive, as Hugo's page lookup is.
+            lowered = stem.lower()
+            lower_paths = self._lower_paths()
+            for candidate in (lowered + ".md", lowered + "/_index.md", lowered + "/index.md"):
+                page = lower_paths.get(candidate.lstrip("/"))
+                if page is not None:
+                    return page
+        return None
+
+    def _lower_paths(self) -> dict[str, Page]:
+        if not hasattr(self, "_lower"):
+            self._lower = {p.lower(): page for p, page in self.by_path.items()}
+        return self._lower
+
+    def anchors(self, page: Page) -> frozenset[str]:
+        """Anchors of a page: its headings, raw HTML ids, definition terms, and the
+        headings of the files it includes (recursively)."""
+        cached = self._anchors.get(page.path)
+        if cached is not None:
+            return cached
+        out: set[str] = set()
+        self._collect(page.path, out, set())
+        result = frozenset(out)
+        self._anchors[page.path] = result
+        return result
+
+    def _collect(self, path: str, out: set[str], seen: set[str]) -> None:
+        if path in seen:
+            return
+        seen.add(path)
+        facts = self.load(path)
+        if facts is None:
+            return
+        out.update(h.anchor for h in facts.headings if h.anchor and not h.unstable)
+        out.update(anchor for anchor, _ in facts.html_anchors)
+        for inc in facts.includes:
+            if inc.target and not inc.error:
+                resolved = self.site.resolve_include(path, inc.target)
+                if resolved is not None:
+                    self._collect(resolved, out, seen)
+
+    def has_unstable_ids(self, page: Page) -> bool:
+        facts = page.facts
+        return facts is not None and any(h.unstable for h in facts.headings)
+
+    def suggest_url(self, url: str) -> str | None:
+        """The existing page URL closest to a broken one, when it is close: its
+        last segment must be close to an existing one (a long shared prefix
+        makes any sibling look close), then the whole URL decides."""
+        if url in self._suggestions:
+            return self._suggestions[url]
+        if not self._by_last:
+            for known in [*self.urls, *self.aliases]:
+                self._by_last.setdefault(_last(known), []).append(known)
+            self._names = sorted(self._by_last, key=len)
+            self._name_lengths = [len(n) for n in self._names]
+        norm = normalize_url(url.lower())
+        last = _last(norm)
+        lo = bisect.bisect_left(self._name_lengths, int(len(last) * 0.7))
+        hi = bisect.bisect_right(self._name_lengths, int(len(last) * 1.3) + 1)
+        matcher = difflib.SequenceMatcher(None, "", last)
+        names = []
+        for name in self._names[lo:hi]:
+            matcher.set_seq1(name)
+            if (
+                matcher.real_quick_ratio() >= 0.8
+                and matcher.quick_ratio() >= 0.8
+                and matcher.ratio() >= 0.8
+            ):
+                names.append(name)
+        best: tuple[float, str] | None = None
+        whole = difflib.SequenceMatcher(None, "", norm)
+        for name in names:
+            for candidate in self._by_last[name]:
+                whole.set_seq1(candidate)
+                score = whole.ratio()
+                if score >= 0.85 and (best is None or score > best[0]):
+                    best = (score, candidate)
+        result = best[1] if best else None
+        self._suggestions[url] = result
+        return result
+
+
+def _last(url: str) -> str:
+    """The last segment of a URL, without a `.html` or `.md` ending."""
+    last = url.strip("/").rsplit("/", 1)[-1]
+    for ending in (".html", ".md"):
+        last = last.removesuffix(ending)
+    return last

@@ -1,0 +1,31 @@
+"""`--format codequality`: GitLab's Code Quality report (a JSON array of issues)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from handbook_lint.report.fingerprint import fingerprints
+from handbook_lint.report.model import Report
+
+# Code Quality severities: info, minor, major, critical, blocker.
+SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def write(report: Report, out: TextIO) -> None:
+    issues: list[dict[str, Any]] = []
+    for f, fingerprint in zip(report.findings, fingerprints(report.findings), strict=True):
+        description = f.message
+        if f.suggestion:
+            description += f" (did you mean '{f.suggestion}'?)"
+        issues.append(
+            {
+                "description": description,
+                "check_name": f.rule,
+                "fingerprint": fingerprint,
+                "severity": SEVERITIES.get(f.severity, "minor"),
+                "location": {"path": f.path, "lines": {"begin": max(f.line, 1)}},
+            }
+        )
+    json.dump(issues, out, ensure_ascii=False, indent=2)
+    out.write("\n")

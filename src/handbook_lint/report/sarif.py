@@ -1,0 +1,88 @@
+"""`--format sarif`: a SARIF 2.1.0 log with one run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from handbook_lint.report.fingerprint import fingerprints
+from handbook_lint.report.model import Report, RuleInfo
+from handbook_lint.rules import Finding
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+FINGERPRINT_KEY = "handbookLint/v1"
+# The project has no public home page yet; set this to emit tool.driver.informationUri.
+INFORMATION_URI: str | None = None
+
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+
+
+def write(report: Report, out: TextIO) -> None:
+    rule_ids = sorted({f.rule for f in report.findings})
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    driver: dict[str, Any] = {"name": "handbook-lint", "version": report.version}
+    if INFORMATION_URI:
+        driver["informationUri"] = INFORMATION_URI
+    driver["rules"] = [_descriptor(rule_id, report) for rule_id in rule_ids]
+
+    results = [
+        _result(f, index[f.rule], fingerprint)
+        for f, fingerprint in zip(report.findings, fingerprints(report.findings), strict=True)
+    ]
+    log = {
+        "$schema": SCHEMA_URI,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {"driver": driver},
+                # Columns count characters (code points), not UTF-16 code units.
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    json.dump(log, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _descriptor(rule_id: str, report: Report) -> dict[str, Any]:
+    info = report.rules.get(rule_id)
+    if info is None:
+        # A rule the caller told us nothing about: take the level it was reported at.
+        severity = next(f.severity for f in report.findings if f.rule == rule_id)
+        info = RuleInfo(name=rule_id, severity=severity)
+    descriptor: dict[str, Any] = {"id": rule_id, "name": info.name}
+    if info.summary:
+        descriptor["shortDescription"] = {"text": info.summary}
+    if info.help_uri:
+        descriptor["helpUri"] = info.help_uri
+    descriptor["defaultConfiguration"] = {"level": LEVELS.get(info.severity, "warning")}
+    return descriptor
+
+
+def _result(f: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
+    text = f.message
+    if f.suggestion:
+        text += f" (did you mean '{f.suggestion}'?)"
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(f.path)}}
+    if f.line > 0:
+        region: dict[str, int] = {"startLine": f.line}
+        if f.column > 0:
+            region["startColumn"] = f.column
+        physical["region"] = region
+    return {
+        "ruleId": f.rule,
+        "ruleIndex": rule_index,
+        "level": LEVELS.get(f.severity, "warning"),
+        "message": {"text": text},
+        "locations": [{"physicalLocation": physical}],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+
+
+def artifact_uri(path: str) -> str:
+    """A relative URI reference for a POSIX `path`: all but `/` and unreserved characters
+    percent-encoded (so spaces, non-ASCII, `%`, `#`, `?` and `:` are safe)."""
+    return quote(path, safe="/")

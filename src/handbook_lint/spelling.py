@@ -1,0 +1,334 @@
+"""Find common misspellings in prose, the way codespell does.
+
+This is not a spell checker: it only knows a list of known wrong spellings and
+their corrections, so unknown words, names and jargon are never reported.
+
+The list is codespell's main dictionary, ``codespell_lib/data/dictionary.txt``,
+read at run time from the installed ``codespell`` package (which this project
+depends on; the dictionary is never copied into this repository). Only the
+file is read: no codespell code is imported or run. codespell's own code is
+GPL-2.0-only; its dictionaries are derived from English Wikipedia and are
+released under CC BY-SA 3.0. The other codespell dictionaries (``rare``,
+``code``, ``names``, ``en-GB_to_en-US``, ...) are left out on purpose: they
+hold real words and would produce false positives.
+
+Dictionary format: one entry a line, ``wrong->right`` or
+``wrong->right1, right2,``; as in codespell, text after the last comma is a
+reason (empty in the lines that end with a comma), and an entry with a comma
+has no single certain fix. Every candidate is kept, in order; the first one
+is the suggestion.
+
+What is looked up:
+
+* A word is a run of letters (Unicode letters, except CJK scripts, which act as
+  separators and are never reported), which may hold apostrophes and hyphens
+  between letters (``don't``, ``auto-detet``). A hyphenated word is looked up
+  whole, then part by part; a possessive ``'s`` is tried without it.
+* Only lower-case, Title-case and ALL-CAPS words are looked up, case-insensitively;
+  words with inner capitals (``GitLab``, ``macOS``) are skipped, and so are
+  ALL-CAPS words shorter than four characters (acronyms such as ``OT``, ``UE``,
+  ``ACI`` are keys in the dictionary).
+* Words next to a digit (``teh2``) are skipped, and so is every word of a chunk
+  that looks like code, a path, a URL, an e-mail address or a file name. A
+  chunk is a run of characters between whitespace or CJK characters; it is
+  skipped when it holds any of ``/ \\ _ @ = # % & $ | < > { } ` ``, a ``.`` or
+  ``:`` between two word characters (``foo.md``, ``a:b``), ``::``, or starts with
+  ``-`` (a command-line option).
+
+Speed: the text is split at whitespace (``str.split``), and its distinct chunks
+are compared in C with a per-speller cache of chunks known to be clean. New plain
+chunks are screened in one pass (one compiled regex over all of them, a set
+test against the dictionary's keys); only suspects are tokenised one by one
+(compiled regexes, dict lookups), and only chunks that hold a misspelling are
+located again in the text (``str.find``, or one compiled regex for long texts).
+The dictionary (65,000 entries) is parsed once a process, in about 40 ms.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Misspelling", "Speller", "default_speller", "dictionary_path"]
+
+# CJK scripts: ideographs, kana, Hangul, their punctuation and half/full-width
+# forms. They are never part of a word and separate words and chunks.
+_CJK = (
+    "\u1100-\u11ff"  # Hangul Jamo
+    "\u2e80-\u2fdf"  # CJK radicals, Kangxi radicals
+    "\u2ff0-\u2fff"  # ideographic description characters
+    "\u3000-\u303f"  # CJK symbols and punctuation
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3100-\u31ff"  # Bopomofo, Hangul compatibility Jamo, Kanbun, ...
+    "\u3200-\u33ff"  # enclosed CJK letters, CJK compatibility
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\ua960-\ua97f"  # Hangul Jamo extended A
+    "\uac00-\ud7ff"  # Hangul syllables, Jamo extended B
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\ufe30-\ufe4f"  # CJK compatibility forms
+    "\uff00-\uffef"  # half-width and full-width forms
+    "\U00020000-\U0003ffff"  # CJK extensions B and later
+)
+_LETTER = rf"[^\W\d_{_CJK}]"
+_APOS = "'\u2019"
+_JOINERS = _APOS + "-"
+
+# A word: letters, with apostrophes or hyphens between letters.
+_TOKEN_RE = re.compile(rf"{_LETTER}+(?:[{_JOINERS}]{_LETTER}+)*")
+# A run of letters (a word without its apostrophes and hyphens).
+_RUN_RE = re.compile(rf"{_LETTER}+")
+# The pieces of a whitespace-delimited chunk between CJK characters.
+_PIECE_RE = re.compile(rf"[^{_CJK}]+")
+# A piece that looks like code, a path, a URL, an address or a file name.
+_CODE_RE = re.compile(r"[/\\_@=#%&$|<>{}`]|\w[.:]\w|::")
+_DIGIT_JOINERS = "-.'\u2019"
+
+_MIN_CAPS_LEN = 4
+_CLEAN_CACHE_MAX = 500_000
+# From this text length on, misspelled chunks are located by one regex, not str.find.
+_REGEX_LOCATE_MIN = 50_000
+
+_Hit = tuple[int, str, str]  # (offset in the chunk, word as written, dictionary key)
+
+
+@dataclass(frozen=True, slots=True)
+class Misspelling:
+    offset: int  # index in the text where the word starts
+    word: str  # as written
+    suggestion: str  # correction, case adapted to the word (Misson -> Mission)
+    candidates: tuple[str, ...]  # every correction, case adapted; the first is `suggestion`
+
+
+def dictionary_path() -> Path:
+    """Where the installed codespell package keeps its main dictionary.
+
+    Found without importing ``codespell_lib`` (``find_spec`` of a top-level
+    package does not run it).
+    """
+    spec = importlib.util.find_spec("codespell_lib")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the spelling check needs the 'codespell' package (pip install codespell)"
+        )
+    for location in spec.submodule_search_locations:
+        path = Path(location) / "data" / "dictionary.txt"
+        if path.is_file():
+            return path
+    raise RuntimeError("the installed 'codespell' package has no data/dictionary.txt")
+
+
+def _parse_corrections(data: str) -> tuple[str, ...]:
+    """``right`` or ``right1, right2,`` (codespell: after the last comma is a reason)."""
+    data = data.strip()
+    if "," in data:
+        data = data.rsplit(",", 1)[0]
+        return tuple(c for c in (part.strip() for part in data.split(",")) if c)
+    return (data,) if data else ()
+
+
+class _Dictionary:
+    """Known misspelling (lower case) -> corrections, parsed lazily on first use."""
+
+    __slots__ = ("_parsed", "_raw", "keys")
+
+    def __init__(self, text: str) -> None:
+        raw: dict[str, str] = {}
+        for line in text.splitlines():
+            key, sep, data = line.partition("->")
+            if sep:
+                raw[key.strip().lower()] = data
+        self._raw = raw
+        self._parsed: dict[str, tuple[str, ...]] = {}
+        self.keys = raw.keys()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._raw
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def corrections(self, key: str) -> tuple[str, ...]:
+        found = self._parsed.get(key)
+        if found is None:
+            found = self._parsed[key] = _parse_corrections(self._raw[key])
+        return found
+
+
+@functools.cache
+def _dictionary() -> _Dictionary:
+    return _Dictionary(dictionary_path().read_text(encoding="utf-8"))
+
+
+def _lookup_key(word: str) -> str | None:
+    """The dictionary key for `word`, or None when its case pattern is not looked up."""
+    if word.islower():
+        key = word
+    elif word.isupper():
+        if len(word) < _MIN_CAPS_LEN:
+            return None
+        key = word.lower()
+    elif word[0].isupper() and word[1:].islower():
+        key = word.lower()
+    else:
+        return None
+    return key.replace("\u2019", "'")
+
+
+def _adapt(correction: str, word: str) -> str:
+    """Give `correction` the case (and apostrophe) of `word`."""
+    if word.isupper():
+        correction = correction.upper()
+    elif word[0].isupper():
+        correction = correction[:1].upper() + correction[1:]
+    if "\u2019" in word:
+        correction = correction.replace("'", "\u2019")
+    return correction
+
+
+class Speller:
+    """Finds known misspellings in text; `allow` words (any case) are never reported."""
+
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self._dict = _dictionary()
+        self._allow = frozenset(w.strip().lower().replace("\u2019", "'") for w in allow)
+        # Caches, by whitespace-delimited chunk: chunks known to hold no misspelling,
+        # and the misspellings (offset in the chunk, word, key) of those that do.
+        self._clean: set[str] = set()
+        self._hits: dict[str, tuple[_Hit, ...]] = {}
+
+    def check(self, text: str) -> list[Misspelling]:
+        """Every known misspelling in `text`, in order of offset."""
+        new = set(text.split())
+        new -= self._clean
+        if not new:
+            return []
+        hits = self._hits
+        found: list[str] = []
+        clean: list[str] = []
+        # Most chunks are plain words with punctuation: when none of their letter runs,
+        # lower-cased, is a dictionary key (one C-level pass for all of them), they are
+        # clean. Chunks with apostrophes or hyphens, and suspects, are analysed one by one.
+        plain: list[str] = []
+        analyse: list[str] = []
+        for chunk in new:
+            if chunk in hits:
+                found.append(chunk)
+            elif "-" in chunk or "'" in chunk or "\u2019" in chunk:
+                analyse.append(chunk)
+            else:
+                plain.append(chunk)
+        keys = self._dict.keys
+        if plain:
+            if keys.isdisjoint(_RUN_RE.findall(" ".join(plain).lower())):
+                clean.extend(plain)
+            else:
+                for chunk in plain:
+                    if keys.isdisjoint(_RUN_RE.findall(chunk.lower())):
+                        clean.append(chunk)
+                    else:
+                        analyse.append(chunk)
+        for chunk in analyse:
+            parts = self._analyse(chunk)
+            if parts:
+                hits[chunk] = parts
+                found.append(chunk)
+            else:
+                clean.append(chunk)
+        if len(self._clean) > _CLEAN_CACHE_MAX:
+            self._clean.clear()
+        self._clean.update(clean)
+        if not found:
+            return []
+        out: list[Misspelling] = []
+        for start, chunk in _occurrences(text, found):
+            for rel, word, key in hits[chunk]:
+                out.append(self._misspelling(start + rel, word, key))
+        out.sort(key=lambda m: m.offset)
+        return out
+
+    def _misspelling(self, offset: int, word: str, key: str) -> Misspelling:
+        candidates = tuple(_adapt(c, word) for c in self._dict.corrections(key))
+        return Misspelling(offset, word, candidates[0], candidates)
+
+    def _analyse(self, chunk: str) -> tuple[_Hit, ...]:
+        """The misspelled words of one whitespace-delimited chunk."""
+        hits: list[_Hit] = []
+        for piece in _PIECE_RE.finditer(chunk):
+            text = piece.group()
+            if text[0] == "-" or _CODE_RE.search(text):
+                continue
+            base = piece.start()
+            size = len(text)
+            for token in _TOKEN_RE.finditer(text):
+                start, end = token.span()
+                if _near_digit(text, start, end, size):
+                    continue
+                hits.extend(self._find(token.group(), base + start))
+        return tuple(h for h in hits if self._dict.corrections(h[2]))
+
+    def _find(self, word: str, offset: int) -> list[_Hit]:
+        """The misspelled parts of one word: whole, without a possessive, or by hyphen."""
+        key = _lookup_key(word)
+        if key is not None:
+            if key in self._allow:
+                return []
+            if key in self._dict:
+                return [(offset, word, key)]
+        if len(word) > 2 and word[-2] in _APOS and word[-1] in "sS":
+            stem = self._find(word[:-2], offset)
+            if stem:
+                return stem
+        parts: list[_Hit] = []
+        if "-" in word:
+            pos = offset
+            for part in word.split("-"):
+                parts.extend(self._find(part, pos))
+                pos += len(part) + 1
+        return parts
+
+
+def _near_digit(text: str, start: int, end: int, size: int) -> bool:
+    """A digit touches text[start:end], directly or across one joiner or dot (teh2, v-1)."""
+    if start > 0:
+        before = text[start - 1]
+        if before.isdigit() or (
+            before in _DIGIT_JOINERS and start > 1 and text[start - 2].isdigit()
+        ):
+            return True
+    if end < size:
+        after = text[end]
+        if after.isdigit() or (
+            after in _DIGIT_JOINERS and end + 1 < size and text[end + 1].isdigit()
+        ):
+            return True
+    return False
+
+
+def _occurrences(text: str, chunks: list[str]) -> list[tuple[int, str]]:
+    """(offset, chunk) for every whitespace-delimited occurrence of the `chunks` in `text`."""
+    if len(text) >= _REGEX_LOCATE_MIN:
+        alternatives = "|".join(re.escape(c) for c in sorted(chunks, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\S)(?:{alternatives})(?!\S)")
+        return [(m.start(), m.group()) for m in pattern.finditer(text)]
+    found: list[tuple[int, str]] = []
+    size = len(text)
+    for chunk in chunks:
+        length = len(chunk)
+        start = text.find(chunk)
+        while start >= 0:
+            end = start + length
+            if (start == 0 or text[start - 1].isspace()) and (end == size or text[end].isspace()):
+                found.append((start, chunk))
+            start = text.find(chunk, start + 1)
+    return found
+
+
+@functools.cache
+def default_speller() -> Speller:
+    """The shared speller with no allow list (the dictionary is loaded once a process)."""
+    return Speller()

@@ -1,0 +1,333 @@
+"""Tests for handbook_lint.spelling (known misspellings, codespell's dictionary)."""
+
+from __future__ import annotations
+
+import re
+import time
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handbook_lint import spelling
+from handbook_lint.spelling import Misspelling, Speller, default_speller
+
+
+def found(text: str, speller: Speller | None = None) -> list[tuple[int, str, str]]:
+    sp = speller or default_speller()
+    return [(m.offset, m.word, m.suggestion) for m in sp.check(text)]
+
+
+def words(text: str, speller: Speller | None = None) -> list[str]:
+    return [m.word for m in (speller or default_speller()).check(text)]
+
+
+# --- the dictionary -------------------------------------------------------------
+
+
+def test_dictionary_is_codespells_main_dictionary() -> None:
+    path = spelling.dictionary_path()
+    assert path.name == "dictionary.txt"
+    assert path.parent.name == "data"
+    assert path.parent.parent.name == "codespell_lib"
+    assert len(spelling._dictionary()) > 50_000
+
+
+def test_dictionary_loads_fast() -> None:
+    start = time.perf_counter()
+    loaded = spelling._Dictionary(spelling.dictionary_path().read_text(encoding="utf-8"))
+    elapsed = time.perf_counter() - start
+    assert "teh" in loaded
+    assert elapsed < 0.5  # about 40 ms here; the budget is 150 ms, with slack for CI
+
+
+def test_speller_shares_the_dictionary() -> None:
+    assert Speller()._dict is Speller(allow=["teh"])._dict is default_speller()._dict
+    assert default_speller() is default_speller()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("the", ("the",)),
+        (" the \n", ("the",)),
+        ("cache, ache,", ("cache", "ache")),
+        ("anyone is, anyone, anyone's,", ("anyone is", "anyone", "anyone's")),
+        ("right, reason why it is not fixed", ("right",)),
+        ("a, b, reason", ("a", "b")),
+        ("", ()),
+    ],
+)
+def test_parse_corrections(data: str, expected: tuple[str, ...]) -> None:
+    assert spelling._parse_corrections(data) == expected
+
+
+# --- what is found ---------------------------------------------------------------
+
+
+def test_misson_in_link_text() -> None:
+    assert default_speller().check("GitLab misson") == [
+        Misspelling(offset=7, word="misson", suggestion="mission", candidates=("mission",))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("word", "suggestion"),
+    [("teh", "the"), ("recieve", "receive"), ("occured", "occurred"), ("seperate", "separate")],
+)
+def test_real_dictionary_entries(word: str, suggestion: str) -> None:
+    assert found(f"We {word} it.") == [(3, word, suggestion)]
+
+
+def test_case_is_adapted() -> None:
+    assert found("Misson MISSON misson") == [
+        (0, "Misson", "Mission"),
+        (7, "MISSON", "MISSION"),
+        (14, "misson", "mission"),
+    ]
+    assert found("Recieve") == [(0, "Recieve", "Receive")]
+
+
+def test_correction_keeps_its_own_capitals() -> None:
+    # acsii->ASCII: a lower-case word takes the correction as the dictionary writes it.
+    assert found("plain acsii text") == [(6, "acsii", "ASCII")]
+
+
+def test_several_candidates() -> None:
+    (m,) = default_speller().check("the aache")  # aache->cache, ache,
+    assert m.suggestion == "cache"
+    assert m.candidates == ("cache", "ache")
+    (m,) = default_speller().check("Aache")
+    assert m.candidates == ("Cache", "Ache")
+
+
+def test_inner_capitals_and_short_acronyms_are_not_looked_up() -> None:
+    assert words("TeH mIsson misSon GitLab macOS") == []
+    # ALL-CAPS words under four characters are acronyms (OT, UE, ACI are keys).
+    assert words("OT UE ACI TEH") == []
+    assert words("ot teh") == ["ot", "teh"]
+
+
+def test_apostrophes() -> None:
+    assert found("It doens't work") == [(3, "doens't", "doesn't")]
+    assert found("It doens’t work") == [(3, "doens’t", "doesn’t")]
+    # a possessive is looked up without its 's; quotes are not part of the word
+    assert found("teh's 'teh' ‘recieve’") == [
+        (0, "teh", "the"),
+        (7, "teh", "the"),
+        (13, "recieve", "receive"),
+    ]
+
+
+def test_hyphenated_words() -> None:
+    # looked up whole first (auto-detet is a key), then part by part
+    assert found("auto-detet") == [(0, "auto-detet", "auto-detect")]
+    assert found("well-teh-known") == [(5, "teh", "the")]
+    assert found("Recieve-only") == [(0, "Recieve", "Receive")]
+
+
+def test_punctuation_around_words() -> None:
+    text = '(teh), "recieve"; occured. Misson! [teh]'
+    result = default_speller().check(text)
+    assert [m.word for m in result] == ["teh", "recieve", "occured", "Misson", "teh"]
+    for m in result:
+        assert text[m.offset : m.offset + len(m.word)] == m.word
+
+
+def test_repeated_word_every_offset() -> None:
+    text = "teh teh\tteh\nteh  teh"
+    assert [m.offset for m in default_speller().check(text)] == [0, 4, 8, 12, 17]
+
+
+def test_results_are_in_offset_order() -> None:
+    text = "occured then teh then recieve then teh"
+    offsets = [m.offset for m in default_speller().check(text)]
+    assert offsets == sorted(offsets) == [0, 13, 22, 35]
+
+
+def test_correct_text_and_unknown_words_are_not_reported() -> None:
+    text = "The quick brown fox jumps over the lazy dog. Kubectl, Zarf and Xyzzyq are fine."
+    assert words(text) == []
+
+
+# --- what is not found -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "foo.md",
+        "teh.md",
+        "misson.html",
+        "teh_var",
+        "_teh",
+        "my_misson_file",
+        "example.com/misson",
+        "https://example.com/teh",
+        "see /usr/share/teh/",
+        "docs/misson/index.md",
+        "C:\\teh\\recieve",
+        "teh@example.com",
+        "mailto:teh@example.com",
+        "teh2",
+        "2teh",
+        "teh-2",
+        "v1.teh",
+        "--recieve",
+        "-teh",
+        "key=teh",
+        "#teh",
+        "{{teh}}",
+        "<teh>",
+        "`teh`",
+        "std::teh",
+        "$teh",
+        "100%teh",
+    ],
+)
+def test_identifiers_paths_urls_emails_not_reported(text: str) -> None:
+    assert words(text) == []
+    assert words(f"Some words, then {text} and more.") == []
+
+
+def test_only_the_code_like_chunk_is_skipped() -> None:
+    assert found("teh foo.md teh") == [(0, "teh", "the"), (11, "teh", "the")]
+
+
+def test_allow_list() -> None:
+    sp = Speller(allow=["Teh", "MISSON", "auto-detet"])
+    assert words("teh Teh TEHS misson Misson recieve auto-detet", sp) == ["recieve"]
+    # the default speller is not affected
+    assert words("teh misson") == ["teh", "misson"]
+
+
+def test_allow_list_curly_apostrophe() -> None:
+    sp = Speller(allow=["doens’t"])
+    assert words("doens't doens’t", sp) == []
+
+
+# --- CJK ----------------------------------------------------------------------------
+
+
+def test_cjk_text_is_never_reported() -> None:
+    assert (
+        words("これは日本語の文章です。漢字とひらがなとカタカナ。한국어 문장입니다. 中文句子。")
+        == []
+    )
+    assert words("ＧｉｔＬａｂ　ｍｉｓｓｏｎ") == []  # full-width forms
+
+
+def test_english_words_inside_cjk_text() -> None:
+    text = "これはtehです。GitLabのmissonを参照。"
+    assert found(text) == [(3, "teh", "the"), (16, "misson", "mission")]
+    assert words("詳細はexample.com/missonを参照") == []
+    assert words("ファイルteh_var.mdを開く") == []
+
+
+def test_other_scripts() -> None:
+    assert words("Ελληνικά кириллица naïve café İteh tehé") == []
+
+
+# --- long texts (located by one regex) -------------------------------------------
+
+
+def test_long_text_matches_short_text_results() -> None:
+    para = "GitLab misson: teh docs, foo.md and recieve. "
+    text = para * 2000
+    assert len(text) >= spelling._REGEX_LOCATE_MIN
+    result = Speller().check(text)
+    assert len(result) == 3 * 2000
+    for m in result:
+        assert text[m.offset : m.offset + len(m.word)] == m.word
+    expected = [(m.offset, m.word) for m in Speller().check(para)]
+    assert [(m.offset, m.word) for m in result[:3]] == expected
+
+
+def test_cache_does_not_change_results() -> None:
+    sp = Speller()
+    first = sp.check("teh misson and good words")
+    assert sp.check("teh misson and good words") == first
+    assert sp.check("good words and misson") == [Misspelling(15, "misson", "mission", ("mission",))]
+
+
+# --- properties -------------------------------------------------------------------
+
+_TYPOS = ["teh", "misson", "recieve", "occured", "Teh", "MISSON", "doens't", "auto-detet"]
+_PIECES = [
+    *_TYPOS,
+    "the",
+    "GitLab",
+    "foo.md",
+    "teh_var",
+    "x/teh",
+    "teh2",
+    "-",
+    "'",
+    "’",
+    ".",
+    "(",
+    ")",
+    "日本",
+    "の",
+    "é",
+    "İ",
+    "2",
+    "_",
+    "/",
+    " ",
+    "\n",
+    "\t",
+    "\u3000",
+    "a",
+    "s",
+]
+
+_texts = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.sampled_from(_PIECES), max_size=40).map("".join),
+)
+
+
+def _reference(speller: Speller, text: str) -> list[Misspelling]:
+    """The same analysis, chunk by chunk, without the screening and caches."""
+    out: list[Misspelling] = []
+    for chunk in re.finditer(r"\S+", text):
+        for rel, word, key in speller._analyse(chunk.group()):
+            out.append(speller._misspelling(chunk.start() + rel, word, key))
+    return out
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts)
+def test_check_never_raises_and_offsets_are_consistent(text: str) -> None:
+    sp = default_speller()
+    result = sp.check(text)
+    for m in result:
+        assert text[m.offset : m.offset + len(m.word)] == m.word
+        assert m.suggestion == m.candidates[0]
+        assert m.word
+    offsets = [m.offset for m in result]
+    assert offsets == sorted(offsets)
+    assert len(set(offsets)) == len(offsets)
+    assert result == _reference(sp, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_long_text_path_agrees(text: str) -> None:
+    with mock.patch.object(spelling, "_REGEX_LOCATE_MIN", 0):
+        assert Speller().check(text) == _reference(default_speller(), text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*_TYPOS, "the", "GitLab", "ok"]), max_size=30))
+def test_every_typo_word_is_found_at_its_offset(parts: list[str]) -> None:
+    text = " ".join(parts)
+    expected = []
+    pos = 0
+    for part in parts:
+        if part in _TYPOS:
+            expected.append((pos, part))
+        pos += len(part) + 1
+    assert [(m.offset, m.word) for m in default_speller().check(text)] == expected
