@@ -5,7 +5,6 @@ Built once from the page facts; link checks are dictionary lookups against it.
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import os
 import posixpath
@@ -16,6 +15,7 @@ from urllib.parse import unquote
 
 from handbook_lint.facts import PageFacts
 from handbook_lint.site import MARKDOWN_SUFFIXES, Page, Site, normalize_url, rel
+from handbook_lint.suggest import Suggester
 
 
 @dataclass
@@ -41,8 +41,8 @@ class SiteIndex:
     _anchors: dict[str, frozenset[str]] = field(default_factory=dict)
     _suggestions: dict[str, str | None] = field(default_factory=dict)
     _by_last: dict[str, list[str]] = field(default_factory=dict)
-    _names: list[str] = field(default_factory=list)
-    _name_lengths: list[int] = field(default_factory=list)
+    _last_names: Suggester | None = None
+    _anchor_names: dict[str, Suggester] = field(default_factory=dict)
 
     @classmethod
     def build(cls, site: Site, load: Callable[[str], PageFacts | None]) -> SiteIndex:
@@ -210,28 +210,14 @@ class SiteIndex:
         makes any sibling look close), then the whole URL decides."""
         if url in self._suggestions:
             return self._suggestions[url]
-        if not self._by_last:
+        if self._last_names is None:
             for known in [*self.urls, *self.aliases]:
                 self._by_last.setdefault(_last(known), []).append(known)
-            self._names = sorted(self._by_last, key=len)
-            self._name_lengths = [len(n) for n in self._names]
+            self._last_names = Suggester(self._by_last, cutoff=0.8)
         norm = normalize_url(url.lower())
-        last = _last(norm)
-        lo = bisect.bisect_left(self._name_lengths, int(len(last) * 0.7))
-        hi = bisect.bisect_right(self._name_lengths, int(len(last) * 1.3) + 1)
-        matcher = difflib.SequenceMatcher(None, "", last)
-        names = []
-        for name in self._names[lo:hi]:
-            matcher.set_seq1(name)
-            if (
-                matcher.real_quick_ratio() >= 0.8
-                and matcher.quick_ratio() >= 0.8
-                and matcher.ratio() >= 0.8
-            ):
-                names.append(name)
         best: tuple[float, str] | None = None
         whole = difflib.SequenceMatcher(None, "", norm)
-        for name in names:
+        for name in self._last_names.close(_last(norm)):
             for candidate in self._by_last[name]:
                 whole.set_seq1(candidate)
                 score = whole.ratio()
@@ -240,6 +226,14 @@ class SiteIndex:
         result = best[1] if best else None
         self._suggestions[url] = result
         return result
+
+    def suggest_anchor(self, page: Page, fragment: str) -> str | None:
+        suggester = self._anchor_names.get(page.path)
+        if suggester is None:
+            suggester = Suggester(self.anchors(page), cutoff=0.75)
+            self._anchor_names[page.path] = suggester
+        found = suggester.close(fragment, n=1)
+        return found[0] if found else None
 
 
 def _last(url: str) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
 from handbook_lint.context import PageContext
 from handbook_lint.rules import Problem, register
+from handbook_lint.suggest import closest
 
 
 @register("include-invalid", "error", "A malformed include shortcode call.")
@@ -92,8 +92,7 @@ def _closest_include(ctx: PageContext, target: str) -> str | None:
                 if target.startswith("/"):
                     written = "/" + written
                 names.setdefault(written, path)
-    close = difflib.get_close_matches(target, list(names), n=1, cutoff=0.75)
-    return close[0] if close else None
+    return closest(target, names, cutoff=0.75)
 
 
 @register(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -40,11 +39,6 @@ def resolutions(ctx: PageContext, ignore: list[str]) -> Iterator[tuple[Link, Res
         if res.kind in ("skip", "external"):
             continue
         yield link, res
-
-
-def closest(word: str, choices: list[str], cutoff: float) -> str | None:
-    found = difflib.get_close_matches(word, choices, n=1, cutoff=cutoff)
-    return found[0] if found else None
 
 
 @register(
@@ -150,7 +144,7 @@ def link_anchor_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[P
             continue
         if ctx.index.has_unstable_ids(target) and not anchors:
             continue
-        suggestion = closest(fragment, sorted(anchors), cutoff=0.75)
+        suggestion = ctx.index.suggest_anchor(target, fragment)
         where = "this page" if res.same_page else target.url
         yield Problem(
             link.line,

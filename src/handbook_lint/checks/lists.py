@@ -15,9 +15,19 @@ STYLES = ("one", "ordered", "one-or-ordered")
 _SPLITTERS = frozenset({"fence", "code", "html", "table", "blockquote"})
 
 
+_INDEX_CACHE: dict[int, tuple[PageFacts, dict[int, int]]] = {}
+
+
 def _list_blocks(facts: PageFacts) -> dict[int, int]:
-    """Index of each list's block in facts.blocks, keyed by the list's line."""
-    return {b.line: i for i, b in enumerate(facts.blocks) if b.kind == "list"}
+    """Index of each list's block in facts.blocks, keyed by the list's line
+    (computed once per page: every list rule asks for it)."""
+    cached = _INDEX_CACHE.get(id(facts))
+    if cached is not None and cached[0] is facts:
+        return cached[1]
+    index = {b.line: i for i, b in enumerate(facts.blocks) if b.kind == "list"}
+    _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(facts)] = (facts, index)
+    return index
 
 
 def previous_list(facts: PageFacts, lst: ListBlock) -> tuple[ListBlock, list[Block]] | None:
