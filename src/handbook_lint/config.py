@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "static_dirs": ["static"],
     "base_url": "",
     "exclude": [],
+    "cache_dir": ".handbook-lint-cache",
+    "external": {},
     "taxonomies": ["tags", "categories"],
     "hugo": {
         "heading_ids": "github",
@@ -37,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
         "relative_to_page": False,
     },
     "rules": {},
+    "overrides": [],
 }
 
 _CHOICES = {
@@ -69,6 +72,10 @@ class Config:
     include_roots: list[str]
     include_relative_to_page: bool
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw per-rule settings
+    # per-path rule settings: (globs, rule settings), later entries win
+    overrides: list[tuple[list[str], dict[str, dict[str, Any]]]] = field(default_factory=list)
+    cache_dir: str = ".handbook-lint-cache"
+    external: dict[str, Any] = field(default_factory=dict)
 
     def parse_key(self) -> str:
         """What in this config changes how a page is parsed (for caches)."""
@@ -139,6 +146,13 @@ def _check_shape(data: dict[str, Any], schema: dict[str, Any], where: str, prefi
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {name!r} must be a mapping of rule names")
             continue
+        if key == "overrides" and not prefix:
+            _check_overrides(value, where)
+            continue
+        if key == "external" and not prefix:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: 'external' must be a mapping")
+            continue
         if isinstance(expected, dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {name!r} must be a mapping")
@@ -179,6 +193,10 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
     merged = merge(merged, data)
     root = path.parent.resolve() if path is not None else cwd.resolve()
     rules = _normalise_rules(merged["rules"], where)
+    overrides = [
+        (list(o["files"]), _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]"))
+        for i, o in enumerate(merged["overrides"])
+    ]
     return Config(
         root=root,
         source=path,
@@ -195,7 +213,29 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         include_roots=list(merged["includes"]["roots"]),
         include_relative_to_page=merged["includes"]["relative_to_page"],
         rules=rules,
+        overrides=overrides,
+        cache_dir=merged["cache_dir"],
+        external=dict(merged["external"]),
     )
+
+
+def _check_overrides(value: object, where: str) -> None:
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"{where}: 'overrides' must be a list of {{files: [...], rules: {{...}}}}"
+        )
+    for i, entry in enumerate(value):
+        name = f"overrides[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: {name!r} must be a mapping")
+        for key in entry:
+            if key not in ("files", "rules"):
+                raise ConfigError(f"{where}: unknown key '{name}.{key}' (keys: files, rules)")
+        files = entry.get("files")
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+            raise ConfigError(f"{where}: '{name}.files' must be a list of path globs")
+        if not isinstance(entry.get("rules", {}), dict):
+            raise ConfigError(f"{where}: '{name}.rules' must be a mapping of rule names")
 
 
 def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:

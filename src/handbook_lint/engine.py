@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handbook_lint import suppress
 from handbook_lint.checks.front_matter import TYPE_NAMES
 from handbook_lint.checks.lists import STYLES
 from handbook_lint.checks.sections import parse_spec
@@ -16,7 +17,7 @@ from handbook_lint.facts import PageFacts
 from handbook_lint.index import SiteIndex
 from handbook_lint.parse import ParseSettings, parse_page, read_page
 from handbook_lint.rules import Finding, Rule, all_rules
-from handbook_lint.site import MARKDOWN_SUFFIXES, Site, rel, walk_markdown
+from handbook_lint.site import MARKDOWN_SUFFIXES, Site, matches_any, rel, walk_markdown
 
 
 @dataclass
@@ -38,12 +39,38 @@ def active_rules(
     """The rules to run, with severities and options from the config."""
     rules = all_rules()
     where = str(config.source) if config.source else "defaults"
-    for name in [*config.rules, *(select or []), *(ignore or [])]:
+    named = [*config.rules, *(select or []), *(ignore or [])]
+    for _, override in config.overrides:
+        named += list(override)
+    for name in named:
         if name not in rules:
             raise ConfigError(f"{where}: unknown rule {name!r} (see 'handbook-lint rules')")
+    for i, (_, override) in enumerate(config.overrides):
+        resolve_rules(
+            merge_rule_settings(config.rules, override), select, ignore, f"{where}: overrides[{i}]"
+        )
+    return resolve_rules(config.rules, select, ignore, where)
+
+
+def merge_rule_settings(
+    base: dict[str, dict[str, Any]], over: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    out = {name: dict(settings) for name, settings in base.items()}
+    for name, settings in over.items():
+        out.setdefault(name, {}).update(settings)
+    return out
+
+
+def resolve_rules(
+    settings_by_rule: dict[str, dict[str, Any]],
+    select: list[str] | None,
+    ignore: list[str] | None,
+    where: str,
+) -> dict[str, ActiveRule]:
+    rules = all_rules()
     out: dict[str, ActiveRule] = {}
     for name, rule in rules.items():
-        settings = dict(config.rules.get(name, {}))
+        settings = dict(settings_by_rule.get(name, {}))
         enabled = settings.pop("enabled", True)
         severity = settings.pop("severity", rule.severity)
         if severity not in SEVERITIES:
@@ -109,9 +136,17 @@ def _validate_options(name: str, options: dict[str, Any], where: str) -> None:
 
 
 class Linter:
-    def __init__(self, config: Config, rules: dict[str, ActiveRule]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        rules: dict[str, ActiveRule],
+        select: list[str] | None = None,
+        ignore: list[str] | None = None,
+    ) -> None:
         self.config = config
         self.rules = rules
+        self._select, self._ignore = select, ignore
+        self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
         self.site = Site(config)
         spelling = rules.get("spelling")
         self.settings = ParseSettings(
@@ -138,6 +173,22 @@ class Linter:
             facts = parse_page(text, path, self.settings)
         self.facts[path] = facts
         return facts
+
+    def rules_for(self, path: str) -> dict[str, ActiveRule]:
+        """The rules for one file: the config's, with matching `overrides` applied."""
+        matched = tuple(
+            i for i, (globs, _) in enumerate(self.config.overrides) if matches_any(path, globs)
+        )
+        if not matched:
+            return self.rules
+        cached = self._override_rules.get(matched)
+        if cached is None:
+            settings = self.config.rules
+            for i in matched:
+                settings = merge_rule_settings(settings, self.config.overrides[i][1])
+            cached = resolve_rules(settings, self._select, self._ignore, "overrides")
+            self._override_rules[matched] = cached
+        return cached
 
     def index(self) -> SiteIndex:
         if self._index is None:
@@ -198,12 +249,13 @@ class Linter:
             result.findings.append(Finding(path, 1, 0, "file-unreadable", active.severity, message))
 
     def _check_page(self, result: Result, path: str) -> None:
+        rules = self.rules_for(path)
         facts = self.load(path)
         if facts is None:
             self._engine_finding(result, path, self.read_errors.get(path, "cannot read file"))
             return
         if facts.empty:
-            active = self.rules.get("file-empty")
+            active = rules.get("file-empty")
             if active is not None:
                 result.findings.append(
                     Finding(path, 1, 0, "file-empty", active.severity, "file is empty")
@@ -211,12 +263,13 @@ class Linter:
             return
         page = self.site.pages[path]
         ctx = PageContext(self.site, page, facts, self.load, self.index)
-        for name, active in self.rules.items():
+        found: list[Finding] = []
+        for name, active in rules.items():
             check = active.rule.check
             if check is None:
                 continue
             for problem in check(ctx, active.options):
-                result.findings.append(
+                found.append(
                     Finding(
                         path,
                         problem.line,
@@ -228,3 +281,12 @@ class Linter:
                         problem.target,
                     )
                 )
+        unused = rules.get(suppress.UNUSED)
+        result.findings += suppress.apply(
+            found,
+            facts.directives,
+            path,
+            set(all_rules()),
+            set(rules),
+            unused.severity if unused else None,
+        )

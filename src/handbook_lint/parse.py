@@ -40,6 +40,9 @@ _HTML_NAME_RE = re.compile(
 _HTML_HREF_RE = re.compile(
     r"""<a\s[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
 )
+_DIRECTIVE_RE = re.compile(
+    r"<!--\s*handbook-lint-(disable-next-line|disable-file|disable|enable)\b([^>]*?)-->"
+)
 _BRACKET_REF_RE = re.compile(r"(?<!\\)\[([^\[\]]+)\]\[([^\[\]]*)\]")
 _BLOCK_KINDS = {
     "paragraph_open": "paragraph",
@@ -413,6 +416,11 @@ class _Walker:
         start = self.text.find(html, self.cursor if inline else base) if inline else base
         if start < 0:
             start = base
+        if "handbook-lint-" in html:
+            for match in _DIRECTIVE_RE.finditer(html):
+                rules = tuple(r for r in re.split(r"[\s,]+", match.group(2).strip()) if r)
+                line, _ = shortcodes.position(self.line_starts, start + match.start())
+                self.facts.directives.append((match.group(1), rules, line))
         for regex in (_HTML_ID_RE, _HTML_NAME_RE):
             for match in regex.finditer(html):
                 value = next(g for g in match.groups() if g is not None)

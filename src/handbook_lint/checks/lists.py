@@ -258,20 +258,19 @@ def list_restart(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]
             continue
         last = prev.items[-1].number
         what = ", ".join(sorted({b.kind for b in between}))
-        where = f"line {between[0].line}"
         if last is not None and first.number == last + 1:
             yield Problem(
                 first.line,
                 first.indent + 1,
-                f"list continues at {first.number} after a {what} block ({where}) that is not "
-                f"indented under the item above: it renders as a separate list",
+                f"list continues at {first.number} after a {what} block that is not indented "
+                f"under the item above: it renders as a separate list",
             )
         elif first.number == 1 == prev.items[0].number:
             yield Problem(
                 first.line,
                 first.indent + 1,
-                f"list starts again at 1 after a {what} block ({where}) that is not indented "
-                f"under the item above: indent the block to keep one list",
+                f"list starts again at 1 after a {what} block that is not indented under the "
+                f"item above: indent the block to keep one list",
             )
 
 

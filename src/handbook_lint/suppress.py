@@ -1,0 +1,112 @@
+"""Inline suppressions: `<!-- handbook-lint-disable RULE -->` and friends.
+
+    <!-- handbook-lint-disable RULE ... -->      until the matching enable (or the end)
+    <!-- handbook-lint-enable RULE ... -->
+    <!-- handbook-lint-disable-next-line RULE --> the line after the comment
+    <!-- handbook-lint-disable-file RULE -->      the whole file
+
+Without RULE a directive covers every rule. A suppression that suppresses
+nothing is reported as `suppression-unused`, so they do not rot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handbook_lint.rules import Finding
+
+UNUSED = "suppression-unused"
+
+
+@dataclass
+class Suppression:
+    kind: str
+    rules: tuple[str, ...]  # empty: every rule
+    line: int  # where the directive is
+    start: int
+    end: int  # inclusive; 0 = end of file
+    used: bool = False
+    unknown: list[str] = field(default_factory=list)
+
+    def covers(self, finding: Finding) -> bool:
+        if self.rules and finding.rule not in self.rules:
+            return False
+        return self.start <= finding.line and (self.end == 0 or finding.line <= self.end)
+
+
+def suppressions(directives: list[tuple[str, tuple[str, ...], int]]) -> list[Suppression]:
+    out: list[Suppression] = []
+    open_ranges: list[Suppression] = []
+    for kind, rules, line in directives:
+        if kind == "disable-file":
+            out.append(Suppression(kind, rules, line, 1, 0))
+        elif kind == "disable-next-line":
+            out.append(Suppression(kind, rules, line, line + 1, line + 1))
+        elif kind == "disable":
+            item = Suppression(kind, rules, line, line, 0)
+            out.append(item)
+            open_ranges.append(item)
+        elif kind == "enable":
+            for item in open_ranges:
+                if item.end == 0 and (not rules or not item.rules or set(item.rules) & set(rules)):
+                    item.end = line
+            open_ranges = [item for item in open_ranges if item.end == 0]
+    return out
+
+
+def apply(
+    findings: list[Finding],
+    directives: list[tuple[str, tuple[str, ...], int]],
+    path: str,
+    known_rules: set[str],
+    active_rules: set[str],
+    unused_severity: str | None,
+) -> list[Finding]:
+    """Drop suppressed findings; add `suppression-unused` for those that did nothing
+    (only when every rule they name ran, so --select does not make them look unused)."""
+    if not directives:
+        return findings
+    items = suppressions(directives)
+    kept: list[Finding] = []
+    for finding in findings:
+        hit = False
+        for item in items:
+            if item.covers(finding):
+                item.used = True
+                hit = True
+        if not hit:
+            kept.append(finding)
+    if unused_severity is None:
+        return kept
+    for item in items:
+        unknown = [r for r in item.rules if r not in known_rules]
+        if unknown:
+            kept.append(
+                Finding(
+                    path,
+                    item.line,
+                    0,
+                    UNUSED,
+                    unused_severity,
+                    f"suppression names unknown rule {', '.join(unknown)}",
+                )
+            )
+            continue
+        if item.used:
+            continue
+        if item.rules and not set(item.rules) <= active_rules:
+            continue
+        if not item.rules and not active_rules >= known_rules - {UNUSED}:
+            continue
+        what = ", ".join(item.rules) if item.rules else "all rules"
+        kept.append(
+            Finding(
+                path,
+                item.line,
+                0,
+                UNUSED,
+                unused_severity,
+                f"handbook-lint-{item.kind} ({what}) suppresses nothing",
+            )
+        )
+    return kept
