@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from handbook_lint import __version__
+from handbook_lint.baseline import BaselineError, atomic_write, new_findings, read_baseline
+from handbook_lint.baseline import write_baseline as write_baseline_file
 from handbook_lint.config import ConfigError, load_config
 from handbook_lint.docs import rule_markdown
 from handbook_lint.engine import ActiveRule, Linter, active_rules
+from handbook_lint.gitdiff import GitError, changes_since
 from handbook_lint.report import FORMATS, Report
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.rules import all_rules
@@ -55,6 +61,11 @@ def main() -> None:
     show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the --format report to FILE; readable text still goes to stdout.",
+)
 @click.option("--select", help="Only these rules (comma-separated).")
 @click.option("--ignore", help="Skip these rules (comma-separated).")
 @click.option(
@@ -63,6 +74,22 @@ def main() -> None:
     default="error",
     show_default=True,
     help="Lowest severity that makes the exit code 1.",
+)
+@click.option(
+    "--diff-base",
+    metavar="REF",
+    help="Only what the branch changed since its merge base with REF (files it changed, "
+    "and links elsewhere it broke).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only findings not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings as the baseline in FILE.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
@@ -75,35 +102,59 @@ def check(
     paths: tuple[str, ...],
     config_path: Path | None,
     fmt: str,
+    output: Path | None,
     select: str | None,
     ignore: str | None,
     fail_on: str,
+    diff_base: str | None,
+    baseline: Path | None,
+    write_baseline: Path | None,
     quiet: bool,
     no_color: bool,
     stats: bool,
 ) -> None:
     """Lint PATHS (files or folders; default: the site's whole content dir)."""
+    selected, ignored = _split(select), _split(ignore)
     try:
         config = load_config(config_path)
-        rules = active_rules(config, _split(select), _split(ignore))
-    except ConfigError as exc:
-        click.echo(f"handbook-lint: config error: {exc}", err=True)
-        sys.exit(2)
-    result = Linter(config, rules).run(list(paths) if paths else None)
-    color = fmt == "text" and not no_color and sys.stdout.isatty()
-    report = Report(
-        result.findings,
-        result.files,
-        __version__,
-        color=color,
-        quiet=quiet,
-        rules=rule_infos(rules),
-    )
+        rules = active_rules(config, selected, ignored)
+        known = read_baseline(baseline) if baseline else None
+    except (ConfigError, BaselineError) as exc:
+        _fail(f"config error: {exc}" if isinstance(exc, ConfigError) else str(exc))
+    linter = Linter(config, rules, selected, ignored)
+    if diff_base:
+        if paths:
+            _fail("--diff-base lints what the branch changed: give no PATHS with it")
+        try:
+            result = linter.run_changes(changes_since(config.root, diff_base))
+        except GitError as exc:
+            _fail(f"--diff-base {diff_base}: {exc}")
+    else:
+        result = linter.run(list(paths) if paths else None)
+    findings = result.findings
+    if write_baseline:
+        write_baseline_file(write_baseline, findings)
+    if known is not None:
+        findings = new_findings(findings, known)
+    infos = rule_infos(rules)
+    text_color = not no_color and sys.stdout.isatty()
+    report = Report(findings, result.files, __version__, quiet=quiet, rules=infos)
     if stats:
-        report.extra = stats_lines(result.findings)
-    FORMATS[fmt](report, sys.stdout)
+        report.extra = stats_lines(findings)
+    if output is not None:
+        buffer = io.StringIO()
+        FORMATS[fmt](report, buffer)
+        atomic_write(output, buffer.getvalue())
+        FORMATS["text"](replace(report, color=text_color), sys.stdout)
+    else:
+        FORMATS[fmt](replace(report, color=text_color and fmt == "text"), sys.stdout)
     failing = FAIL_ON[fail_on]
-    sys.exit(1 if any(f.severity in failing for f in result.findings) else 0)
+    sys.exit(1 if any(f.severity in failing for f in findings) else 0)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"handbook-lint: {message}", err=True)
+    sys.exit(2)
 
 
 @main.command("rules")

@@ -7,17 +7,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handbook_lint import suppress
+from handbook_lint import gitdiff, suppress
 from handbook_lint.checks.front_matter import TYPE_NAMES
 from handbook_lint.checks.lists import STYLES
 from handbook_lint.checks.sections import parse_spec
 from handbook_lint.config import SEVERITIES, Config, ConfigError
 from handbook_lint.context import PageContext
 from handbook_lint.facts import PageFacts
+from handbook_lint.frontmatter import split_front_matter
+from handbook_lint.gitdiff import Changes
 from handbook_lint.index import SiteIndex
 from handbook_lint.parse import ParseSettings, parse_page, read_page
 from handbook_lint.rules import Finding, Rule, all_rules
-from handbook_lint.site import MARKDOWN_SUFFIXES, Site, matches_any, rel, walk_markdown
+from handbook_lint.site import (
+    MARKDOWN_SUFFIXES,
+    Site,
+    matches_any,
+    normalize_url,
+    rel,
+    walk_markdown,
+)
 
 
 @dataclass
@@ -135,6 +144,17 @@ def _validate_options(name: str, options: dict[str, Any], where: str) -> None:
                     raise ConfigError(f"{prefix}.sections: {exc}") from None
 
 
+def _points_at(f: Finding, gone: set[str], edited: set[str]) -> bool:
+    """A broken link into a page that is gone, or a missing anchor on an edited page."""
+    if not f.target:
+        return False
+    if f.rule == "link-broken":
+        return normalize_url(f.target) in gone
+    if f.rule == "link-anchor-missing":
+        return normalize_url(f.target.split("#", 1)[0]) in edited
+    return False
+
+
 class Linter:
     def __init__(
         self,
@@ -219,6 +239,62 @@ class Linter:
         result.findings.sort(key=Finding.sort_key)
         return result
 
+    def run_changes(self, changes: Changes) -> Result:
+        """Findings a branch introduced: those in the files it changed (and in pages
+        that include a changed file), plus broken links and anchors elsewhere
+        that point at pages it deleted, moved or edited."""
+        full = self.run(None)
+        changed = set(changes.changed)
+        for path, page in self.site.pages.items():
+            if page.facts is not None and self._includes_any(path, changes.changed):
+                changed.add(path)
+        gone, edited = self._affected_urls(changes)
+        kept = [f for f in full.findings if f.path in changed or _points_at(f, gone, edited)]
+        files = [p for p in changed if p in self.site.pages]
+        return Result(kept, len(files))
+
+    def _includes_any(self, path: str, targets: set[str]) -> bool:
+        seen: set[str] = set()
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            facts = self.load(current)
+            if facts is None:
+                continue
+            for inc in facts.includes:
+                if not inc.target or inc.error:
+                    continue
+                resolved = self.site.resolve_include(current, inc.target)
+                if resolved is None or resolved in seen:
+                    continue
+                if resolved in targets:
+                    return True
+                seen.add(resolved)
+                stack.append(resolved)
+        return False
+
+    def _affected_urls(self, changes: Changes) -> tuple[set[str], set[str]]:
+        """URLs that stopped existing (deleted or moved pages, old slugs) and URLs
+        of pages the branch edited (their anchors may have changed)."""
+        gone: set[str] = set()
+        edited: set[str] = set()
+        for path in changes.deleted | changes.changed:
+            if not self.site.is_content(path):
+                continue
+            old_text = gitdiff.show(self.config.root, changes.base, path)
+            if old_text is None:
+                continue
+            data = split_front_matter(old_text)[0].data
+            old_url = self.site.url_of(path, data)
+            page = self.site.pages.get(path)
+            if page is None or page.url != old_url:
+                gone.add(old_url)
+            if page is not None:
+                edited.add(page.url)
+        index = self.index()
+        gone = {url for url in gone if index.lookup(url) is None}
+        return gone, edited
+
     def _content_exists(self) -> bool:
         return (self.config.root / self.config.content_dir).is_dir()
 
@@ -241,6 +317,10 @@ class Linter:
                     files.append(shown)
             elif not absolute.exists():
                 problems.append((shown, "path does not exist"))
+        if self._content_exists():
+            # Markdown outside the site (a README beside it, as pre-commit passes
+            # every changed .md file) is not a page of this site.
+            files = [f for f in files if self.site.is_content(f) or self.site.is_include_file(f)]
         return files, problems
 
     def _engine_finding(self, result: Result, path: str, message: str) -> None:
