@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write_site
 
 PROJECT = Path(__file__).parent.parent
@@ -24,16 +23,23 @@ SITE = {
 
 
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
-                          check=check)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=check
+    )
 
 
 @pytest.fixture(scope="session")
 def project_rev() -> str:
-    proc = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True, check=False
+    )
     if proc.returncode != 0:
         pytest.skip("the project is not a git checkout with a commit")
     return proc.stdout.strip()
@@ -59,20 +65,32 @@ def test_hook_refuses_a_broken_anchor_and_passes_a_clean_commit(
     env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
     subprocess.run([PRE_COMMIT, "install"], cwd=repo, env=env, check=True, capture_output=True)
     git(repo, "add", "-A")
-    first = subprocess.run(["git", "commit", "-q", "-m", "site"], cwd=repo, capture_output=True,
-                           text=True, env={**env, **_author()}, check=False)
+    first = subprocess.run(
+        ["git", "commit", "-q", "-m", "site"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**env, **_author()},
+        check=False,
+    )
     assert first.returncode == 0, first.stdout + first.stderr
 
     # A broken anchor into an unchanged page is refused, with the finding shown.
     page = repo / "content/handbook/_index.md"
     page.write_text(page.read_text() + "\nRead about [credit](/handbook/values/#credt).\n")
     git(repo, "add", "-A")
-    bad = subprocess.run(["git", "commit", "-m", "broken anchor"], cwd=repo,
-                         capture_output=True, text=True, env={**env, **_author()}, check=False)
+    bad = subprocess.run(
+        ["git", "commit", "-m", "broken anchor"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**env, **_author()},
+        check=False,
+    )
     assert bad.returncode != 0
     output = bad.stdout + bad.stderr
     assert (
-        "content/handbook/_index.md:7:28: error link-anchor-missing no anchor #credt on "
+        "content/handbook/_index.md:7:21: error link-anchor-missing no anchor #credt on "
         "/handbook/values/ (did you mean '#credit'?)"
     ) in output
     assert git(repo, "log", "--oneline").stdout.count("\n") == 1
@@ -80,12 +98,22 @@ def test_hook_refuses_a_broken_anchor_and_passes_a_clean_commit(
     # Fixed: a valid link into an unchanged page passes.
     page.write_text(page.read_text().replace("#credt", "#credit"))
     git(repo, "add", "-A")
-    good = subprocess.run(["git", "commit", "-m", "fixed"], cwd=repo, capture_output=True,
-                          text=True, env={**env, **_author()}, check=False)
+    good = subprocess.run(
+        ["git", "commit", "-m", "fixed"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**env, **_author()},
+        check=False,
+    )
     assert good.returncode == 0, good.stdout + good.stderr
     assert git(repo, "log", "--oneline").stdout.count("\n") == 2
 
 
 def _author() -> dict[str, str]:
-    return {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
