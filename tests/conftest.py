@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from handbook_lint.config import load_config
-from handbook_lint.engine import Linter, Result, active_rules
+from handbook_lint.engine import Linter, Result
+from handbook_lint.ruleset import active_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -41,7 +42,7 @@ def lint(
     config = load_config(
         root / ".handbook-lint.yaml" if (root / ".handbook-lint.yaml").exists() else None, cwd=root
     )
-    linter = Linter(config, active_rules(config, select=select))
+    linter = Linter(config, active_rules(config, select=select), jobs=1, use_cache=False)
     return linter.run(paths)
 
 

@@ -15,11 +15,12 @@ from handbook_lint.baseline import BaselineError, atomic_write, new_findings, re
 from handbook_lint.baseline import write_baseline as write_baseline_file
 from handbook_lint.config import ConfigError, load_config
 from handbook_lint.docs import rule_markdown
-from handbook_lint.engine import ActiveRule, Linter, active_rules
+from handbook_lint.engine import Linter
 from handbook_lint.gitdiff import GitError, changes_since
 from handbook_lint.report import FORMATS, Report
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.rules import all_rules
+from handbook_lint.ruleset import ActiveRule, active_rules
 from handbook_lint.stats import stats_lines
 
 
@@ -91,6 +92,13 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Record the current findings as the baseline in FILE.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Worker processes for parsing and checking (default: the CPU count; 1: in-process).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 @click.option(
@@ -109,6 +117,8 @@ def check(
     diff_base: str | None,
     baseline: Path | None,
     write_baseline: Path | None,
+    jobs: int | None,
+    no_cache: bool,
     quiet: bool,
     no_color: bool,
     stats: bool,
@@ -121,7 +131,16 @@ def check(
         known = read_baseline(baseline) if baseline else None
     except (ConfigError, BaselineError) as exc:
         _fail(f"config error: {exc}" if isinstance(exc, ConfigError) else str(exc))
-    linter = Linter(config, rules, selected, ignored)
+    linter = Linter(
+        config,
+        rules,
+        selected,
+        ignored,
+        jobs=jobs,
+        use_cache=not no_cache,
+        progress=fmt == "text" and output is None and not quiet,
+        warn=_warn,
+    )
     if diff_base:
         if paths:
             _fail("--diff-base lints what the branch changed: give no PATHS with it")
@@ -150,6 +169,10 @@ def check(
         FORMATS[fmt](replace(report, color=text_color and fmt == "text"), sys.stdout)
     failing = FAIL_ON[fail_on]
     sys.exit(1 if any(f.severity in failing for f in findings) else 0)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"handbook-lint: warning: {message}", err=True)
 
 
 def _fail(message: str) -> NoReturn:

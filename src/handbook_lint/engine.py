@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import multiprocessing
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from handbook_lint import gitdiff, suppress
-from handbook_lint.checks.front_matter import TYPE_NAMES
-from handbook_lint.checks.lists import STYLES
-from handbook_lint.checks.sections import parse_spec
-from handbook_lint.config import SEVERITIES, Config, ConfigError
+from handbook_lint.cache import Cache
+from handbook_lint.config import Config
 from handbook_lint.context import PageContext
 from handbook_lint.facts import PageFacts
 from handbook_lint.frontmatter import split_front_matter
 from handbook_lint.gitdiff import Changes
 from handbook_lint.index import SiteIndex
-from handbook_lint.parse import ParseSettings, parse_page, read_page
-from handbook_lint.rules import Finding, Rule, all_rules
+from handbook_lint.parse import ParseSettings
+from handbook_lint.progress import Progress
+from handbook_lint.rules import Finding, all_rules
+from handbook_lint.ruleset import ActiveRule, merge_rule_settings, resolve_rules
 from handbook_lint.site import (
     MARKDOWN_SUFFIXES,
     Site,
@@ -27,121 +31,13 @@ from handbook_lint.site import (
     rel,
     walk_markdown,
 )
-
-
-@dataclass
-class ActiveRule:
-    rule: Rule
-    severity: str
-    options: dict[str, Any]
+from handbook_lint.store import FactStore
 
 
 @dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
-
-
-def active_rules(
-    config: Config, select: list[str] | None = None, ignore: list[str] | None = None
-) -> dict[str, ActiveRule]:
-    """The rules to run, with severities and options from the config."""
-    rules = all_rules()
-    where = str(config.source) if config.source else "defaults"
-    named = [*config.rules, *(select or []), *(ignore or [])]
-    for _, override in config.overrides:
-        named += list(override)
-    for name in named:
-        if name not in rules:
-            raise ConfigError(f"{where}: unknown rule {name!r} (see 'handbook-lint rules')")
-    for i, (_, override) in enumerate(config.overrides):
-        resolve_rules(
-            merge_rule_settings(config.rules, override), select, ignore, f"{where}: overrides[{i}]"
-        )
-    return resolve_rules(config.rules, select, ignore, where)
-
-
-def merge_rule_settings(
-    base: dict[str, dict[str, Any]], over: dict[str, dict[str, Any]]
-) -> dict[str, dict[str, Any]]:
-    out = {name: dict(settings) for name, settings in base.items()}
-    for name, settings in over.items():
-        out.setdefault(name, {}).update(settings)
-    return out
-
-
-def resolve_rules(
-    settings_by_rule: dict[str, dict[str, Any]],
-    select: list[str] | None,
-    ignore: list[str] | None,
-    where: str,
-) -> dict[str, ActiveRule]:
-    rules = all_rules()
-    out: dict[str, ActiveRule] = {}
-    for name, rule in rules.items():
-        settings = dict(settings_by_rule.get(name, {}))
-        enabled = settings.pop("enabled", True)
-        severity = settings.pop("severity", rule.severity)
-        if severity not in SEVERITIES:
-            raise ConfigError(
-                f"{where}: rules.{name}.severity: must be one of error, warning, info"
-            )
-        options = dict(rule.options)
-        for key, value in settings.items():
-            if key not in rule.options:
-                known = ", ".join(sorted(rule.options)) or "none"
-                raise ConfigError(
-                    f"{where}: rules.{name}: unknown option {key!r} (options: {known})"
-                )
-            if not isinstance(value, type(rule.options[key])):
-                raise ConfigError(
-                    f"{where}: rules.{name}.{key}: must be a {type(rule.options[key]).__name__}"
-                )
-            options[key] = value
-        _validate_options(name, options, where)
-        if select is not None and name not in select:
-            continue
-        if ignore and name in ignore:
-            continue
-        if enabled is False and not (select and name in select):
-            continue
-        out[name] = ActiveRule(rule, severity, options)
-    return out
-
-
-def _validate_options(name: str, options: dict[str, Any], where: str) -> None:
-    if name == "list-numbering" and options["style"] not in STYLES:
-        raise ConfigError(
-            f"{where}: rules.list-numbering.style: must be one of {', '.join(STYLES)}"
-        )
-    if name == "front-matter-type":
-        for key, type_name in options["types"].items():
-            if type_name not in TYPE_NAMES:
-                raise ConfigError(
-                    f"{where}: rules.front-matter-type.types.{key}: unknown type {type_name!r} "
-                    f"(types: {', '.join(TYPE_NAMES)})"
-                )
-    if name == "front-matter-required" and not all(isinstance(k, str) for k in options["keys"]):
-        raise ConfigError(f"{where}: rules.front-matter-required.keys: must be a list of strings")
-    if name == "required-sections":
-        for type_name, spec in options["page_types"].items():
-            prefix = f"{where}: rules.required-sections.page_types.{type_name}"
-            if not isinstance(spec, dict):
-                raise ConfigError(f"{prefix}: must be a mapping")
-            for key in spec:
-                if key not in ("paths", "exclude", "ordered", "sections"):
-                    raise ConfigError(
-                        f"{prefix}: unknown key {key!r} (keys: paths, exclude, ordered, sections)"
-                    )
-            for key in ("paths", "exclude", "sections"):
-                value = spec.get(key, [])
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{prefix}.{key}: must be a list of strings")
-            for section in spec.get("sections", []):
-                try:
-                    parse_spec(section)
-                except ValueError as exc:
-                    raise ConfigError(f"{prefix}.sections: {exc}") from None
 
 
 def _points_at(f: Finding, gone: set[str], edited: set[str]) -> bool:
@@ -155,6 +51,35 @@ def _points_at(f: Finding, gone: set[str], edited: set[str]) -> bool:
     return False
 
 
+PARALLEL_CHECK_MIN = 200  # fewer pages than this are checked in-process
+CHECK_CHUNK = 64
+_CHECKER: Linter | None = None
+
+
+def _init_checker() -> None:
+    assert _CHECKER is not None
+    _CHECKER.store.reopen_cache()  # never share the parent's SQLite connection
+
+
+def _check_chunk(paths: list[str]) -> list[Finding]:
+    assert _CHECKER is not None
+    out: list[Finding] = []
+    for path in paths:
+        out += _CHECKER.check_page(path)
+    return out
+
+
+def _encode_findings(findings: list[Finding]) -> bytes:
+    return marshal.dumps([astuple(f) for f in findings])
+
+
+def _decode_findings(blob: bytes) -> list[Finding] | None:
+    try:
+        return [Finding(*row) for row in marshal.loads(blob)]
+    except (ValueError, TypeError, EOFError):
+        return None
+
+
 class Linter:
     def __init__(
         self,
@@ -162,6 +87,10 @@ class Linter:
         rules: dict[str, ActiveRule],
         select: list[str] | None = None,
         ignore: list[str] | None = None,
+        jobs: int | None = None,
+        use_cache: bool = True,
+        progress: bool = False,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.rules = rules
@@ -169,30 +98,33 @@ class Linter:
         self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
         self.site = Site(config)
         spelling = rules.get("spelling")
-        self.settings = ParseSettings(
+        settings = ParseSettings(
             config.heading_ids,
             config.heading_text,
             definition_term_ids=config.definition_term_ids,
             prose=bool(spelling and spelling.options.get("prose")),
         )
+        self.jobs = jobs or os.cpu_count() or 1
+        self.warn = warn or (lambda message: None)
+        cache = Cache(config.root / config.cache_dir, self.warn) if use_cache else None
+        self.store = FactStore(
+            config.root,
+            settings,
+            config.parse_key(),
+            tuple(config.taxonomies),
+            cache,
+            self.jobs,
+            progress,
+        )
         self._index: SiteIndex | None = None
-        self.facts: dict[str, PageFacts | None] = {}
-        self.read_errors: dict[str, str] = {}
+        self._files: set[str] = set()
+        self.from_cache = False  # the last run's findings came from the result cache
 
-    # -- parsing ----------------------------------------------------------
+    # -- facts --------------------------------------------------------------
 
     def load(self, path: str) -> PageFacts | None:
         """Facts of a file (relative to the root), parsed once."""
-        if path in self.facts:
-            return self.facts[path]
-        text, error = read_page(self.config.root / path)
-        facts: PageFacts | None = None
-        if error is not None:
-            self.read_errors[path] = error
-        elif text is not None:
-            facts = parse_page(text, path, self.settings)
-        self.facts[path] = facts
-        return facts
+        return self.store.load(path)
 
     def rules_for(self, path: str) -> dict[str, ActiveRule]:
         """The rules for one file: the config's, with matching `overrides` applied."""
@@ -212,32 +144,85 @@ class Linter:
 
     def index(self) -> SiteIndex:
         if self._index is None:
-            self._index = SiteIndex.build(self.site, self.load)
+            self._index = SiteIndex.build(self.site, self.store.summary, self._files)
         return self._index
 
     # -- running ----------------------------------------------------------
 
     def run(self, paths: list[str] | None = None) -> Result:
-        result = Result()
         discovery = self.site.discover() if paths is None or self._content_exists() else None
         site_files = discovery.files if discovery else []
         problems = list(discovery.problems) if discovery and paths is None else []
-        targets: list[str]
         if paths is None:
             targets = site_files
         else:
             targets, missing = self.expand(paths)
             problems += missing
+        targets = list(dict.fromkeys(targets))
+        include_files = self.site.include_files()
+        self.store.prepare([*site_files, *include_files, *targets])
+        self._files = set(discovery.resources if discovery else []) | set(self.site.static_files())
         for path in dict.fromkeys([*site_files, *targets]):
-            self.site.add(self.load(path), path)
+            self.site.add(self.store.summary(path), path)
         self.site.finish()
+        key = self._result_key(site_files, include_files, targets, problems)
+        cached = self.store.cache.result(key) if self.store.cache else None
+        if cached is not None:
+            findings = _decode_findings(cached)
+            if findings is not None:
+                self.from_cache = True
+                self.store.flush()
+                return Result(findings, len(targets))
+        result = Result(files=len(targets))
         for path, message in problems:
             self._engine_finding(result, path, message)
-        for path in dict.fromkeys(targets):
-            result.files += 1
-            self._check_page(result, path)
+        result.findings += self._check_all(targets)
         result.findings.sort(key=Finding.sort_key)
+        self.store.flush((key, _encode_findings(result.findings)))
         return result
+
+    def _result_key(
+        self,
+        site_files: list[str],
+        include_files: list[str],
+        targets: list[str],
+        problems: list[tuple[str, str]],
+    ) -> str:
+        """Everything a run's findings depend on: if none of it changed, neither did they."""
+        store = self.store
+        files = sorted(set(site_files) | set(include_files) | set(targets))
+        state = [(p, store.hashes.get(p), store.error(p)) for p in files]
+        rules = {
+            name: (active.severity, active.options) for name, active in sorted(self.rules.items())
+        }
+        config = {
+            k: v for k, v in vars(self.config).items() if k not in ("root", "source", "rules")
+        }
+        data = repr((store.key, rules, config, targets, state, sorted(self._files), problems))
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _check_all(self, targets: list[str]) -> list[Finding]:
+        if self.jobs == 1 or len(targets) < PARALLEL_CHECK_MIN:
+            out: list[Finding] = []
+            for path in targets:
+                out += self.check_page(path)
+            return out
+        # Workers fork after the index is built, so they share it (and the parsed
+        # facts) with no copying; only findings come back.
+        global _CHECKER
+        self.index()
+        _CHECKER = self
+        chunks = [targets[i : i + CHECK_CHUNK] for i in range(0, len(targets), CHECK_CHUNK)]
+        context = multiprocessing.get_context("fork")
+        found: list[Finding] = []
+        bar = Progress("checking", self.store.progress)
+        with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_checker) as pool:
+            for i, chunk in enumerate(pool.map(_check_chunk, chunks)):
+                found += chunk
+                bar.update(min((i + 1) * CHECK_CHUNK, len(targets)), len(targets))
+        bar.close()
+        _CHECKER = None
+        return found
 
     def run_changes(self, changes: Changes) -> Result:
         """Findings a branch introduced: those in the files it changed (and in pages
@@ -246,7 +231,7 @@ class Linter:
         full = self.run(None)
         changed = set(changes.changed)
         for path, page in self.site.pages.items():
-            if page.facts is not None and self._includes_any(path, changes.changed):
+            if page.summary is not None and self._includes_any(path, changes.changed):
                 changed.add(path)
         gone, edited = self._affected_urls(changes)
         kept = [f for f in full.findings if f.path in changed or _points_at(f, gone, edited)]
@@ -258,13 +243,11 @@ class Linter:
         stack = [path]
         while stack:
             current = stack.pop()
-            facts = self.load(current)
-            if facts is None:
+            summary = self.store.summary(current)
+            if summary is None:
                 continue
-            for inc in facts.includes:
-                if not inc.target or inc.error:
-                    continue
-                resolved = self.site.resolve_include(current, inc.target)
+            for target in summary.includes:
+                resolved = self.site.resolve_include(current, target)
                 if resolved is None or resolved in seen:
                     continue
                 if resolved in targets:
@@ -328,19 +311,22 @@ class Linter:
         if active is not None:
             result.findings.append(Finding(path, 1, 0, "file-unreadable", active.severity, message))
 
-    def _check_page(self, result: Result, path: str) -> None:
+    def check_page(self, path: str) -> list[Finding]:
         rules = self.rules_for(path)
         facts = self.load(path)
         if facts is None:
-            self._engine_finding(result, path, self.read_errors.get(path, "cannot read file"))
-            return
+            active = rules.get("file-unreadable")
+            message = self.store.error(path) or "cannot read file"
+            return (
+                [Finding(path, 1, 0, "file-unreadable", active.severity, message)] if active else []
+            )
         if facts.empty:
             active = rules.get("file-empty")
-            if active is not None:
-                result.findings.append(
-                    Finding(path, 1, 0, "file-empty", active.severity, "file is empty")
-                )
-            return
+            return (
+                [Finding(path, 1, 0, "file-empty", active.severity, "file is empty")]
+                if active
+                else []
+            )
         page = self.site.pages[path]
         ctx = PageContext(self.site, page, facts, self.load, self.index)
         found: list[Finding] = []
@@ -362,7 +348,7 @@ class Linter:
                     )
                 )
         unused = rules.get(suppress.UNUSED)
-        result.findings += suppress.apply(
+        return suppress.apply(
             found,
             facts.directives,
             path,

@@ -118,3 +118,32 @@ class PageFacts:
     blocks: list[Block] = field(default_factory=list)
     # problems found while reading: (rule, line, message)
     read_errors: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+# Front matter keys the site model reads (URLs, aliases, rendering, taxonomies).
+SUMMARY_KEYS = ("url", "slug", "aliases", "headless", "build", "_build", "cascade")
+
+
+@dataclass(slots=True)
+class PageSummary:
+    """What the whole-site index needs of a page: small, so every page's summary
+    can come from the cache at once when only a few pages changed."""
+
+    path: str
+    meta: dict[str, Any]  # front matter subset: SUMMARY_KEYS and taxonomy keys
+    anchors: list[str]  # stable heading ids, raw HTML ids, definition-term ids
+    unstable: bool  # a heading id depends on a shortcode
+    includes: list[str]  # include targets of valid calls
+
+
+def summarize(facts: PageFacts, taxonomies: tuple[str, ...] = ()) -> PageSummary:
+    data = facts.front_matter.data
+    keys = (*SUMMARY_KEYS, *taxonomies)
+    return PageSummary(
+        path=facts.path,
+        meta={k: data[k] for k in keys if k in data},
+        anchors=[h.anchor for h in facts.headings if h.anchor and not h.unstable]
+        + [a for a, _ in facts.html_anchors],
+        unstable=any(h.unstable for h in facts.headings),
+        includes=[i.target for i in facts.includes if i.target and not i.error],
+    )

@@ -1,20 +1,18 @@
 """The site index: URL -> page, page -> anchors, alias -> page, static files.
 
-Built once from the page facts; link checks are dictionary lookups against it.
+Built once from the page summaries; link checks are dictionary lookups against it.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import unquote
 
-from handbook_lint.facts import PageFacts
-from handbook_lint.site import MARKDOWN_SUFFIXES, Page, Site, normalize_url, rel
+from handbook_lint.facts import PageSummary
+from handbook_lint.site import Page, Site, normalize_url
 from handbook_lint.suggest import Suggester
 
 
@@ -30,7 +28,7 @@ class Target:
 @dataclass
 class SiteIndex:
     site: Site
-    load: Callable[[str], PageFacts | None]
+    summary: Callable[[str], PageSummary | None]  # of any file, include files too
     urls: dict[str, Page] = field(default_factory=dict)
     aliases: dict[str, Page] = field(default_factory=dict)
     files: set[str] = field(default_factory=set)  # static files and page resources, as URLs
@@ -45,8 +43,17 @@ class SiteIndex:
     _anchor_names: dict[str, Suggester] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, site: Site, load: Callable[[str], PageFacts | None]) -> SiteIndex:
-        index = cls(site, load)
+    def build(
+        cls,
+        site: Site,
+        summary: Callable[[str], PageSummary | None],
+        files: set[str],
+    ) -> SiteIndex:
+        """`files`: static files and page resources, as site paths (`/images/x.png`)."""
+        index = cls(site, summary)
+        index.files = files
+        index.files_lower = {f.lower() for f in files}
+        index.static_available = any((site.root / d).is_dir() for d in site.config.static_dirs)
         prefix = site.content_prefix
         for page in site.pages.values():
             if not site.is_content(page.path):
@@ -59,7 +66,6 @@ class SiteIndex:
                 index.aliases.setdefault(alias, page)
         index._add_sections(prefix)
         index._add_taxonomies()
-        index._add_files()
         return index
 
     def _add_sections(self, prefix: str) -> None:
@@ -75,9 +81,9 @@ class SiteIndex:
         for name in taxonomies:
             self.sections.add(f"/{name.lower()}/")
         for page in self.site.pages.values():
-            if page.facts is None or page.snippet:
+            if page.summary is None or page.snippet:
                 continue
-            data = page.facts.front_matter.data
+            data = page.summary.meta
             for name in taxonomies:
                 terms = data.get(name)
                 if isinstance(terms, str):
@@ -87,26 +93,6 @@ class SiteIndex:
                         if isinstance(term, str):
                             slug = term.strip().lower().replace(" ", "-")
                             self.sections.add(f"/{name.lower()}/{slug}/")
-
-    def _add_files(self) -> None:
-        """Static files at the site root, and non-Markdown files in the content dir
-        (page resources), by URL."""
-        root = self.site.root
-        folders = [root / d for d in self.site.config.static_dirs]
-        self.static_available = any(f.is_dir() for f in folders)
-        folders.append(root / self.site.content_dir)
-        for folder in folders:
-            if not folder.is_dir():
-                continue
-            for dirpath, dirnames, filenames in os.walk(folder):
-                dirnames.sort()
-                base = rel(folder, Path(dirpath))
-                for name in filenames:
-                    if name.endswith(MARKDOWN_SUFFIXES):
-                        continue
-                    path = name if base in ("", ".") else f"{base}/{name}"
-                    self.files.add("/" + path)
-                    self.files_lower.add("/" + path.lower())
 
     # -- lookups --------------------------------------------------------------
 
@@ -189,20 +175,17 @@ class SiteIndex:
         if path in seen:
             return
         seen.add(path)
-        facts = self.load(path)
-        if facts is None:
+        summary = self.summary(path)
+        if summary is None:
             return
-        out.update(h.anchor for h in facts.headings if h.anchor and not h.unstable)
-        out.update(anchor for anchor, _ in facts.html_anchors)
-        for inc in facts.includes:
-            if inc.target and not inc.error:
-                resolved = self.site.resolve_include(path, inc.target)
-                if resolved is not None:
-                    self._collect(resolved, out, seen)
+        out.update(summary.anchors)
+        for target in summary.includes:
+            resolved = self.site.resolve_include(path, target)
+            if resolved is not None:
+                self._collect(resolved, out, seen)
 
     def has_unstable_ids(self, page: Page) -> bool:
-        facts = page.facts
-        return facts is not None and any(h.unstable for h in facts.headings)
+        return page.summary is not None and page.summary.unstable
 
     def suggest_url(self, url: str) -> str | None:
         """The existing page URL closest to a broken one, when it is close: its

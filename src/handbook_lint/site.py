@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from handbook_lint.config import Config
-from handbook_lint.facts import PageFacts
+from handbook_lint.facts import PageSummary
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -24,13 +24,14 @@ class Page:
     aliases: list[str] = field(default_factory=list)
     snippet: bool = False  # not rendered by Hugo (headless, build.render never, include file)
     headless_root: bool = False  # a section page whose cascade makes everything below headless
-    facts: PageFacts | None = None
+    summary: PageSummary | None = None  # None: the file could not be read
 
 
 @dataclass
 class Discovery:
     files: list[str]  # markdown files, relative to the root
     problems: list[tuple[str, str]]  # (path, message): unreadable folders, missing paths
+    resources: list[str] = field(default_factory=list)  # other files, as site paths
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:
@@ -66,9 +67,15 @@ def matches_any(path: str, patterns: list[str]) -> bool:
     return any(glob_regex(p).match(path) for p in patterns)
 
 
-def walk_markdown(root: Path, folder: Path, problems: list[tuple[str, str]]) -> list[str]:
+def walk_markdown(
+    root: Path,
+    folder: Path,
+    problems: list[tuple[str, str]],
+    others: list[str] | None = None,
+) -> list[str]:
     """Markdown files under `folder`, relative to `root`, sorted; symlinked
-    folders are not followed (no loops), unreadable folders are reported."""
+    folders are not followed (no loops), unreadable folders are reported.
+    Other files go to `others` (relative to `folder`) when it is given."""
 
     def on_error(exc: OSError) -> None:
         where = exc.filename or str(folder)
@@ -80,6 +87,8 @@ def walk_markdown(root: Path, folder: Path, problems: list[tuple[str, str]]) -> 
         for name in filenames:
             if name.endswith(MARKDOWN_SUFFIXES):
                 found.append(rel(root, Path(dirpath) / name))
+            elif others is not None:
+                others.append(rel(folder, Path(dirpath) / name))
     found.sort()
     return found
 
@@ -92,7 +101,7 @@ def rel(root: Path, path: Path) -> str:
 
 
 class Site:
-    """Pages and their URLs, with facts filled in by the engine."""
+    """Pages and their URLs, from the page summaries the engine gives it."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -119,18 +128,35 @@ class Site:
         if not folder.is_dir():
             problems.append((self.content_dir, "content dir does not exist"))
             return Discovery([], problems)
-        files = [f for f in walk_markdown(self.root, folder, problems) if not self.excluded(f)]
-        return Discovery(files, problems)
+        resources: list[str] = []
+        files = [
+            f for f in walk_markdown(self.root, folder, problems, resources) if not self.excluded(f)
+        ]
+        return Discovery(files, problems, ["/" + r for r in resources])
+
+    def static_files(self) -> list[str]:
+        """Files of the static dirs, as the site paths they are served at."""
+        out: list[str] = []
+        for name in self.config.static_dirs:
+            folder = self.root / name
+            if not folder.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(folder):
+                dirnames.sort()
+                base = rel(folder, Path(dirpath))
+                for file in filenames:
+                    out.append("/" + (file if base in ("", ".") else f"{base}/{file}"))
+        return sorted(out)
 
     def excluded(self, path: str) -> bool:
         return bool(self.config.exclude) and matches_any(path, self.config.exclude)
 
-    def add(self, facts: PageFacts | None, path: str) -> Page:
-        page = Page(path=path, facts=facts)
+    def add(self, summary: PageSummary | None, path: str) -> Page:
+        page = Page(path=path, summary=summary)
         self.pages[path] = page
         return page
 
-    # -- URLs (after facts are in) --------------------------------------------
+    # -- URLs (after summaries are in) ----------------------------------------
 
     def finish(self) -> None:
         """Compute snippet flags (with cascades), URLs and aliases."""
@@ -139,7 +165,7 @@ class Site:
             if not self.is_content(page.path):
                 page.snippet = True
                 continue
-            data = page.facts.front_matter.data if page.facts else {}
+            data = page.summary.meta if page.summary else {}
             page.snippet = _not_rendered(data) or self._under(page.path, cascades)
             page.headless_root = page.path.rsplit("/", 1)[0] + "/" in cascades
             page.url = self.url_of(page.path, data)
@@ -149,9 +175,9 @@ class Site:
         """Folders whose `_index.md` cascades `build.render: never` to everything below."""
         out = []
         for page in self.pages.values():
-            if page.facts is None or not page.path.endswith("/_index.md"):
+            if page.summary is None or not page.path.endswith("/_index.md"):
                 continue
-            for entry in _cascade_entries(page.facts.front_matter.data.get("cascade")):
+            for entry in _cascade_entries(page.summary.meta.get("cascade")):
                 if _not_rendered(entry):
                     out.append(page.path.rsplit("/", 1)[0] + "/")
         return out

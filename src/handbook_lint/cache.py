@@ -1,0 +1,194 @@
+"""The SQLite cache of page facts and run results (`.handbook-lint-cache/`).
+
+Keyed by each file's content hash, the tool version and the parts of the
+config that change how a page is parsed, so an unchanged page is never parsed
+again. WAL mode and short write transactions let two runs share the file (two
+pre-commit hooks, an editor and a terminal) without corrupting it or waiting
+long; a corrupt or foreign file is moved aside and rebuilt, and a location we
+cannot write to means running without a cache. Everything stored is plain data
+(marshal of tuples), never pickles: loading a cache someone else wrote runs no code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "3"
+DB_NAME = "facts.sqlite"
+KEEP_RESULTS = 16
+
+Warn = Callable[[str], None]
+
+
+class Cache:
+    def __init__(self, folder: Path, warn: Warn) -> None:
+        self.path = folder / DB_NAME
+        self.warn = warn
+        self.db: sqlite3.Connection | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            if _readonly(exc) or not self._replace(exc):
+                self.disable(f"cannot use the cache at {self.path} ({exc}); running without it")
+        except OSError as exc:
+            self.disable(
+                f"cannot create the cache folder {folder} ({exc.strerror or exc}); "
+                "running without a cache"
+            )
+
+    def disable(self, message: str) -> None:
+        self.warn(message)
+        if self.db is not None:
+            self.db.close()
+        self.db = None
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = None
+            if "meta" in tables:
+                row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                version = row[0] if row else None
+            if version != SCHEMA:
+                if tables and "meta" not in tables:
+                    raise sqlite3.DatabaseError("not a handbook-lint cache")
+                self._create(db, drop=bool(tables))
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _create(self, db: sqlite3.Connection, drop: bool) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        if drop:
+            for table in ("meta", "files", "facts", "results"):
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute(
+            "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+            "ino INTEGER, hash TEXT)"
+        )
+        db.execute(
+            "CREATE TABLE facts (path TEXT, hash TEXT, key TEXT, summary BLOB, facts BLOB, "
+            "PRIMARY KEY (path, hash, key))"
+        )
+        db.execute("CREATE TABLE results (key TEXT PRIMARY KEY, findings BLOB, used REAL)")
+        db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
+        db.execute("COMMIT")
+
+    def _replace(self, exc: Exception) -> bool:
+        """Move a corrupt or foreign file aside and start a new cache."""
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                p = Path(str(self.path) + suffix)
+                if p.exists():
+                    os.replace(p, Path(str(aside) + suffix))
+            self.db = self._open()
+        except (OSError, sqlite3.DatabaseError):
+            return False
+        self.warn(
+            f"the cache at {self.path} was unreadable ({exc}); moved it to {aside.name} "
+            "and started a new one"
+        )
+        return True
+
+    # -- reads ----------------------------------------------------------------
+
+    def _query(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
+        if self.db is None:
+            return []
+        try:
+            return self.db.execute(sql, tuple(args)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            self.disable(f"cache read failed ({exc}); running without it")
+            return []
+
+    def file_states(self) -> dict[str, tuple[int, int, int, str]]:
+        rows = self._query("SELECT path, size, mtime_ns, ino, hash FROM files")
+        return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
+
+    def summaries(self, key: str) -> dict[tuple[str, str], bytes]:
+        rows = self._query("SELECT path, hash, summary FROM facts WHERE key = ?", (key,))
+        return {(str(r[0]), str(r[1])): bytes(r[2]) for r in rows}
+
+    def facts(self, path: str, digest: str, key: str) -> bytes | None:
+        rows = self._query(
+            "SELECT facts FROM facts WHERE path = ? AND hash = ? AND key = ?", (path, digest, key)
+        )
+        return bytes(rows[0][0]) if rows else None
+
+    def result(self, key: str) -> bytes | None:
+        rows = self._query("SELECT findings FROM results WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
+
+    # -- writes ---------------------------------------------------------------
+
+    def write(
+        self,
+        files: list[tuple[str, int, int, int, str]],
+        entries: list[tuple[str, str, str, bytes, bytes]],
+        result: tuple[str, bytes] | None = None,
+    ) -> None:
+        """One short transaction: file states, new facts, a run result."""
+        if self.db is None or not (files or entries or result):
+            return
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", files)
+            db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", entries)
+            if entries:
+                # Drop facts of file versions that are no longer on disk.
+                db.execute(
+                    "DELETE FROM facts WHERE NOT EXISTS (SELECT 1 FROM files "
+                    "WHERE files.path = facts.path AND files.hash = facts.hash)"
+                )
+            if result is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO results VALUES (?, ?, ?)",
+                    (result[0], result[1], time.time()),
+                )
+                db.execute(
+                    "DELETE FROM results WHERE key NOT IN "
+                    "(SELECT key FROM results ORDER BY used DESC LIMIT ?)",
+                    (KEEP_RESULTS,),
+                )
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                db.execute("ROLLBACK")
+            if _readonly(exc):
+                self.disable(f"the cache at {self.path} is read-only; running without it")
+            else:
+                self.warn(f"could not update the cache ({exc}); results are not affected")
+
+    def reopen(self) -> None:
+        """A new connection (after fork: SQLite connections must not cross processes)."""
+        if self.db is None:
+            return
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError:
+            self.db = None
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def _readonly(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text

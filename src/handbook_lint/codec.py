@@ -1,0 +1,160 @@
+"""Page facts to bytes and back, for the cache and for worker processes.
+
+`marshal` is used on plain tuples, lists, dicts and scalars only: it is fast
+and, unlike pickle, loading never runs code, so a cache file someone else
+wrote (a CI cache shared between branches) cannot execute anything. Dates
+from front matter are tagged so they come back as dates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import marshal
+from typing import Any
+
+from handbook_lint.facts import (
+    Block,
+    FrontMatter,
+    Heading,
+    Include,
+    Link,
+    ListBlock,
+    ListItem,
+    PageFacts,
+    TextSpan,
+)
+
+FORMAT = 1  # bump when the encoded shape changes
+_TAG = "\x00hl:"
+
+
+def _plain(value: Any) -> Any:
+    """Front matter values as marshal-able data (dates tagged)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return (_TAG + "datetime", value.isoformat())
+    if isinstance(value, datetime.date):
+        return (_TAG + "date", value.isoformat())
+    if isinstance(value, datetime.time):
+        return (_TAG + "time", value.isoformat())
+    if isinstance(value, str | int | float | bool | bytes) or value is None:
+        return value
+    if isinstance(value, set | frozenset | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _restore(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+        kind, text = value
+        if kind == _TAG + "datetime":
+            return datetime.datetime.fromisoformat(text)
+        if kind == _TAG + "date":
+            return datetime.date.fromisoformat(text)
+        if kind == _TAG + "time":
+            return datetime.time.fromisoformat(text)
+    return value
+
+
+def encode(facts: PageFacts) -> bytes:
+    fm = facts.front_matter
+    data = (
+        FORMAT,
+        facts.path,
+        facts.line_count,
+        facts.empty,
+        (
+            fm.format,
+            _plain(fm.data),
+            fm.key_lines,
+            fm.start_line,
+            fm.end_line,
+            fm.error,
+            fm.error_line,
+        ),
+        [(h.level, h.text, h.anchor, h.line, h.explicit, h.unstable) for h in facts.headings],
+        facts.html_anchors,
+        [(lk.target, lk.line, lk.column, lk.kind, lk.text, lk.label) for lk in facts.links],
+        facts.ref_definitions,
+        facts.undefined_refs,
+        [(t.line, t.column, t.text, t.kind, t.glued_before, t.glued_after) for t in facts.texts],
+        facts.directives,
+        [(i.target, i.line, i.column, i.source, i.error) for i in facts.includes],
+        [
+            (
+                lst.ordered,
+                lst.line,
+                lst.end_line,
+                lst.depth,
+                [
+                    (it.line, it.indent, it.marker, it.number, it.delimiter, it.content_column)
+                    for it in lst.items
+                ],
+            )
+            for lst in facts.lists
+        ],
+        [(b.kind, b.line, b.end_line, b.depth, b.indent) for b in facts.blocks],
+        facts.read_errors,
+    )
+    return marshal.dumps(data)
+
+
+class DecodeError(Exception):
+    pass
+
+
+def decode(blob: bytes) -> PageFacts:
+    try:
+        data = marshal.loads(blob)
+        if not isinstance(data, tuple) or data[0] != FORMAT:
+            raise DecodeError("unknown cache format")
+        (
+            _,
+            path,
+            line_count,
+            empty,
+            fm,
+            headings,
+            html_anchors,
+            links,
+            refs,
+            undefined,
+            texts,
+            directives,
+            includes,
+            lists,
+            blocks,
+            read_errors,
+        ) = data
+        front = FrontMatter(fm[0], _restore(fm[1]), fm[2], fm[3], fm[4], fm[5], fm[6])
+        return PageFacts(
+            path=path,
+            line_count=line_count,
+            front_matter=front,
+            empty=empty,
+            headings=[Heading(*h) for h in headings],
+            html_anchors=[tuple(a) for a in html_anchors],
+            links=[Link(*lk) for lk in links],
+            ref_definitions={k: tuple(v) for k, v in refs.items()},
+            undefined_refs=[tuple(u) for u in undefined],
+            texts=[TextSpan(*t) for t in texts],
+            directives=[(d[0], tuple(d[1]), d[2]) for d in directives],
+            includes=[Include(*i) for i in includes],
+            lists=[
+                ListBlock(o, ln, end, depth, [ListItem(*it) for it in items])
+                for o, ln, end, depth, items in lists
+            ],
+            blocks=[Block(*b) for b in blocks],
+            read_errors=[tuple(r) for r in read_errors],
+        )
+    except DecodeError:
+        raise
+    except (ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
+        raise DecodeError(f"bad cache entry: {exc}") from None

@@ -1,0 +1,223 @@
+"""Page facts for the engine: from memory, from the cache, or parsed (in worker
+processes when there are many pages to parse)."""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from handbook_lint import __version__, codec
+from handbook_lint.cache import Cache
+from handbook_lint.facts import PageFacts, PageSummary, summarize
+from handbook_lint.parse import ParseSettings, parse_page, read_page
+from handbook_lint.progress import Progress
+
+PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
+CHUNK = 32
+
+# One parsed file: (path, read error, encoded facts, encoded summary)
+Parsed = tuple[str, str | None, bytes | None, bytes | None]
+
+_WORKER: tuple[Path, ParseSettings, tuple[str, ...]] | None = None
+
+
+def _init_worker(root: Path, settings: ParseSettings, taxonomies: tuple[str, ...]) -> None:
+    global _WORKER
+    _WORKER = (root, settings, taxonomies)
+
+
+def parse_file(
+    root: Path, path: str, settings: ParseSettings, taxonomies: tuple[str, ...]
+) -> Parsed:
+    text, error = read_page(root / path)
+    if text is None:
+        return path, error or "cannot read file", None, None
+    facts = parse_page(text, path, settings)
+    return path, None, codec.encode(facts), encode_summary(summarize(facts, taxonomies))
+
+
+def _parse_chunk(paths: list[str]) -> list[Parsed]:
+    assert _WORKER is not None
+    root, settings, taxonomies = _WORKER
+    return [parse_file(root, p, settings, taxonomies) for p in paths]
+
+
+def encode_summary(summary: PageSummary) -> bytes:
+    return marshal.dumps(
+        (
+            summary.path,
+            codec._plain(summary.meta),
+            summary.anchors,
+            summary.unstable,
+            summary.includes,
+        )
+    )
+
+
+def decode_summary(blob: bytes) -> PageSummary:
+    path, meta, anchors, unstable, includes = marshal.loads(blob)
+    return PageSummary(path, codec._restore(meta), anchors, unstable, includes)
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        return None
+
+
+class FactStore:
+    def __init__(
+        self,
+        root: Path,
+        settings: ParseSettings,
+        parse_key: str,
+        taxonomies: tuple[str, ...],
+        cache: Cache | None,
+        jobs: int,
+        progress: bool = False,
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.key = f"{__version__}|{codec.FORMAT}|{parse_key}|{','.join(taxonomies)}"
+        self.taxonomies = taxonomies
+        self.cache = cache
+        self.jobs = max(1, jobs)
+        self.progress = progress
+        self.hashes: dict[str, str] = {}
+        self.summaries: dict[str, PageSummary | None] = {}
+        self.errors: dict[str, str] = {}
+        self._blobs: dict[str, bytes] = {}
+        self._facts: dict[str, PageFacts | None] = {}
+        self._new_files: list[tuple[str, int, int, int, str]] = []
+        self._new_entries: list[tuple[str, str, str, bytes, bytes]] = []
+        self.parsed = 0  # pages parsed in this run (not from the cache)
+
+    # -- bulk preparation ---------------------------------------------------
+
+    def prepare(self, paths: list[str]) -> None:
+        """Summaries of every path: cached where the content is unchanged, parsed
+        otherwise (in parallel when there are many)."""
+        todo = [p for p in dict.fromkeys(paths) if p not in self.summaries and p not in self.errors]
+        if not todo:
+            return
+        states = self.cache.file_states() if self.cache else {}
+        cached = self.cache.summaries(self.key) if self.cache else {}
+        to_parse: list[str] = []
+        for path in todo:
+            digest = self._digest(path, states)
+            if digest is None:
+                to_parse.append(path)  # parsing reports why it cannot be read
+                continue
+            blob = cached.get((path, digest))
+            if blob is not None:
+                self.summaries[path] = decode_summary(blob)
+            else:
+                to_parse.append(path)
+        for parsed in self._parse_many(to_parse):
+            self._record(parsed)
+
+    def _digest(self, path: str, states: dict[str, tuple[int, int, int, str]]) -> str | None:
+        full = self.root / path
+        try:
+            st = full.stat()
+        except OSError:
+            return None
+        state = states.get(path)
+        if state is not None and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+            digest = state[3]
+        else:
+            hashed = file_hash(full)
+            if hashed is None:
+                return None
+            digest = hashed
+            self._new_files.append((path, st.st_size, st.st_mtime_ns, st.st_ino, digest))
+        self.hashes[path] = digest
+        return digest
+
+    def _parse_many(self, paths: list[str]) -> Iterator[Parsed]:
+        if not paths:
+            return
+        bar = Progress("parsing", self.progress)
+        total, done = len(paths), 0
+        if self.jobs == 1 or len(paths) < PARALLEL_MIN:
+            for path in paths:
+                yield parse_file(self.root, path, self.settings, self.taxonomies)
+                done += 1
+                bar.update(done, total)
+        else:
+            chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            with ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=context,
+                initializer=_init_worker,
+                initargs=(self.root, self.settings, self.taxonomies),
+            ) as pool:
+                for results in pool.map(_parse_chunk, chunks):
+                    yield from results
+                    done += len(results)
+                    bar.update(done, total)
+        bar.close()
+
+    def _record(self, parsed: Parsed) -> None:
+        path, error, blob, summary = parsed
+        self.parsed += 1
+        if error is not None or blob is None or summary is None:
+            self.errors[path] = error or "cannot read file"
+            self.summaries[path] = None
+            return
+        self._blobs[path] = blob
+        self.summaries[path] = decode_summary(summary)
+        digest = self.hashes.get(path)
+        if digest is not None:
+            self._new_entries.append((path, digest, self.key, summary, blob))
+
+    # -- single lookups -------------------------------------------------------
+
+    def summary(self, path: str) -> PageSummary | None:
+        if path not in self.summaries and path not in self.errors:
+            self.prepare([path])
+        return self.summaries.get(path)
+
+    def load(self, path: str) -> PageFacts | None:
+        """Full facts of one file (decoded on demand: most runs need few)."""
+        if path in self._facts:
+            return self._facts[path]
+        if path not in self.summaries and path not in self.errors:
+            self.prepare([path])
+        facts: PageFacts | None = None
+        blob = self._blobs.get(path)
+        if blob is None and self.cache is not None and path in self.hashes:
+            blob = self.cache.facts(path, self.hashes[path], self.key)
+        if blob is not None:
+            try:
+                facts = codec.decode(blob)
+            except codec.DecodeError:
+                facts = None
+        if facts is None and path not in self.errors:
+            _, error, blob, _summary = parse_file(self.root, path, self.settings, self.taxonomies)
+            if blob is None:
+                self.errors[path] = error or "cannot read file"
+            else:
+                facts = codec.decode(blob)
+        self._facts[path] = facts
+        return facts
+
+    def reopen_cache(self) -> None:
+        """In a forked worker: a connection of its own (the parent's is left alone)."""
+        if self.cache is not None:
+            self.cache.reopen()
+
+    def error(self, path: str) -> str | None:
+        return self.errors.get(path)
+
+    def flush(self, result: tuple[str, bytes] | None = None) -> None:
+        if self.cache is not None:
+            self.cache.write(self._new_files, self._new_entries, result)
+        self._new_files, self._new_entries = [], []
