@@ -81,14 +81,22 @@ def walk_markdown(
         where = exc.filename or str(folder)
         problems.append((rel(root, Path(where)), f"cannot read folder: {exc.strerror or exc}"))
 
+    # Plain string paths: pathlib costs more than the walk itself on big sites.
+    root_prefix = str(root).rstrip(os.sep) + os.sep
+    folder_prefix = str(folder).rstrip(os.sep) + os.sep
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
         dirnames.sort()
+        base = dirpath + os.sep
         for name in filenames:
+            full = base + name
             if name.endswith(MARKDOWN_SUFFIXES):
-                found.append(rel(root, Path(dirpath) / name))
+                if full.startswith(root_prefix):
+                    found.append(full[len(root_prefix) :].replace(os.sep, "/"))
+                else:
+                    found.append(rel(root, Path(full)))
             elif others is not None:
-                others.append(rel(folder, Path(dirpath) / name))
+                others.append(full[len(folder_prefix) :].replace(os.sep, "/"))
     found.sort()
     return found
 

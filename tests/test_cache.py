@@ -1,0 +1,148 @@
+"""The SQLite cache of page facts, workers, and identical findings however they are made."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write_site
+from handbook_lint import engine, store
+from handbook_lint.config import load_config
+from handbook_lint.engine import Linter
+from handbook_lint.ruleset import active_rules
+
+PAGES = {
+    f"content/section-{i}/page-{j}.md": (
+        f"---\ntitle: Page {i}-{j}\n---\n\n## Heading {j}\n\n"
+        f"1. See [next](/section-{i}/page-{(j + 1) % 5}/#heading-{(j + 1) % 5}).\n"
+        f"1. And [a broken one](/section-{i}/missing-{j}/).\n"
+        f"2. Misnumbered, and [GitLab misson](/section-{i}/page-{j}/#nope).\n"
+    )
+    for i in range(4)
+    for j in range(5)
+}
+
+
+def make(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
+    write_site(tmp_path, {**PAGES, **(extra or {})}, {"extends": "gitlab-handbook"})
+    return tmp_path
+
+
+def run(
+    root: Path,
+    jobs: int = 1,
+    cache: bool = True,
+    paths: list[str] | None = None,
+    warnings: list[str] | None = None,
+) -> tuple[list[tuple[object, ...]], Linter]:
+    config = load_config(root / ".handbook-lint.yaml")
+    linter = Linter(
+        config,
+        active_rules(config),
+        jobs=jobs,
+        use_cache=cache,
+        warn=(warnings.append if warnings is not None else None),
+    )
+    result = linter.run(paths)
+    return [
+        (f.path, f.line, f.column, f.rule, f.message, f.suggestion) for f in result.findings
+    ], linter
+
+
+@pytest.fixture
+def parallel_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Use the worker processes even for a small site."""
+    monkeypatch.setattr(store, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(store, "CHUNK", 3)
+    monkeypatch.setattr(engine, "PARALLEL_CHECK_MIN", 1)
+    monkeypatch.setattr(engine, "CHECK_CHUNK", 4)
+
+
+def test_findings_identical_for_jobs_and_cold_or_warm(
+    tmp_path: Path, parallel_everything: None
+) -> None:
+    root = make(tmp_path)
+    reference, _ = run(root, jobs=1, cache=False)
+    assert len(reference) == 80
+    cold, linter = run(root, jobs=2)
+    assert linter.store.parsed == len(PAGES)
+    warm, linter = run(root, jobs=2)
+    assert linter.from_cache and linter.store.parsed == 0
+    assert cold == warm == reference
+
+
+def test_an_unchanged_page_is_never_parsed_again(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    run(root)
+    page = root / "content/section-1/page-2.md"
+    page.write_text(page.read_text() + "\nMore [text](/section-1/page-3/#nothing).\n")
+    findings, linter = run(root)
+    assert linter.store.parsed == 1 and not linter.from_cache
+    assert ("content/section-1/page-2.md", 11, 13, "link-anchor-missing") in [
+        f[:4] for f in findings
+    ]
+    # One file given (the pre-commit shape): parsed from cache, nothing re-parsed.
+    one, linter = run(root, paths=[str(page)])
+    assert linter.store.parsed == 0
+    assert {f[0] for f in one} == {"content/section-1/page-2.md"}
+
+
+def test_a_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    expected, _ = run(root, cache=False)
+    db = root / ".handbook-lint-cache" / "facts.sqlite"
+    db.parent.mkdir()
+    db.write_bytes(b"this is not a database" * 100)
+    warnings: list[str] = []
+    findings, linter = run(root, warnings=warnings)
+    assert findings == expected
+    assert len(warnings) == 1 and "was unreadable" in warnings[0]
+    assert list(db.parent.glob("facts.sqlite.corrupt-*"))
+    again, linter = run(root)
+    assert again == expected and linter.from_cache
+
+
+def test_a_foreign_sqlite_file_is_replaced(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    db = root / ".handbook-lint-cache" / "facts.sqlite"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE other (x)")
+    warnings: list[str] = []
+    run(root, warnings=warnings)
+    assert "was unreadable" in warnings[0]
+    assert run(root)[1].from_cache
+
+
+def test_an_unwritable_location_means_no_cache(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    (root / ".handbook-lint.yaml").write_text(
+        "extends: gitlab-handbook\ncache_dir: /proc/handbook-lint-cache\n"
+    )
+    warnings: list[str] = []
+    findings, linter = run(root, warnings=warnings)
+    assert len(findings) == 80
+    assert linter.store.cache is None or linter.store.cache.db is None
+    assert "running without a cache" in warnings[0]
+
+
+def test_two_runs_at_once_share_the_cache(tmp_path: Path) -> None:
+    root = make(tmp_path)
+    cmd = [sys.executable, "-m", "handbook_lint", "check", "--format", "json", "-j", "1"]
+    procs = [
+        subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [1, 1, 1, 1]
+    assert all(err == "" for _, err in outputs), [err for _, err in outputs]
+    assert len({out for out, _ in outputs}) == 1
+    with sqlite3.connect(root / ".handbook-lint-cache" / "facts.sqlite") as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert con.execute("SELECT count(*) FROM facts").fetchone() == (len(PAGES),)
+    _, linter = run(root)
+    assert linter.from_cache
