@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
+
+# Seconds before the line appears (short runs show nothing); tests set it to 0.
+DELAY = float(os.environ.get("HANDBOOK_LINT_PROGRESS_DELAY", "1.0"))
 
 
 class Progress:
@@ -20,7 +24,7 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self.start < 1.0 or (now - self._last < 0.1 and done < total):
+        if now - self.start < DELAY or (now - self._last < 0.1 and done < total):
             return
         self._last = now
         width = 30
