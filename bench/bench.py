@@ -29,16 +29,23 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "corpora"
 CORPORA = {
-    "gitlab-handbook-ja": ("gitlab-handbook-ja.tar.xz", "gitlab-handbook",
-                           "content/handbook/values/_index.md"),
+    "gitlab-handbook-ja": (
+        "gitlab-handbook-ja.tar.xz",
+        "gitlab-handbook",
+        "content/handbook/values/_index.md",
+    ),
     "hugo-docs": ("hugo-docs.tar.xz", "hugo-docs", "content/en/content-management/urls.md"),
 }
-LINK_RULES = "link-broken,link-anchor-missing,link-reference-undefined,link-reference-unused,spelling"
+LINK_RULES = (
+    "link-broken,link-anchor-missing,link-reference-undefined,link-reference-unused,spelling"
+)
 LINT = [sys.executable, "-m", "handbook_lint", "check"]
 sys.path.insert(0, str(HERE))
 
@@ -53,7 +60,9 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, int, bytes]:
     return time.perf_counter() - start, usage.ru_maxrss // 1024, out
 
 
-def series(label: str, runs: int, cmd: list[str], cwd: Path, before=None) -> dict:  # type: ignore[no-untyped-def]
+def series(
+    label: str, runs: int, cmd: list[str], cwd: Path, before: Callable[[], None] | None = None
+) -> dict[str, Any]:
     times, peaks, out = [], [], b""
     for _ in range(runs):
         if before:
@@ -71,9 +80,11 @@ def series(label: str, runs: int, cmd: list[str], cwd: Path, before=None) -> dic
         "output": out,
     }
     noise = (row["max_s"] - row["min_s"]) / row["median_s"] * 100 if row["median_s"] else 0
-    print(f"  {label:<42} median {row['median_s']:7.2f} s  (min {row['min_s']:.2f}, "
-          f"max {row['max_s']:.2f}, spread {noise:4.1f}%)  peak {row['peak_mb']} MB",
-          flush=True)
+    print(
+        f"  {label:<42} median {row['median_s']:7.2f} s  (min {row['min_s']:.2f}, "
+        f"max {row['max_s']:.2f}, spread {noise:4.1f}%)  peak {row['peak_mb']} MB",
+        flush=True,
+    )
     return row
 
 
@@ -110,38 +121,71 @@ def bench_site(root: Path, one_file: str, runs: int, npm: Path | None, content: 
     json_args = ["--format", "json"]
     rows = [
         series("cold (no cache), --jobs 2", runs, [*LINT, *json_args, "-j", "2"], root, clear),
-        series("cold (no cache), --jobs 1", max(1, runs // 2),
-               [*LINT, *json_args, "-j", "1", "--no-cache"], root),
+        series(
+            "cold (no cache), --jobs 1",
+            max(1, runs // 2),
+            [*LINT, *json_args, "-j", "1", "--no-cache"],
+            root,
+        ),
         series("warm (nothing changed)", runs, [*LINT, *json_args], root),
     ]
     touch()
     subprocess.run([*LINT, "-q"], cwd=root, stdout=subprocess.DEVNULL, check=False)
-    rows.append(series("one file changed, that path given, warm", runs,
-                       [*LINT, *json_args, one_file], root, touch))
+    rows.append(
+        series(
+            "one file changed, that path given, warm",
+            runs,
+            [*LINT, *json_args, one_file],
+            root,
+            touch,
+        )
+    )
     page.write_text(original, "utf-8")
-    core = series("core checks only, --no-cache -j 1", max(1, runs // 2),
-                  [*LINT, "-q", "--no-cache", "-j", "1", "--ignore", LINK_RULES], root)
-    full = series("all checks, --no-cache -j 1", max(1, runs // 2),
-                  [*LINT, "-q", "--no-cache", "-j", "1"], root)
-    print(f"  link + spelling phase adds {(full['median_s'] / core['median_s'] - 1) * 100:.1f}% "
-          "to the core checks")
-    same = findings_of(rows[0]["output"]) == findings_of(rows[1]["output"]) == findings_of(
-        rows[2]["output"]
+    core = series(
+        "core checks only, --no-cache -j 1",
+        max(1, runs // 2),
+        [*LINT, "-q", "--no-cache", "-j", "1", "--ignore", LINK_RULES],
+        root,
+    )
+    full = series(
+        "all checks, --no-cache -j 1",
+        max(1, runs // 2),
+        [*LINT, "-q", "--no-cache", "-j", "1"],
+        root,
+    )
+    print(
+        f"  link + spelling phase adds {(full['median_s'] / core['median_s'] - 1) * 100:.1f}% "
+        "to the core checks"
+    )
+    same = (
+        findings_of(rows[0]["output"])
+        == findings_of(rows[1]["output"])
+        == findings_of(rows[2]["output"])
     )
     print(f"  findings identical for cold -j2, cold -j1, warm: {'yes' if same else 'NO'}")
     if npm is not None:
         bin_dir = npm / "node_modules" / ".bin"
         peers = [
             ("markdownlint-cli2", [str(bin_dir / "markdownlint-cli2"), f"{content}/**/*.md"]),
-            ("remark-validate-links",
-             [str(bin_dir / "remark"), "--use", "remark-validate-links", "--quiet",
-              "--frail", content]),
+            (
+                "remark-validate-links",
+                [
+                    str(bin_dir / "remark"),
+                    "--use",
+                    "remark-validate-links",
+                    "--quiet",
+                    "--frail",
+                    content,
+                ],
+            ),
         ]
         for name, cmd in peers:
             if Path(cmd[0]).exists():
                 peer = series(f"peer: {name}", max(1, runs // 2), cmd, root)
-                print(f"  handbook-lint cold -j2 is {peer['median_s'] / rows[0]['median_s']:.1f}x "
-                      f"as fast as {name}")
+                print(
+                    f"  handbook-lint cold -j2 is {peer['median_s'] / rows[0]['median_s']:.1f}x "
+                    f"as fast as {name}"
+                )
     return 0 if same else 3
 
 
@@ -154,8 +198,13 @@ def bench_synthetic(pages: list[int], runs: int, workdir: Path) -> None:
         if not root.exists():
             generate(root, n)
         print(f"synthetic site, {n} pages", flush=True)
-        cold = series(f"cold, {n} pages", runs, [*LINT, "-q"], root,
-                      lambda r=root: shutil.rmtree(r / ".handbook-lint-cache", ignore_errors=True))
+        cold = series(
+            f"cold, {n} pages",
+            runs,
+            [*LINT, "-q"],
+            root,
+            lambda r=root: shutil.rmtree(r / ".handbook-lint-cache", ignore_errors=True),
+        )
         warm = series(f"warm, {n} pages", runs, [*LINT, "-q"], root)
         per_page.append((n, cold["median_s"] / n * 1000, warm["median_s"] / n * 1000))
     for n, cold_ms, warm_ms in per_page:
@@ -163,14 +212,20 @@ def bench_synthetic(pages: list[int], runs: int, workdir: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", type=Path, help="an unpacked site instead of the corpora")
     parser.add_argument("--one-file", default="", help="page to edit for the one-file run")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=sorted(CORPORA), action="append")
-    parser.add_argument("--synthetic", type=int, nargs="*", default=[],
-                        help="page counts of synthetic sites (e.g. 5000 20000)")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        nargs="*",
+        default=[],
+        help="page counts of synthetic sites (e.g. 5000 20000)",
+    )
     parser.add_argument("--npm-prefix", type=Path, help="where the peers are npm-installed")
     parser.add_argument("--workdir", type=Path, help="where to unpack (default: a temp dir)")
     args = parser.parse_args()

@@ -11,11 +11,36 @@ import argparse
 import random
 from pathlib import Path
 
-WORDS = (
-    "team handbook process review merge request release values iteration results "
-    "collaboration transparency efficiency diversity inclusion customer product engineering "
-    "support security infrastructure onboarding hiring manager direct report feedback goal"
-).split()
+WORDS = [
+    "team",
+    "handbook",
+    "process",
+    "review",
+    "merge",
+    "request",
+    "release",
+    "values",
+    "iteration",
+    "results",
+    "collaboration",
+    "transparency",
+    "efficiency",
+    "diversity",
+    "inclusion",
+    "customer",
+    "product",
+    "engineering",
+    "support",
+    "security",
+    "infrastructure",
+    "onboarding",
+    "hiring",
+    "manager",
+    "direct",
+    "report",
+    "feedback",
+    "goal",
+]
 
 
 def sentence(rng: random.Random, n: int = 14) -> str:
@@ -53,7 +78,7 @@ def generate(root: Path, pages: int, per_section: int = 100, seed: int = 1) -> N
             f'description: "{sentence(rng, 8)}"',
             "---",
             "",
-            f"{{{{% include \"includes/snippet-{i % 20}.md\" %}}}}",
+            f'{{{{% include "includes/snippet-{i % 20}.md" %}}}}',
             "",
         ]
         for h in range(6):
@@ -61,10 +86,17 @@ def generate(root: Path, pages: int, per_section: int = 100, seed: int = 1) -> N
             for _ in range(4):
                 j = rng.randrange(pages)
                 anchor = f"#topic-{rng.randrange(7)}-of-page-{j}" if rng.random() < 0.5 else ""
-                lines.append(f"1. {sentence(rng)} See [{rng.choice(WORDS)}]"
-                             f"({page_url(j, per_section)}{anchor}).")
-            lines += ["", f"Read the [values][values-{h}].", "",
-                      f"[values-{h}]: /handbook/section-0/page-0/", ""]
+                lines.append(
+                    f"1. {sentence(rng)} See [{rng.choice(WORDS)}]"
+                    f"({page_url(j, per_section)}{anchor})."
+                )
+            lines += [
+                "",
+                f"Read the [values][values-{h}].",
+                "",
+                f"[values-{h}]: /handbook/section-0/page-0/",
+                "",
+            ]
         path = content / f"section-{i // per_section}" / f"page-{i}.md"
         path.write_text("\n".join(lines), encoding="utf-8")
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import write_site
+
 from handbook_lint import engine, store
 from handbook_lint.config import load_config
 from handbook_lint.engine import Linter

@@ -33,9 +33,13 @@ class Cache:
         self.db: sqlite3.Connection | None = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder / ".gitignore"
+            if not ignore.exists():
+                # git (and so pre-commit) never sees the cache, configured or not.
+                ignore.write_text("# Created by handbook-lint\n*\n", encoding="utf-8")
             self.db = self._open()
         except sqlite3.DatabaseError as exc:
-            if _readonly(exc) or not self._replace(exc):
+            if not _corrupt(exc) or not self._replace(exc):
                 self.disable(f"cannot use the cache at {self.path} ({exc}); running without it")
         except OSError as exc:
             self.disable(
@@ -55,37 +59,49 @@ class Cache:
             db.execute("PRAGMA busy_timeout = 5000")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            version = None
-            if "meta" in tables:
-                row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                version = row[0] if row else None
-            if version != SCHEMA:
-                if tables and "meta" not in tables:
-                    raise sqlite3.DatabaseError("not a handbook-lint cache")
-                self._create(db, drop=bool(tables))
+            if self._version(db) != SCHEMA:
+                self._create(db)
         except BaseException:
             db.close()
             raise
         return db
 
-    def _create(self, db: sqlite3.Connection, drop: bool) -> None:
+    @staticmethod
+    def _version(db: sqlite3.Connection) -> str | None:
+        """The schema version, None for an empty file; a foreign database raises."""
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return None
+        if "meta" not in tables:
+            raise sqlite3.DatabaseError("not a handbook-lint cache")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        return str(row[0]) if row else None
+
+    def _create(self, db: sqlite3.Connection) -> None:
+        # Under the write lock, look again: another run may have just created it.
         db.execute("BEGIN IMMEDIATE")
-        if drop:
+        try:
+            if self._version(db) == SCHEMA:
+                db.execute("COMMIT")
+                return
             for table in ("meta", "files", "facts", "results"):
                 db.execute(f"DROP TABLE IF EXISTS {table}")
-        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-        db.execute(
-            "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
-            "ino INTEGER, hash TEXT)"
-        )
-        db.execute(
-            "CREATE TABLE facts (path TEXT, hash TEXT, key TEXT, summary BLOB, facts BLOB, "
-            "PRIMARY KEY (path, hash, key))"
-        )
-        db.execute("CREATE TABLE results (key TEXT PRIMARY KEY, findings BLOB, used REAL)")
-        db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
-        db.execute("COMMIT")
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute(
+                "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, "
+                "ino INTEGER, hash TEXT)"
+            )
+            db.execute(
+                "CREATE TABLE facts (path TEXT, hash TEXT, key TEXT, summary BLOB, facts BLOB, "
+                "PRIMARY KEY (path, hash, key))"
+            )
+            db.execute("CREATE TABLE results (key TEXT PRIMARY KEY, findings BLOB, used REAL)")
+            db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                db.execute("ROLLBACK")
+            raise
 
     def _replace(self, exc: Exception) -> bool:
         """Move a corrupt or foreign file aside and start a new cache."""
@@ -192,3 +208,12 @@ class Cache:
 def _readonly(exc: Exception) -> bool:
     text = str(exc).lower()
     return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
+def _corrupt(exc: Exception) -> bool:
+    """Damage or a foreign file, as opposed to a busy or read-only cache."""
+    text = str(exc).lower()
+    return any(
+        word in text
+        for word in ("not a database", "malformed", "not a handbook-lint cache", "corrupt")
+    )
