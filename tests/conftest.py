@@ -14,6 +14,7 @@ from handbook_lint.engine import Linter, Result
 from handbook_lint.ruleset import active_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
+pytest_plugins = ["local_http"]  # server, server_b and no_dns fixtures
 
 
 def write_site(

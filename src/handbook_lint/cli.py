@@ -13,9 +13,10 @@ import click
 from handbook_lint import __version__
 from handbook_lint.baseline import BaselineError, atomic_write, new_findings, read_baseline
 from handbook_lint.baseline import write_baseline as write_baseline_file
-from handbook_lint.config import ConfigError, load_config
+from handbook_lint.config import Config, ConfigError, load_config
 from handbook_lint.docs import rule_markdown
 from handbook_lint.engine import Linter
+from handbook_lint.external_config import ExternalSettings
 from handbook_lint.gitdiff import GitError, changes_since
 from handbook_lint.report import FORMATS, Report
 from handbook_lint.report.model import RuleInfo
@@ -99,6 +100,21 @@ def main() -> None:
     help="Worker processes for parsing and checking (default: the CPU count; 1: in-process).",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option(
+    "--external/--no-external",
+    default=None,
+    help="Also check external http(s) links (default: the config's external.enabled, off).",
+)
+@click.option(
+    "--external-jobs",
+    type=click.IntRange(min=1),
+    help="Threads for external links (default: external.jobs, 16).",
+)
+@click.option(
+    "--external-allow-private",
+    is_flag=True,
+    help="Also request loopback, private and link-local addresses (refused by default).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
 @click.option(
@@ -119,6 +135,9 @@ def check(
     write_baseline: Path | None,
     jobs: int | None,
     no_cache: bool,
+    external: bool | None,
+    external_jobs: int | None,
+    external_allow_private: bool,
     quiet: bool,
     no_color: bool,
     stats: bool,
@@ -140,6 +159,7 @@ def check(
         use_cache=not no_cache,
         progress=fmt == "text" and output is None and not quiet,
         warn=_warn,
+        external=_external_settings(config, external, external_jobs, external_allow_private),
     )
     if diff_base:
         if paths:
@@ -169,6 +189,20 @@ def check(
         FORMATS[fmt](replace(report, color=text_color and fmt == "text"), sys.stdout)
     failing = FAIL_ON[fail_on]
     sys.exit(1 if any(f.severity in failing for f in findings) else 0)
+
+
+def _external_settings(
+    config: Config, flag: bool | None, jobs: int | None, allow_private: bool
+) -> ExternalSettings | None:
+    """The external link settings when the check is on (flag, else config), or None."""
+    if not (config.external_enabled if flag is None else flag):
+        return None
+    settings = config.external_settings
+    if jobs is not None:
+        settings = replace(settings, jobs=jobs)
+    if allow_private:
+        settings = replace(settings, allow_private=True)
+    return settings
 
 
 def _warn(message: str) -> None:

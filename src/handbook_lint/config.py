@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from handbook_lint.external_config import ExternalConfigError, ExternalSettings, parse_external
+
 CONFIG_NAME = ".handbook-lint.yaml"
 SEVERITIES = ("error", "warning", "info")
 
@@ -75,7 +77,9 @@ class Config:
     # per-path rule settings: (globs, rule settings), later entries win
     overrides: list[tuple[list[str], dict[str, dict[str, Any]]]] = field(default_factory=list)
     cache_dir: str = ".handbook-lint-cache"
-    external: dict[str, Any] = field(default_factory=dict)
+    external: dict[str, Any] = field(default_factory=dict)  # raw `external:` settings
+    external_enabled: bool = False
+    external_settings: ExternalSettings = field(default_factory=ExternalSettings)
 
     def parse_key(self) -> str:
         """What in this config changes how a page is parsed (for caches)."""
@@ -197,6 +201,10 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         (list(o["files"]), _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]"))
         for i, o in enumerate(merged["overrides"])
     ]
+    try:
+        external_enabled, external_settings = parse_external(merged["external"])
+    except ExternalConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
     return Config(
         root=root,
         source=path,
@@ -216,6 +224,8 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         overrides=overrides,
         cache_dir=merged["cache_dir"],
         external=dict(merged["external"]),
+        external_enabled=external_enabled,
+        external_settings=external_settings,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +10,7 @@ from handbook_lint.facts import Heading, PageFacts
 from handbook_lint.site import Page, Site
 
 if TYPE_CHECKING:
+    from handbook_lint.external import ExternalResult
     from handbook_lint.index import SiteIndex
 
 FactsLoader = Callable[[str], PageFacts | None]
@@ -32,12 +33,15 @@ class PageContext:
         facts: PageFacts,
         load: FactsLoader,
         index: Callable[[], SiteIndex],
+        external: Mapping[str, ExternalResult] | None = None,
     ) -> None:
         self.site = site
         self.page = page
         self.facts = facts
         self._load = load
         self._index = index
+        # URL -> verdict of this run's external link check (None: not checked)
+        self.external = external
 
     @property
     def index(self) -> SiteIndex:

@@ -10,11 +10,19 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handbook_lint import gitdiff, suppress
 from handbook_lint.cache import Cache
 from handbook_lint.config import Config
 from handbook_lint.context import PageContext
+from handbook_lint.external_config import ExternalSettings
+from handbook_lint.external_pass import (
+    EXTERNAL_RULES,
+    check_external,
+    collect_urls,
+    external_lines,
+)
 from handbook_lint.facts import PageFacts
 from handbook_lint.frontmatter import split_front_matter
 from handbook_lint.gitdiff import Changes
@@ -32,6 +40,9 @@ from handbook_lint.site import (
     walk_markdown,
 )
 from handbook_lint.store import FactStore
+
+if TYPE_CHECKING:
+    from handbook_lint.external import ExternalResult
 
 
 @dataclass
@@ -91,9 +102,14 @@ class Linter:
         use_cache: bool = True,
         progress: bool = False,
         warn: Callable[[str], None] | None = None,
+        external: ExternalSettings | None = None,
     ) -> None:
         self.config = config
-        self.rules = rules
+        # External link rules run only when asked to (`--external`, or config).
+        self.external = external
+        self._idle = frozenset() if external is not None else EXTERNAL_RULES
+        self.rules = {name: r for name, r in rules.items() if name not in self._idle}
+        self.external_results: dict[str, ExternalResult] | None = None
         self._select, self._ignore = select, ignore
         self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
         self.site = Site(config)
@@ -139,6 +155,7 @@ class Linter:
             for i in matched:
                 settings = merge_rule_settings(settings, self.config.overrides[i][1])
             cached = resolve_rules(settings, self._select, self._ignore, "overrides")
+            cached = {name: r for name, r in cached.items() if name not in self._idle}
             self._override_rules[matched] = cached
         return cached
 
@@ -165,6 +182,7 @@ class Linter:
         for path in dict.fromkeys([*site_files, *targets]):
             self.site.add(self.store.summary(path), path)
         self.site.finish()
+        self._check_external(targets)
         key = self._result_key(site_files, include_files, targets, problems)
         cached = self.store.cache.result(key) if self.store.cache else None
         if cached is not None:
@@ -198,8 +216,26 @@ class Linter:
         config = {
             k: v for k, v in vars(self.config).items() if k not in ("root", "source", "rules")
         }
-        data = repr((store.key, rules, config, targets, state, sorted(self._files), problems))
+        external = sorted(
+            (url, r.status, r.code, r.detail, r.new_url)
+            for url, r in (self.external_results or {}).items()
+        )
+        data = repr(
+            (store.key, rules, config, targets, state, sorted(self._files), problems, external)
+        )
         return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _check_external(self, targets: list[str]) -> None:
+        """Check the external links of the linted pages, once per URL, before the
+        page checks (forked workers inherit the verdicts)."""
+        if self.external is None or not any(name in EXTERNAL_RULES for name in self.rules):
+            return
+        base_url = self.config.base_url
+        urls = collect_urls((self.load(path) for path in targets), base_url)
+        cache_dir = self.config.root / self.config.cache_dir if self.store.cache else None
+        self.external_results = check_external(
+            urls, self.external, cache_dir, self.store.progress, self.warn
+        )
 
     def _check_all(self, targets: list[str]) -> list[Finding]:
         if self.jobs == 1 or len(targets) < PARALLEL_CHECK_MIN:
@@ -311,6 +347,12 @@ class Linter:
         if active is not None:
             result.findings.append(Finding(path, 1, 0, "file-unreadable", active.severity, message))
 
+    def _idle_lines(self, facts: PageFacts) -> dict[str, set[int]]:
+        if not self._idle or not facts.directives:
+            return {}
+        lines = external_lines(facts, self.config.base_url)
+        return dict.fromkeys(self._idle, lines)
+
     def check_page(self, path: str) -> list[Finding]:
         rules = self.rules_for(path)
         facts = self.load(path)
@@ -328,7 +370,7 @@ class Linter:
                 else []
             )
         page = self.site.pages[path]
-        ctx = PageContext(self.site, page, facts, self.load, self.index)
+        ctx = PageContext(self.site, page, facts, self.load, self.index, self.external_results)
         found: list[Finding] = []
         for name, active in rules.items():
             check = active.rule.check
@@ -355,4 +397,5 @@ class Linter:
             set(all_rules()),
             set(rules),
             unused.severity if unused else None,
+            self._idle_lines(facts),
         )

@@ -42,7 +42,7 @@ import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http.client import RemoteDisconnected
 from pathlib import Path
@@ -60,7 +60,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from handbook_lint import __version__
+from handbook_lint.external_config import ExternalSettings
 
 __all__ = [
     "BROKEN",
@@ -104,29 +104,6 @@ _CACHE_BUSY_TIMEOUT = 10.0
 
 class ExternalCacheWarning(UserWarning):
     """The link cache could not be used as is (corrupt, locked, unwritable)."""
-
-
-@dataclass(frozen=True)
-class ExternalSettings:
-    """How to check external links; see the module docstring."""
-
-    jobs: int = 16  # thread pool size
-    per_host: int = 2  # max concurrent connections per host
-    min_delay: float = 0.0  # minimum seconds between request starts to one host
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0
-    retries: int = 2  # retries with backoff for 5xx and connection errors
-    backoff: float = 0.5  # base seconds, exponential
-    max_redirects: int = 10
-    max_retry_after: float = 10.0  # honour Retry-After on 429/503 up to this many seconds
-    accept: tuple[int, ...] = ()  # extra status codes treated as fine (e.g. 403)
-    exclude: tuple[str, ...] = ()  # regexes: matching URLs are not checked
-    # host (or host:port) -> headers; values may use "${ENV_VAR}". Kept out of repr.
-    headers: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, hash=False)
-    allow_private: bool = False  # allow loopback/private/link-local/unique-local targets
-    user_agent: str = f"handbook-lint/{__version__} (+link checker)"
-    ok_ttl: float = 86400.0  # cache: trust a good result this long
-    fail_ttl: float = 3600.0  # cache: retry a failure after this long
 
 
 @dataclass(frozen=True)
@@ -543,6 +520,11 @@ class _Checker:
         with self._lock:
             return self._reached
 
+    def offline_suspected(self) -> bool:
+        """No host has answered and several failed: stop starting requests until
+        those in flight are done (if they fail too, the run is offline)."""
+        return self._fast_fail()
+
     def _fast_fail(self) -> bool:
         """Nothing has answered yet and several hosts failed: probably offline, so
         do not spend time on retries (a later answer turns retries back on)."""
@@ -722,16 +704,9 @@ class _Checker:
         while True:
             parts = urlsplit(current)
             scheme = parts.scheme.lower()
-            if scheme not in ("http", "https"):
-                if codes:
-                    return _Outcome(BROKEN, None, f"redirect to unsupported scheme {scheme!r}")
-                return _Outcome(SKIPPED, None, f"unsupported scheme {scheme!r}")
-            try:
-                parts.port  # noqa: B018 - raises ValueError on a bad port
-            except ValueError:
-                return _Outcome(BROKEN, None, "invalid URL: bad port")
-            if not parts.hostname:
-                return _Outcome(BROKEN, None, "invalid URL: no host")
+            invalid = _invalid(parts, bool(codes))
+            if invalid is not None:
+                return invalid
             parts = parts._replace(scheme=scheme)
             credentials = not (was_https and scheme == "http")
             was_https = was_https or scheme == "https"
@@ -764,6 +739,33 @@ class _Checker:
             if 400 <= code < 600:
                 return _Outcome(BROKEN, code, text)
             return _Outcome(OK, code, text)  # 1xx, 304 and the like: the URL exists
+
+
+_OFFLINE_GUESS = _Outcome(BROKEN, None, "not checked: no host could be reached", network=True)
+
+
+def _invalid(parts: SplitResult, redirected: bool) -> _Outcome | None:
+    """The verdict on a URL that needs no request: a bad scheme, port or host."""
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        if redirected:
+            return _Outcome(BROKEN, None, f"redirect to unsupported scheme {scheme!r}")
+        return _Outcome(SKIPPED, None, f"unsupported scheme {scheme!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return _Outcome(BROKEN, None, "invalid URL: bad port")
+    if not parts.hostname:
+        return _Outcome(BROKEN, None, "invalid URL: no host")
+    return None
+
+
+def _offline_verdict(url: str) -> _Outcome:
+    """What an unchecked URL gets once the run is found offline."""
+    try:
+        return _invalid(urlsplit(url), False) or _OFFLINE_GUESS
+    except ValueError:
+        return _Outcome(BROKEN, None, "invalid URL")
 
 
 def _skipped(reason: str, hop: int) -> _Outcome:
@@ -809,18 +811,29 @@ def _run(
     try:
         while remaining:
             with cond:
-                for _ in range(len(ring)):
-                    if running >= jobs or not ring:
-                        break
-                    host = ring[0]
-                    ring.rotate(-1)
-                    queue = queues[host]
-                    while queue and active[host] < per_host and running < jobs:
-                        active[host] += 1
-                        running += 1
-                        pool.submit(work, host, queue.popleft())
-                    if not queue:
-                        ring.remove(host)
+                if not checker.offline_suspected():
+                    for _ in range(len(ring)):
+                        if running >= jobs or not ring:
+                            break
+                        host = ring[0]
+                        ring.rotate(-1)
+                        queue = queues[host]
+                        while queue and active[host] < per_host and running < jobs:
+                            active[host] += 1
+                            running += 1
+                            pool.submit(work, host, queue.popleft())
+                        if not queue:
+                            ring.remove(host)
+                elif running == 0:
+                    # Every request so far failed to reach its host, and nothing at
+                    # all answered: offline. Do not wait out a DNS timeout per host.
+                    for host in ring:
+                        for url in queues[host]:
+                            finished.append((host, url, _offline_verdict(url)))
+                            active[host] += 1
+                            running += 1
+                        queues[host].clear()
+                    ring.clear()
                 while not finished:
                     cond.wait()
                 batch = finished[:]

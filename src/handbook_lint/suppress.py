@@ -31,7 +31,10 @@ class Suppression:
     def covers(self, finding: Finding) -> bool:
         if self.rules and finding.rule not in self.rules:
             return False
-        return self.start <= finding.line and (self.end == 0 or finding.line <= self.end)
+        return self.spans(finding.line)
+
+    def spans(self, line: int) -> bool:
+        return self.start <= line and (self.end == 0 or line <= self.end)
 
 
 def suppressions(directives: list[tuple[str, tuple[str, ...], int]]) -> list[Suppression]:
@@ -61,9 +64,13 @@ def apply(
     known_rules: set[str],
     active_rules: set[str],
     unused_severity: str | None,
+    idle: dict[str, set[int]] | None = None,
 ) -> list[Finding]:
     """Drop suppressed findings; add `suppression-unused` for those that did nothing
-    (only when every rule they name ran, so --select does not make them look unused)."""
+    (only when every rule they name ran, so --select does not make them look unused).
+    `idle` maps rules that did not run this time (external link rules without
+    --external) to the lines where they could have reported: a directive for all
+    rules is still checked when none of those lines is in its range."""
     if not directives:
         return findings
     items = suppressions(directives)
@@ -96,8 +103,12 @@ def apply(
             continue
         if item.rules and not set(item.rules) <= active_rules:
             continue
-        if not item.rules and not active_rules >= known_rules - {UNUSED}:
-            continue
+        if not item.rules:
+            ran = active_rules | {
+                rule for rule, lines in (idle or {}).items() if not any(map(item.spans, lines))
+            }
+            if not ran >= known_rules - {UNUSED}:
+                continue
         what = ", ".join(item.rules) if item.rules else "all rules"
         kept.append(
             Finding(

@@ -1,6 +1,7 @@
 """The rules, one module per family. Importing this package registers them."""
 
 from handbook_lint.checks import (
+    external_links,
     files,
     front_matter,
     includes,
@@ -10,4 +11,13 @@ from handbook_lint.checks import (
     spelling,
 )
 
-__all__ = ["files", "front_matter", "includes", "links", "lists", "sections", "spelling"]
+__all__ = [
+    "external_links",
+    "files",
+    "front_matter",
+    "includes",
+    "links",
+    "lists",
+    "sections",
+    "spelling",
+]

@@ -1,0 +1,144 @@
+"""The `external:` section of the config: validated into ExternalSettings.
+
+external:
+  enabled: false          # true: check external links without --external
+  jobs: 16                # threads (--external-jobs)
+  per_host: 2             # connections to one host at once
+  min_delay: 0            # seconds between request starts to one host
+  connect_timeout: 5
+  read_timeout: 10
+  retries: 2              # for 5xx and connection errors, with backoff
+  max_redirects: 10
+  max_retry_after: 10     # honour Retry-After up to this many seconds
+  accept: [403]           # extra status codes that mean "fine"
+  exclude: ['^https://example\\.com/']   # regexes of URLs not to check
+  headers:                # per host; ${VAR} reads the environment
+    gitlab.com: {PRIVATE-TOKEN: "${GITLAB_TOKEN}"}
+  allow_private: false    # true: also loopback / private addresses
+  user_agent: "..."
+  ok_ttl: 86400           # cache: trust a good result this long (seconds)
+  fail_ttl: 3600          # cache: check a failure again after this long
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from handbook_lint import __version__
+
+
+@dataclass(frozen=True)
+class ExternalSettings:
+    """How to check external links (see handbook_lint.external)."""
+
+    jobs: int = 16  # thread pool size
+    per_host: int = 2  # max concurrent connections per host
+    min_delay: float = 0.0  # minimum seconds between request starts to one host
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    retries: int = 2  # retries with backoff for 5xx and connection errors
+    backoff: float = 0.5  # base seconds, exponential
+    max_redirects: int = 10
+    max_retry_after: float = 10.0  # honour Retry-After on 429/503 up to this many seconds
+    accept: tuple[int, ...] = ()  # extra status codes treated as fine (e.g. 403)
+    exclude: tuple[str, ...] = ()  # regexes: matching URLs are not checked
+    # host (or host:port) -> headers; values may use "${ENV_VAR}". Kept out of repr.
+    headers: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, hash=False)
+    allow_private: bool = False  # allow loopback/private/link-local/unique-local targets
+    user_agent: str = f"handbook-lint/{__version__} (+link checker)"
+    ok_ttl: float = 86400.0  # cache: trust a good result this long
+    fail_ttl: float = 3600.0  # cache: retry a failure after this long
+
+
+class ExternalConfigError(ValueError):
+    """A bad `external:` setting; the message names the key."""
+
+
+_NUMBERS: dict[str, tuple[type, float, str]] = {
+    # key: (int or float, minimum, what the minimum means)
+    "jobs": (int, 1, "at least 1"),
+    "per_host": (int, 1, "at least 1"),
+    "retries": (int, 0, "0 or more"),
+    "max_redirects": (int, 0, "0 or more"),
+    "min_delay": (float, 0, "0 or more"),
+    "backoff": (float, 0, "0 or more"),
+    "max_retry_after": (float, 0, "0 or more"),
+    "ok_ttl": (float, 0, "0 or more"),
+    "fail_ttl": (float, 0, "0 or more"),
+    "connect_timeout": (float, 0.001, "positive"),
+    "read_timeout": (float, 0.001, "positive"),
+}
+KEYS = sorted([*_NUMBERS, "enabled", "accept", "exclude", "headers", "allow_private", "user_agent"])
+
+
+def _number(key: str, value: object) -> int | float:
+    kind, minimum, meaning = _NUMBERS[key]
+    ok = isinstance(value, int) if kind is int else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok:
+        noun = "a whole number" if kind is int else "a number"
+        raise ExternalConfigError(f"'external.{key}' must be {noun}")
+    assert isinstance(value, int | float)
+    if value < minimum:
+        raise ExternalConfigError(f"'external.{key}' must be {meaning}")
+    return value
+
+
+def _headers(value: object) -> dict[str, dict[str, str]]:
+    message = "'external.headers' must map a host to a mapping of header names to text"
+    if not isinstance(value, dict):
+        raise ExternalConfigError(message)
+    out: dict[str, dict[str, str]] = {}
+    for host, headers in value.items():
+        if not isinstance(host, str) or not isinstance(headers, dict):
+            raise ExternalConfigError(message)
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+            raise ExternalConfigError(f"'external.headers.{host}': names and values must be text")
+        out[host] = dict(headers)
+    return out
+
+
+def parse_external(raw: dict[str, Any]) -> tuple[bool, ExternalSettings]:
+    """(enabled, settings) from the `external:` mapping; a clear error for a bad key."""
+    settings = ExternalSettings()
+    enabled = False
+    changes: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _NUMBERS:
+            changes[key] = _number(key, value)
+        elif key in ("enabled", "allow_private"):
+            if not isinstance(value, bool):
+                raise ExternalConfigError(f"'external.{key}' must be true or false")
+            if key == "enabled":
+                enabled = value
+            else:
+                changes[key] = value
+        elif key == "accept":
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 100 <= v <= 599 for v in value
+            ):
+                raise ExternalConfigError("'external.accept' must be a list of HTTP status codes")
+            changes[key] = tuple(value)
+        elif key == "exclude":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ExternalConfigError("'external.exclude' must be a list of regexes")
+            for pattern in value:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ExternalConfigError(
+                        f"'external.exclude': invalid regex {pattern!r}: {exc}"
+                    ) from None
+            changes[key] = tuple(value)
+        elif key == "headers":
+            changes[key] = _headers(value)
+        elif key == "user_agent":
+            if not isinstance(value, str) or not value.strip():
+                raise ExternalConfigError("'external.user_agent' must be non-empty text")
+            changes[key] = value
+        else:
+            raise ExternalConfigError(
+                f"unknown key 'external.{key}' (known keys: {', '.join(KEYS)})"
+            )
+    return enabled, replace(settings, **changes)

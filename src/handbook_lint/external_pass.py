@@ -1,0 +1,87 @@
+"""The external-link pass of a run: collect the URLs of the linted pages, check
+each once (handbook_lint.external), and say once when the network is down."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handbook_lint.checks.external_links import external_links
+from handbook_lint.external_config import ExternalSettings
+from handbook_lint.facts import PageFacts
+from handbook_lint.progress import Progress
+
+if TYPE_CHECKING:
+    from handbook_lint.external import ExternalResult
+
+EXTERNAL_RULES = frozenset(
+    {
+        "link-external-broken",
+        "link-external-redirect",
+        "link-external-rate-limited",
+        "link-external-skipped",
+    }
+)
+CACHE_FILE = "external-links.sqlite"
+OFFLINE_WARNING = (
+    "external links were not checked: no host could be reached (is this machine offline?); "
+    "no link is reported as broken for it"
+)
+
+
+def collect_urls(facts: Iterable[PageFacts | None], base_url: str) -> list[str]:
+    """Distinct external URLs, in the order the pages link them."""
+    seen: dict[str, None] = {}
+    for page in facts:
+        if page is None:
+            continue
+        for _, url in external_links(page, base_url):
+            seen.setdefault(url, None)
+    return list(seen)
+
+
+def external_lines(facts: PageFacts, base_url: str) -> set[int]:
+    """Lines of a page that hold an external link (where those rules could report)."""
+    return {link.line for link, _ in external_links(facts, base_url)}
+
+
+def check_external(
+    urls: list[str],
+    settings: ExternalSettings,
+    cache_dir: Path | None,
+    progress: bool,
+    warn: Callable[[str], None],
+) -> dict[str, ExternalResult]:
+    """URL -> ExternalResult; warns once when no host at all could be reached."""
+    from handbook_lint import external  # requests is imported only when needed
+
+    if not urls:
+        return {}
+    bar = Progress("external links", progress)
+
+    def show(done: int, total: int, failures: int) -> None:
+        bar.update(done, total, f"{failures} failed" if failures else "")
+
+    cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
+    if cache_path is not None:
+        try:
+            cache_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            warn(f"cannot create {cache_path.parent}: {exc}; external links are not cached")
+            cache_path = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", external.ExternalCacheWarning)
+        try:
+            results = external.check_urls(urls, settings, cache_path, show)
+        finally:
+            bar.close()
+    for item in caught:
+        if issubclass(item.category, external.ExternalCacheWarning):
+            warn(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    if any(r.status == external.UNREACHABLE for r in results.values()):
+        warn(OFFLINE_WARNING)
+    return dict(results)
