@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import write_site
+from local_http import Server
 
 PAGES = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n1. [x](/p{i + 1}/)\n" for i in range(80)}
 
@@ -42,3 +43,17 @@ def test_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert "parsing [" in on_tty and "80/80" in on_tty
     assert run(tmp_path, tty=False) == ""
     assert "parsing" not in run(tmp_path, "--format", "json", tty=True)
+
+
+def test_external_link_progress_counts_done_and_failed(tmp_path: Path, server: Server) -> None:
+    paths = [f"/404?n={i}" if i % 3 == 0 else f"/ok/{i}" for i in range(30)]
+    links = "".join(f"- [p{i}]({server.url(path)})\n" for i, path in enumerate(paths))
+    write_site(
+        tmp_path,
+        {"content/a.md": f"---\ntitle: A\n---\n\n{links}"},
+        {"external": {"allow_private": True}},
+    )
+    on_tty = run(tmp_path, "--external", tty=True)
+    assert "external links [" in on_tty and "30/30 10 failed" in on_tty
+    assert "external links" not in run(tmp_path, "--external", tty=False)
+    assert "external links" not in run(tmp_path, "--external", "--format", "json", tty=True)

@@ -119,7 +119,7 @@ def link_external_redirect(ctx: PageContext, options: dict[str, Any]) -> Iterato
         yield Problem(
             link.line,
             link.column,
-            f"external link {url} redirects permanently to {result.new_url}",
+            f"external link {url} has moved: {result.detail}",
             suggestion=result.new_url,
         )
 
