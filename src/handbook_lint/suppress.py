@@ -86,38 +86,26 @@ def apply(
     if unused_severity is None:
         return kept
     for item in items:
-        unknown = [r for r in item.rules if r not in known_rules]
-        if unknown:
-            kept.append(
-                Finding(
-                    path,
-                    item.line,
-                    0,
-                    UNUSED,
-                    unused_severity,
-                    f"suppression names unknown rule {', '.join(unknown)}",
-                )
-            )
-            continue
-        if item.used:
-            continue
-        if item.rules and not set(item.rules) <= active_rules:
-            continue
-        if not item.rules:
-            ran = active_rules | {
-                rule for rule, lines in (idle or {}).items() if not any(map(item.spans, lines))
-            }
-            if not ran >= known_rules - {UNUSED}:
-                continue
-        what = ", ".join(item.rules) if item.rules else "all rules"
-        kept.append(
-            Finding(
-                path,
-                item.line,
-                0,
-                UNUSED,
-                unused_severity,
-                f"handbook-lint-{item.kind} ({what}) suppresses nothing",
-            )
-        )
+        message = _unused_message(item, known_rules, active_rules, idle or {})
+        if message is not None:
+            kept.append(Finding(path, item.line, 0, UNUSED, unused_severity, message))
     return kept
+
+
+def _unused_message(
+    item: Suppression, known: set[str], active: set[str], idle: dict[str, set[int]]
+) -> str | None:
+    """Why `item` is reported as unused, or None when it is not."""
+    unknown = [r for r in item.rules if r not in known]
+    if unknown:
+        return f"suppression names unknown rule {', '.join(unknown)}"
+    if item.used:
+        return None
+    if item.rules and not set(item.rules) <= active:
+        return None
+    if not item.rules:
+        ran = active | {rule for rule, lines in idle.items() if not any(map(item.spans, lines))}
+        if not ran >= known - {UNUSED}:
+            return None
+    what = ", ".join(item.rules) if item.rules else "all rules"
+    return f"handbook-lint-{item.kind} ({what}) suppresses nothing"
