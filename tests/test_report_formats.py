@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 
-from handbook_lint.report import FORMATS, Report, RuleInfo
+from handbook_lint.report import FORMAT_NAMES, Report, RuleInfo, writer
 from handbook_lint.report.fingerprint import fingerprints
 from handbook_lint.rules import Finding
 
@@ -56,7 +56,7 @@ def report(findings: list[Finding], rules: dict[str, RuleInfo] | None = None) ->
 
 def render(fmt: str, rep: Report) -> str:
     out = io.StringIO()
-    FORMATS[fmt](rep, out)
+    writer(fmt)(rep, out)
     return out.getvalue()
 
 
@@ -73,7 +73,7 @@ def junit(findings: list[Finding]) -> ET.Element:
 
 
 def test_formats_registered() -> None:
-    assert {"text", "json", "codequality", "sarif", "junit", "github"} <= set(FORMATS)
+    assert {"text", "json", "codequality", "sarif", "junit", "github"} <= set(FORMAT_NAMES)
 
 
 # --- fingerprints ---------------------------------------------------------------------

@@ -18,7 +18,7 @@ from handbook_lint.docs import rule_markdown
 from handbook_lint.engine import Linter
 from handbook_lint.external_config import ExternalSettings
 from handbook_lint.gitdiff import GitError, changes_since
-from handbook_lint.report import FORMATS, Report
+from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.rules import all_rules
 from handbook_lint.ruleset import ActiveRule, active_rules
@@ -58,7 +58,7 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(sorted(FORMATS)),
+    type=click.Choice(sorted(FORMAT_NAMES)),
     default="text",
     show_default=True,
     help="Output format.",
@@ -182,11 +182,11 @@ def check(
         report.extra = stats_lines(findings)
     if output is not None:
         buffer = io.StringIO()
-        FORMATS[fmt](report, buffer)
+        writer(fmt)(report, buffer)
         atomic_write(output, buffer.getvalue())
-        FORMATS["text"](replace(report, color=text_color), sys.stdout)
+        writer("text")(replace(report, color=text_color), sys.stdout)
     else:
-        FORMATS[fmt](replace(report, color=text_color and fmt == "text"), sys.stdout)
+        writer(fmt)(replace(report, color=text_color and fmt == "text"), sys.stdout)
     failing = FAIL_ON[fail_on]
     sys.exit(1 if any(f.severity in failing for f in findings) else 0)
 

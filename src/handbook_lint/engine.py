@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -249,6 +247,9 @@ class Linter:
         self.index()
         _CHECKER = self
         chunks = [targets[i : i + CHECK_CHUNK] for i in range(0, len(targets), CHECK_CHUNK)]
+        import multiprocessing  # only when there is work for workers
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork")
         found: list[Finding] = []
         bar = Progress("checking", self.store.progress)

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from handbook_lint import __version__, codec
@@ -83,6 +81,7 @@ class FactStore:
         progress: bool = False,
     ) -> None:
         self.root = root
+        self._root = str(root)
         self.settings = settings
         self.key = f"{__version__}|{codec.FORMAT}|{parse_key}|{','.join(taxonomies)}"
         self.taxonomies = taxonomies
@@ -123,16 +122,15 @@ class FactStore:
             self._record(parsed)
 
     def _digest(self, path: str, states: dict[str, tuple[int, int, int, str]]) -> str | None:
-        full = self.root / path
         try:
-            st = full.stat()
+            st = os.stat(f"{self._root}/{path}")  # a string join: no Path per file
         except OSError:
             return None
         state = states.get(path)
         if state is not None and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
             digest = state[3]
         else:
-            hashed = file_hash(full)
+            hashed = file_hash(self.root / path)
             if hashed is None:
                 return None
             digest = hashed
@@ -152,6 +150,9 @@ class FactStore:
                 bar.update(done, total)
         else:
             chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
+            import multiprocessing  # only when there is work for workers
+            from concurrent.futures import ProcessPoolExecutor
+
             context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
             with ProcessPoolExecutor(
                 max_workers=self.jobs,

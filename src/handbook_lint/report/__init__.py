@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import TextIO
 
-from handbook_lint.report import codequality, github, json_report, junit, sarif, text
 from handbook_lint.report.model import Report, RuleInfo
 
 Writer = Callable[[Report, TextIO], None]
 
-FORMATS: dict[str, Writer] = {
-    "text": text.write,
-    "json": json_report.write,
-    "codequality": codequality.write,
-    "sarif": sarif.write,
-    "junit": junit.write,
-    "github": github.write,
+# Format name -> module with a `write(report, stream)`; imported when used, so a
+# run pays only for the format it prints.
+_MODULES = {
+    "text": "text",
+    "json": "json_report",
+    "codequality": "codequality",
+    "sarif": "sarif",
+    "junit": "junit",
+    "github": "github",
 }
+FORMAT_NAMES = tuple(_MODULES)
 
-__all__ = ["FORMATS", "Report", "RuleInfo", "Writer"]
+
+def writer(name: str) -> Writer:
+    """The writer for format `name` (KeyError for an unknown one)."""
+    module = import_module(f"handbook_lint.report.{_MODULES[name]}")
+    write: Writer = module.write
+    return write
+
+
+__all__ = ["FORMAT_NAMES", "Report", "RuleInfo", "Writer", "writer"]
