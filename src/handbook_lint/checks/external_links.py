@@ -127,14 +127,15 @@ def link_external_redirect(ctx: PageContext, options: dict[str, Any]) -> Iterato
 @register(
     "link-external-rate-limited",
     "warning",
-    "An external host answered 429/503 with a Retry-After too long to wait for.",
+    "An external host kept answering 429 or asked to wait too long: the link was not checked.",
 )
 def link_external_rate_limited(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
     **What it does.** A host that answers `429 Too Many Requests` (or `503`
     with `Retry-After`) is waited for when it asks for at most
-    `external.max_retry_after` seconds (default 10); when it asks for longer,
-    or keeps refusing, the link is reported here as not checked. It is a
+    `external.max_retry_after` seconds (default 10), and retried with backoff
+    when it gives no `Retry-After`; when it asks for longer, or keeps refusing,
+    the link is reported here as not checked. It is a
     warning, not a broken link: the page may well be there. Lower
     `external.per_host` or raise `external.min_delay` for that host's sake.
 
