@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import sys
 from dataclasses import replace
@@ -143,6 +144,10 @@ def check(
     stats: bool,
 ) -> None:
     """Lint PATHS (files or folders; default: the site's whole content dir)."""
+    # Parsing makes many short-lived objects and few cycles: collecting the young
+    # generation every 100,000 allocations instead of 700 saves about 8% of a
+    # cold run (gitlab-handbook-ja, 3 interleaved pairs) for about 5 MB.
+    gc.set_threshold(100_000, 50, 1000)
     selected, ignored = _split(select), _split(ignore)
     try:
         config = load_config(config_path)
