@@ -277,7 +277,7 @@ def test_two_processes_share_a_cache(server: Server, tmp_path: Path) -> None:
     assert [proc.exitcode for proc in procs] == [0, 0]
     with sqlite3.connect(cache) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        (rows,) = conn.execute("SELECT count(*) FROM external_links").fetchone()
+        (rows,) = conn.execute("SELECT count(*) FROM verdicts").fetchone()
     assert rows == 700
 
 
@@ -300,7 +300,7 @@ def test_unreachable_and_skipped_are_not_cached(
     check(["http://nonexistent.invalid/"], replace(FAST, allow_private=False), cache_path=cache)
     check([server.url("/ok")], replace(FAST, allow_private=False), cache_path=cache)
     with sqlite3.connect(cache) as conn:
-        assert conn.execute("SELECT count(*) FROM external_links").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM verdicts").fetchone() == (0,)
 
 
 # --------------------------------------------------------------------------- #
@@ -368,7 +368,7 @@ def test_each_redirect_hop_is_vetted(
 
 
 @pytest.mark.parametrize("key", ["host", "host:port"])
-def test_headers_go_to_their_host_only(
+def test_headers_go_to_their_host_only_and_not_in_clear_text(
     server: Server, server_b: Server, monkeypatch: pytest.MonkeyPatch, key: str
 ) -> None:
     monkeypatch.setenv("HBL_TEST_TOKEN", "s3cret-token")
@@ -390,6 +390,10 @@ def test_headers_go_to_their_host_only(
     sent_a = [headers for _, _, headers in server.requests]
     assert len(sent_a) == 2
     for headers in sent_a:
+        if key == "host":
+            # A rule for the host name alone is for https: never a token in clear text.
+            assert "Authorization" not in headers and "X-Plain" not in headers
+            continue
         assert headers["Authorization"] == "Bearer s3cret-token"
         assert headers["X-Plain"] == "plain"
         assert "X-Missing" not in headers
@@ -446,3 +450,54 @@ def test_empty_input() -> None:
     calls: list[tuple[int, int, int]] = []
     assert check([], progress=lambda *a: calls.append(a)) == {}
     assert calls == [(0, 0, 0)]
+
+
+def _free_ports(count: int) -> list[int]:
+    ports = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        ports.append(sock.getsockname()[1])
+        sock.close()
+    return ports
+
+
+@pytest.mark.parametrize(("dead", "jobs"), [(20, 16), (20, 1), (5, 2)])
+def test_dead_hosts_first_do_not_make_a_run_offline(server: Server, dead: int, jobs: int) -> None:
+    # Links to hosts that refuse connections come first in link order; a live
+    # host comes last. The run is online: the live host is checked, the dead
+    # links are broken, nothing is "unreachable".
+    urls = [f"http://127.0.0.1:{port}/gone" for port in _free_ports(dead)]
+    urls += [server.url("/ok/a"), server.url("/404")]
+    results = check(urls, replace(FAST, jobs=jobs))
+    assert results[server.url("/ok/a")].status == "ok"
+    assert results[server.url("/404")].status == "broken"
+    assert {results[u].status for u in urls[:dead]} == {"broken"}
+
+
+def test_a_crash_while_checking_is_not_cached(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "links.db"
+    url = server.url("/ok/x")
+
+    def boom(self: Any, url: str) -> Any:
+        raise ValueError("bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(external._Checker, "_check", boom)
+        first = check([url], cache_path=cache)[url]
+    assert (first.status, first.detail) == ("broken", "check failed (ValueError)")
+    second = check([url], cache_path=cache)[url]
+    assert (second.status, second.from_cache) == ("ok", False)
+
+
+def test_cached_verdicts_belong_to_their_settings(server: Server, tmp_path: Path) -> None:
+    cache = tmp_path / "links.db"
+    url = server.url("/404")
+    assert check([url], cache_path=cache)[url].status == "broken"
+    accepted = check([url], replace(FAST, accept=(404,)), cache_path=cache)[url]
+    assert (accepted.status, accepted.from_cache) == ("ok", False)
+    private = check([url], replace(FAST, allow_private=False), cache_path=cache)[url]
+    assert private.status == "skipped"  # the address policy is never bypassed by the cache
+    assert check([url], cache_path=cache)[url].from_cache  # the first settings' verdict is kept

@@ -64,10 +64,9 @@ def test_local_addresses_are_skipped_without_allow_private(tmp_path: Path, serve
     skipped = [row for row in rows if row[3] == "link-external-skipped"]
     # every linking place but the excluded URL, mailto: and the URL in a code block
     assert len(skipped) == 10
-    # The link under the disable-next-line was only skipped, not found broken.
-    assert [row for row in rows if row not in skipped] == [
-        ("content/_index.md", 15, 0, "suppression-unused", None)
-    ]
+    # The link under the disable-next-line was skipped, so whether it is broken is
+    # unknown: its suppression is not called unused.
+    assert [row for row in rows if row not in skipped] == []
     assert "loopback address 127.0.0.1 not checked" in out
     assert server.requests == []
 
@@ -206,7 +205,7 @@ def test_offline_says_so_once_and_reports_nothing(tmp_path: Path, no_dns: None, 
     assert err.count("no host could be reached") == 1
     # Being offline is not cached: the next run online checks them all.
     with sqlite3.connect(root / CACHE) as conn:
-        assert conn.execute("SELECT count(*) FROM external_links").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM verdicts").fetchone() == (0,)
 
 
 @pytest.mark.parametrize(
@@ -220,6 +219,11 @@ def test_offline_says_so_once_and_reports_nothing(tmp_path: Path, no_dns: None, 
         ({"headers": {"x.org": "token"}}, "'external.headers' must map a host"),
         ({"enabled": "yes"}, "'external.enabled' must be true or false"),
         ({"retry": 3}, "unknown key 'external.retry'"),
+        ({"connect_timeout": float("nan")}, "'external.connect_timeout' must be a finite number"),
+        ({"min_delay": float("inf")}, "'external.min_delay' must be a finite number"),
+        ({"user_agent": "bot\nX-Evil: 1"}, "'external.user_agent' must be non-empty text"),
+        ({"headers": {"x.org": {"X-T": "é€"}}}, "'external.headers.x.org.X-T': the value"),
+        ({"headers": {"x.org": {"Bad Name": "v"}}}, "not a valid HTTP header name"),
     ],
 )
 def test_config_errors_name_the_key_and_file(
@@ -255,3 +259,27 @@ def test_scheduled_job_in_docs(tmp_path: Path, server: Server) -> None:
         ("link-external-rate-limited", 11),
         ("link-external-redirect", 9),
     ]
+
+
+def test_offline_suppressions_are_not_unused(tmp_path: Path, no_dns: None, site: Any) -> None:
+    root = site(
+        {
+            "content/a.md": "---\ntitle: A\n---\n\n"
+            "<!-- handbook-lint-disable-next-line link-external-broken -->\n"
+            "[gone](https://gone.invalid/)\n\n"
+            "<!-- handbook-lint-disable -->\n"
+            "[also gone](https://also.invalid/x)\n"
+            "<!-- handbook-lint-enable -->\n",
+        },
+        {},
+    )
+    code, out, err = invoke(root, "check", "--external", "--format", "json")
+    assert (code, findings(out)) == (0, [])
+    assert "no host could be reached" in err
+
+
+def test_external_options_without_external_warn(tmp_path: Path, site: Any) -> None:
+    root = site({"content/a.md": "---\ntitle: A\n---\n"}, {})
+    code, _, err = invoke(root, "check", "--external-allow-private", "--external-jobs", "4")
+    assert code == 0
+    assert "--external-allow-private and --external-jobs have no effect without --external" in err

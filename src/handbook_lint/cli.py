@@ -201,6 +201,19 @@ def _external_settings(
 ) -> ExternalSettings | None:
     """The external link settings when the check is on (flag, else config), or None."""
     if not (config.external_enabled if flag is None else flag):
+        given = [
+            name
+            for name, value in (
+                ("--external-allow-private", allow_private),
+                ("--external-jobs", jobs is not None),
+            )
+            if value
+        ]
+        if given:
+            _warn(
+                f"{' and '.join(given)} {'has' if len(given) == 1 else 'have'} no effect "
+                "without --external"
+            )
         return None
     settings = config.external_settings
     if jobs is not None:

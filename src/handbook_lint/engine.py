@@ -19,7 +19,7 @@ from handbook_lint.external_pass import (
     EXTERNAL_RULES,
     check_external,
     collect_urls,
-    external_lines,
+    undecided_lines,
 )
 from handbook_lint.facts import PageFacts
 from handbook_lint.frontmatter import split_front_matter
@@ -106,6 +106,8 @@ class Linter:
         # External link rules run only when asked to (`--external`, or config).
         self.external = external
         self._idle = frozenset() if external is not None else EXTERNAL_RULES
+        # External rules the config turns on (whether or not this run checks links).
+        self._external_rules = frozenset(name for name in rules if name in EXTERNAL_RULES)
         self.rules = {name: r for name, r in rules.items() if name not in self._idle}
         self.external_results: dict[str, ExternalResult] | None = None
         self._select, self._ignore = select, ignore
@@ -349,10 +351,14 @@ class Linter:
             result.findings.append(Finding(path, 1, 0, "file-unreadable", active.severity, message))
 
     def _idle_lines(self, facts: PageFacts) -> dict[str, set[int]]:
-        if not self._idle or not facts.directives:
+        """External rules -> lines where they could have reported had the link been
+        checked: every external link without --external; with it, links whose
+        verdict is unknown (offline, rate limited, skipped). Suppressions there
+        are not called unused."""
+        if not self._external_rules or not facts.directives:
             return {}
-        lines = external_lines(facts, self.config.base_url)
-        return dict.fromkeys(self._idle, lines)
+        lines = undecided_lines(facts, self.config.base_url, self.external_results)
+        return dict.fromkeys(self._external_rules, lines)
 
     def check_page(self, path: str) -> list[Finding]:
         rules = self.rules_for(path)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import http
 import ipaddress
 import logging
@@ -97,6 +98,7 @@ _PERMANENT_CODES = frozenset({301, 308})
 _HEAD_REFUSED = frozenset({403, 405, 501})  # try GET after these answers to HEAD
 _GET_ONLY_HINTS = frozenset({405, 501})  # ... and use GET right away for that host afterwards
 _FAST_FAIL_HOSTS = 3  # nothing answered yet and this many hosts failed: stop retrying
+_OFFLINE_HOSTS = 8  # nothing answered and this many hosts (or all) failed: offline
 _CACHE_BATCH = 256
 _CACHE_FLUSH_SECONDS = 5.0
 _CACHE_BUSY_TIMEOUT = 10.0
@@ -129,6 +131,7 @@ class _Outcome:
     detail: str
     new_url: str | None = None
     network: bool = False  # DNS failure, refused / failed / timed-out connect: host not reached
+    cacheable: bool = True  # False for our own failures (an exception while checking)
 
 
 @dataclass(frozen=True)
@@ -375,7 +378,11 @@ def _expand(value: str) -> str | None:
         return found
 
     out = _ENV_REF.sub(sub, value)
-    if missing or "\r" in out or "\n" in out or "\0" in out:
+    if missing or any(c in out for c in "\r\n\0"):
+        return None
+    try:
+        out.encode("latin-1")  # what HTTP/1.1 header values can carry
+    except UnicodeEncodeError:
         return None
     return out
 
@@ -520,10 +527,11 @@ class _Checker:
         with self._lock:
             return self._reached
 
-    def offline_suspected(self) -> bool:
-        """No host has answered and several failed: stop starting requests until
-        those in flight are done (if they fail too, the run is offline)."""
-        return self._fast_fail()
+    def offline_suspected(self, hosts: int) -> bool:
+        """No host has answered and `hosts` distinct hosts failed to connect: stop
+        starting requests; when those in flight fail too, the run is offline."""
+        with self._lock:
+            return not self._reached and len(self._failed_hosts) >= hosts
 
     def _fast_fail(self) -> bool:
         """Nothing has answered yet and several hosts failed: probably offline, so
@@ -531,9 +539,13 @@ class _Checker:
         with self._lock:
             return not self._reached and len(self._failed_hosts) >= _FAST_FAIL_HOSTS
 
-    def _headers_for(self, host: str, port: int) -> dict[str, str]:
+    def _headers_for(self, host: str, port: int, scheme: str) -> dict[str, str]:
+        """Configured headers for this host: a rule keyed by the host name alone is
+        for https only (a token never travels in clear text unless its rule names
+        the port); a rule keyed `host:port` is for that port."""
         merged: dict[str, str] = {}
-        for key in (host, f"{host}:{port}"):
+        keys = (host, f"{host}:{port}") if scheme == "https" else (f"{host}:{port}",)
+        for key in keys:
             for name, value in self.header_rules.get(key, {}).items():
                 expanded = _expand(value)
                 if expanded is not None:
@@ -620,7 +632,7 @@ class _Checker:
             if vetted.network:
                 self._network_failure(host, vetted)
             return vetted
-        headers = self._headers_for(host_name, port) if credentials else {}
+        headers = self._headers_for(host_name, port, parts.scheme) if credentials else {}
         attempts = 1 + max(0, settings.retries)
         attempt = 0
         while True:
@@ -693,7 +705,7 @@ class _Checker:
             return self._check(url)
         except Exception as exc:  # one odd URL must not end the whole run
             log.debug("checking %s failed", url, exc_info=True)
-            return _Outcome(BROKEN, None, f"check failed ({type(exc).__name__})")
+            return _Outcome(BROKEN, None, f"check failed ({type(exc).__name__})", cacheable=False)
 
     def _check(self, url: str) -> _Outcome:
         settings = self.settings
@@ -789,7 +801,10 @@ def _run(
     queues: dict[str, deque[str]] = {}
     for url in urls:
         queues.setdefault(_host_key(url), deque()).append(url)
-    ring = deque(queues)
+    # Most-linked hosts first: they are the likeliest to answer, so a run that is
+    # online finds out at once, and an offline verdict rests on the big hosts.
+    ring = deque(sorted(queues, key=lambda host: -len(queues[host])))
+    offline_hosts = min(_OFFLINE_HOSTS, len(queues))
     active = dict.fromkeys(queues, 0)
     cond = threading.Condition()
     finished: list[tuple[str, str, _Outcome]] = []
@@ -811,7 +826,7 @@ def _run(
     try:
         while remaining:
             with cond:
-                if not checker.offline_suspected():
+                if not checker.offline_suspected(offline_hosts):
                     for _ in range(len(ring)):
                         if running >= jobs or not ring:
                             break
@@ -855,13 +870,15 @@ def _run(
 # Cache
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS external_links (
-    url TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS verdicts (
+    url TEXT NOT NULL,
+    profile TEXT NOT NULL,
     status TEXT NOT NULL,
     code INTEGER,
     detail TEXT NOT NULL,
     new_url TEXT,
-    checked_at REAL NOT NULL
+    checked_at REAL NOT NULL,
+    PRIMARY KEY (url, profile)
 )
 """
 
@@ -871,8 +888,9 @@ _Row = tuple[str, str, int | None, str, str | None, float]
 class _Cache:
     """URL -> last verdict, in SQLite (WAL, busy timeout, short transactions)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, profile: str) -> None:
         self.path = path
+        self.profile = profile  # the settings a verdict depends on (see _profile)
         self.conn: sqlite3.Connection | None = None
         self._recovered = False
         self._open()
@@ -886,7 +904,7 @@ class _Cache:
             conn.execute("PRAGMA journal_mode=WAL").fetchall()
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
-            conn.execute("SELECT url FROM external_links LIMIT 1").fetchall()
+            conn.execute("SELECT url, profile FROM verdicts LIMIT 1").fetchall()
         except BaseException:
             conn.close()
             raise
@@ -944,8 +962,8 @@ class _Cache:
                 marks = ",".join("?" * len(chunk))
                 rows = self.conn.execute(
                     "SELECT url, status, code, detail, new_url, checked_at "
-                    f"FROM external_links WHERE url IN ({marks})",
-                    chunk,
+                    f"FROM verdicts WHERE profile = ? AND url IN ({marks})",
+                    [self.profile, *chunk],
                 ).fetchall()
                 for url, status, code, detail, new_url, checked_at in rows:
                     ttl = (
@@ -974,9 +992,10 @@ class _Cache:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO external_links "
-                    "(url, status, code, detail, new_url, checked_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
+                    "INSERT OR REPLACE INTO verdicts "
+                    "(url, status, code, detail, new_url, checked_at, profile) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(*row, self.profile) for row in rows],
                 )
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -1057,7 +1076,7 @@ def check_urls(
             if outcome.status in (BROKEN, UNREACHABLE):
                 failures += 1
 
-    cache = _Cache(cache_path) if cache_path is not None else None
+    cache = _Cache(cache_path, _profile(settings)) if cache_path is not None else None
     checker = _Checker(settings)
     try:
         cached = cache.lookup(list(originals), settings) if cache is not None else {}
@@ -1074,7 +1093,12 @@ def check_urls(
             nonlocal last_flush
             fresh[key] = outcome
             record(key, outcome, False)
-            if cache is not None and not outcome.network and outcome.status in _GOOD | _BAD:
+            if (
+                cache is not None
+                and not outcome.network
+                and outcome.cacheable
+                and outcome.status in _GOOD | _BAD
+            ):
                 pending.append(_row(key, outcome))
                 now = time.monotonic()
                 if len(pending) >= _CACHE_BATCH or now - last_flush >= _CACHE_FLUSH_SECONDS:
@@ -1109,6 +1133,26 @@ def check_urls(
         if cache is not None:
             cache.close()
     return {url: results[url] for url in order}
+
+
+def _profile(settings: ExternalSettings) -> str:
+    """A digest of the settings that change verdicts: verdicts found under other
+    settings are not reused. Header values are left out (they are secrets, and
+    the cache must not hold anything derived from them); hosts and names are in."""
+    headers = sorted(
+        (host, sorted(names)) for host, names in _normalise_header_rules(settings.headers).items()
+    )
+    key = repr(
+        (
+            sorted(settings.accept),
+            settings.allow_private,
+            settings.max_redirects,
+            settings.max_retry_after,
+            settings.user_agent,
+            headers,
+        )
+    )
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def _row(url: str, outcome: _Outcome) -> _Row:

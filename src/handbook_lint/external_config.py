@@ -22,6 +22,7 @@ external:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -73,6 +74,18 @@ _NUMBERS: dict[str, tuple[type, float, str]] = {
 KEYS = sorted([*_NUMBERS, "enabled", "accept", "exclude", "headers", "allow_private", "user_agent"])
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _header_text(text: str) -> bool:
+    """Can `text` be sent as an HTTP header value?"""
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return not any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in text)
+
+
 def _number(key: str, value: object) -> int | float:
     kind, minimum, meaning = _NUMBERS[key]
     ok = isinstance(value, int) if kind is int else isinstance(value, int | float)
@@ -80,6 +93,8 @@ def _number(key: str, value: object) -> int | float:
         noun = "a whole number" if kind is int else "a number"
         raise ExternalConfigError(f"'external.{key}' must be {noun}")
     assert isinstance(value, int | float)
+    if not math.isfinite(value):
+        raise ExternalConfigError(f"'external.{key}' must be a finite number")
     if value < minimum:
         raise ExternalConfigError(f"'external.{key}' must be {meaning}")
     return value
@@ -93,8 +108,15 @@ def _headers(value: object) -> dict[str, dict[str, str]]:
     for host, headers in value.items():
         if not isinstance(host, str) or not isinstance(headers, dict):
             raise ExternalConfigError(message)
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-            raise ExternalConfigError(f"'external.headers.{host}': names and values must be text")
+        for name, text in headers.items():
+            where = f"'external.headers.{host}.{name}'"
+            if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+                raise ExternalConfigError(f"{where}: not a valid HTTP header name")
+            if not isinstance(text, str) or not _header_text(text):
+                raise ExternalConfigError(
+                    f"{where}: the value must be text without control characters "
+                    "(Latin-1, as HTTP headers are)"
+                )
         out[host] = dict(headers)
     return out
 
@@ -134,8 +156,10 @@ def parse_external(raw: dict[str, Any]) -> tuple[bool, ExternalSettings]:
         elif key == "headers":
             changes[key] = _headers(value)
         elif key == "user_agent":
-            if not isinstance(value, str) or not value.strip():
-                raise ExternalConfigError("'external.user_agent' must be non-empty text")
+            if not isinstance(value, str) or not value.strip() or not _header_text(value):
+                raise ExternalConfigError(
+                    "'external.user_agent' must be non-empty text without control characters"
+                )
             changes[key] = value
         else:
             raise ExternalConfigError(

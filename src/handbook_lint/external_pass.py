@@ -4,7 +4,7 @@ each once (handbook_lint.external), and say once when the network is down."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,9 +42,20 @@ def collect_urls(facts: Iterable[PageFacts | None], base_url: str) -> list[str]:
     return list(seen)
 
 
-def external_lines(facts: PageFacts, base_url: str) -> set[int]:
-    """Lines of a page that hold an external link (where those rules could report)."""
-    return {link.line for link, _ in external_links(facts, base_url)}
+# Verdicts that say nothing about whether the link works.
+UNDECIDED = frozenset({"unreachable", "rate-limited", "skipped"})
+
+
+def undecided_lines(
+    facts: PageFacts, base_url: str, results: Mapping[str, ExternalResult] | None
+) -> set[int]:
+    """Lines holding an external link whose state this run does not know: all of
+    them when links were not checked (`results` is None)."""
+    return {
+        link.line
+        for link, url in external_links(facts, base_url)
+        if results is None or (r := results.get(url)) is None or r.status in UNDECIDED
+    }
 
 
 def check_external(

@@ -68,9 +68,10 @@ def apply(
 ) -> list[Finding]:
     """Drop suppressed findings; add `suppression-unused` for those that did nothing
     (only when every rule they name ran, so --select does not make them look unused).
-    `idle` maps rules that did not run this time (external link rules without
-    --external) to the lines where they could have reported: a directive for all
-    rules is still checked when none of those lines is in its range."""
+    `idle` maps rules to lines where they could have reported but could not tell
+    (external link rules without --external, or for links whose state this run
+    does not know): a directive whose range holds such a line is not unused.
+    """
     if not directives:
         return findings
     items = suppressions(directives)
@@ -101,11 +102,12 @@ def _unused_message(
         return f"suppression names unknown rule {', '.join(unknown)}"
     if item.used:
         return None
-    if item.rules and not set(item.rules) <= active:
-        return None
-    if not item.rules:
-        ran = active | {rule for rule, lines in idle.items() if not any(map(item.spans, lines))}
-        if not ran >= known - {UNUSED}:
-            return None
+    for rule in set(item.rules) or known - {UNUSED}:
+        lines = idle.get(rule)
+        if lines is not None:
+            if any(map(item.spans, lines)):
+                return None  # the rule could have reported here, had it known
+        elif rule not in active:
+            return None  # the rule did not run
     what = ", ".join(item.rules) if item.rules else "all rules"
     return f"handbook-lint-{item.kind} ({what}) suppresses nothing"
