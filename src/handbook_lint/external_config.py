@@ -12,8 +12,8 @@ external:
   max_retry_after: 10     # honour Retry-After up to this many seconds
   accept: [403]           # extra status codes that mean "fine"
   exclude: ['^https://example\\.com/']   # regexes of URLs not to check
-  headers:                # per host; ${VAR} reads the environment
-    gitlab.com: {PRIVATE-TOKEN: "${GITLAB_TOKEN}"}
+  headers:                # per host (sent over https only) or host:port (any scheme);
+    gitlab.com: {PRIVATE-TOKEN: "${GITLAB_TOKEN}"}   # ${VAR} reads the environment
   allow_private: false    # true: also loopback / private addresses
   user_agent: "..."
   ok_ttl: 86400           # cache: trust a good result this long (seconds)
