@@ -146,3 +146,14 @@ def test_two_runs_at_once_share_the_cache(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM facts").fetchone() == (len(PAGES),)
     _, linter = run(root)
     assert linter.from_cache
+
+
+def test_a_parse_setting_change_is_not_served_stale_facts(tmp_path: Path) -> None:
+    page = "---\ntitle: T\n---\n\nOur misson is clear.\n"
+    write_site(tmp_path, {"content/a.md": page}, {"extends": "gitlab-handbook"})
+    assert run(tmp_path)[0] == []
+    write_site(
+        tmp_path, {}, {"extends": "gitlab-handbook", "rules": {"spelling": {"prose": True}}}
+    )
+    found, _ = run(tmp_path)  # prose text is parsed only when asked for: parse again
+    assert [(f[1], f[3], f[5]) for f in found] == [(5, "spelling", "mission")]

@@ -77,13 +77,8 @@ class Config:
     # per-path rule settings: (globs, rule settings), later entries win
     overrides: list[tuple[list[str], dict[str, dict[str, Any]]]] = field(default_factory=list)
     cache_dir: str = ".handbook-lint-cache"
-    external: dict[str, Any] = field(default_factory=dict)  # raw `external:` settings
     external_enabled: bool = False
     external_settings: ExternalSettings = field(default_factory=ExternalSettings)
-
-    def parse_key(self) -> str:
-        """What in this config changes how a page is parsed (for caches)."""
-        return f"{self.heading_ids}|{self.heading_text}|{self.definition_term_ids}"
 
 
 def preset_names() -> list[str]:
@@ -223,7 +218,6 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         rules=rules,
         overrides=overrides,
         cache_dir=merged["cache_dir"],
-        external=dict(merged["external"]),
         external_enabled=external_enabled,
         external_settings=external_settings,
     )

@@ -126,7 +126,6 @@ class Linter:
         self.store = FactStore(
             config.root,
             settings,
-            config.parse_key(),
             tuple(config.taxonomies),
             cache,
             self.jobs,

@@ -74,7 +74,6 @@ class FactStore:
         self,
         root: Path,
         settings: ParseSettings,
-        parse_key: str,
         taxonomies: tuple[str, ...],
         cache: Cache | None,
         jobs: int,
@@ -83,7 +82,8 @@ class FactStore:
         self.root = root
         self._root = str(root)
         self.settings = settings
-        self.key = f"{__version__}|{codec.FORMAT}|{parse_key}|{','.join(taxonomies)}"
+        # Every parse setting is in the key: facts parsed otherwise are not reused.
+        self.key = f"{__version__}|{codec.FORMAT}|{settings!r}|{','.join(taxonomies)}"
         self.taxonomies = taxonomies
         self.cache = cache
         self.jobs = max(1, jobs)
