@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from click.testing import CliRunner
 from conftest import FIXTURES, lint, write_site
-
-from handbook_lint.cli import main
+from test_cli import invoke
 
 SITE = FIXTURES / "links-site"
 
@@ -101,12 +98,7 @@ def test_example_page_reports_the_misson_typo() -> None:
 
 
 def test_stats_summarise_missing_targets() -> None:
-    old = os.getcwd()
-    os.chdir(SITE)
-    try:
-        out = CliRunner().invoke(main, ["check", "--stats", "--no-color"]).stdout
-    finally:
-        os.chdir(old)
+    _, out, _ = invoke(SITE, "check", "--stats", "--no-color")
     tail = out.split("files checked", 1)[1].splitlines()
     assert "Most-linked missing targets (top 7 of 7):" in tail
     assert "  1 link  from 1 page   /handbook/valeus/" in tail
@@ -115,11 +107,6 @@ def test_stats_summarise_missing_targets() -> None:
 
 
 def test_json_has_no_internal_fields() -> None:
-    old = os.getcwd()
-    os.chdir(SITE)
-    try:
-        out = CliRunner().invoke(main, ["check", "--format", "json"]).stdout
-    finally:
-        os.chdir(old)
+    _, out, _ = invoke(SITE, "check", "--format", "json")
     finding = json.loads(out)["findings"][0]
     assert set(finding) == {"path", "line", "column", "rule", "severity", "message", "suggestion"}

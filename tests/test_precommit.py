@@ -22,16 +22,17 @@ SITE = {
 }
 
 
-def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
+def git(
+    repo: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run git in `repo` as a test author (with `env` added to the environment)."""
     return subprocess.run(
-        ["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=check
+        ["git", *args],
+        cwd=repo,
+        env={**os.environ, **_author(), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=check,
     )
 
 
@@ -62,31 +63,23 @@ def test_hook_refuses_a_broken_anchor_and_passes_a_clean_commit(
         "      - id: handbook-lint\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
-    subprocess.run([PRE_COMMIT, "install"], cwd=repo, env=env, check=True, capture_output=True)
-    git(repo, "add", "-A")
-    first = subprocess.run(
-        ["git", "commit", "-q", "-m", "site"],
+    hooks = {"PRE_COMMIT_HOME": str(pre_commit_home)}
+    subprocess.run(
+        [PRE_COMMIT, "install"],
         cwd=repo,
+        env={**os.environ, **hooks},
+        check=True,
         capture_output=True,
-        text=True,
-        env={**env, **_author()},
-        check=False,
     )
+    git(repo, "add", "-A")
+    first = git(repo, "commit", "-q", "-m", "site", check=False, env=hooks)
     assert first.returncode == 0, first.stdout + first.stderr
 
     # A broken anchor into an unchanged page is refused, with the finding shown.
     page = repo / "content/handbook/_index.md"
     page.write_text(page.read_text() + "\nRead about [credit](/handbook/values/#credt).\n")
     git(repo, "add", "-A")
-    bad = subprocess.run(
-        ["git", "commit", "-m", "broken anchor"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**env, **_author()},
-        check=False,
-    )
+    bad = git(repo, "commit", "-m", "broken anchor", check=False, env=hooks)
     assert bad.returncode != 0
     output = bad.stdout + bad.stderr
     assert (
@@ -98,14 +91,7 @@ def test_hook_refuses_a_broken_anchor_and_passes_a_clean_commit(
     # Fixed: a valid link into an unchanged page passes.
     page.write_text(page.read_text().replace("#credt", "#credit"))
     git(repo, "add", "-A")
-    good = subprocess.run(
-        ["git", "commit", "-m", "fixed"],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**env, **_author()},
-        check=False,
-    )
+    good = git(repo, "commit", "-m", "fixed", check=False, env=hooks)
     assert good.returncode == 0, good.stdout + good.stderr
     assert git(repo, "log", "--oneline").stdout.count("\n") == 2
 

@@ -24,6 +24,30 @@ DB_NAME = "facts.sqlite"
 KEEP_RESULTS = 16
 
 Warn = Callable[[str], None]
+BUSY_SECONDS = 5.0  # how long a write waits for another run's transaction
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode with WAL and a busy timeout: the setup every
+    cache file of ours shares, so runs at once neither corrupt nor block it."""
+    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def move_aside(path: Path) -> Path:
+    """Move a damaged database (and its -wal / -shm files) to `NAME.corrupt-TIME`."""
+    aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+    return aside
 
 
 class Cache:
@@ -54,11 +78,8 @@ class Cache:
         self.db = None
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        db = connect(self.path)
         try:
-            db.execute("PRAGMA busy_timeout = 5000")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
             if self._version(db) != SCHEMA:
                 self._create(db)
         except BaseException:
@@ -105,12 +126,8 @@ class Cache:
 
     def _replace(self, exc: Exception) -> bool:
         """Move a corrupt or foreign file aside and start a new cache."""
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
         try:
-            for suffix in ("", "-wal", "-shm"):
-                p = Path(str(self.path) + suffix)
-                if p.exists():
-                    os.replace(p, Path(str(aside) + suffix))
+            aside = move_aside(self.path)
             self.db = self._open()
         except (OSError, sqlite3.DatabaseError):
             return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handbook_lint.facts import Heading, PageFacts
 from handbook_lint.site import Page, Site
@@ -42,6 +42,8 @@ class PageContext:
         self._index = index
         # URL -> verdict of this run's external link check (None: not checked)
         self.external = external
+        # Derived facts of this page that several rules use, computed once.
+        self.shared: dict[str, Any] = {}
 
     @property
     def index(self) -> SiteIndex:

@@ -61,6 +61,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
+from handbook_lint.cache import connect, move_aside
 from handbook_lint.external_config import ExternalSettings
 
 __all__ = [
@@ -101,7 +102,6 @@ _FAST_FAIL_HOSTS = 3  # nothing answered yet and this many hosts failed: stop re
 _OFFLINE_HOSTS = 8  # nothing answered and this many hosts (or all) failed: offline
 _CACHE_BATCH = 256
 _CACHE_FLUSH_SECONDS = 5.0
-_CACHE_BUSY_TIMEOUT = 10.0
 
 
 class ExternalCacheWarning(UserWarning):
@@ -899,10 +899,8 @@ class _Cache:
         warnings.warn(message, ExternalCacheWarning, stacklevel=4)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=_CACHE_BUSY_TIMEOUT, isolation_level=None)
+        conn = connect(self.path)
         try:
-            conn.execute("PRAGMA journal_mode=WAL").fetchall()
-            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
             conn.execute("SELECT url, profile FROM verdicts LIMIT 1").fetchall()
         except BaseException:
@@ -928,12 +926,8 @@ class _Cache:
             self._warn(f"link cache {self.path} not used: {exc}")
             return
         self._recovered = True
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.time_ns()}")
         try:
-            os.replace(self.path, aside)
-            for suffix in ("-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+            aside = move_aside(self.path)
             self.conn = self._connect()
         except (OSError, sqlite3.Error) as exc2:
             self._warn(

@@ -23,22 +23,34 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def resolutions(ctx: PageContext, ignore: list[str]) -> Iterator[tuple[Link, Resolution]]:
-    """Each internal link of the page with where it lands (links the page cannot
-    resolve by itself, such as relative links in an include file, are skipped)."""
+def _resolved(ctx: PageContext) -> list[tuple[Link, Resolution]]:
+    """Each internal link of the page with where it lands, resolved once per page
+    for both link rules (links the page cannot resolve by itself, such as
+    relative links in an include file, are skipped)."""
+    found: list[tuple[Link, Resolution]] | None = ctx.shared.get("resolutions")
+    if found is not None:
+        return found
+    found = []
     page = ctx.page
     for link in ctx.facts.links:
         if link.kind not in CHECKED_KINDS:
-            continue
-        if any(_regex(p).search(link.target) for p in ignore):
             continue
         relative = not link.target.startswith(("/", "#", "http:", "https:"))
         if not page.url and (relative or link.target.startswith("#")):
             continue  # an include file: resolved in the including page's context
         res = resolve(ctx.index, page, link)
-        if res.kind in ("skip", "external"):
-            continue
-        yield link, res
+        if res.kind not in ("skip", "external"):
+            found.append((link, res))
+    ctx.shared["resolutions"] = found
+    return found
+
+
+def resolutions(ctx: PageContext, ignore: list[str]) -> Iterator[tuple[Link, Resolution]]:
+    """The page's resolved internal links, but those whose destination matches
+    one of the `ignore` regexes."""
+    for link, res in _resolved(ctx):
+        if not any(_regex(p).search(link.target) for p in ignore):
+            yield link, res
 
 
 @register(
