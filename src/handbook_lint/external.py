@@ -62,7 +62,16 @@ from urllib3.exceptions import (
 )
 
 from handbook_lint.cache import connect, move_aside
-from handbook_lint.external_config import ExternalSettings
+from handbook_lint.external_config import (
+    BROKEN,
+    EXCLUDED,
+    OK,
+    RATE_LIMITED,
+    REDIRECT,
+    SKIPPED,
+    UNREACHABLE,
+    ExternalSettings,
+)
 
 __all__ = [
     "BROKEN",
@@ -71,7 +80,6 @@ __all__ = [
     "RATE_LIMITED",
     "REDIRECT",
     "SKIPPED",
-    "STATUSES",
     "UNREACHABLE",
     "ExternalCacheWarning",
     "ExternalResult",
@@ -81,14 +89,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-OK = "ok"
-BROKEN = "broken"
-REDIRECT = "redirect"
-RATE_LIMITED = "rate-limited"
-SKIPPED = "skipped"
-EXCLUDED = "excluded"
-UNREACHABLE = "unreachable"
-STATUSES = (OK, BROKEN, REDIRECT, RATE_LIMITED, SKIPPED, EXCLUDED, UNREACHABLE)
 
 OFFLINE_DETAIL = "no network: no host could be reached"
 
@@ -113,7 +113,7 @@ class ExternalResult:
     """The verdict on one URL."""
 
     url: str
-    status: str  # one of STATUSES
+    status: str  # OK, BROKEN, REDIRECT, RATE_LIMITED, SKIPPED, EXCLUDED or UNREACHABLE
     code: int | None  # final HTTP status when there was one
     detail: str  # human text, e.g. "404 Not Found", "DNS lookup failed"
     new_url: str | None = None  # for "redirect": where the permanent redirects lead
@@ -451,12 +451,16 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+def _host_port(parts: SplitResult) -> tuple[str, int]:
+    """(host name, port) of a URL, the port by its scheme when none is given
+    (ValueError for a bad port)."""
+    return parts.hostname or "", parts.port or _default_port(parts.scheme.lower())
+
+
 def _host_key(url: str) -> str:
     """ "host:port" for scheduling and limits ("" when the URL has no usable host)."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port or _default_port(parts.scheme.lower())
+        host, port = _host_port(urlsplit(url))
     except ValueError:
         return ""
     return f"{host}:{port}" if host else ""
@@ -487,7 +491,11 @@ class _Checker:
         self.settings = settings
         self.stop = threading.Event()
         self.limiter = _HostLimiter(settings.per_host, settings.min_delay, self.stop)
-        self.header_rules = _normalise_header_rules(settings.headers)
+        # Expanded once: the environment does not change during a run.
+        self.header_rules = {
+            key: {name: text for name, raw in values.items() if (text := _expand(raw)) is not None}
+            for key, values in _normalise_header_rules(settings.headers).items()
+        }
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.accept = frozenset(settings.accept)
         self._local = threading.local()
@@ -533,12 +541,6 @@ class _Checker:
         with self._lock:
             return not self._reached and len(self._failed_hosts) >= hosts
 
-    def _fast_fail(self) -> bool:
-        """Nothing has answered yet and several hosts failed: probably offline, so
-        do not spend time on retries (a later answer turns retries back on)."""
-        with self._lock:
-            return not self._reached and len(self._failed_hosts) >= _FAST_FAIL_HOSTS
-
     def _headers_for(self, host: str, port: int, scheme: str) -> dict[str, str]:
         """Configured headers for this host: a rule keyed by the host name alone is
         for https only (a token never travels in clear text unless its rule names
@@ -546,10 +548,7 @@ class _Checker:
         merged: dict[str, str] = {}
         keys = (host, f"{host}:{port}") if scheme == "https" else (f"{host}:{port}",)
         for key in keys:
-            for name, value in self.header_rules.get(key, {}).items():
-                expanded = _expand(value)
-                if expanded is not None:
-                    merged[name] = expanded
+            merged.update(self.header_rules.get(key, {}))
         return merged
 
     def _vet_host(self, host: str, port: int, hop: int) -> _Outcome | None:
@@ -613,8 +612,7 @@ class _Checker:
     def _hop(self, url: str, parts: SplitResult, hop: int, credentials: bool) -> _Reply | _Outcome:
         """Request `url` (one hop), with retries; an HTTP reply or a final outcome."""
         settings = self.settings
-        host_name = parts.hostname or ""
-        port = parts.port or _default_port(parts.scheme)
+        host_name, port = _host_port(parts)
         host = f"{host_name}:{port}"
         with self._lock:
             down = self._down.get(host)
@@ -633,7 +631,7 @@ class _Checker:
                 self._network_failure(host, vetted)
             return vetted
         headers = self._headers_for(host_name, port, parts.scheme) if credentials else {}
-        attempts = 1 + max(0, settings.retries)
+        attempts = 1 + settings.retries
         attempt = 0
         while True:
             attempt += 1
@@ -655,7 +653,11 @@ class _Checker:
                 if failure.connect:
                     with self._lock:
                         self._failed_hosts.add(host)
-                if failure.retry and attempt < attempts and not self._fast_fail():
+                if (
+                    failure.retry
+                    and attempt < attempts
+                    and not self.offline_suspected(_FAST_FAIL_HOSTS)
+                ):
                     self.stop.wait(settings.backoff * 2 ** (attempt - 1))
                     continue
                 detail = _attempts(failure.detail, attempt)
@@ -810,8 +812,7 @@ def _run(
     finished: list[tuple[str, str, _Outcome]] = []
     running = 0
     remaining = len(urls)
-    jobs = max(1, settings.jobs)
-    per_host = max(1, settings.per_host)
+    jobs, per_host = settings.jobs, settings.per_host
 
     def work(host: str, url: str) -> None:
         outcome = _Outcome(BROKEN, None, "not checked")
@@ -888,15 +889,19 @@ _Row = tuple[str, str, int | None, str, str | None, float]
 class _Cache:
     """URL -> last verdict, in SQLite (WAL, busy timeout, short transactions)."""
 
-    def __init__(self, path: Path, profile: str) -> None:
+    def __init__(self, path: Path, profile: str, warn: Callable[[str], None] | None) -> None:
         self.path = path
         self.profile = profile  # the settings a verdict depends on (see _profile)
+        self.warn = warn
         self.conn: sqlite3.Connection | None = None
         self._recovered = False
         self._open()
 
     def _warn(self, message: str) -> None:
-        warnings.warn(message, ExternalCacheWarning, stacklevel=4)
+        if self.warn is not None:
+            self.warn(message)
+        else:
+            warnings.warn(message, ExternalCacheWarning, stacklevel=4)
 
     def _connect(self) -> sqlite3.Connection:
         conn = connect(self.path)
@@ -1031,6 +1036,7 @@ def check_urls(
     settings: ExternalSettings,
     cache_path: Path | None,
     progress: Callable[[int, int, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> dict[str, ExternalResult]:
     """Check every distinct URL once; return URL -> result (in first-seen order).
 
@@ -1038,6 +1044,7 @@ def check_urls(
     in (`failures` counts broken and unreachable results so far). Network problems
     never raise: when no host at all could be reached, network-level failures come
     back as "unreachable" and are not cached. Invalid settings raise ValueError.
+    Cache problems go to `warn`, or else are warnings of ExternalCacheWarning.
     """
     patterns = _validate(settings)
     order = list(dict.fromkeys(urls))
@@ -1070,7 +1077,7 @@ def check_urls(
             if outcome.status in (BROKEN, UNREACHABLE):
                 failures += 1
 
-    cache = _Cache(cache_path, _profile(settings)) if cache_path is not None else None
+    cache = _Cache(cache_path, _profile(settings), warn) if cache_path is not None else None
     checker = _Checker(settings)
     try:
         cached = cache.lookup(list(originals), settings) if cache is not None else {}

@@ -29,6 +29,16 @@ from typing import Any
 
 from handbook_lint import __version__
 
+# The verdicts on a URL (ExternalResult.status), here so that the rules can name
+# them without importing the HTTP machinery.
+OK = "ok"
+BROKEN = "broken"
+REDIRECT = "redirect"
+RATE_LIMITED = "rate-limited"
+SKIPPED = "skipped"
+EXCLUDED = "excluded"
+UNREACHABLE = "unreachable"
+
 
 @dataclass(frozen=True)
 class ExternalSettings:

@@ -3,13 +3,17 @@ each once (handbook_lint.external), and say once when the network is down."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook_lint.checks.external_links import external_links
-from handbook_lint.external_config import ExternalSettings
+from handbook_lint.external_config import (
+    RATE_LIMITED,
+    SKIPPED,
+    UNREACHABLE,
+    ExternalSettings,
+)
 from handbook_lint.facts import PageFacts
 from handbook_lint.progress import Progress
 
@@ -43,7 +47,7 @@ def collect_urls(facts: Iterable[PageFacts | None], base_url: str) -> list[str]:
 
 
 # Verdicts that say nothing about whether the link works.
-UNDECIDED = frozenset({"unreachable", "rate-limited", "skipped"})
+UNDECIDED = frozenset({UNREACHABLE, RATE_LIMITED, SKIPPED})
 
 
 def undecided_lines(
@@ -76,23 +80,10 @@ def check_external(
         bar.update(done, total, f"{failures} failed" if failures else "")
 
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
-    if cache_path is not None:
-        try:
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            warn(f"cannot create {cache_path.parent}: {exc}; external links are not cached")
-            cache_path = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", external.ExternalCacheWarning)
-        try:
-            results = external.check_urls(urls, settings, cache_path, show)
-        finally:
-            bar.close()
-    for item in caught:
-        if issubclass(item.category, external.ExternalCacheWarning):
-            warn(str(item.message))
-        else:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    try:
+        results = external.check_urls(urls, settings, cache_path, show, warn)
+    finally:
+        bar.close()
     if any(r.status == external.UNREACHABLE for r in results.values()):
         warn(OFFLINE_WARNING)
-    return dict(results)
+    return results

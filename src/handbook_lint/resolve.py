@@ -31,15 +31,27 @@ def split_target(target: str) -> tuple[str, str]:
     return path, fragment
 
 
+def templated(target: str) -> bool:
+    """A destination built by a template or shortcode: not a URL we can follow."""
+    return "{{" in target or "\ue000" in target
+
+
+def on_site(target: str, base_url: str) -> str | None:
+    """The path of an absolute URL on the site's own `base_url`, else None."""
+    if base_url and (target == base_url or target.startswith(base_url + "/")):
+        return target[len(base_url) :] or "/"
+    return None
+
+
 def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
     target = link.target.strip()
-    if not target or "{{" in target or "\ue000" in target:
+    if not target or templated(target):
         return Resolution("skip")
     if link.kind in ("ref", "relref"):
         return _resolve_ref(index, page, target)
-    base_url = index.site.config.base_url
-    if base_url and (target == base_url or target.startswith(base_url + "/")):
-        target = target[len(base_url) :] or "/"
+    path = on_site(target, index.site.config.base_url)
+    if path is not None:
+        target = path
     elif target.startswith("//") or _SCHEME_RE.match(target):
         return Resolution("external", url=target)
     path, fragment = split_target(target)

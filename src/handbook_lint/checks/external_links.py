@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from handbook_lint.checks.links import CHECKED_KINDS
 from handbook_lint.context import PageContext
+from handbook_lint.external_config import BROKEN, RATE_LIMITED, REDIRECT, SKIPPED
 from handbook_lint.facts import Link, PageFacts
+from handbook_lint.resolve import on_site, templated
 from handbook_lint.rules import Problem, register
 
-EXTERNAL_KINDS = frozenset({"inline", "reference", "autolink", "html", "image"})
+if TYPE_CHECKING:
+    from handbook_lint.external import ExternalResult
+
+EXTERNAL_KINDS = CHECKED_KINDS - {"ref", "relref"}  # links that can leave the site
 _HTTP_RE = re.compile(r"^(?:https?:)?//[^/\s]", re.IGNORECASE)
 
 
@@ -24,29 +30,35 @@ def external_url(link: Link, base_url: str) -> str | None:
     if link.kind not in EXTERNAL_KINDS:
         return None
     target = link.target.strip()
-    if not _HTTP_RE.match(target) or "{{" in target or "\ue000" in target:
+    if not _HTTP_RE.match(target) or templated(target):
         return None
     if any(c.isspace() for c in target):
         return None  # not a URL a browser would follow as written
     if target.startswith("//"):
         target = "https:" + target
-    if base_url and (target == base_url or target.startswith(base_url + "/")):
+    if on_site(target, base_url) is not None:
         return None  # the site's own pages: the internal link rules check them
     return target
 
 
-def external_links(facts: PageFacts, base_url: str) -> Iterator[tuple[Link, str]]:
+def external_links(facts: PageFacts, base_url: str) -> list[tuple[Link, str]]:
+    """The page's links that leave the site, with their URLs."""
+    found = []
     for link in facts.links:
         url = external_url(link, base_url)
         if url is not None:
-            yield link, url
+            found.append((link, url))
+    return found
 
 
-def _verdicts(ctx: PageContext, status: str) -> Iterator[tuple[Link, str, Any]]:
+def _verdicts(ctx: PageContext, status: str) -> Iterator[tuple[Link, str, ExternalResult]]:
     results = ctx.external
     if not results:
         return
-    for link, url in external_links(ctx.facts, ctx.site.config.base_url):
+    links = ctx.shared.get("external_links")
+    if links is None:  # found once per page for the four rules
+        links = ctx.shared["external_links"] = external_links(ctx.facts, ctx.site.config.base_url)
+    for link, url in links:
         result = results.get(url)
         if result is not None and result.status == status:
             yield link, url, result
@@ -84,7 +96,7 @@ def link_external_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[
     See the [release post](https://about.example.com/blog/2019/release-post/).
     ```
     """
-    for link, url, result in _verdicts(ctx, "broken"):
+    for link, url, result in _verdicts(ctx, BROKEN):
         yield Problem(link.line, link.column, f"external link {url} is broken: {result.detail}")
 
 
@@ -115,7 +127,7 @@ def link_external_redirect(ctx: PageContext, options: dict[str, Any]) -> Iterato
     [Runbooks](https://gitlab.com/gitlab-com/runbooks)
     ```
     """
-    for link, url, result in _verdicts(ctx, "redirect"):
+    for link, url, result in _verdicts(ctx, REDIRECT):
         yield Problem(
             link.line,
             link.column,
@@ -154,7 +166,7 @@ def link_external_rate_limited(ctx: PageContext, options: dict[str, Any]) -> Ite
     [Issue 1](https://tracker.example.com/issues/1) <!-- checked when the host allows -->
     ```
     """
-    for link, url, result in _verdicts(ctx, "rate-limited"):
+    for link, url, result in _verdicts(ctx, RATE_LIMITED):
         yield Problem(link.line, link.column, f"external link {url} not checked: {result.detail}")
 
 
@@ -187,5 +199,5 @@ def link_external_skipped(ctx: PageContext, options: dict[str, Any]) -> Iterator
     Open the local preview at `http://127.0.0.1:1313/handbook/`.
     ```
     """
-    for link, url, result in _verdicts(ctx, "skipped"):
+    for link, url, result in _verdicts(ctx, SKIPPED):
         yield Problem(link.line, link.column, f"external link {url}: {result.detail}")
