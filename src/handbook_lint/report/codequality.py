@@ -6,7 +6,7 @@ import json
 from typing import Any, TextIO
 
 from handbook_lint.report.fingerprint import fingerprints
-from handbook_lint.report.model import Report
+from handbook_lint.report.model import Report, full_message
 
 # Code Quality severities: info, minor, major, critical, blocker.
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
@@ -15,9 +15,7 @@ SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 def write(report: Report, out: TextIO) -> None:
     issues: list[dict[str, Any]] = []
     for f, fingerprint in zip(report.findings, fingerprints(report.findings), strict=True):
-        description = f.message
-        if f.suggestion:
-            description += f" (did you mean '{f.suggestion}'?)"
+        description = full_message(f)
         issues.append(
             {
                 "description": description,

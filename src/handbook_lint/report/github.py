@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from handbook_lint.report.model import Report
+from handbook_lint.report.model import Report, full_message
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -31,8 +31,6 @@ def write(report: Report, out: TextIO) -> None:
         if f.column > 0:
             props.append(f"col={f.column}")
         props.append(f"title={escape_property(f.rule)}")
-        message = f.message
-        if f.suggestion:
-            message += f" (did you mean '{f.suggestion}'?)"
+        message = full_message(f)
         command = COMMANDS.get(f.severity, "warning")
         out.write(f"::{command} {','.join(props)}::{escape_data(message)}\n")

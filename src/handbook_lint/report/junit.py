@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
-from handbook_lint.report.model import Report
+from handbook_lint.report.model import Report, full_message, location
 from handbook_lint.rules import Finding
 
 NAME = "handbook-lint"
@@ -39,14 +39,11 @@ def write(report: Report, out: TextIO) -> None:
     for path, findings in by_path.items():
         case = ET.SubElement(suite, "testcase", {"classname": NAME, "name": clean(path)})
         for f in findings:
-            message = f.message
-            if f.suggestion:
-                message += f" (did you mean '{f.suggestion}'?)"
+            message = full_message(f)
             failure = ET.SubElement(
                 case, "failure", {"type": clean(f.rule), "message": clean(message)}
             )
-            where = f"{f.path}:{f.line}:{f.column}:" if f.column else f"{f.path}:{f.line}:"
-            failure.text = clean(f"{where} {f.severity} {f.rule} {message}")
+            failure.text = clean(f"{location(f)} {f.severity} {f.rule} {message}")
     if not by_path:
         ET.SubElement(suite, "testcase", {"classname": NAME, "name": NAME})
 

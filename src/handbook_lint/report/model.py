@@ -29,3 +29,13 @@ class Report:
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
+
+
+def full_message(f: Finding) -> str:
+    """The message with the suggestion, as every format shows it."""
+    return f"{f.message} (did you mean '{f.suggestion}'?)" if f.suggestion else f.message
+
+
+def location(f: Finding) -> str:
+    """`path:line:col:` (`path:line:` when the finding has no column)."""
+    return f"{f.path}:{f.line}:{f.column}:" if f.column else f"{f.path}:{f.line}:"

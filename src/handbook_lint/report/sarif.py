@@ -7,7 +7,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from handbook_lint.report.fingerprint import fingerprints
-from handbook_lint.report.model import Report, RuleInfo
+from handbook_lint.report.model import Report, RuleInfo, full_message
 from handbook_lint.rules import Finding
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -63,9 +63,7 @@ def _descriptor(rule_id: str, report: Report) -> dict[str, Any]:
 
 
 def _result(f: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
-    text = f.message
-    if f.suggestion:
-        text += f" (did you mean '{f.suggestion}'?)"
+    text = full_message(f)
     physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(f.path)}}
     if f.line > 0:
         region: dict[str, int] = {"startLine": f.line}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from handbook_lint.report.model import Report
+from handbook_lint.report.model import Report, full_message, location
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -13,15 +13,13 @@ _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 def write(report: Report, out: TextIO) -> None:
     color = report.color
     for f in report.findings:
-        where = f"{f.path}:{f.line}:{f.column}:" if f.column else f"{f.path}:{f.line}:"
+        where = location(f)
         severity, rule = f.severity, f.rule
         if color:
             where = f"{_BOLD}{where}{_RESET}"
             severity = f"{_COLORS.get(f.severity, '')}{severity}{_RESET}"
             rule = f"{_DIM}{rule}{_RESET}"
-        line = f"{where} {severity} {rule} {f.message}"
-        if f.suggestion:
-            line += f" (did you mean '{f.suggestion}'?)"
+        line = f"{where} {severity} {rule} {full_message(f)}"
         out.write(line + "\n")
     if not report.quiet:
         out.write(summary(report) + "\n")
