@@ -31,7 +31,7 @@ class SiteIndex:
     summary: Callable[[str], PageSummary | None]  # of any file, include files too
     urls: dict[str, Page] = field(default_factory=dict)
     aliases: dict[str, Page] = field(default_factory=dict)
-    files: set[str] = field(default_factory=set)  # static files and page resources, as URLs
+    # static files and page resources, as lowercased site paths (served either way)
     files_lower: set[str] = field(default_factory=set)
     static_available: bool = False  # a static dir exists in this checkout
     sections: set[str] = field(default_factory=set)  # URLs Hugo makes without a page file
@@ -41,6 +41,7 @@ class SiteIndex:
     _by_last: dict[str, list[str]] = field(default_factory=dict)
     _last_names: Suggester | None = None
     _anchor_names: dict[str, Suggester] = field(default_factory=dict)
+    _by_lower_path: dict[str, Page] | None = None  # by_path with lowercased keys, on demand
 
     @classmethod
     def build(
@@ -51,7 +52,6 @@ class SiteIndex:
     ) -> SiteIndex:
         """`files`: static files and page resources, as site paths (`/images/x.png`)."""
         index = cls(site, summary)
-        index.files = files
         index.files_lower = {f.lower() for f in files}
         index.static_available = any((site.root / d).is_dir() for d in site.config.static_dirs)
         prefix = site.content_prefix
@@ -100,7 +100,7 @@ class SiteIndex:
         """A site path (no fragment, no query) -> what Hugo serves there."""
         path = unquote(url)
         candidates = [path]
-        if not self.site.config.disable_path_to_lower:
+        if not self.site.config.disable_path_to_lower and path.lower() != path:
             candidates.append(path.lower())
         for candidate in candidates:
             norm = normalize_url(candidate)
@@ -113,7 +113,7 @@ class SiteIndex:
             if norm in self.sections:
                 return Target()
             file_path = candidate.rstrip("/") if candidate != "/" else candidate
-            if file_path in self.files or file_path.lower() in self.files_lower:
+            if file_path.lower() in self.files_lower:
                 return Target(static=file_path)
         return None
 
@@ -155,9 +155,9 @@ class SiteIndex:
         return None
 
     def _lower_paths(self) -> dict[str, Page]:
-        if not hasattr(self, "_lower"):
-            self._lower = {p.lower(): page for p, page in self.by_path.items()}
-        return self._lower
+        if self._by_lower_path is None:
+            self._by_lower_path = {p.lower(): page for p, page in self.by_path.items()}
+        return self._by_lower_path
 
     def anchors(self, page: Page) -> frozenset[str]:
         """Anchors of a page: its headings, raw HTML ids, definition terms, and the

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import normalizeReference
 from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -322,7 +323,6 @@ class _Walker:
                 image = self._link(src, "image")
                 image.text = child.content
                 if image.column < 0:
-                    image.kind = "image"
                     self._place_reference(image, image.text)
                 self.facts.links.append(image)
             elif ctype == "html_inline":
@@ -387,7 +387,9 @@ class _Walker:
         if best < 0:
             # Reference-style: placed once its text is known (_place_reference).
             line, column = shortcodes.position(self.line_starts, start)
-            return Link(target=href, line=line, column=-1, kind="reference")
+            return Link(
+                target=href, line=line, column=-1, kind=kind if kind == "image" else "reference"
+            )
         line, column = shortcodes.position(self.line_starts, best)
         self.cursor = best + 1
         return Link(target=href, line=line, column=column, kind=kind)
@@ -521,9 +523,9 @@ def _glued(children: list[Token], i: int, edge: str) -> bool:
     return 0 <= i < len(children) and children[i].type in _MARKUP_TOKENS and edge.isalnum()
 
 
-def normalize_label(label: str) -> str:
-    """Reference labels match case-insensitively, white space collapsed (as markdown-it)."""
-    return " ".join(label.split()).lower().upper()
+# Reference labels match as markdown-it matches them (case folded, white space
+# collapsed): the very function that keys `ref_definitions`.
+normalize_label = normalizeReference
 
 
 def _reference_label(text: str, at: int) -> tuple[str, int]:

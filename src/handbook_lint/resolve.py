@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from handbook_lint.facts import Link
 from handbook_lint.index import SiteIndex, Target
-from handbook_lint.site import Page
+from handbook_lint.site import MARKDOWN_SUFFIXES, Page
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -83,25 +83,30 @@ def _looks_like_file(url: str) -> bool:
 
 
 def _is_markdown_path(path: str) -> bool:
-    return path.lower().endswith((".md", ".markdown"))
+    return path.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def _by_content_path(
+    index: SiteIndex, page: Page, lookup: str, fragment: str, shown: str
+) -> Resolution:
+    """The page at content path `lookup` (relative to the page's file, or from the
+    content root), or broken, named `shown` in the message."""
+    found = index.page_by_content_path(page.path, lookup)
+    if found is None:
+        return Resolution("broken", url=shown, fragment=fragment)
+    return _landed(found, fragment, found.url)
 
 
 def _resolve_markdown(index: SiteIndex, page: Page, path: str, fragment: str) -> Resolution:
     """Hugo's link render hook looks a `.md` destination up as a page, relative to the file."""
-    found = index.page_by_content_path(page.path, unquote(path))
-    if found is None:
-        return Resolution("broken", url=path, fragment=fragment)
-    return _landed(found, fragment, found.url)
+    return _by_content_path(index, page, unquote(path), fragment, path)
 
 
 def _resolve_ref(index: SiteIndex, page: Page, target: str) -> Resolution:
     path, fragment = split_target(target)
     if not path:
         return Resolution("ok", fragment=fragment, page=page, same_page=True)
-    found = index.page_by_content_path(page.path, path)
-    if found is None:
-        return Resolution("broken", url=path, fragment=fragment)
-    return _landed(found, fragment, found.url)
+    return _by_content_path(index, page, path, fragment, path)
 
 
 def _landed(found: Page, fragment: str, url: str) -> Resolution:
