@@ -216,11 +216,6 @@ class Cache:
         except sqlite3.DatabaseError:
             self.db = None
 
-    def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
 
 def _readonly(exc: Exception) -> bool:
     text = str(exc).lower()

@@ -154,7 +154,5 @@ def decode(blob: bytes) -> PageFacts:
             blocks=[Block(*b) for b in blocks],
             read_errors=[tuple(r) for r in read_errors],
         )
-    except DecodeError:
-        raise
     except (ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
         raise DecodeError(f"bad cache entry: {exc}") from None

@@ -62,6 +62,12 @@ class PageContext:
 
     def included_facts(self) -> list[PageFacts]:
         """Facts of every file the page includes, directly or not (each once)."""
+        found: list[PageFacts] | None = self.shared.get("included_facts")
+        if found is None:
+            found = self.shared["included_facts"] = self._included_facts()
+        return found
+
+    def _included_facts(self) -> list[PageFacts]:
         out: list[PageFacts] = []
         seen = {self.page.path}
         stack = [(self.page.path, self.facts)]

@@ -61,9 +61,7 @@ def _add(target: set[str], path: str, prefix: str) -> None:
 
 def show(root: Path, commit: str, path: str) -> str | None:
     """A file's text at a commit (path relative to the site root), or None."""
-    top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
-    rel = (root.resolve() / path).relative_to(top.resolve()).as_posix()
-    try:
-        return _git(root, "show", f"{commit}:{rel}")
+    try:  # `REV:./PATH` is relative to the working directory: one git call
+        return _git(root, "show", f"{commit}:./{path}")
     except GitError:
         return None

@@ -116,6 +116,7 @@ class Site:
         self.root = config.root
         self.content_dir = config.content_dir
         self.pages: dict[str, Page] = {}
+        self._includes: dict[tuple[str, str], str | None] = {}  # resolve_include's answers
 
     @property
     def content_prefix(self) -> str:
@@ -269,12 +270,17 @@ class Site:
         return out
 
     def resolve_include(self, page_path: str, target: str) -> str | None:
+        """The file an include call names (looked up on disk once per run)."""
+        key = (page_path, target)
+        if key in self._includes:
+            return self._includes[key]
+        found = None
         for candidate in self.include_candidates(page_path, target):
-            if candidate.startswith("../"):
-                continue
-            if (self.root / candidate).is_file():
-                return candidate
-        return None
+            if not candidate.startswith("../") and (self.root / candidate).is_file():
+                found = candidate
+                break
+        self._includes[key] = found
+        return found
 
     def include_files(self) -> list[str]:
         """Every Markdown file under the include roots (for suggestions)."""

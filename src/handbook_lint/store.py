@@ -96,6 +96,8 @@ class FactStore:
         self._new_files: list[tuple[str, int, int, int, str]] = []
         self._new_entries: list[tuple[str, str, str, bytes, bytes]] = []
         self.parsed = 0  # pages parsed in this run (not from the cache)
+        self._states: dict[str, tuple[int, int, int, str]] = {}  # the cache's file table
+        self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
 
     # -- bulk preparation ---------------------------------------------------
 
@@ -105,8 +107,10 @@ class FactStore:
         todo = [p for p in dict.fromkeys(paths) if p not in self.summaries and p not in self.errors]
         if not todo:
             return
-        states = self.cache.file_states() if self.cache else {}
-        cached = self.cache.summaries(self.key) if self.cache else {}
+        if self._cached is None:  # read once per run: later single lookups reuse them
+            self._states = self.cache.file_states() if self.cache else {}
+            self._cached = self.cache.summaries(self.key) if self.cache else {}
+        states, cached = self._states, self._cached
         to_parse: list[str] = []
         for path in todo:
             digest = self._digest(path, states)

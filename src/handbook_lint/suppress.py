@@ -11,7 +11,7 @@ nothing is reported as `suppression-unused`, so they do not rot.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from handbook_lint.rules import Finding
 
@@ -26,7 +26,6 @@ class Suppression:
     start: int
     end: int  # inclusive; 0 = end of file
     used: bool = False
-    unknown: list[str] = field(default_factory=list)
 
     def covers(self, finding: Finding) -> bool:
         if self.rules and finding.rule not in self.rules:
