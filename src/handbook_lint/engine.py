@@ -38,6 +38,7 @@ from handbook_lint.site import (
     walk_markdown,
 )
 from handbook_lint.store import FactStore
+from handbook_lint.workers import in_workers
 
 if TYPE_CHECKING:
     from handbook_lint.external import ExternalResult
@@ -247,17 +248,10 @@ class Linter:
         global _CHECKER
         self.index()
         _CHECKER = self
-        chunks = [targets[i : i + CHECK_CHUNK] for i in range(0, len(targets), CHECK_CHUNK)]
-        import multiprocessing  # only when there is work for workers
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("fork")
         found: list[Finding] = []
         bar = Progress("checking", self.store.progress)
-        with ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_checker) as pool:
-            for i, chunk in enumerate(pool.map(_check_chunk, chunks)):
-                found += chunk
-                bar.update(min((i + 1) * CHECK_CHUNK, len(targets)), len(targets))
+        for chunk in in_workers(_check_chunk, targets, CHECK_CHUNK, self.jobs, bar, _init_checker):
+            found += chunk
         bar.close()
         _CHECKER = None
         return found

@@ -14,6 +14,7 @@ from handbook_lint.cache import Cache
 from handbook_lint.facts import PageFacts, PageSummary, summarize
 from handbook_lint.parse import ParseSettings, parse_page, read_page
 from handbook_lint.progress import Progress
+from handbook_lint.workers import in_workers
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32
@@ -153,21 +154,17 @@ class FactStore:
                 done += 1
                 bar.update(done, total)
         else:
-            chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-            import multiprocessing  # only when there is work for workers
-            from concurrent.futures import ProcessPoolExecutor
-
-            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-            with ProcessPoolExecutor(
-                max_workers=self.jobs,
-                mp_context=context,
-                initializer=_init_worker,
-                initargs=(self.root, self.settings, self.taxonomies),
-            ) as pool:
-                for results in pool.map(_parse_chunk, chunks):
-                    yield from results
-                    done += len(results)
-                    bar.update(done, total)
+            for results in in_workers(
+                _parse_chunk,
+                paths,
+                CHUNK,
+                self.jobs,
+                bar,
+                _init_worker,
+                (self.root, self.settings, self.taxonomies),
+                "fork" if os.name == "posix" else "spawn",
+            ):
+                yield from results
         bar.close()
 
     def _record(self, parsed: Parsed) -> None:
