@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import marshal
+from dataclasses import astuple
 from typing import Any
 
 from handbook_lint.facts import (
@@ -21,8 +22,10 @@ from handbook_lint.facts import (
     ListBlock,
     ListItem,
     PageFacts,
+    PageSummary,
     TextSpan,
 )
+from handbook_lint.rules import Finding
 
 FORMAT = 1  # bump when the encoded shape changes
 _TAG = "\x00hl:"
@@ -156,3 +159,28 @@ def decode(blob: bytes) -> PageFacts:
         )
     except (ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
         raise DecodeError(f"bad cache entry: {exc}") from None
+
+
+# -- page summaries and a run's findings (the other two things the cache holds) --
+
+
+def encode_summary(summary: PageSummary) -> bytes:
+    return marshal.dumps(
+        (summary.path, _plain(summary.meta), summary.anchors, summary.unstable, summary.includes)
+    )
+
+
+def decode_summary(blob: bytes) -> PageSummary:
+    path, meta, anchors, unstable, includes = marshal.loads(blob)
+    return PageSummary(path, _restore(meta), anchors, unstable, includes)
+
+
+def encode_findings(findings: list[Finding]) -> bytes:
+    return marshal.dumps([astuple(f) for f in findings])
+
+
+def decode_findings(blob: bytes) -> list[Finding] | None:
+    try:
+        return [Finding(*row) for row in marshal.loads(blob)]
+    except (ValueError, TypeError, EOFError):
+        return None

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handbook_lint import gitdiff, suppress
+from handbook_lint import codec, gitdiff, suppress
 from handbook_lint.cache import Cache
 from handbook_lint.config import Config
 from handbook_lint.context import PageContext
@@ -77,17 +76,6 @@ def _check_chunk(paths: list[str]) -> list[Finding]:
     for path in paths:
         out += _CHECKER.check_page(path)
     return out
-
-
-def _encode_findings(findings: list[Finding]) -> bytes:
-    return marshal.dumps([astuple(f) for f in findings])
-
-
-def _decode_findings(blob: bytes) -> list[Finding] | None:
-    try:
-        return [Finding(*row) for row in marshal.loads(blob)]
-    except (ValueError, TypeError, EOFError):
-        return None
 
 
 class Linter:
@@ -186,7 +174,7 @@ class Linter:
         key = self._result_key(site_files, include_files, targets, problems)
         cached = self.store.cache.result(key) if self.store.cache else None
         if cached is not None:
-            findings = _decode_findings(cached)
+            findings = codec.decode_findings(cached)
             if findings is not None:
                 self.from_cache = True
                 self.store.flush()
@@ -196,7 +184,7 @@ class Linter:
             self._engine_finding(result, path, message)
         result.findings += self._check_all(targets)
         result.findings.sort(key=Finding.sort_key)
-        self.store.flush((key, _encode_findings(result.findings)))
+        self.store.flush((key, codec.encode_findings(result.findings)))
         return result
 
     def _result_key(
@@ -232,7 +220,8 @@ class Linter:
             return
         base_url = self.config.base_url
         urls = collect_urls((self.load(path) for path in targets), base_url)
-        cache_dir = self.config.root / self.config.cache_dir if self.store.cache else None
+        cache = self.store.cache
+        cache_dir = cache.path.parent if cache is not None else None  # the folder it made
         self.external_results = check_external(
             urls, self.external, cache_dir, self.store.progress, self.warn
         )

@@ -4,7 +4,6 @@ processes when there are many pages to parse)."""
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,30 +36,13 @@ def parse_file(
     if text is None:
         return path, error or "cannot read file", None, None
     facts = parse_page(text, path, settings)
-    return path, None, codec.encode(facts), encode_summary(summarize(facts, taxonomies))
+    return path, None, codec.encode(facts), codec.encode_summary(summarize(facts, taxonomies))
 
 
 def _parse_chunk(paths: list[str]) -> list[Parsed]:
     assert _WORKER is not None
     root, settings, taxonomies = _WORKER
     return [parse_file(root, p, settings, taxonomies) for p in paths]
-
-
-def encode_summary(summary: PageSummary) -> bytes:
-    return marshal.dumps(
-        (
-            summary.path,
-            codec._plain(summary.meta),
-            summary.anchors,
-            summary.unstable,
-            summary.includes,
-        )
-    )
-
-
-def decode_summary(blob: bytes) -> PageSummary:
-    path, meta, anchors, unstable, includes = marshal.loads(blob)
-    return PageSummary(path, codec._restore(meta), anchors, unstable, includes)
 
 
 def file_hash(path: Path) -> str | None:
@@ -120,7 +102,7 @@ class FactStore:
                 continue
             blob = cached.get((path, digest))
             if blob is not None:
-                self.summaries[path] = decode_summary(blob)
+                self.summaries[path] = codec.decode_summary(blob)
             else:
                 to_parse.append(path)
         for parsed in self._parse_many(to_parse):
@@ -175,7 +157,7 @@ class FactStore:
             self.summaries[path] = None
             return
         self._blobs[path] = blob
-        self.summaries[path] = decode_summary(summary)
+        self.summaries[path] = codec.decode_summary(summary)
         digest = self.hashes.get(path)
         if digest is not None:
             self._new_entries.append((path, digest, self.key, summary, blob))
