@@ -33,6 +33,7 @@ def rule_infos(rules: dict[str, ActiveRule]) -> dict[str, RuleInfo]:
     }
 
 
+FILE = click.Path(dir_okay=False, path_type=Path)  # a file option's value
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
@@ -53,7 +54,7 @@ def main() -> None:
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Config file (default: .handbook-lint.yaml found upward from here).",
 )
 @click.option(
@@ -66,7 +67,7 @@ def main() -> None:
 )
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Write the --format report to FILE; readable text still goes to stdout.",
 )
 @click.option("--select", help="Only these rules (comma-separated).")
@@ -86,12 +87,12 @@ def main() -> None:
 )
 @click.option(
     "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Report only findings not recorded in this baseline file.",
 )
 @click.option(
     "--write-baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Record the current findings as the baseline in FILE.",
 )
 @click.option(
