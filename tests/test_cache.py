@@ -152,8 +152,6 @@ def test_a_parse_setting_change_is_not_served_stale_facts(tmp_path: Path) -> Non
     page = "---\ntitle: T\n---\n\nOur misson is clear.\n"
     write_site(tmp_path, {"content/a.md": page}, {"extends": "gitlab-handbook"})
     assert run(tmp_path)[0] == []
-    write_site(
-        tmp_path, {}, {"extends": "gitlab-handbook", "rules": {"spelling": {"prose": True}}}
-    )
+    write_site(tmp_path, {}, {"extends": "gitlab-handbook", "rules": {"spelling": {"prose": True}}})
     found, _ = run(tmp_path)  # prose text is parsed only when asked for: parse again
     assert [(f[1], f[3], f[5]) for f in found] == [(5, "spelling", "mission")]
