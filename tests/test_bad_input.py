@@ -95,11 +95,17 @@ def test_bad_files_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
     assert snapshot(tmp_path) == before, "the linter must not write into the site"
 
 
-def test_a_path_that_does_not_exist(tmp_path: Path) -> None:
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     write_site(tmp_path, {"content/good.md": GOOD}, {})
-    code, payload = run_json(tmp_path, "content/good.md", "content/nope.md")
-    assert code == 1
-    assert by_path(payload) == {"content/nope.md": [("file-unreadable", 1, "path does not exist")]}
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(main, ["check", "content/good.md", "content/nope.md"])
+    finally:
+        os.chdir(old)
+    assert result.exit_code == 2
+    assert "'content/nope.md' does not exist" in result.stderr
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")

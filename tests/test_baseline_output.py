@@ -27,7 +27,7 @@ def invoke(root: Path, *args: str) -> tuple[int, str]:
 def test_baseline_hides_known_findings_even_when_lines_move(tmp_path: Path) -> None:
     write_site(tmp_path, {"content/a.md": PAGE}, {})
     code, _ = invoke(tmp_path, "--write-baseline", "baseline.json")
-    assert code == 1
+    assert code == 0  # recording the findings is not a failure
     assert len(json.loads((tmp_path / "baseline.json").read_text())["fingerprints"]) == 1
     # Lines move above the old finding, and a new one is added.
     write_site(

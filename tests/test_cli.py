@@ -116,9 +116,11 @@ def test_unknown_rule_on_the_command_line(tmp_path: Path) -> None:
     assert code == 2 and "unknown rule 'no-such-rule'" in err
 
 
-def test_config_is_found_upward_and_paths_are_relative_to_it(tmp_path: Path) -> None:
+def test_config_is_found_upward_and_paths_are_relative_to_the_working_dir(tmp_path: Path) -> None:
     write_site(tmp_path, {"content/deep/a.md": BAD_LIST}, {})
     _, out, _ = invoke(tmp_path / "content" / "deep", "check", "a.md", "--format", "json")
+    assert [f["path"] for f in json.loads(out)["findings"]] == ["a.md"]
+    _, out, _ = invoke(tmp_path, "check", "content/deep/a.md", "--format", "json")
     assert [f["path"] for f in json.loads(out)["findings"]] == ["content/deep/a.md"]
 
 

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import gc
 import io
+import json
+import os
 import sys
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
+import yaml
 
 from handbook_lint import __version__
 from handbook_lint.baseline import BaselineError, atomic_write, new_findings, read_baseline
 from handbook_lint.baseline import write_baseline as write_baseline_file
-from handbook_lint.config import Config, ConfigError, load_config
+from handbook_lint.config import CONFIG_NAME, Config, ConfigError, did_you_mean, load_config
 from handbook_lint.docs import rule_markdown
-from handbook_lint.engine import Linter
 from handbook_lint.external_config import ExternalSettings
-from handbook_lint.gitdiff import GitError, changes_since
+from handbook_lint.gitdiff import Changes, GitError, changes_since, staged_changes
 from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.model import RuleInfo
-from handbook_lint.rules import all_rules
+from handbook_lint.rules import Finding, all_rules
 from handbook_lint.ruleset import ActiveRule, active_rules
+from handbook_lint.sites import SiteGroup, group
 from handbook_lint.stats import stats_lines
 
 
@@ -37,16 +41,35 @@ FILE = click.Path(dir_okay=False, path_type=Path)  # a file option's value
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
-def _split(value: str | None) -> list[str] | None:
+def _split(value: str | None, option: str) -> list[str] | None:
+    """A comma-separated rule list; an unknown rule is a usage error that names
+    the option."""
     if value is None:
         return None
-    return [v.strip() for v in value.split(",") if v.strip()]
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    known = all_rules()
+    for name in names:
+        if name not in known:
+            raise click.BadParameter(
+                f"unknown rule {name!r}{did_you_mean(name, known)} (see 'handbook-lint rules')",
+                param_hint=option,
+            )
+    return names
+
+
+def use_color(no_color: bool) -> bool:
+    """Colour on a terminal, unless --no-color or NO_COLOR; FORCE_COLOR forces it."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        return True
+    return sys.stdout.isatty()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="handbook-lint")
 def main() -> None:
-    """Lint a Hugo handbook site: front matter, lists, sections, includes."""
+    """Lint a Hugo handbook site: front matter, lists, sections, includes, links."""
 
 
 @main.command()
@@ -55,7 +78,7 @@ def main() -> None:
     "--config",
     "config_path",
     type=FILE,
-    help="Config file (default: .handbook-lint.yaml found upward from here).",
+    help="Config file (default: the .handbook-lint.yaml found upward from each path).",
 )
 @click.option(
     "--format",
@@ -82,8 +105,19 @@ def main() -> None:
 @click.option(
     "--diff-base",
     metavar="REF",
-    help="Only what the branch changed since its merge base with REF (files it changed, "
-    "and links elsewhere it broke).",
+    help="Report only what the branch introduced since its merge base with REF: its "
+    "findings minus those the site had at the merge base (the merge-request check).",
+)
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Report only what the staged changes introduce against HEAD (the pre-commit "
+    "hook); named files the change does not touch are linted whole.",
+)
+@click.option(
+    "--all-in-changed",
+    is_flag=True,
+    help="With --diff-base or --staged: also report the old findings of the changed files.",
 )
 @click.option(
     "--baseline",
@@ -118,7 +152,7 @@ def main() -> None:
     help="Also request loopback, private and link-local addresses (refused by default).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
-@click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal (or NO_COLOR=1).")
 @click.option(
     "--stats",
     is_flag=True,
@@ -133,6 +167,8 @@ def check(
     ignore: str | None,
     fail_on: str,
     diff_base: str | None,
+    staged: bool,
+    all_in_changed: bool,
     baseline: Path | None,
     write_baseline: Path | None,
     jobs: int | None,
@@ -144,57 +180,243 @@ def check(
     no_color: bool,
     stats: bool,
 ) -> None:
-    """Lint PATHS (files or folders; default: the site's whole content dir)."""
+    """Lint PATHS (files or folders; default: the whole site)."""
     # Parsing makes many short-lived objects and few cycles: collecting the young
     # generation every 100,000 allocations instead of 700 saves about 8% of a
     # cold run (gitlab-handbook-ja, 3 interleaved pairs) for about 5 MB.
     gc.set_threshold(100_000, 50, 1000)
-    selected, ignored = _split(select), _split(ignore)
+    selected, ignored = _split(select, "--select"), _split(ignore, "--ignore")
+    if diff_base and staged:
+        raise click.UsageError("--diff-base and --staged compare with different things: give one")
+    if all_in_changed and not (diff_base or staged):
+        raise click.UsageError("--all-in-changed needs --diff-base or --staged")
+    if diff_base and paths:
+        raise click.UsageError("--diff-base lints what the branch changed: give no PATHS with it")
+    cwd = Path.cwd()
+    for raw in paths:
+        if not os.path.lexists(raw):
+            raise click.BadParameter(f"{raw!r} does not exist", param_hint="PATHS")
     try:
-        config = load_config(config_path)
-        rules = active_rules(config, selected, ignored)
         known = read_baseline(baseline) if baseline else None
-    except (ConfigError, BaselineError) as exc:
-        _fail(f"config error: {exc}" if isinstance(exc, ConfigError) else str(exc))
-    linter = Linter(
-        config,
-        rules,
+    except BaselineError as exc:
+        _fail(str(exc))
+    for option, target in (("--output", output), ("--write-baseline", write_baseline)):
+        if target is not None:
+            _check_writable(option, target)
+
+    change: Changes | None = None
+    if diff_base or staged:
+        try:
+            change = staged_changes(cwd) if staged else changes_since(cwd, diff_base or "")
+        except GitError as exc:
+            _fail(f"{'--staged' if staged else f'--diff-base {diff_base}'}: {exc}")
+    groups, orphans, defaults = _sites(list(paths), cwd, config_path, change)
+    if defaults:
+        _note(
+            f"no {CONFIG_NAME} found in {_shown(cwd, cwd)} or above: linting with the defaults "
+            "of a standard Hugo site (content dir: content/)"
+        )
+    settings = RunSettings(
         selected,
         ignored,
-        jobs=jobs,
-        use_cache=not no_cache,
-        progress=fmt == "text" and output is None and not quiet,
-        warn=_warn,
-        external=_external_settings(config, external, external_jobs, external_allow_private),
+        jobs,
+        not no_cache,
+        fmt == "text" and output is None and not quiet,
+        external,
+        external_jobs,
+        external_allow_private,
     )
-    if diff_base:
-        if paths:
-            _fail("--diff-base lints what the branch changed: give no PATHS with it")
-        try:
-            result = linter.run_changes(changes_since(config.root, diff_base))
-        except GitError as exc:
-            _fail(f"--diff-base {diff_base}: {exc}")
-    else:
-        result = linter.run(list(paths) if paths else None)
-    findings = result.findings
+    outcome = Outcome()
+    for site in groups:
+        _lint_site(site, cwd, settings, change, all_in_changed, outcome)
+    skipped = orphans + outcome.skipped
+    if skipped:
+        listed = ", ".join(skipped[:5]) + (
+            f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        )
+        files = f"{len(skipped)} file{'s' if len(skipped) != 1 else ''}"
+        _note(
+            f"skipped {files} that {'is' if len(skipped) == 1 else 'are'} not part of any site "
+            f"(not in a content dir or an include root): {listed}"
+        )
+
+    findings = sorted(outcome.findings, key=Finding.sort_key)
     if write_baseline:
-        write_baseline_file(write_baseline, findings)
-    if known is not None:
-        findings = new_findings(findings, known)
-    infos = rule_infos(rules)
-    text_color = not no_color and sys.stdout.isatty()
-    report = Report(findings, result.files, __version__, quiet=quiet, rules=infos)
+        base_dir = write_baseline.resolve().parent
+        atomic_write_or_fail(
+            "--write-baseline",
+            write_baseline,
+            lambda: write_baseline_file(write_baseline, _relative_to(findings, cwd, base_dir)),
+        )
+        _note(
+            f"wrote {len(findings)} finding{'s' if len(findings) != 1 else ''} "
+            f"to the baseline {write_baseline}"
+        )
+    if known is not None and baseline is not None:
+        base_dir = baseline.resolve().parent
+        keyed = _relative_to(findings, cwd, base_dir)
+        kept = {id(k) for k in new_findings(keyed, known)}
+        findings = [f for f, k in zip(findings, keyed, strict=True) if id(k) in kept]
+    color = use_color(no_color)
+    report = Report(
+        findings,
+        outcome.files,
+        __version__,
+        quiet=quiet,
+        rules=outcome.infos,
+        compared_with=outcome.compared_with,
+        not_counted=outcome.not_counted,
+    )
     if stats:
         report.extra = stats_lines(findings)
     if output is not None:
         buffer = io.StringIO()
         writer(fmt)(report, buffer)
-        atomic_write(output, buffer.getvalue())
-        writer("text")(replace(report, color=text_color), sys.stdout)
+        atomic_write_or_fail("--output", output, lambda: atomic_write(output, buffer.getvalue()))
+        writer("text")(replace(report, color=color), sys.stdout)
     else:
-        writer(fmt)(replace(report, color=text_color and fmt == "text"), sys.stdout)
+        writer(fmt)(replace(report, color=color and fmt == "text"), sys.stdout)
+    if write_baseline:
+        sys.exit(0)
     failing = FAIL_ON[fail_on]
     sys.exit(1 if any(f.severity in failing for f in findings) else 0)
+
+
+@dataclass
+class RunSettings:
+    select: list[str] | None
+    ignore: list[str] | None
+    jobs: int | None
+    use_cache: bool
+    progress: bool
+    external: bool | None
+    external_jobs: int | None
+    external_allow_private: bool
+
+
+@dataclass
+class Outcome:
+    """What the sites of one run found, paths relative to the working directory."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    skipped: list[str] = field(default_factory=list)
+    infos: dict[str, RuleInfo] = field(default_factory=dict)
+    compared_with: str | None = None
+    not_counted: int = 0
+
+
+def _sites(
+    paths: list[str], cwd: Path, config_path: Path | None, change: Changes | None
+) -> tuple[list[SiteGroup], list[str], bool]:
+    """The sites to lint: those of the named paths; with a change and no paths,
+    those of the files it touched (and the working directory's)."""
+    if paths or change is None or config_path is not None:
+        return group(paths, cwd, config_path)
+    touched = change.modified | change.added | change.deleted
+    touched |= set(change.renamed) | set(change.renamed.values())
+    found, _, none_found = group([str(change.top / p) for p in sorted(touched)], cwd, None)
+    here, _, defaults = group([], cwd, None)
+    if none_found:  # no touched file is in a configured site
+        return here, [], defaults
+    roots = {g.root for g in found}
+    extra = [g for g in here if not defaults and g.root not in roots]
+    return [SiteGroup(g.config, g.root) for g in found] + extra, [], False
+
+
+def _lint_site(
+    site: SiteGroup,
+    cwd: Path,
+    settings: RunSettings,
+    change: Changes | None,
+    all_in_changed: bool,
+    outcome: Outcome,
+) -> None:
+    from handbook_lint.engine import Linter  # the engine only when there is a site to lint
+    from handbook_lint.introduced import run_change
+
+    try:
+        config = load_config(site.config, cwd=site.root)
+        rules = active_rules(config, settings.select, settings.ignore)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
+    site_change = change.under(config.root) if change is not None else None
+    if site_change is not None and not site_change and not site.paths:
+        return  # the change touched nothing of this site
+    linter = Linter(
+        config,
+        rules,
+        settings.select,
+        settings.ignore,
+        jobs=settings.jobs,
+        use_cache=settings.use_cache,
+        progress=settings.progress,
+        warn=_warn,
+        external=_external_settings(
+            config, settings.external, settings.external_jobs, settings.external_allow_private
+        ),
+    )
+    named = [str(Path(p)) for p in site.paths]
+    if site_change is not None:
+        result = run_change(linter, site_change, named or None, all_in_changed)
+        outcome.compared_with = result.compared_with
+        outcome.not_counted += result.old
+    else:
+        result = linter.run(named or None)
+    outcome.skipped += _outside(named, config, linter.owns)
+    outcome.findings += _relative_to(result.findings, config.root, cwd)
+    outcome.files += result.files
+    outcome.infos.update(rule_infos(rules))
+
+
+def _outside(named: list[str], config: Config, owns: Callable[[str], bool]) -> list[str]:
+    """Named Markdown files that are not the site's (outside its content dir and
+    include roots): a README beside the site."""
+    if not (config.root / config.content_dir).is_dir():
+        return []
+    out = []
+    for raw in named:
+        path = Path(raw)
+        if path.is_dir() or not path.name.endswith((".md", ".markdown")):
+            continue
+        site_path = os.path.relpath(path.resolve(), config.root).replace(os.sep, "/")
+        if not owns(site_path):
+            out.append(raw)
+    return out
+
+
+def _relative_to(findings: list[Finding], root: Path, cwd: Path) -> list[Finding]:
+    """Findings with paths relative to `cwd` (from relative to `root`)."""
+    if root.resolve() == cwd.resolve():
+        return findings
+    out = []
+    for f in findings:
+        path = os.path.relpath(root / f.path, cwd).replace(os.sep, "/")
+        out.append(replace(f, path=path))
+    return out
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    shown = os.path.relpath(path, cwd)
+    return "." if shown == "." else shown
+
+
+def _check_writable(option: str, target: Path) -> None:
+    folder = target.resolve().parent
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if target.is_dir():
+        _fail(f"{option} {target}: is a folder")
+    if not os.access(probe, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        _fail(f"{option} {target}: cannot write there (permission denied)")
+
+
+def atomic_write_or_fail(option: str, target: Path, write: Any) -> None:
+    try:
+        write()
+    except OSError as exc:
+        _fail(f"{option} {target}: cannot write it ({exc.strerror or exc})")
 
 
 def _external_settings(
@@ -228,19 +450,63 @@ def _warn(message: str) -> None:
     click.echo(f"handbook-lint: warning: {message}", err=True)
 
 
+def _note(message: str) -> None:
+    click.echo(f"handbook-lint: {message}", err=True)
+
+
 def _fail(message: str) -> NoReturn:
     click.echo(f"handbook-lint: {message}", err=True)
     sys.exit(2)
 
 
+def _load(config_path: Path | None) -> Config:
+    try:
+        return load_config(config_path)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
+
+
 @main.command("rules")
-def list_rules() -> None:
-    """List every rule: name, default severity, what it checks."""
+@click.option("--config", "config_path", type=FILE, help="Config file (default: found upward).")
+def list_rules(config_path: Path | None) -> None:
+    """List every rule: its severity and options under the current config."""
+    config = _load(config_path)
+    try:
+        active = active_rules(config)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
     rules = all_rules()
     width = max(len(name) for name in rules)
+    where = str(config.source) if config.source else "the defaults (no config file found)"
+    click.echo(f"Rules under {where}:")
     for name in sorted(rules):
         rule = rules[name]
-        click.echo(f"{name:<{width}}  {rule.severity:<7}  {rule.summary}")
+        on = active.get(name)
+        severity = on.severity if on else "off"
+        changed = f" (default {rule.severity})" if severity != rule.severity else ""
+        click.echo(f"{name:<{width}}  {severity:<7}  {rule.summary}{changed}")
+        if on is not None:
+            for key, value in on.options.items():
+                shown = json.dumps(value, ensure_ascii=False, default=str)
+                click.echo(f"{'':<{width}}  {'':<7}    {key}: {shown}")
+
+
+@main.command("config")
+@click.option("--config", "config_path", type=FILE, help="Config file (default: found upward).")
+def show_config(config_path: Path | None) -> None:
+    """Print the merged configuration and where each setting came from."""
+    config = _load(config_path)
+    where = str(config.source) if config.source else "none found: the defaults"
+    click.echo(f"# config file: {where}")
+    click.echo(f"# site root: {config.root}")
+    if config.extends:
+        click.echo(f"# extends: {config.extends}")
+    click.echo(yaml.safe_dump(config.merged, sort_keys=False, allow_unicode=True).rstrip())
+    click.echo("")
+    click.echo("# where each setting came from:")
+    width = max((len(k) for k in config.origins), default=0)
+    for key in sorted(config.origins):
+        click.echo(f"#   {key:<{width}}  {config.origins[key]}")
 
 
 @main.command()
@@ -249,5 +515,7 @@ def explain(rule: str) -> None:
     """Print the documentation of RULE."""
     rules = all_rules()
     if rule not in rules:
-        raise click.UsageError(f"unknown rule {rule!r} (see 'handbook-lint rules')")
+        raise click.UsageError(
+            f"unknown rule {rule!r}{did_you_mean(rule, rules)} (see 'handbook-lint rules')"
+        )
     click.echo(rule_markdown(rules[rule]))

@@ -27,7 +27,7 @@ from handbook_lint.facts import (
 )
 from handbook_lint.rules import Finding
 
-FORMAT = 1  # bump when the encoded shape changes
+FORMAT = 2  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -166,13 +166,20 @@ def decode(blob: bytes) -> PageFacts:
 
 def encode_summary(summary: PageSummary) -> bytes:
     return marshal.dumps(
-        (summary.path, _plain(summary.meta), summary.anchors, summary.unstable, summary.includes)
+        (
+            summary.path,
+            _plain(summary.meta),
+            summary.anchors,
+            summary.unstable,
+            summary.includes,
+            summary.links,
+        )
     )
 
 
 def decode_summary(blob: bytes) -> PageSummary:
-    path, meta, anchors, unstable, includes = marshal.loads(blob)
-    return PageSummary(path, _restore(meta), anchors, unstable, includes)
+    path, meta, anchors, unstable, includes, links = marshal.loads(blob)
+    return PageSummary(path, _restore(meta), anchors, unstable, includes, links)
 
 
 def encode_findings(findings: list[Finding]) -> bytes:

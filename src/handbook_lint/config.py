@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -51,13 +53,6 @@ _CHOICES = {
 
 
 @dataclass
-class RuleSettings:
-    enabled: bool
-    severity: str
-    options: dict[str, Any]
-
-
-@dataclass
 class Config:
     root: Path
     source: Path | None  # the config file, None when running on defaults
@@ -79,6 +74,11 @@ class Config:
     cache_dir: str = ".handbook-lint-cache"
     external_enabled: bool = False
     external_settings: ExternalSettings = field(default_factory=ExternalSettings)
+    # The merged settings as written, and where each came from (dotted key ->
+    # "default", "preset NAME" or "FILE:LINE"), for `handbook-lint config`.
+    merged: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    extends: str | None = None
 
 
 def preset_names() -> list[str]:
@@ -101,6 +101,28 @@ def _load_yaml(text: str, where: str) -> dict[str, Any]:
     return data
 
 
+def key_lines(text: str) -> dict[str, int]:
+    """Dotted key path -> 1-based line, for the mappings of a YAML text (empty
+    when it does not parse)."""
+    out: dict[str, int] = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return out
+
+    def walk(node: yaml.Node | None, prefix: str) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            return
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                name = f"{prefix}{key.value}"
+                out.setdefault(name, key.start_mark.line + 1)
+                walk(value, name + ".")
+
+    walk(node, "")
+    return out
+
+
 def load_preset(name: str, where: str) -> dict[str, Any]:
     if name not in preset_names():
         raise ConfigError(
@@ -114,14 +136,26 @@ def load_preset(name: str, where: str) -> dict[str, Any]:
     return data
 
 
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge mappings; lists and scalars in `over` replace those in `base`."""
+def merge(
+    base: dict[str, Any],
+    over: dict[str, Any],
+    origins: dict[str, str] | None = None,
+    origin: str = "",
+    prefix: str = "",
+) -> dict[str, Any]:
+    """Deep-merge mappings; lists and scalars in `over` replace those in `base`.
+    `origins` (dotted key -> where it was set) records what `over` set."""
     out = copy.deepcopy(base)
     for key, value in over.items():
+        name = f"{prefix}{key}"
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
+            out[key] = merge(out[key], value, origins, origin, name + ".")
         else:
             out[key] = copy.deepcopy(value)
+            if origins is not None:
+                for old in [k for k in origins if k.startswith(name + ".")]:
+                    del origins[old]
+                origins[name] = origin
     return out
 
 
@@ -134,40 +168,51 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def _check_shape(data: dict[str, Any], schema: dict[str, Any], where: str, prefix: str) -> None:
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest of `known`, or ""."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_shape(
+    data: dict[str, Any], schema: dict[str, Any], where: str, prefix: str, lines: dict[str, int]
+) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
+        at = f"{where}:{lines[name]}" if name in lines else where
         if key not in schema:
             known = ", ".join(sorted(schema))
-            raise ConfigError(f"{where}: unknown key {name!r} (known keys: {known})")
+            raise ConfigError(
+                f"{at}: unknown key {name!r}{did_you_mean(str(key), schema)} (known keys: {known})"
+            )
         expected = schema[key]
         if key == "rules" and not prefix:
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}: {name!r} must be a mapping of rule names")
+                raise ConfigError(f"{at}: {name!r} must be a mapping of rule names")
             continue
         if key == "overrides" and not prefix:
-            _check_overrides(value, where)
+            _check_overrides(value, at)
             continue
         if key == "external" and not prefix:
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}: 'external' must be a mapping")
+                raise ConfigError(f"{at}: 'external' must be a mapping")
             continue
         if isinstance(expected, dict):
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}: {name!r} must be a mapping")
-            _check_shape(value, expected, where, f"{name}.")
+                raise ConfigError(f"{at}: {name!r} must be a mapping")
+            _check_shape(value, expected, where, f"{name}.", lines)
         elif isinstance(expected, list):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{where}: {name!r} must be a list of strings")
+                raise ConfigError(f"{at}: {name!r} must be a list of strings")
         elif isinstance(expected, bool):
             if not isinstance(value, bool):
-                raise ConfigError(f"{where}: {name!r} must be true or false")
+                raise ConfigError(f"{at}: {name!r} must be true or false")
         elif isinstance(expected, str):
             if not isinstance(value, str):
-                raise ConfigError(f"{where}: {name!r} must be a string")
+                raise ConfigError(f"{at}: {name!r} must be a string")
             choices = _CHOICES.get(tuple(name.split(".")))  # type: ignore[arg-type]
             if choices and value not in choices:
-                raise ConfigError(f"{where}: {name!r} must be one of {', '.join(choices)}")
+                raise ConfigError(f"{at}: {name!r} must be one of {', '.join(choices)}")
 
 
 def load_config(path: Path | None, cwd: Path | None = None) -> Config:
@@ -175,22 +220,34 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
     cwd = cwd or Path.cwd()
     if path is None:
         path = find_config(cwd)
-    data: dict[str, Any] = {}
-    where = "defaults"
-    if path is not None:
-        where = str(path)
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{where}: cannot read the config: {exc}") from None
-        data = _load_yaml(text, where)
+    if path is None:
+        return load_config_text(None, cwd.resolve())
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"{path}: cannot read the config: {reason}") from None
+    return load_config_text(text, path.parent.resolve(), path)
+
+
+def load_config_text(text: str | None, root: Path, source: Path | None = None) -> Config:
+    """A config from its text (None: no config file, the defaults) for the site at `root`."""
+    where = str(source) if source is not None else "defaults"
+    data = _load_yaml(text, where) if text is not None else {}
+    lines = key_lines(text) if text is not None else {}
     extends = data.pop("extends", None)
     if extends is not None and not isinstance(extends, str):
         raise ConfigError(f"{where}: 'extends' must be a preset name")
-    _check_shape(data, DEFAULTS, where, "")
-    merged = merge(DEFAULTS, load_preset(extends, where)) if extends else copy.deepcopy(DEFAULTS)
-    merged = merge(merged, data)
-    root = path.parent.resolve() if path is not None else cwd.resolve()
+    _check_shape(data, DEFAULTS, where, "", lines)
+    origins: dict[str, str] = {}
+    merged = merge({}, DEFAULTS, origins, "default")
+    if extends:
+        merged = merge(merged, load_preset(extends, where), origins, f"preset {extends}")
+    shown = source.name if source is not None else where
+    merged = merge(merged, data, origins, shown)
+    for name, origin in origins.items():
+        if origin == shown and name in lines:
+            origins[name] = f"{shown}:{lines[name]}"
     rules = _normalise_rules(merged["rules"], where)
     overrides = [
         (list(o["files"]), _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]"))
@@ -202,7 +259,7 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         raise ConfigError(f"{where}: {exc}") from None
     return Config(
         root=root,
-        source=path,
+        source=source,
         content_dir=merged["content_dir"].strip("/") or ".",
         static_dirs=list(merged["static_dirs"]),
         base_url=merged["base_url"].rstrip("/"),
@@ -220,6 +277,9 @@ def load_config(path: Path | None, cwd: Path | None = None) -> Config:
         cache_dir=merged["cache_dir"],
         external_enabled=external_enabled,
         external_settings=external_settings,
+        merged=merged,
+        origins=origins,
+        extends=extends,
     )
 
 

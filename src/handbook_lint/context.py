@@ -64,27 +64,9 @@ class PageContext:
         """Facts of every file the page includes, directly or not (each once)."""
         found: list[PageFacts] | None = self.shared.get("included_facts")
         if found is None:
-            found = self.shared["included_facts"] = self._included_facts()
+            loaded = (self._load(path) for path in self.index.included(self.page.path))
+            found = self.shared["included_facts"] = [f for f in loaded if f is not None]
         return found
-
-    def _included_facts(self) -> list[PageFacts]:
-        out: list[PageFacts] = []
-        seen = {self.page.path}
-        stack = [(self.page.path, self.facts)]
-        while stack:
-            path, facts = stack.pop()
-            for inc in facts.includes:
-                if not inc.target or inc.error:
-                    continue
-                resolved = self.site.resolve_include(path, inc.target)
-                if resolved is None or resolved in seen:
-                    continue
-                seen.add(resolved)
-                sub = self._load(resolved)
-                if sub is not None:
-                    out.append(sub)
-                    stack.append((resolved, sub))
-        return out
 
     def placed_headings(self) -> list[PlacedHeading]:
         """The page's headings with those of included files spliced in where the

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handbook_lint import codec, gitdiff, suppress
+from handbook_lint import codec, suppress
 from handbook_lint.cache import Cache
 from handbook_lint.config import Config
 from handbook_lint.context import PageContext
@@ -21,9 +21,8 @@ from handbook_lint.external_pass import (
     undecided_lines,
 )
 from handbook_lint.facts import PageFacts
-from handbook_lint.frontmatter import split_front_matter
-from handbook_lint.gitdiff import Changes
 from handbook_lint.index import SiteIndex
+from handbook_lint.overlay import Overlay
 from handbook_lint.parse import ParseSettings
 from handbook_lint.progress import Progress
 from handbook_lint.rules import Finding, all_rules
@@ -32,7 +31,6 @@ from handbook_lint.site import (
     MARKDOWN_SUFFIXES,
     Site,
     matches_any,
-    normalize_url,
     rel,
     walk_markdown,
 )
@@ -47,17 +45,10 @@ if TYPE_CHECKING:
 class Result:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
-
-
-def _points_at(f: Finding, gone: set[str], edited: set[str]) -> bool:
-    """A broken link into a page that is gone, or a missing anchor on an edited page."""
-    if not f.target:
-        return False
-    if f.rule == "link-broken":
-        return normalize_url(f.target) in gone
-    if f.rule == "link-anchor-missing":
-        return normalize_url(f.target.split("#", 1)[0]) in edited
-    return False
+    # With a change (--diff-base, --staged): what the findings were compared with,
+    # and how many findings in the changed files were there before it (not reported).
+    compared_with: str | None = None
+    old: int = 0
 
 
 PARALLEL_CHECK_MIN = 200  # fewer pages than this are checked in-process
@@ -90,6 +81,8 @@ class Linter:
         progress: bool = False,
         warn: Callable[[str], None] | None = None,
         external: ExternalSettings | None = None,
+        overlay: Overlay | None = None,
+        store: FactStore | None = None,
     ) -> None:
         self.config = config
         # External link rules run only when asked to (`--external`, or config).
@@ -98,30 +91,36 @@ class Linter:
         # External rules the config turns on (whether or not this run checks links).
         self._external_rules = frozenset(name for name in rules if name in EXTERNAL_RULES)
         self.rules = {name: r for name, r in rules.items() if name not in self._idle}
+        self.all_rules = rules
         self.external_results: dict[str, ExternalResult] | None = None
-        self._select, self._ignore = select, ignore
+        self.select, self.ignore = select, ignore
         self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
-        self.site = Site(config)
-        spelling = rules.get("spelling")
-        settings = ParseSettings(
-            config.heading_ids,
-            config.heading_text,
-            definition_term_ids=config.definition_term_ids,
-            prose=bool(spelling and spelling.options.get("prose")),
-        )
+        self.site = Site(config, overlay)
         self.jobs = jobs or os.cpu_count() or 1
         self.warn = warn or (lambda message: None)
-        cache = Cache(config.root / config.cache_dir, self.warn) if use_cache else None
-        self.store = FactStore(
-            config.root,
-            settings,
-            tuple(config.taxonomies),
-            cache,
-            self.jobs,
-            progress,
-        )
+        if store is None:
+            spelling = rules.get("spelling")
+            settings = ParseSettings(
+                config.heading_ids,
+                config.heading_text,
+                definition_term_ids=config.definition_term_ids,
+                prose=bool(spelling and spelling.options.get("prose")),
+                raw_prefixes=self.site.raw_prefixes(),
+            )
+            cache = Cache(config.root / config.cache_dir, self.warn) if use_cache else None
+            store = FactStore(
+                config.root,
+                settings,
+                tuple(config.taxonomies),
+                cache,
+                self.jobs,
+                progress,
+                overlay,
+            )
+        self.store = store
         self._index: SiteIndex | None = None
         self._files: set[str] = set()
+        self._site_files: list[str] = []
         self.from_cache = False  # the last run's findings came from the result cache
 
     # -- facts --------------------------------------------------------------
@@ -142,7 +141,7 @@ class Linter:
             settings = self.config.rules
             for i in matched:
                 settings = merge_rule_settings(settings, self.config.overrides[i][1])
-            cached = resolve_rules(settings, self._select, self._ignore, "overrides")
+            cached = resolve_rules(settings, self.select, self.ignore, "overrides")
             cached = {name: r for name, r in cached.items() if name not in self._idle}
             self._override_rules[matched] = cached
         return cached
@@ -152,26 +151,44 @@ class Linter:
             self._index = SiteIndex.build(self.site, self.store.summary, self._files)
         return self._index
 
+    # -- the site -------------------------------------------------------------
+
+    def load_site(self, named: list[str] | None = None) -> list[tuple[str, str]]:
+        """Discover the site and read every file's summary (from the cache where
+        unchanged); `named` files outside the site's folders are added too.
+        Returns the problems discovery met (unreadable folders)."""
+        named = named or []
+        discovery = self.site.discover() if self._content_exists() else None
+        self._site_files = discovery.files if discovery else []
+        snippets = self.site.snippet_files()
+        every = list(dict.fromkeys([*self._site_files, *snippets, *named]))
+        self.store.prepare([*every, *self.site.include_files()])
+        self._files = set(discovery.resources if discovery else []) | set(self.site.static_files())
+        for path in every:
+            self.site.add(self.store.summary(path), path)
+        self.site.finish()
+        return list(discovery.problems) if discovery else []
+
+    def site_targets(self) -> list[str]:
+        """What a whole-site run lints: the content dir's pages and the include
+        files outside it (snippets: their lists, spelling and links)."""
+        return list(dict.fromkeys([*self._site_files, *self.site.snippet_files()]))
+
     # -- running ----------------------------------------------------------
 
     def run(self, paths: list[str] | None = None) -> Result:
-        discovery = self.site.discover() if paths is None or self._content_exists() else None
-        site_files = discovery.files if discovery else []
-        problems = list(discovery.problems) if discovery and paths is None else []
+        """Lint `paths` (files or folders; None: the whole site)."""
         if paths is None:
-            targets = site_files
+            problems = self.load_site()
+            targets = self.site_targets()
         else:
-            targets, missing = self.expand(paths)
-            problems += missing
-        targets = list(dict.fromkeys(targets))
-        include_files = self.site.include_files()
-        self.store.prepare([*site_files, *include_files, *targets])
-        self._files = set(discovery.resources if discovery else []) | set(self.site.static_files())
-        for path in dict.fromkeys([*site_files, *targets]):
-            self.site.add(self.store.summary(path), path)
-        self.site.finish()
+            targets, problems = self.expand(paths)
+            self.load_site(targets)
+        return self._run(targets, problems)
+
+    def _run(self, targets: list[str], problems: list[tuple[str, str]]) -> Result:
         self._check_external(targets)
-        key = self._result_key(site_files, include_files, targets, problems)
+        key = self._result_key(targets, problems)
         cached = self.store.cache.result(key) if self.store.cache else None
         if cached is not None:
             findings = codec.decode_findings(cached)
@@ -182,27 +199,22 @@ class Linter:
         result = Result(files=len(targets))
         for path, message in problems:
             self._engine_finding(result, path, message)
-        result.findings += self._check_all(targets)
-        result.findings.sort(key=Finding.sort_key)
+        result.findings += self.check(targets)
         self.store.flush((key, codec.encode_findings(result.findings)))
         return result
 
-    def _result_key(
-        self,
-        site_files: list[str],
-        include_files: list[str],
-        targets: list[str],
-        problems: list[tuple[str, str]],
-    ) -> str:
+    def _result_key(self, targets: list[str], problems: list[tuple[str, str]]) -> str:
         """Everything a run's findings depend on: if none of it changed, neither did they."""
         store = self.store
-        files = sorted(set(site_files) | set(include_files) | set(targets))
+        files = sorted(set(self.site.pages) | set(self.site.include_files()) | set(targets))
         state = [(p, store.hashes.get(p), store.error(p)) for p in files]
         rules = {
             name: (active.severity, active.options) for name, active in sorted(self.rules.items())
         }
         config = {
-            k: v for k, v in vars(self.config).items() if k not in ("root", "source", "rules")
+            k: v
+            for k, v in vars(self.config).items()
+            if k not in ("root", "source", "rules", "merged", "origins")
         }
         external = sorted(
             (url, r.status, r.code, r.detail, r.new_url)
@@ -226,6 +238,12 @@ class Linter:
             urls, self.external, cache_dir, self.store.progress, self.warn
         )
 
+    def check(self, targets: list[str]) -> list[Finding]:
+        """The findings of `targets` (site-relative paths of loaded files), sorted."""
+        found = self._check_all(list(dict.fromkeys(targets)))
+        found.sort(key=Finding.sort_key)
+        return found
+
     def _check_all(self, targets: list[str]) -> list[Finding]:
         if self.jobs == 1 or len(targets) < PARALLEL_CHECK_MIN:
             out: list[Finding] = []
@@ -245,65 +263,17 @@ class Linter:
         _CHECKER = None
         return found
 
-    def run_changes(self, changes: Changes) -> Result:
-        """Findings a branch introduced: those in the files it changed (and in pages
-        that include a changed file), plus broken links and anchors elsewhere
-        that point at pages it deleted, moved or edited."""
-        full = self.run(None)
-        changed = set(changes.changed)
-        for path, page in self.site.pages.items():
-            if page.summary is not None and self._includes_any(path, changes.changed):
-                changed.add(path)
-        gone, edited = self._affected_urls(changes)
-        kept = [f for f in full.findings if f.path in changed or _points_at(f, gone, edited)]
-        files = [p for p in changed if p in self.site.pages]
-        return Result(kept, len(files))
-
-    def _includes_any(self, path: str, targets: set[str]) -> bool:
-        seen: set[str] = set()
-        stack = [path]
-        while stack:
-            current = stack.pop()
-            summary = self.store.summary(current)
-            if summary is None:
-                continue
-            for target in summary.includes:
-                resolved = self.site.resolve_include(current, target)
-                if resolved is None or resolved in seen:
-                    continue
-                if resolved in targets:
-                    return True
-                seen.add(resolved)
-                stack.append(resolved)
-        return False
-
-    def _affected_urls(self, changes: Changes) -> tuple[set[str], set[str]]:
-        """URLs that stopped existing (deleted or moved pages, old slugs) and URLs
-        of pages the branch edited (their anchors may have changed)."""
-        gone: set[str] = set()
-        edited: set[str] = set()
-        for path in changes.deleted | changes.changed:
-            if not self.site.is_content(path):
-                continue
-            old_text = gitdiff.show(self.config.root, changes.base, path)
-            if old_text is None:
-                continue
-            data = split_front_matter(old_text)[0].data
-            old_url = self.site.url_of(path, data)
-            page = self.site.pages.get(path)
-            if page is None or page.url != old_url:
-                gone.add(old_url)
-            if page is not None:
-                edited.add(page.url)
-        index = self.index()
-        gone = {url for url in gone if index.lookup(url) is None}
-        return gone, edited
-
     def _content_exists(self) -> bool:
         return (self.config.root / self.config.content_dir).is_dir()
 
+    def owns(self, path: str) -> bool:
+        """A file this site lints: a page of its content dir or an include file."""
+        return self.site.is_content(path) or self.site.is_include_file(path)
+
     def expand(self, paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
-        """Files named on the command line (folders expanded), relative to the root."""
+        """Files named on the command line (folders expanded), relative to the
+        root; Markdown outside the content dir and the include roots is not the
+        site's (a README beside it) and is left out."""
         root = self.config.root
         files: list[str] = []
         problems: list[tuple[str, str]] = []
@@ -322,10 +292,8 @@ class Linter:
             elif not absolute.exists():
                 problems.append((shown, "path does not exist"))
         if self._content_exists():
-            # Markdown outside the site (a README beside it, as pre-commit passes
-            # every changed .md file) is not a page of this site.
-            files = [f for f in files if self.site.is_content(f) or self.site.is_include_file(f)]
-        return files, problems
+            files = [f for f in files if self.owns(f)]
+        return list(dict.fromkeys(files)), problems
 
     def _engine_finding(self, result: Result, path: str, message: str) -> None:
         active = self.rules.get("file-unreadable")

@@ -122,6 +122,8 @@ class PageFacts:
 
 # Front matter keys the site model reads (URLs, aliases, rendering, taxonomies).
 SUMMARY_KEYS = ("url", "slug", "aliases", "headless", "build", "_build", "cascade")
+# Link kinds whose destination is a content path (resolved as Hugo's GetPage).
+REF_KINDS = frozenset({"ref", "relref"})
 
 
 @dataclass(slots=True)
@@ -130,15 +132,20 @@ class PageSummary:
     can come from the cache at once when only a few pages changed."""
 
     path: str
-    meta: dict[str, Any]  # front matter subset: SUMMARY_KEYS and taxonomy keys
+    meta: dict[str, Any]  # front matter subset: SUMMARY_KEYS and taxonomy keys, lowercased
     anchors: list[str]  # stable heading ids, raw HTML ids, definition-term ids
     unstable: bool  # a heading id depends on a shortcode
     includes: list[str]  # include targets of valid calls
+    # Where the page links, each destination once: the part before `#` (and `?`),
+    # then `#` when a link there has a fragment; `ref:` first for ref/relref.
+    # What a change can break is found from these without loading every page.
+    links: list[str] = field(default_factory=list)
 
 
 def summarize(facts: PageFacts, taxonomies: tuple[str, ...] = ()) -> PageSummary:
-    data = facts.front_matter.data
-    keys = (*SUMMARY_KEYS, *taxonomies)
+    # Hugo reads front matter keys case-insensitively (`Title:` is the title).
+    data = {str(k).lower(): v for k, v in reversed(facts.front_matter.data.items())}
+    keys = (*SUMMARY_KEYS, *(t.lower() for t in taxonomies))
     return PageSummary(
         path=facts.path,
         meta={k: data[k] for k in keys if k in data},
@@ -146,4 +153,14 @@ def summarize(facts: PageFacts, taxonomies: tuple[str, ...] = ()) -> PageSummary
         + [a for a, _ in facts.html_anchors],
         unstable=any(h.unstable for h in facts.headings),
         includes=[i.target for i in facts.includes if i.target and not i.error],
+        links=link_keys(facts.links),
     )
+
+
+def link_keys(links: list[Link]) -> list[str]:
+    out: dict[str, None] = {}
+    for link in links:
+        path, hash_, _ = link.target.strip().partition("#")
+        key = ("ref:" if link.kind in REF_KINDS else "") + path.split("?", 1)[0] + hash_
+        out[key] = None
+    return list(out)

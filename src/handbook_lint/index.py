@@ -42,6 +42,9 @@ class SiteIndex:
     _last_names: Suggester | None = None
     _anchor_names: dict[str, Suggester] = field(default_factory=dict)
     _by_lower_path: dict[str, Page] | None = None  # by_path with lowercased keys, on demand
+    _included: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _includers: dict[str, list[Page]] | None = None
+    _keys: dict[str, str] | None = None
 
     @classmethod
     def build(
@@ -85,7 +88,7 @@ class SiteIndex:
                 continue
             data = page.summary.meta
             for name in taxonomies:
-                terms = data.get(name)
+                terms = data.get(name.lower())
                 if isinstance(terms, str):
                     terms = [terms]
                 if isinstance(terms, list):
@@ -159,6 +162,42 @@ class SiteIndex:
             self._by_lower_path = {p.lower(): page for p, page in self.by_path.items()}
         return self._by_lower_path
 
+    def included(self, path: str) -> tuple[str, ...]:
+        """The files `path` includes, directly or not, each once."""
+        found = self._included.get(path)
+        if found is None:
+            found = self._included[path] = tuple(self.site.walk_includes(path, self.summary))
+        return found
+
+    def includers(self, path: str) -> list[Page]:
+        """The rendered pages that include `path`, directly or not, in path order."""
+        if self._includers is None:
+            reverse: dict[str, list[Page]] = {}
+            for page in sorted(self.site.pages.values(), key=lambda p: p.path):
+                if page.snippet or page.summary is None:
+                    continue
+                for included in self.included(page.path):
+                    reverse.setdefault(included, []).append(page)
+            self._includers = reverse
+        return self._includers.get(path, [])
+
+    def destinations(self) -> dict[str, str]:
+        """Every site path a link can land on, lowercased, -> what is there (a page's
+        file, "section" or "file"): two views of a site compare with this."""
+        if self._keys is not None:
+            return self._keys
+        out: dict[str, str] = {}
+        self._keys = out
+        for url, page in self.urls.items():
+            out.setdefault(url.lower(), page.path)
+        for url, page in self.aliases.items():
+            out.setdefault(url.lower(), page.path)
+        for url in self.sections:
+            out.setdefault(url.lower(), "section")
+        for path in self.files_lower:
+            out.setdefault(normalize_url(path), "file")
+        return out
+
     def anchors(self, page: Page) -> frozenset[str]:
         """Anchors of a page: its headings, raw HTML ids, definition terms, and the
         headings of the files it includes (recursively)."""
@@ -166,23 +205,13 @@ class SiteIndex:
         if cached is not None:
             return cached
         out: set[str] = set()
-        self._collect(page.path, out, set())
+        for path in (page.path, *self.included(page.path)):
+            summary = self.summary(path)
+            if summary is not None:
+                out.update(summary.anchors)
         result = frozenset(out)
         self._anchors[page.path] = result
         return result
-
-    def _collect(self, path: str, out: set[str], seen: set[str]) -> None:
-        if path in seen:
-            return
-        seen.add(path)
-        summary = self.summary(path)
-        if summary is None:
-            return
-        out.update(summary.anchors)
-        for target in summary.includes:
-            resolved = self.site.resolve_include(path, target)
-            if resolved is not None:
-                self._collect(resolved, out, seen)
 
     def has_unstable_ids(self, page: Page) -> bool:
         return page.summary is not None and page.summary.unstable

@@ -20,6 +20,7 @@ from handbook_lint import shortcodes
 from handbook_lint.anchors import AnchorRegistry, parse_attributes
 from handbook_lint.facts import (
     Block,
+    FrontMatter,
     Heading,
     Include,
     Link,
@@ -66,6 +67,10 @@ class ParseSettings:
     heading_text: str = "plain"  # plain (Hugo >= 0.144) | source (older Hugo)
     definition_term_ids: bool = False  # Goldmark's autoDefinitionTermID
     prose: bool = False  # keep the text of paragraphs (for prose spelling)
+    # Paths (prefixes) of files that are spliced into pages as they are, such as
+    # the GitLab handbook's `assets/includes/`: they have no front matter, so a
+    # leading `---` is a thematic break, not a front matter block.
+    raw_prefixes: tuple[str, ...] = ()
 
 
 def _markdown() -> MarkdownIt:
@@ -85,13 +90,24 @@ def read_page(path: Path) -> tuple[str | None, str | None]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, (
-                f"file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576} MB "
-                "limit for a page; not linted"
-            )
+            return None, too_big(size)
         data = path.read_bytes()
     except OSError as exc:
         return None, f"cannot read file: {exc.strerror or exc}"
+    return decode_page(data)
+
+
+def too_big(size: int) -> str:
+    return (
+        f"file is {size / 1048576:.1f} MB, over the {MAX_FILE_BYTES // 1048576} MB "
+        "limit for a page; not linted"
+    )
+
+
+def decode_page(data: bytes) -> tuple[str | None, str | None]:
+    """A page's bytes as text, or None and why they are not a Markdown page."""
+    if len(data) > MAX_FILE_BYTES:
+        return None, too_big(len(data))
     if b"\x00" in data[:8192]:
         return None, "binary file (NUL bytes), not a Markdown page"
     try:
@@ -105,7 +121,10 @@ def read_page(path: Path) -> tuple[str | None, str | None]:
 def parse_page(text: str, rel_path: str, settings: ParseSettings) -> PageFacts:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    front, body_index = split_front_matter(text)
+    if settings.raw_prefixes and rel_path.startswith(settings.raw_prefixes):
+        front, body_index = FrontMatter(format=None), 0
+    else:
+        front, body_index = split_front_matter(text)
     line_count = len(lines) - 1 if len(lines) > 1 and lines[-1] == "" else len(lines)
     facts = PageFacts(
         path=rel_path, line_count=line_count, front_matter=front, empty=not text.strip()

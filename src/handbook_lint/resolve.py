@@ -36,6 +36,11 @@ def templated(target: str) -> bool:
     return "{{" in target or "\ue000" in target
 
 
+def is_external(target: str) -> bool:
+    """A destination with a scheme (`https:`, `mailto:`) or a host (`//host/x`)."""
+    return target.startswith("//") or bool(_SCHEME_RE.match(target))
+
+
 def on_site(target: str, base_url: str) -> str | None:
     """The path of an absolute URL on the site's own `base_url`, else None."""
     if base_url and (target == base_url or target.startswith(base_url + "/")):
@@ -52,7 +57,7 @@ def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
     path = on_site(target, index.site.config.base_url)
     if path is not None:
         target = path
-    elif target.startswith("//") or _SCHEME_RE.match(target):
+    elif is_external(target):
         return Resolution("external", url=target)
     path, fragment = split_target(target)
     if not path:

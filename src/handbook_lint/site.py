@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from handbook_lint.config import Config
 from handbook_lint.facts import PageSummary
+from handbook_lint.overlay import Overlay
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -111,12 +113,14 @@ def rel(root: Path, path: Path) -> str:
 class Site:
     """Pages and their URLs, from the page summaries the engine gives it."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, overlay: Overlay | None = None) -> None:
         self.config = config
         self.root = config.root
         self.content_dir = config.content_dir
+        self.overlay = overlay  # the site as it was before a change, or None: as on disk
         self.pages: dict[str, Page] = {}
         self._includes: dict[tuple[str, str], str | None] = {}  # resolve_include's answers
+        self._include_files: list[str] | None = None
 
     @property
     def content_prefix(self) -> str:
@@ -129,7 +133,22 @@ class Site:
         """Files under an include root outside the content dir are snippets."""
         if self.is_content(path):
             return False
-        return any(path.startswith(r.strip("/") + "/") for r in self.config.include_roots)
+        return path.endswith(MARKDOWN_SUFFIXES) and path.startswith(self.raw_prefixes())
+
+    def raw_prefixes(self) -> tuple[str, ...]:
+        """The include roots outside the content dir: their files are spliced into
+        pages as they are (no front matter, never pages of their own)."""
+        roots = (r.strip("/") for r in self.config.include_roots)
+        return tuple(
+            r + "/"
+            for r in roots
+            if r and r != "." and not (r + "/").startswith(self.content_prefix)
+        )
+
+    def exists(self, path: str) -> bool:
+        """A file of the site (relative to the root), in the view being linted."""
+        known = self.overlay.knows(path) if self.overlay else None
+        return (self.root / path).is_file() if known is None else known
 
     def discover(self) -> Discovery:
         problems: list[tuple[str, str]] = []
@@ -137,24 +156,38 @@ class Site:
         if not folder.is_dir():
             problems.append((self.content_dir, "content dir does not exist"))
             return Discovery([], problems)
-        resources: list[str] = []
-        files = [
-            f for f in walk_markdown(self.root, folder, problems, resources) if not self.excluded(f)
-        ]
-        return Discovery(files, problems, ["/" + r for r in resources])
+        others: list[str] = []
+        files = walk_markdown(self.root, folder, problems, others)
+        resources = [self.content_prefix + r for r in others]
+        if self.overlay is not None:
+            files = [
+                f
+                for f in self.overlay.listing(files, self.content_dir)
+                if f.endswith(MARKDOWN_SUFFIXES)
+            ]
+            resources = [
+                r
+                for r in self.overlay.listing(resources, self.content_dir)
+                if not r.endswith(MARKDOWN_SUFFIXES)
+            ]
+        files = [f for f in files if not self.excluded(f)]
+        return Discovery(files, problems, ["/" + r[len(self.content_prefix) :] for r in resources])
 
     def static_files(self) -> list[str]:
         """Files of the static dirs, as the site paths they are served at."""
         out: list[str] = []
         for name in self.config.static_dirs:
             folder = self.root / name
-            if not folder.is_dir():
-                continue
-            for dirpath, dirnames, filenames in os.walk(folder):
-                dirnames.sort()
-                base = rel(folder, Path(dirpath))
-                for file in filenames:
-                    out.append("/" + (file if base in ("", ".") else f"{base}/{file}"))
+            prefix = name.strip("/") + "/"
+            files: list[str] = []
+            if folder.is_dir():
+                for dirpath, dirnames, filenames in os.walk(folder):
+                    dirnames.sort()
+                    base = rel(self.root, Path(dirpath))
+                    files += [f"{base}/{file}" for file in filenames]
+            if self.overlay is not None:
+                files = self.overlay.listing(files, name)
+            out += ["/" + f[len(prefix) :] for f in files if f.startswith(prefix)]
         return sorted(out)
 
     def excluded(self, path: str) -> bool:
@@ -276,23 +309,54 @@ class Site:
             return self._includes[key]
         found = None
         for candidate in self.include_candidates(page_path, target):
-            if not candidate.startswith("../") and (self.root / candidate).is_file():
+            if not candidate.startswith("../") and self.exists(candidate):
                 found = candidate
                 break
         self._includes[key] = found
         return found
 
+    def walk_includes(
+        self, path: str, summary: Callable[[str], PageSummary | None]
+    ) -> Iterator[str]:
+        """The files `path` includes, directly or not, each once (a file that
+        includes itself again stops the walk there)."""
+        seen = {path}
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            found = summary(current)
+            if found is None:
+                continue
+            below = []
+            for target in found.includes:
+                resolved = self.resolve_include(current, target)
+                if resolved is not None and resolved not in seen:
+                    seen.add(resolved)
+                    below.append(resolved)
+                    yield resolved
+            stack.extend(reversed(below))
+
     def include_files(self) -> list[str]:
         """Every Markdown file under the include roots (for suggestions)."""
-        if not hasattr(self, "_include_files"):
+        if self._include_files is None:
             problems: list[tuple[str, str]] = []
             files: list[str] = []
             for root in self.config.include_roots:
                 folder = self.root / root
-                if folder.is_dir():
-                    files += walk_markdown(self.root, folder, problems)
+                found = walk_markdown(self.root, folder, problems) if folder.is_dir() else []
+                if self.overlay is not None:
+                    found = [
+                        f
+                        for f in self.overlay.listing(found, root)
+                        if f.endswith(MARKDOWN_SUFFIXES)
+                    ]
+                files += found
             self._include_files = sorted(set(files))
         return self._include_files
+
+    def snippet_files(self) -> list[str]:
+        """The include files that are not content: linted as snippets, never as pages."""
+        return [f for f in self.include_files() if self.is_include_file(f) and not self.excluded(f)]
 
 
 def normalize_url(url: str) -> str:

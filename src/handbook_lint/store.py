@@ -11,7 +11,8 @@ from pathlib import Path
 from handbook_lint import __version__, codec
 from handbook_lint.cache import Cache
 from handbook_lint.facts import PageFacts, PageSummary, summarize
-from handbook_lint.parse import ParseSettings, parse_page, read_page
+from handbook_lint.overlay import Overlay
+from handbook_lint.parse import ParseSettings, decode_page, parse_page, read_page
 from handbook_lint.progress import Progress
 from handbook_lint.workers import in_workers
 
@@ -30,9 +31,14 @@ def _init_worker(root: Path, settings: ParseSettings, taxonomies: tuple[str, ...
 
 
 def parse_file(
-    root: Path, path: str, settings: ParseSettings, taxonomies: tuple[str, ...]
+    root: Path,
+    path: str,
+    settings: ParseSettings,
+    taxonomies: tuple[str, ...],
+    data: bytes | None = None,
 ) -> Parsed:
-    text, error = read_page(root / path)
+    """Parse one file: from disk, or from `data` (its bytes as they were in git)."""
+    text, error = read_page(root / path) if data is None else decode_page(data)
     if text is None:
         return path, error or "cannot read file", None, None
     facts = parse_page(text, path, settings)
@@ -47,9 +53,13 @@ def _parse_chunk(paths: list[str]) -> list[Parsed]:
 
 def file_hash(path: Path) -> str | None:
     try:
-        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        return content_hash(path.read_bytes())
     except OSError:
         return None
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class FactStore:
@@ -61,8 +71,10 @@ class FactStore:
         cache: Cache | None,
         jobs: int,
         progress: bool = False,
+        overlay: Overlay | None = None,
     ) -> None:
         self.root = root
+        self.overlay = overlay  # files as they were before a change (read from git)
         self._root = str(root)
         self.settings = settings
         # Every parse setting is in the key: facts parsed otherwise are not reused.
@@ -81,6 +93,26 @@ class FactStore:
         self.parsed = 0  # pages parsed in this run (not from the cache)
         self._states: dict[str, tuple[int, int, int, str]] = {}  # the cache's file table
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
+
+    def before(self, overlay: Overlay) -> FactStore:
+        """A store for the site as it was before a change: what this one knows of
+        the files the change did not touch is shared, the rest is read from
+        `overlay`."""
+        other = FactStore(
+            self.root,
+            self.settings,
+            self.taxonomies,
+            self.cache,
+            self.jobs,
+            self.progress,
+            overlay,
+        )
+        touched = overlay.files.keys() | overlay.absent
+        for name in ("hashes", "summaries", "errors", "_blobs", "_facts"):
+            mine: dict[str, object] = getattr(self, name)
+            getattr(other, name).update({k: v for k, v in mine.items() if k not in touched})
+        other._states, other._cached = self._states, self._cached
+        return other
 
     # -- bulk preparation ---------------------------------------------------
 
@@ -109,6 +141,10 @@ class FactStore:
             self._record(parsed)
 
     def _digest(self, path: str, states: dict[str, tuple[int, int, int, str]]) -> str | None:
+        old = self._old_bytes(path)
+        if old is not None:
+            digest = self.hashes[path] = content_hash(old)
+            return digest
         try:
             st = os.stat(f"{self._root}/{path}")  # a string join: no Path per file
         except OSError:
@@ -125,14 +161,24 @@ class FactStore:
         self.hashes[path] = digest
         return digest
 
+    def _old_bytes(self, path: str) -> bytes | None:
+        return self.overlay.files.get(path) if self.overlay is not None else None
+
+    def _parse_one(self, path: str) -> Parsed:
+        return parse_file(self.root, path, self.settings, self.taxonomies, self._old_bytes(path))
+
     def _parse_many(self, paths: list[str]) -> Iterator[Parsed]:
+        if self.overlay is not None:  # files from git are parsed here, the rest as usual
+            for path in [p for p in paths if p in self.overlay.files]:
+                yield self._parse_one(path)
+            paths = [p for p in paths if p not in self.overlay.files]
         if not paths:
             return
         bar = Progress("parsing", self.progress)
         total, done = len(paths), 0
         if self.jobs == 1 or len(paths) < PARALLEL_MIN:
             for path in paths:
-                yield parse_file(self.root, path, self.settings, self.taxonomies)
+                yield self._parse_one(path)
                 done += 1
                 bar.update(done, total)
         else:
@@ -159,7 +205,7 @@ class FactStore:
         self._blobs[path] = blob
         self.summaries[path] = codec.decode_summary(summary)
         digest = self.hashes.get(path)
-        if digest is not None:
+        if digest is not None and self._old_bytes(path) is None:  # old versions are not kept
             self._new_entries.append((path, digest, self.key, summary, blob))
 
     # -- single lookups -------------------------------------------------------
@@ -185,7 +231,7 @@ class FactStore:
             except codec.DecodeError:
                 facts = None
         if facts is None and path not in self.errors:
-            _, error, blob, _summary = parse_file(self.root, path, self.settings, self.taxonomies)
+            _, error, blob, _summary = self._parse_one(path)
             if blob is None:
                 self.errors[path] = error or "cannot read file"
             else:

@@ -27,7 +27,14 @@ _BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
 
 def _line(ctx: PageContext, key: str) -> int:
     fm = ctx.facts.front_matter
-    return fm.key_lines.get(key) or fm.start_line or 1
+    lines = {k.lower(): line for k, line in reversed(fm.key_lines.items())}
+    return lines.get(key.lower()) or fm.start_line or 1
+
+
+def _data(ctx: PageContext) -> dict[str, Any]:
+    """The front matter with its keys lowercased: Hugo reads keys case-insensitively
+    (`Title:` is the title); the first of two spellings wins."""
+    return {str(k).lower(): v for k, v in reversed(ctx.facts.front_matter.data.items())}
 
 
 @register(
@@ -37,8 +44,10 @@ def _line(ctx: PageContext, key: str) -> int:
 )
 def front_matter_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
-    **What it does.** Reports a page (not a snippet) that does not start with a
-    front matter block (`---` YAML, `+++` TOML or a `{` JSON object).
+    **What it does.** Reports a page that does not start with a front matter
+    block (`---` YAML, `+++` TOML or a `{` JSON object). Snippets are not
+    pages and are not reported: files under an include root outside the
+    content dir (spliced into pages as they are) and pages Hugo does not render.
 
     **Why.** Without front matter Hugo has no title for the page: navigation,
     search and the browser tab show the file name.
@@ -61,7 +70,7 @@ def front_matter_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[
     Welcome!
     ```
     """
-    if ctx.facts.front_matter.format is None:
+    if ctx.facts.front_matter.format is None and not ctx.page.snippet:
         yield Problem(1, 1, "page has no front matter (expected '---' on line 1)")
 
 
@@ -74,7 +83,9 @@ def front_matter_invalid(ctx: PageContext, options: dict[str, Any]) -> Iterator[
     """
     **What it does.** Reports a front matter block that YAML, TOML or JSON cannot
     parse, or that is never closed, at the line of the error with the parser's
-    message. Snippets are checked too: Hugo parses their front matter as well.
+    message. Snippets in the content dir are checked too: Hugo parses their
+    front matter as well. Include files outside the content dir have none
+    (a leading `---` there is a thematic break).
 
     **Why.** Hugo stops the build on invalid front matter.
 
@@ -109,7 +120,8 @@ def front_matter_invalid(ctx: PageContext, options: dict[str, Any]) -> Iterator[
 def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
     **What it does.** Reports each key of the `keys` option that a page's front
-    matter lacks, or holds with an empty value (`""`, `[]`, null). Snippets
+    matter lacks, or holds with an empty value (`""`, `[]`, null). Keys match
+    case-insensitively, as Hugo reads them (`Title:` is a title). Snippets
     (pages Hugo does not render, include files) are not checked, nor the
     `_index.md` of a headless section (one whose `cascade` stops everything
     below it from rendering: it only holds that cascade).
@@ -137,9 +149,10 @@ def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator
     fm = ctx.facts.front_matter
     if ctx.page.snippet or ctx.page.headless_root or fm.format is None or fm.error is not None:
         return
+    data = _data(ctx)
     for key in options["keys"]:
-        value = fm.data.get(key)
-        if key not in fm.data:
+        value = data.get(key.lower())
+        if key.lower() not in data:
             yield Problem(fm.end_line or 1, 1, f"front matter has no '{key}'")
         elif value is None or (isinstance(value, str | list | dict) and not value):
             yield Problem(_line(ctx, key), 1, f"front matter '{key}' is empty")
@@ -194,10 +207,12 @@ def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Pro
     fm = ctx.facts.front_matter
     if fm.format is None or fm.error is not None:
         return
+    data = _data(ctx)
     for key, expected in options["types"].items():
-        if key not in fm.data or fm.data[key] is None:
+        value = data.get(key.lower())
+        if value is None:
             continue
-        problem = type_problem(fm.data[key], expected)
+        problem = type_problem(value, expected)
         if problem:
             yield Problem(_line(ctx, key), 1, f"front matter '{key}' {problem}")
 

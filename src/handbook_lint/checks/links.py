@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
@@ -13,7 +14,7 @@ from handbook_lint.facts import Link
 from handbook_lint.parse import normalize_label
 from handbook_lint.resolve import Resolution, resolve
 from handbook_lint.rules import Problem, register
-from handbook_lint.site import matches_any
+from handbook_lint.site import Page, matches_any
 
 CHECKED_KINDS = frozenset({"inline", "reference", "autolink", "html", "image", "ref", "relref"})
 
@@ -23,34 +24,76 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _resolved(ctx: PageContext) -> list[tuple[Link, Resolution]]:
+# A link's resolution in one place it renders: the page itself, or (for a
+# snippet) one of the pages that include it.
+Placed = tuple[Page, Resolution]
+
+
+def _resolved(ctx: PageContext) -> list[tuple[Link, list[Placed]]]:
     """Each internal link of the page with where it lands, resolved once per page
-    for both link rules (links the page cannot resolve by itself, such as
-    relative links in an include file, are skipped)."""
-    found: list[tuple[Link, Resolution]] | None = ctx.shared.get("resolutions")
+    for both link rules. A snippet's links are resolved where they render: in
+    each page that includes it (a relative link against that page's URL, a
+    `#fragment` against its anchors); a snippet no page includes has only its
+    absolute links checked."""
+    found: list[tuple[Link, list[Placed]]] | None = ctx.shared.get("resolutions")
     if found is not None:
         return found
     found = []
     page = ctx.page
+    contexts = ctx.index.includers(page.path) if page.snippet else [page]
     for link in ctx.facts.links:
         if link.kind not in CHECKED_KINDS:
             continue
-        relative = not link.target.startswith(("/", "#", "http:", "https:"))
-        if not page.url and (relative or link.target.startswith("#")):
-            continue  # an include file: resolved in the including page's context
-        res = resolve(ctx.index, page, link)
-        if res.kind not in ("skip", "external"):
-            found.append((link, res))
+        if contexts:
+            places = [(where, resolve(ctx.index, where, link)) for where in contexts]
+        elif _absolute(link):
+            places = [(page, resolve(ctx.index, page, link))]
+        else:
+            continue  # rendered nowhere: where it would land is unknown
+        places = [(where, res) for where, res in places if res.kind not in ("skip", "external")]
+        if places:
+            found.append((link, places))
     ctx.shared["resolutions"] = found
     return found
 
 
-def resolutions(ctx: PageContext, ignore: list[str]) -> Iterator[tuple[Link, Resolution]]:
+def _absolute(link: Link) -> bool:
+    """A destination that lands in the same place from every page."""
+    target = link.target
+    if link.kind in ("ref", "relref"):
+        return target.startswith("/")
+    return target.startswith(("/", "http:", "https:")) and not target.lower().endswith(".md")
+
+
+def resolutions(ctx: PageContext, ignore: list[str]) -> Iterator[tuple[Link, list[Placed]]]:
     """The page's resolved internal links, but those whose destination matches
     one of the `ignore` regexes."""
-    for link, res in _resolved(ctx):
+    for link, places in _resolved(ctx):
         if not any(_regex(p).search(link.target) for p in ignore):
-            yield link, res
+            yield link, places
+
+
+def merged(ctx: PageContext, found: list[tuple[Page, Problem | None]]) -> Problem | None:
+    """One problem for a link checked in several places (a snippet in the pages
+    that include it): reported once, naming the pages it fails in when it does
+    not fail in all of them."""
+    failing = [(where, problem) for where, problem in found if problem is not None]
+    if not failing:
+        return None
+    first = failing[0][1]
+    assert first is not None
+    if not ctx.page.snippet:
+        return first
+    if len(failing) < len(found):
+        names = ", ".join(where.path for where, _ in failing[:3])
+        if len(failing) > 3:
+            names += f" and {len(failing) - 3} more"
+        return replace(first, message=f"{first.message} (when included from {names})")
+    if len(failing) > 1 and any(p is not None and p.message != first.message for _, p in failing):
+        others = len(failing) - 1
+        pages = "page that includes" if others == 1 else "pages that include"
+        return replace(first, message=f"{first.message} (and in the {others} other {pages} it)")
+    return first
 
 
 @register(
@@ -89,23 +132,29 @@ def link_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     Read our [mission](/handbook/company/mission/).
     ```
     """
-    for link, res in resolutions(ctx, options["ignore"]):
-        if res.kind != "broken":
-            continue
-        suggestion = None
-        if link.kind not in ("ref", "relref") and not res.url.lower().endswith(".md"):
-            suggestion = ctx.index.suggest_url(res.url)
-        what = "page" if link.kind in ("ref", "relref") else "URL"
-        shown = link.target.split("#", 1)[0] or link.target
-        yield Problem(
-            link.line,
-            link.column,
-            f"link to {shown!r}: no {what} at {res.url}"
-            if res.url != shown
-            else f"link to {shown!r}: no such page or file",
-            suggestion=suggestion,
-            target=res.url,
-        )
+    for link, places in resolutions(ctx, options["ignore"]):
+        problem = merged(ctx, [(where, _broken(ctx, link, res)) for where, res in places])
+        if problem is not None:
+            yield problem
+
+
+def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
+    if res.kind != "broken":
+        return None
+    suggestion = None
+    if link.kind not in ("ref", "relref") and not res.url.lower().endswith(".md"):
+        suggestion = ctx.index.suggest_url(res.url)
+    what = "page" if link.kind in ("ref", "relref") else "URL"
+    shown = link.target.split("#", 1)[0] or link.target
+    return Problem(
+        link.line,
+        link.column,
+        f"link to {shown!r}: no {what} at {res.url}"
+        if res.url != shown
+        else f"link to {shown!r}: no such page or file",
+        suggestion=suggestion,
+        target=res.url,
+    )
 
 
 @register(
@@ -144,27 +193,44 @@ def link_anchor_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[P
     ```
     """
     skip = options["skip_pages"]
-    for link, res in resolutions(ctx, []):
-        if res.kind != "ok" or not res.fragment or res.page is None:
-            continue
-        target = res.page
-        if skip and matches_any(target.url, skip):
-            continue
-        anchors = ctx.index.anchors(target)
-        fragment = unquote(res.fragment)
-        if fragment in anchors or res.fragment in anchors:
-            continue
-        if ctx.index.has_unstable_ids(target) and not anchors:
-            continue
-        suggestion = ctx.index.suggest_anchor(target, fragment)
-        where = "this page" if res.same_page else target.url
-        yield Problem(
-            link.line,
-            link.column,
-            f"no anchor #{fragment} on {where}",
-            suggestion=f"#{suggestion}" if suggestion else None,
-            target=f"{target.url}#{fragment}",
-        )
+    for link, places in resolutions(ctx, []):
+        found = [(where, _missing_anchor(ctx, link, res, skip)) for where, res in places]
+        problem = merged(ctx, found)
+        if problem is not None:
+            yield problem
+
+
+def _missing_anchor(
+    ctx: PageContext, link: Link, res: Resolution, skip: list[str]
+) -> Problem | None:
+    # `#:~:text=...` is a text fragment (browsers scroll to the text); what comes
+    # before `:~:` is the anchor, if anything.
+    raw = res.fragment.split(":~:", 1)[0]
+    if res.kind != "ok" or not raw or res.page is None:
+        return None
+    target = res.page
+    if skip and matches_any(target.url, skip):
+        return None
+    anchors = ctx.index.anchors(target)
+    fragment = unquote(raw)
+    if fragment in anchors or raw in anchors:
+        return None
+    if ctx.index.has_unstable_ids(target) and not anchors:
+        return None
+    suggestion = ctx.index.suggest_anchor(target, fragment)
+    if not res.same_page:
+        where = target.url
+    elif ctx.page.snippet:
+        where = f"{target.url}, the page that includes this file"
+    else:
+        where = "this page"
+    return Problem(
+        link.line,
+        link.column,
+        f"no anchor #{fragment} on {where}",
+        suggestion=f"#{suggestion}" if suggestion else None,
+        target=f"{target.url}#{fragment}",
+    )
 
 
 @register(
@@ -176,7 +242,8 @@ def link_reference_undefined(ctx: PageContext, options: dict[str, Any]) -> Itera
     """
     **What it does.** Reports `[text][label]` (and `[text][]`) when no
     `[label]: destination` definition exists on the page or in the files it
-    includes. Footnotes (`[^1]`) and shortcodes are not references.
+    includes; in an include file, when the pages that include it do not
+    define it either. Footnotes (`[^1]`) and shortcodes are not references.
 
     **Why.** Markdown renders an undefined reference as the literal brackets:
     the reader sees `[text][label]` instead of a link.
@@ -197,11 +264,29 @@ def link_reference_undefined(ctx: PageContext, options: dict[str, Any]) -> Itera
     """
     if not ctx.facts.undefined_refs:
         return
-    # Included Markdown is rendered into the page: its definitions count.
-    defined = {label for f in ctx.included_facts() for label in f.ref_definitions}
+    # Included Markdown is rendered into the page: its definitions count, and a
+    # snippet may use those of the pages that include it.
+    includers = ctx.index.includers(ctx.path) if ctx.page.snippet else []
+    where = "in this file or the page that includes it" if includers else "on this page"
+    contexts = [(page, _definitions(ctx, page.path)) for page in includers] or [
+        (ctx.page, {label for f in ctx.included_facts() for label in f.ref_definitions})
+    ]
     for label, line, column in ctx.facts.undefined_refs:
-        if normalize_label(label) not in defined:
-            yield Problem(line, column, f"reference [{label}] has no definition on this page")
+        key = normalize_label(label)
+        problem = Problem(line, column, f"reference [{label}] has no definition {where}")
+        found = merged(ctx, [(page, None if key in defs else problem) for page, defs in contexts])
+        if found is not None:
+            yield found
+
+
+def _definitions(ctx: PageContext, path: str) -> set[str]:
+    """Reference labels defined in a page and the files it includes."""
+    out: set[str] = set()
+    for name in (path, *ctx.index.included(path)):
+        facts = ctx.facts_of(name)
+        if facts is not None:
+            out.update(facts.ref_definitions)
+    return out
 
 
 @register(

@@ -1,14 +1,23 @@
-"""`--format json`: one JSON object, the contract in docs/output.md."""
+"""`--format json`: one JSON object (the contract in README.md and the design)."""
 
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from handbook_lint.report.model import Report
 
 
 def write(report: Report, out: TextIO) -> None:
+    summary: dict[str, Any] = {
+        "files": report.files,
+        "errors": report.count("error"),
+        "warnings": report.count("warning"),
+        "infos": report.count("info"),
+    }
+    if report.compared_with:
+        summary["compared_with"] = report.compared_with
+        summary["not_counted"] = report.not_counted
     payload = {
         "tool": "handbook-lint",
         "version": report.version,
@@ -24,12 +33,7 @@ def write(report: Report, out: TextIO) -> None:
             }
             for f in report.findings
         ],
-        "summary": {
-            "files": report.files,
-            "errors": report.count("error"),
-            "warnings": report.count("warning"),
-            "infos": report.count("info"),
-        },
+        "summary": summary,
     }
     json.dump(payload, out, ensure_ascii=False, indent=2)
     out.write("\n")

@@ -26,6 +26,10 @@ class Report:
     quiet: bool = False  # only findings, no summary line
     extra: list[str] = field(default_factory=list)  # extra lines after the findings (text only)
     rules: dict[str, RuleInfo] = field(default_factory=dict)  # rule name -> metadata
+    # A run over a change (--diff-base, --staged): what it was compared with, and
+    # how many findings of the changed files were there already (not reported).
+    compared_with: str | None = None
+    not_counted: int = 0
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

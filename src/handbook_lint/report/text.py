@@ -30,12 +30,19 @@ def write(report: Report, out: TextIO) -> None:
 def summary(report: Report) -> str:
     errors, warnings, infos = (report.count(s) for s in ("error", "warning", "info"))
     files = f"{report.files} file{'s' if report.files != 1 else ''}"
+    new = "new " if report.compared_with else ""
     if not report.findings:
-        return f"{files} checked: no problems"
-    parts = [
-        f"{errors} error{'s' if errors != 1 else ''}",
-        f"{warnings} warning{'s' if warnings != 1 else ''}",
-    ]
-    if infos:
-        parts.append(f"{infos} info")
-    return f"{files} checked: " + ", ".join(parts)
+        line = f"{files} checked: no {new}problems"
+    else:
+        parts = [
+            f"{errors} error{'s' if errors != 1 else ''}",
+            f"{warnings} warning{'s' if warnings != 1 else ''}",
+        ]
+        if infos:
+            parts.append(f"{infos} info")
+        count = len(report.findings)
+        head = f"{count} new finding{'s' if count != 1 else ''}: " if new else ""
+        line = f"{files} checked: {head}" + ", ".join(parts)
+    if report.compared_with and report.not_counted:
+        line += f" ({report.not_counted} already on {report.compared_with} were not counted)"
+    return line

@@ -1,0 +1,264 @@
+"""What a change introduced: the findings after it minus the findings before it.
+
+The site before the change is the working tree with the touched files put back
+as they were in git (an Overlay); both views share every unchanged page's facts
+and the cache. Only pages whose findings can differ are checked, on both
+sides: the pages the change wrote, the pages that include a touched file and
+the files those include, and pages with links into a URL whose meaning changed
+(a page added, deleted, moved or edited: its anchors). Findings are matched by
+the line-independent fingerprint the baseline uses, so an old finding that
+only moved is still old.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote
+
+from handbook_lint.config import ConfigError, load_config_text
+from handbook_lint.engine import Linter, Result
+from handbook_lint.gitdiff import SiteChanges
+from handbook_lint.index import SiteIndex
+from handbook_lint.overlay import Overlay
+from handbook_lint.report.fingerprint import fingerprints
+from handbook_lint.resolve import is_external, on_site, split_target, templated
+from handbook_lint.rules import Finding
+from handbook_lint.ruleset import active_rules
+from handbook_lint.site import MARKDOWN_SUFFIXES, Page, normalize_url, rel
+
+
+def run_change(
+    now: Linter,
+    changes: SiteChanges,
+    paths: list[str] | None = None,
+    all_in_changed: bool = False,
+) -> Result:
+    """The findings `changes` introduced in `now`'s site. Files named in `paths`
+    that the change did not touch are linted whole (`pre-commit run --all-files`
+    names every file while nothing is staged). With `all_in_changed`, the old
+    findings of the files the change wrote are reported too."""
+    named, problems = now.expand(paths) if paths else ([], [])
+    now.load_site(named)
+    written = {p for p in changes.now() if p in now.site.pages}
+    whole = [p for p in named if p not in written]
+    result = Result(compared_with=changes.label)
+    for path, message in problems:
+        now._engine_finding(result, path, message)
+    result.findings += now.check(whole)
+    checked = 0
+    if changes:
+        before, everything = _before(now, changes)
+        before.load_site()
+        before.external_results = now.external_results
+        if everything:  # the config changed: any finding may have
+            recheck = [p for p in now.site_targets() if p in now.site.pages]
+        else:
+            recheck = sorted(_to_recheck(now, before, changes))
+        found_now = now.check(recheck)
+        checked = len(set(recheck) - set(whole))
+        old_paths = {p: changes.old_path(p) for p in recheck}
+        found_before = [
+            replace(f, path=new)
+            for f in before.check([o for o in old_paths.values() if o in before.site.pages])
+            for new in _new_paths(f.path, old_paths)
+        ]
+        found_before.sort(key=Finding.sort_key)
+        new = [_explain(f, now, before, changes) for f in _minus(found_now, found_before)]
+        in_written = [f for f in found_now if f.path in written]
+        result.old = len(in_written) - sum(1 for f in new if f.path in written)
+        shown = new if not all_in_changed else list({*new, *in_written})
+        done = set(whole)
+        result.findings += [f for f in shown if f.path not in done]
+        before.store.flush()
+    now.store.flush()
+    result.findings.sort(key=Finding.sort_key)
+    result.files = len(whole) + checked
+    return result
+
+
+def _new_paths(old: str, old_paths: dict[str, str | None]) -> list[str]:
+    return [new for new, was in old_paths.items() if was == old]
+
+
+def _minus(now: list[Finding], before: list[Finding]) -> list[Finding]:
+    """Findings of `now` whose fingerprint `before` lacks (both sorted, whole pages)."""
+    known = set(fingerprints(before))
+    return [f for f, mark in zip(now, fingerprints(now), strict=True) if mark not in known]
+
+
+def _before(now: Linter, changes: SiteChanges) -> tuple[Linter, bool]:
+    """A linter of the site as it was; True when its config differs (every page
+    is then compared)."""
+    overlay = Overlay.before(changes)
+    config = now.config
+    source = rel(config.root, Path(config.source)) if config.source else None
+    if source is None or source not in (changes.now() | changes.before()):
+        store = now.store.before(overlay)
+        linter = Linter(
+            config,
+            now.all_rules,
+            now.select,
+            now.ignore,
+            jobs=now.jobs,
+            warn=now.warn,
+            overlay=overlay,
+            store=store,
+        )
+        return linter, False
+    text = overlay.files.get(source)
+    try:
+        old = load_config_text(text.decode("utf-8") if text is not None else None, config.root)
+        rules = active_rules(old, now.select, now.ignore)
+    except (ConfigError, UnicodeDecodeError) as exc:
+        now.warn(f"the config before the change does not load ({exc}); compared with the defaults")
+        old = load_config_text(None, config.root)
+        rules = active_rules(old, now.select, now.ignore)
+    linter = Linter(
+        old,
+        rules,
+        now.select,
+        now.ignore,
+        jobs=now.jobs,
+        use_cache=now.store.cache is not None,
+        warn=now.warn,
+        overlay=overlay,
+    )
+    return linter, True
+
+
+def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
+    """The files (as they are now) whose findings the change can have changed."""
+    index_now, index_before = now.index(), before.index()
+    pages_now, pages_before = now.site.pages, before.site.pages
+    touched = changes.now() | changes.before()
+
+    def to_now(old: str) -> str | None:
+        new = changes.renamed.get(old, old)
+        return new if new in pages_now and old not in changes.deleted else None
+
+    affected = {p for p in changes.now() if p in pages_now}
+    for path in pages_now:
+        if touched.intersection(index_now.included(path)):
+            affected.add(path)
+    for path in pages_before:
+        if touched.intersection(index_before.included(path)) and (p := to_now(path)):
+            affected.add(p)
+    # Files included by a touched page: the pages they render in changed.
+    for path in changes.now() & pages_now.keys():
+        affected.update(index_now.included(path))
+    for path in changes.before() & pages_before.keys():
+        affected.update(p for p in map(to_now, index_before.included(path)) if p)
+
+    keys_now, keys_before = index_now.destinations(), index_before.destinations()
+    changed = {
+        k for k in keys_now.keys() | keys_before.keys() if keys_now.get(k) != keys_before.get(k)
+    }
+    anchored: set[str] = set()  # site paths of pages whose anchors may differ
+    moved = changes.added | changes.deleted | set(changes.renamed) | set(changes.renamed.values())
+    for site, paths in ((now.site, affected), (before.site, affected | changes.before())):
+        for path in paths:
+            if not site.is_content(path):
+                continue
+            url = site.url_of(path, {}).lower()  # what a link render hook looks up
+            (changed if path in moved else anchored).add(url)
+    anchored.update(k for k, v in keys_now.items() if v in affected)
+    anchored.update(k for k, v in keys_before.items() if v in affected | changes.before())
+    content_moved = any(now.site.is_content(p) or before.site.is_content(p) for p in moved)
+
+    recheck = set(affected)
+    for path, page in pages_now.items():
+        if path in recheck or page.summary is None or not page.summary.links:
+            continue
+        places = (index_now.includers(path) if page.snippet else None) or [page]
+        if _links_into(index_now, page.summary.links, places, changed, anchored, content_moved):
+            recheck.add(path)
+    return {p for p in recheck if now.owns(p) and p in pages_now}
+
+
+def _links_into(
+    index: SiteIndex,
+    links: list[str],
+    places: list[Page],
+    changed: set[str],
+    anchored: set[str],
+    content_moved: bool,
+) -> bool:
+    """Whether a link of a page (rendered at `places`) lands on a site path whose
+    meaning changed, or with a fragment on a page whose anchors may have."""
+    base_url = index.site.config.base_url
+    for key in links:
+        fragment = key.endswith("#")
+        target = key[:-1] if fragment else key
+        if target.startswith("ref:"):
+            if content_moved or _ref_lands(index, places, target[4:], changed, anchored, fragment):
+                return True
+            continue
+        if not target or templated(target):
+            continue
+        on = on_site(target, base_url)
+        if on is None and is_external(target):
+            continue
+        target = on if on is not None else target
+        path, _ = split_target(target)
+        if path.lower().endswith(MARKDOWN_SUFFIXES):
+            if content_moved or _ref_lands(index, places, path, changed, anchored, fragment):
+                return True
+            continue
+        for place in places:
+            url = path if path.startswith("/") else _join(place.url or "/", path)
+            site_path = normalize_url(unquote(url)).lower()
+            if site_path in changed or (fragment and site_path in anchored):
+                return True
+    return False
+
+
+def _ref_lands(
+    index: SiteIndex,
+    places: list[Page],
+    target: str,
+    changed: set[str],
+    anchored: set[str],
+    fragment: bool,
+) -> bool:
+    for place in places:
+        found = index.page_by_content_path(place.path, unquote(target))
+        if found is not None:
+            key = found.url.lower()
+            if key in changed or (fragment and key in anchored):
+                return True
+    return False
+
+
+def _join(base: str, path: str) -> str:
+    if not base.endswith("/"):
+        base = base.rsplit("/", 1)[0] + "/"
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+def _explain(f: Finding, now: Linter, before: Linter, changes: SiteChanges) -> Finding:
+    """A new broken link into a page this change deleted or moved says so."""
+    if f.rule != "link-broken" or not f.target:
+        return f
+    key = normalize_url(unquote(f.target)).lower()
+    was = before.index().destinations().get(key)
+    if was is None or key in now.index().destinations():
+        return f
+    if was == "file":
+        return replace(f, message=f"{f.message} (this change deleted or moved the file)")
+    if was == "section":
+        return f
+    if was in changes.deleted:
+        note = f"{was} was deleted by this change: add an alias or a redirect for {key}"
+        return replace(f, message=f"{f.message} ({note}, or update the link)")
+    new_path = changes.renamed.get(was, was)
+    page = now.site.pages.get(new_path)
+    if page is None or not page.url:
+        return f
+    if new_path != was:
+        note = f"{was} was moved to {new_path} by this change"
+    else:
+        note = f"this change moved {was} to {page.url}"
+    note += f": add an alias for {key} to it, or update the link"
+    return replace(f, message=f"{f.message} ({note})", suggestion=page.url)

@@ -1,0 +1,150 @@
+"""A team's day, end to end: a git repository of a handbook (at its top or in a
+subfolder, with include files and old findings on main), commits through the
+real pre-commit framework with the README's snippet, and merge requests checked
+by the job in docs/ci/gitlab-ci.yml against a real origin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gitrepo import Handbook, found, git, project_rev, push_and_branch, run_job
+
+pytestmark = pytest.mark.slow  # real pre-commit environments and git repositories
+
+OLD = ("content/handbook/tools.md", 7, "link-broken")  # on main before the hook came
+
+
+@pytest.fixture(scope="session")
+def rev() -> str:
+    found = project_rev()
+    if found is None:
+        pytest.skip("the project is not a git checkout with a commit")
+    return found
+
+
+@pytest.fixture(scope="session")
+def hooks_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def adopted(tmp_path: Path, rev: str, hooks_home: Path, site_dir: str = "") -> Handbook:
+    """A handbook with history (an old broken link on main), then the hook adopted."""
+    handbook = Handbook(tmp_path / "handbook", site_dir, hooks_home)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "the handbook so far")
+    handbook.install_hook(rev)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "adopt handbook-lint", env=handbook.env)
+    return handbook
+
+
+@pytest.mark.parametrize("site_dir", ["", "site"])
+def test_commits_are_refused_only_for_what_they_introduce(
+    tmp_path: Path, rev: str, hooks_home: Path, site_dir: str
+) -> None:
+    handbook = adopted(tmp_path, rev, hooks_home, site_dir)
+    prefix = f"{site_dir}/" if site_dir else ""
+    commits = handbook.commits()
+
+    # (a) An include edit, an edit to a page with an old finding, and to the
+    # README beside the site: all commit.
+    handbook.append("assets/includes/engineering-nav.md", "\nMore about engineering.\n")
+    handbook.append("content/handbook/tools.md", "\nA new paragraph.\n")
+    (handbook.top / "README.md").write_text("# Changed\n\nStill no front matter.\n", "utf-8")
+    ok = handbook.commit("edits")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert handbook.commits() == commits + 1
+
+    # (b) A broken link added to an include file is refused, at the include's line.
+    handbook.append("assets/includes/engineering-nav.md", "\n[Broken](/handbook/nowhere/)\n")
+    bad = handbook.commit("broken include link")
+    out = bad.stdout + bad.stderr
+    assert bad.returncode != 0
+    assert (
+        f"{prefix}assets/includes/engineering-nav.md:9:1: error link-broken link to "
+        "'/handbook/nowhere/': no such page or file"
+    ) in out
+    assert "tools.md" not in out  # the old finding is not this commit's doing
+    git(handbook.top, "reset", "-q", "--hard")
+
+    # (c) Deleting a page that others link to is refused, with the linking places.
+    (handbook.site / "content/handbook/values.md").unlink()
+    gone = handbook.commit("delete values")
+    out = gone.stdout + gone.stderr
+    assert gone.returncode != 0
+    note = "content/handbook/values.md was deleted by this change: add an alias or a redirect"
+    for place in (
+        f"{prefix}content/handbook/_index.md:7:4: error link-broken",
+        f"{prefix}content/handbook/engineering/_index.md:9:5: error link-broken",
+        f"{prefix}assets/includes/engineering-nav.md:3:52: error link-broken",
+    ):
+        assert place in out, out
+    assert out.count(note) == 3
+    git(handbook.top, "reset", "-q", "--hard")
+
+    # Renamed, with an alias that keeps the old URL working: commits.
+    old, new = "content/handbook/values.md", "content/handbook/our-values.md"
+    git(handbook.top, "mv", prefix + old, prefix + new)
+    page = handbook.site / new
+    text = page.read_text("utf-8").replace(
+        "title: Values", "title: Values\naliases: [/handbook/values/]"
+    )
+    page.write_text(text, "utf-8")
+    moved = handbook.commit("rename values, keep its URL")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+
+    # pre-commit run --all-files still lints everything (the old finding too).
+    run = handbook.run_hooks("--all-files")
+    assert run.returncode != 0
+    assert f"{prefix}content/handbook/tools.md:7:27: error link-broken" in run.stdout
+
+
+@pytest.mark.parametrize("site_dir", ["", "site"])
+def test_the_merge_request_job_reports_exactly_what_the_branch_introduced(
+    tmp_path: Path, rev: str, hooks_home: Path, site_dir: str
+) -> None:
+    handbook = Handbook(tmp_path / "handbook", site_dir)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "main, with an old broken link")
+    work = push_and_branch(handbook, tmp_path)
+    site = work / site_dir if site_dir else work
+    prefix = f"{site_dir}/" if site_dir else ""
+
+    # (d) Two new findings (one in an include file), edits to a page with an old
+    # finding that move it down, and a README change.
+    tools = site / "content/handbook/tools.md"
+    tools.write_text(
+        tools.read_text("utf-8").replace("## Editors", "Intro.\n\n## Editors"), "utf-8"
+    )
+    nav = site / "assets/includes/engineering-nav.md"
+    nav.write_text(nav.read_text("utf-8") + "\n[Broken](/handbook/nowhere/)\n", "utf-8")
+    values = site / "content/handbook/values.md"
+    values.write_text(values.read_text("utf-8").replace("## Iteration", "## Iterate"), "utf-8")
+    (work / "README.md").write_text("# Changed\n", "utf-8")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "feature")
+
+    code, log, report = run_job(work)
+    assert code == 1, log
+    assert found(report) == [
+        (f"{prefix}assets/includes/engineering-nav.md", 7, "link-broken"),
+        (f"{prefix}content/handbook/engineering/_index.md", 9, "link-anchor-missing"),
+    ]
+    assert "1 already on origin/main were not counted" in log
+    assert f"{prefix}content/handbook/tools.md" not in log.split("checked")[0]
+
+
+def test_a_clean_branch_passes_despite_old_findings(tmp_path: Path) -> None:
+    handbook = Handbook(tmp_path / "handbook")
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "main")
+    work = push_and_branch(handbook, tmp_path)
+    (work / "content/handbook/more.md").write_text(
+        "---\ntitle: More\n---\n\n[Values](/handbook/values/#credit)\n", "utf-8"
+    )
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "clean")
+    code, log, report = run_job(work)
+    assert code == 0, log
+    assert report == []
