@@ -161,3 +161,14 @@ def found(report: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
     return sorted(
         (i["location"]["path"], i["location"]["lines"]["begin"], i["check_name"]) for i in report
     )
+
+
+def places(output: str, rule: str) -> list[str]:
+    """`path:line` of each finding of `rule` in text output, sorted."""
+    out = []
+    for line in output.splitlines():
+        location, _, rest = line.partition(": ")
+        if rest.split(" ")[1:2] == [rule]:
+            path, number = location.split(":")[:2]
+            out.append(f"{path}:{number}")
+    return sorted(out)
