@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ pytest_plugins = ["local_http"]  # server, server_b and no_dns fixtures
 
 
 def write_site(
-    root: Path, files: dict[str, str | bytes], config: dict[str, Any] | None = None
+    root: Path, files: Mapping[str, str | bytes], config: dict[str, Any] | None = None
 ) -> Path:
     """Write `files` (path -> text) under `root`, plus a config when given."""
     for rel, content in files.items():

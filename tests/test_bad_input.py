@@ -82,7 +82,7 @@ def test_bad_files_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
         ("file-unreadable", 1, "binary file (NUL bytes), not a Markdown page")
     ]
     assert found["content/latin1.md"] == [
-        ("file-unreadable", 1, "not valid UTF-8 (byte 0xe9 on line 2)")
+        ("file-unreadable", 2, "not valid UTF-8 (byte 0xe9 on line 2)")
     ]
     assert found["content/empty.md"] == [("file-empty", 1, "file is empty")]
     rule, _, message = found["content/huge.md"][0]

@@ -173,7 +173,7 @@ def test_suppressions_for_external_rules_are_not_unused_without_external(
     )
     _, out, _ = invoke(root, "check", "--format", "json")
     # Only the directive over a line without external links is known to be unused.
-    assert [row[1:4] for row in findings(out)] == [(11, 0, "suppression-unused")]
+    assert [row[1:4] for row in findings(out)] == [(11, 1, "suppression-unused")]
 
 
 def test_one_dead_host_among_live_ones(

@@ -18,8 +18,8 @@ def run(root: Path, *args: str, tty: bool) -> str:
     env = {**os.environ, "HANDBOOK_LINT_PROGRESS_DELAY": "0"}
     cmd = [sys.executable, "-m", "handbook_lint", "check", "-j", "1", "--no-cache", *args]
     if not tty:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
-        return proc.stderr
+        done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False)
+        return done.stderr
     leader, follower = pty.openpty()
     proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=follower)
     os.close(follower)

@@ -402,12 +402,14 @@ def _shown(path: Path, cwd: Path) -> str:
 
 
 def _check_writable(option: str, target: Path) -> None:
-    folder = target.resolve().parent
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+    """Fail before linting when a report file cannot be written there."""
     if target.is_dir():
         _fail(f"{option} {target}: is a folder")
+    probe = target.absolute().parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        _fail(f"{option} {target}: {probe} is not a folder")
     if not os.access(probe, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
         _fail(f"{option} {target}: cannot write there (permission denied)")
 

@@ -148,7 +148,7 @@ def decode(blob: bytes) -> PageFacts:
             ref_definitions={k: tuple(v) for k, v in refs.items()},
             undefined_refs=[tuple(u) for u in undefined],
             texts=[TextSpan(*t) for t in texts],
-            directives=[(d[0], tuple(d[1]), d[2]) for d in directives],
+            directives=[(d[0], tuple(d[1]), d[2], d[3]) for d in directives],
             includes=[Include(*i) for i in includes],
             lists=[
                 ListBlock(o, ln, end, depth, [ListItem(*it) for it in items])

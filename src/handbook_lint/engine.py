@@ -315,9 +315,11 @@ class Linter:
         facts = self.load(path)
         if facts is None:
             active = rules.get("file-unreadable")
-            message = self.store.error(path) or "cannot read file"
+            message, line = self.store.error(path) or ("cannot read file", 1)
             return (
-                [Finding(path, 1, 0, "file-unreadable", active.severity, message)] if active else []
+                [Finding(path, line, 0, "file-unreadable", active.severity, message)]
+                if active
+                else []
             )
         if facts.empty:
             active = rules.get("file-empty")

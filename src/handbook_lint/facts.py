@@ -111,8 +111,9 @@ class PageFacts:
     # `[text][label]` whose label has no definition: (label as written, line, column)
     undefined_refs: list[tuple[str, int, int]] = field(default_factory=list)
     texts: list[TextSpan] = field(default_factory=list)
-    # inline suppressions: (disable | enable | disable-next-line | disable-file, rules, line)
-    directives: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
+    # inline suppressions: (disable | enable | disable-next-line | disable-file, rules,
+    # line, column)
+    directives: list[tuple[str, tuple[str, ...], int, int]] = field(default_factory=list)
     includes: list[Include] = field(default_factory=list)
     lists: list[ListBlock] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)

@@ -85,15 +85,20 @@ def _markdown() -> MarkdownIt:
 _MD = _markdown()
 
 
-def read_page(path: Path) -> tuple[str | None, str | None]:
+# Why a file is not linted as a page, and the line where it goes wrong (1 when
+# it is the whole file).
+Unreadable = tuple[str, int]
+
+
+def read_page(path: Path) -> tuple[str | None, Unreadable | None]:
     """The page's text, or None and the reason it cannot be read as a page."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, too_big(size)
+            return None, (too_big(size), 1)
         data = path.read_bytes()
     except OSError as exc:
-        return None, f"cannot read file: {exc.strerror or exc}"
+        return None, (f"cannot read file: {exc.strerror or exc}", 1)
     return decode_page(data)
 
 
@@ -104,17 +109,17 @@ def too_big(size: int) -> str:
     )
 
 
-def decode_page(data: bytes) -> tuple[str | None, str | None]:
+def decode_page(data: bytes) -> tuple[str | None, Unreadable | None]:
     """A page's bytes as text, or None and why they are not a Markdown page."""
     if len(data) > MAX_FILE_BYTES:
-        return None, too_big(len(data))
+        return None, (too_big(len(data)), 1)
     if b"\x00" in data[:8192]:
-        return None, "binary file (NUL bytes), not a Markdown page"
+        return None, ("binary file (NUL bytes), not a Markdown page", 1)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line})"
+        return None, (f"not valid UTF-8 (byte 0x{data[exc.start]:02x} on line {line})", line)
     return text.removeprefix("\ufeff"), None
 
 
@@ -440,8 +445,8 @@ class _Walker:
         if "handbook-lint-" in html:
             for match in _DIRECTIVE_RE.finditer(html):
                 rules = tuple(r for r in re.split(r"[\s,]+", match.group(2).strip()) if r)
-                line, _ = shortcodes.position(self.line_starts, start + match.start())
-                self.facts.directives.append((match.group(1), rules, line))
+                line, column = shortcodes.position(self.line_starts, start + match.start())
+                self.facts.directives.append((match.group(1), rules, line, column))
         for regex in (_HTML_ID_RE, _HTML_NAME_RE):
             for match in regex.finditer(html):
                 value = next(g for g in match.groups() if g is not None)

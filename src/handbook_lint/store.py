@@ -12,15 +12,16 @@ from handbook_lint import __version__, codec
 from handbook_lint.cache import Cache
 from handbook_lint.facts import PageFacts, PageSummary, summarize
 from handbook_lint.overlay import Overlay
-from handbook_lint.parse import ParseSettings, decode_page, parse_page, read_page
+from handbook_lint.parse import ParseSettings, Unreadable, decode_page, parse_page, read_page
 from handbook_lint.progress import Progress
 from handbook_lint.workers import in_workers
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32
 
-# One parsed file: (path, read error, encoded facts, encoded summary)
-Parsed = tuple[str, str | None, bytes | None, bytes | None]
+# One parsed file: (path, why it is unreadable, encoded facts, encoded summary)
+Parsed = tuple[str, Unreadable | None, bytes | None, bytes | None]
+CANNOT_READ: Unreadable = ("cannot read file", 1)
 
 _WORKER: tuple[Path, ParseSettings, tuple[str, ...]] | None = None
 
@@ -40,7 +41,7 @@ def parse_file(
     """Parse one file: from disk, or from `data` (its bytes as they were in git)."""
     text, error = read_page(root / path) if data is None else decode_page(data)
     if text is None:
-        return path, error or "cannot read file", None, None
+        return path, error or CANNOT_READ, None, None
     facts = parse_page(text, path, settings)
     return path, None, codec.encode(facts), codec.encode_summary(summarize(facts, taxonomies))
 
@@ -85,7 +86,7 @@ class FactStore:
         self.progress = progress
         self.hashes: dict[str, str] = {}
         self.summaries: dict[str, PageSummary | None] = {}
-        self.errors: dict[str, str] = {}
+        self.errors: dict[str, Unreadable] = {}
         self._blobs: dict[str, bytes] = {}
         self._facts: dict[str, PageFacts | None] = {}
         self._new_files: list[tuple[str, int, int, int, str]] = []
@@ -199,7 +200,7 @@ class FactStore:
         path, error, blob, summary = parsed
         self.parsed += 1
         if error is not None or blob is None or summary is None:
-            self.errors[path] = error or "cannot read file"
+            self.errors[path] = error or CANNOT_READ
             self.summaries[path] = None
             return
         self._blobs[path] = blob
@@ -233,7 +234,7 @@ class FactStore:
         if facts is None and path not in self.errors:
             _, error, blob, _summary = self._parse_one(path)
             if blob is None:
-                self.errors[path] = error or "cannot read file"
+                self.errors[path] = error or CANNOT_READ
             else:
                 facts = codec.decode(blob)
         self._facts[path] = facts
@@ -244,7 +245,8 @@ class FactStore:
         if self.cache is not None:
             self.cache.reopen()
 
-    def error(self, path: str) -> str | None:
+    def error(self, path: str) -> Unreadable | None:
+        """Why a file cannot be linted, and the line where it goes wrong."""
         return self.errors.get(path)
 
     def flush(self, result: tuple[str, bytes] | None = None) -> None:

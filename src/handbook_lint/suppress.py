@@ -23,6 +23,7 @@ class Suppression:
     kind: str
     rules: tuple[str, ...]  # empty: every rule
     line: int  # where the directive is
+    column: int
     start: int
     end: int  # inclusive; 0 = end of file
     used: bool = False
@@ -36,16 +37,16 @@ class Suppression:
         return self.start <= line and (self.end == 0 or line <= self.end)
 
 
-def suppressions(directives: list[tuple[str, tuple[str, ...], int]]) -> list[Suppression]:
+def suppressions(directives: list[tuple[str, tuple[str, ...], int, int]]) -> list[Suppression]:
     out: list[Suppression] = []
     open_ranges: list[Suppression] = []
-    for kind, rules, line in directives:
+    for kind, rules, line, column in directives:
         if kind == "disable-file":
-            out.append(Suppression(kind, rules, line, 1, 0))
+            out.append(Suppression(kind, rules, line, column, 1, 0))
         elif kind == "disable-next-line":
-            out.append(Suppression(kind, rules, line, line + 1, line + 1))
+            out.append(Suppression(kind, rules, line, column, line + 1, line + 1))
         elif kind == "disable":
-            item = Suppression(kind, rules, line, line, 0)
+            item = Suppression(kind, rules, line, column, line, 0)
             out.append(item)
             open_ranges.append(item)
         elif kind == "enable":
@@ -58,7 +59,7 @@ def suppressions(directives: list[tuple[str, tuple[str, ...], int]]) -> list[Sup
 
 def apply(
     findings: list[Finding],
-    directives: list[tuple[str, tuple[str, ...], int]],
+    directives: list[tuple[str, tuple[str, ...], int, int]],
     path: str,
     known_rules: set[str],
     active_rules: set[str],
@@ -88,7 +89,7 @@ def apply(
     for item in items:
         message = _unused_message(item, known_rules, active_rules, idle or {})
         if message is not None:
-            kept.append(Finding(path, item.line, 0, UNUSED, unused_severity, message))
+            kept.append(Finding(path, item.line, item.column, UNUSED, unused_severity, message))
     return kept
 
 
