@@ -1,0 +1,166 @@
+"""`--diff-base` / `--staged` report exactly what a change introduced: checked
+against the slow, obvious answer (lint the whole site before and after, subtract
+by fingerprint) on random changes to a git repository of a small site."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import write_site
+from gitrepo import git
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handbook_lint.config import load_config
+from handbook_lint.engine import Linter
+from handbook_lint.gitdiff import changes_since, staged_changes
+from handbook_lint.introduced import run_change
+from handbook_lint.report.fingerprint import fingerprints
+from handbook_lint.rules import Finding
+from handbook_lint.ruleset import active_rules
+
+SITE = {
+    ".handbook-lint.yaml": "extends: gitlab-handbook\n",
+    "content/_index.md": "---\ntitle: Home\n---\n\n[A](/a/) [B](/b/#two) [C](c/)\n",
+    "content/a.md": "---\ntitle: A\n---\n\n## One\n\n## Two\n\n[B](/b/#one) [gone](/x/)\n",
+    "content/b.md": (
+        '---\ntitle: B\naliases: [/old-b/]\n---\n\n{{% include "includes/nav.md" %}}\n\n'
+        "## One\n\n## Two\n"
+    ),
+    "content/c/_index.md": "---\ntitle: C\n---\n\n[A two](/a/#two) [old B](/old-b/#one)\n",
+    "content/c/d.md": "---\ntitle: D\n---\n\n[up](../) [A](../../a.md#one)\n",
+    "assets/includes/nav.md": "[Home](/) [A one](/a/#one) [here](#two) [sibling](../a/)\n",
+    "static/images/x.svg": "<svg/>",
+}
+PAGES = ["content/a.md", "content/b.md", "content/c/_index.md", "content/c/d.md"]
+FILES = [*PAGES, "assets/includes/nav.md", "content/_index.md"]
+
+
+def _edit(path: str, change: str) -> tuple[str, str]:
+    return (path, change)
+
+
+CHANGES = st.lists(
+    st.one_of(
+        st.tuples(st.just("delete"), st.sampled_from([*PAGES, "static/images/x.svg"])),
+        st.tuples(st.just("rename"), st.sampled_from(PAGES)),
+        st.tuples(st.just("heading"), st.sampled_from(PAGES)),
+        st.tuples(st.just("link"), st.sampled_from(FILES)),
+        st.tuples(st.just("alias"), st.sampled_from(PAGES)),
+        st.tuples(st.just("slug"), st.sampled_from(PAGES)),
+        st.tuples(st.just("include"), st.sampled_from(PAGES)),
+        st.tuples(st.just("config"), st.just(".handbook-lint.yaml")),
+        st.tuples(st.just("add"), st.sampled_from(["content/e.md", "content/c/f.md"])),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def apply(site: Path, kind: str, path: str, n: int) -> None:
+    target = site / path
+    if kind == "add":
+        write_site(site, {path: f"---\ntitle: New\n---\n\n## Two\n\n[nowhere](/n{n}/)\n"})
+        return
+    if not target.exists():
+        return
+    if kind == "delete":
+        git(site, "rm", "-q", "-f", path)
+        return
+    if kind == "rename":
+        new = path.replace(".md", f"-{n}.md")
+        git(site, "mv", path, new)
+        return
+    text = target.read_text("utf-8")
+    if kind == "heading":
+        text = text.replace("## One", f"## Uno {n}", 1)
+    elif kind == "link":
+        text += f"\n[broken {n}](/missing-{n}/) [anchor](/a/#nope-{n}) [rel](../zz{n}/)\n"
+    elif kind == "alias":
+        text = text.replace("title:", f"aliases: [/alias-{n}/]\ntitle:", 1)
+    elif kind == "slug":
+        text = text.replace("title:", f"slug: s{n}\ntitle:", 1)
+    elif kind == "include":
+        text += '\n{{% include "includes/nav.md" %}}\n'
+    elif kind == "config":
+        text += "rules:\n  link-anchor-missing: warning\n"
+    target.write_text(text, "utf-8")
+
+
+def whole(root: Path) -> list[Finding]:
+    config = load_config(root / ".handbook-lint.yaml")
+    return Linter(config, active_rules(config), jobs=1, use_cache=False).run().findings
+
+
+def truth(now: list[Finding], before: list[Finding], renamed: dict[str, str]) -> set[tuple]:  # type: ignore[type-arg]
+    before = sorted(
+        (Finding(renamed.get(f.path, f.path), *_rest(f)) for f in before), key=Finding.sort_key
+    )
+    known = set(fingerprints(before))
+    return {_key(f) for f, mark in zip(now, fingerprints(now), strict=True) if mark not in known}
+
+
+def _rest(f: Finding) -> tuple:  # type: ignore[type-arg]
+    return (f.line, f.column, f.rule, f.severity, f.message, f.suggestion, f.target)
+
+
+def _key(f: Finding) -> tuple:  # type: ignore[type-arg]
+    # What a change adds to a message (a deleted or moved page) is not compared.
+    return (
+        f.path,
+        f.line,
+        f.column,
+        f.rule,
+        f.message.split(" (this change", 1)[0].split(" (content/", 1)[0],
+    )
+
+
+def make_repo(tmp: Path) -> Path:
+    repo = tmp / "repo"
+    if repo.exists():
+        shutil.rmtree(repo)
+    write_site(repo, SITE)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "main")
+    return repo
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(CHANGES, st.booleans())
+def test_introduced_equals_whole_site_before_minus_after(
+    tmp_path: Path, changes: list[tuple[str, str]], staged: bool
+) -> None:
+    repo = make_repo(tmp_path)
+    before = whole(repo)
+    for n, (kind, path) in enumerate(changes):
+        apply(repo, kind, path, n)
+    git(repo, "add", "-A")
+    if not staged:
+        git(repo, "checkout", "-q", "-b", "feature")
+        git(repo, "commit", "-q", "-m", "change", "--allow-empty")
+    change = (staged_changes(repo) if staged else changes_since(repo, "main")).under(repo)
+    now = whole(repo)
+    expected = truth(now, before, change.renamed)
+    config = load_config(repo / ".handbook-lint.yaml")
+    linter = Linter(config, active_rules(config), jobs=1, use_cache=False)
+    got = {_key(f) for f in run_change(linter, change).findings}
+    assert got == expected, (changes, sorted(got - expected), sorted(expected - got))
+
+
+def test_a_first_commit_introduces_everything(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_site(repo, SITE)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    git(repo, "add", "-A")
+    change = staged_changes(repo).under(repo)
+    assert change.label == "the empty repository"
+    config = load_config(repo / ".handbook-lint.yaml")
+    linter = Linter(config, active_rules(config), jobs=1, use_cache=False)
+    assert {_key(f) for f in run_change(linter, change).findings} == {_key(f) for f in whole(repo)}
