@@ -150,3 +150,29 @@ def test_config_shows_the_merged_settings_and_where_each_came_from(tmp_path: Pat
     assert origins["base_url"] == ".handbook-lint.yaml:2"
     assert origins["static_dirs"] == "preset gitlab-handbook"
     assert origins["cache_dir"] == "default"
+
+
+def test_the_whole_site_is_the_same_however_it_is_named(tmp_path: Path) -> None:
+    """`check`, `check .` and `check content/ assets/` lint the same files, include
+    files included, and find the same."""
+    import shutil
+
+    from gitrepo import FIXTURE
+
+    shutil.copytree(FIXTURE, tmp_path / "site")
+    site = tmp_path / "site"
+    (site / "assets/includes/engineering-nav.md").write_text(
+        "---\n\n[Broken](/handbook/nowhere/) [Tools](../tools/)\n", "utf-8"
+    )
+    (site / ".git").mkdir()
+    (site / ".git/notes.md").write_text("# not content\n", "utf-8")
+    outputs = set()
+    for args in ([], ["."], ["content/", "assets/"]):
+        code, out, _ = run(site, "check", "--no-cache", "--format", "json", *args)
+        assert code == 1
+        payload = json.loads(out)
+        outputs.add(json.dumps(payload, sort_keys=True))
+        assert payload["summary"]["files"] == 7  # 5 pages, 2 include files
+    assert len(outputs) == 1
+    paths = {f["path"] for f in json.loads(outputs.pop())["findings"]}
+    assert paths == {"assets/includes/engineering-nav.md", "content/handbook/tools.md"}

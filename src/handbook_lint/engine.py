@@ -83,6 +83,7 @@ class Linter:
         external: ExternalSettings | None = None,
         overlay: Overlay | None = None,
         store: FactStore | None = None,
+        site: Site | None = None,
     ) -> None:
         self.config = config
         # External link rules run only when asked to (`--external`, or config).
@@ -95,7 +96,7 @@ class Linter:
         self.external_results: dict[str, ExternalResult] | None = None
         self.select, self.ignore = select, ignore
         self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
-        self.site = Site(config, overlay)
+        self.site = site or Site(config, overlay)
         self.jobs = jobs or os.cpu_count() or 1
         self.warn = warn or (lambda message: None)
         if store is None:

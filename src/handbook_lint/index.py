@@ -73,10 +73,9 @@ class SiteIndex:
 
     def _add_sections(self, prefix: str) -> None:
         """Top-level folders of the content dir are sections even without `_index.md`."""
-        for path in self.by_path:
-            top = path.split("/", 1)[0]
-            if "/" in path:
-                self.sections.add(self.site.url_of(prefix + top + "/_index.md", {}))
+        tops = {path.split("/", 1)[0] for path in self.by_path if "/" in path}
+        for top in tops:
+            self.sections.add(self.site.url_of(prefix + top + "/_index.md", {}))
         self.sections.add("/")
 
     def _add_taxonomies(self) -> None:

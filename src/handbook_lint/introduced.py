@@ -105,6 +105,7 @@ def _before(now: Linter, changes: SiteChanges) -> tuple[Linter, bool]:
             warn=now.warn,
             overlay=overlay,
             store=store,
+            site=now.site.before(overlay),
         )
         return linter, False
     text = overlay.files.get(source)
@@ -168,67 +169,74 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
     content_moved = any(now.site.is_content(p) or before.site.is_content(p) for p in moved)
 
     recheck = set(affected)
+    reach = _Reach(index_now, changed, anchored, content_moved)
     for path, page in pages_now.items():
         if path in recheck or page.summary is None or not page.summary.links:
             continue
         places = (index_now.includers(path) if page.snippet else None) or [page]
-        if _links_into(index_now, page.summary.links, places, changed, anchored, content_moved):
+        if reach.hits(page.summary.links, places):
             recheck.add(path)
     return {p for p in recheck if now.owns(p) and p in pages_now}
 
 
-def _links_into(
-    index: SiteIndex,
-    links: list[str],
-    places: list[Page],
-    changed: set[str],
-    anchored: set[str],
-    content_moved: bool,
-) -> bool:
-    """Whether a link of a page (rendered at `places`) lands on a site path whose
-    meaning changed, or with a fragment on a page whose anchors may have."""
-    base_url = index.site.config.base_url
-    for key in links:
+class _Reach:
+    """Which pages have a link that lands on a site path whose meaning changed,
+    or with a fragment on a page whose anchors may have."""
+
+    def __init__(
+        self, index: SiteIndex, changed: set[str], anchored: set[str], content_moved: bool
+    ) -> None:
+        self.index = index
+        self.changed, self.anchored = changed, anchored
+        self.content_moved = content_moved
+        # link key -> (kind, path, has a fragment); kind: skip | site | relative | content
+        self._kinds: dict[str, tuple[str, str, bool]] = {}
+
+    def _kind(self, key: str) -> tuple[str, str, bool]:
+        found = self._kinds.get(key)
+        if found is not None:
+            return found
         fragment = key.endswith("#")
         target = key[:-1] if fragment else key
+        kind, path = "skip", ""
         if target.startswith("ref:"):
-            if content_moved or _ref_lands(index, places, target[4:], changed, anchored, fragment):
-                return True
-            continue
-        if not target or templated(target):
-            continue
-        on = on_site(target, base_url)
-        if on is None and is_external(target):
-            continue
-        target = on if on is not None else target
-        path, _ = split_target(target)
-        if path.lower().endswith(MARKDOWN_SUFFIXES):
-            if content_moved or _ref_lands(index, places, path, changed, anchored, fragment):
-                return True
-            continue
-        for place in places:
-            url = path if path.startswith("/") else _join(place.url or "/", path)
-            site_path = normalize_url(unquote(url)).lower()
-            if site_path in changed or (fragment and site_path in anchored):
-                return True
-    return False
+            kind, path = "content", target[4:]
+        elif target and not templated(target):
+            on = on_site(target, self.index.site.config.base_url)
+            if on is not None or not is_external(target):
+                path = split_target(on if on is not None else target)[0]
+                if path.lower().endswith(MARKDOWN_SUFFIXES):
+                    kind = "content"
+                elif path.startswith("/"):
+                    kind, path = "site", normalize_url(unquote(path)).lower()
+                elif path:
+                    kind = "relative"
+        found = self._kinds[key] = (kind, path, fragment)
+        return found
 
+    def _hit(self, site_path: str, fragment: bool) -> bool:
+        return site_path in self.changed or (fragment and site_path in self.anchored)
 
-def _ref_lands(
-    index: SiteIndex,
-    places: list[Page],
-    target: str,
-    changed: set[str],
-    anchored: set[str],
-    fragment: bool,
-) -> bool:
-    for place in places:
-        found = index.page_by_content_path(place.path, unquote(target))
-        if found is not None:
-            key = found.url.lower()
-            if key in changed or (fragment and key in anchored):
-                return True
-    return False
+    def hits(self, links: list[str], places: list[Page]) -> bool:
+        """Whether a page whose links are `links`, rendered at `places`, is reached."""
+        for key in links:
+            kind, path, fragment = self._kind(key)
+            if kind == "site":
+                if self._hit(path, fragment):
+                    return True
+            elif kind == "relative":
+                for place in places:
+                    url = normalize_url(unquote(_join(place.url or "/", path))).lower()
+                    if self._hit(url, fragment):
+                        return True
+            elif kind == "content":
+                if self.content_moved:
+                    return True
+                for place in places:
+                    page = self.index.page_by_content_path(place.path, unquote(path))
+                    if page is not None and self._hit(page.url.lower(), fragment):
+                        return True
+        return False
 
 
 def _join(base: str, path: str) -> str:

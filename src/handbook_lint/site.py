@@ -76,7 +76,8 @@ def walk_markdown(
     others: list[str] | None = None,
 ) -> list[str]:
     """Markdown files under `folder`, relative to `root`, sorted; symlinked
-    folders are not followed (no loops), unreadable folders are reported.
+    folders are not followed (no loops), hidden ones are skipped, unreadable
+    folders are reported.
     Other files go to `others` (relative to `folder`) when it is given."""
 
     def on_error(exc: OSError) -> None:
@@ -88,7 +89,8 @@ def walk_markdown(
     folder_prefix = str(folder).rstrip(os.sep) + os.sep
     found: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
-        dirnames.sort()
+        # Hidden folders (.git, the cache, .venv) are neither content nor published.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = dirpath + os.sep
         for name in filenames:
             full = base + name
@@ -121,6 +123,30 @@ class Site:
         self.pages: dict[str, Page] = {}
         self._includes: dict[tuple[str, str], str | None] = {}  # resolve_include's answers
         self._include_files: list[str] | None = None
+        # What the disk holds (walks of the content, static and include folders),
+        # and each page's URL and aliases by its summary: shared with the view of
+        # the site before a change, which differs only in the files it touched.
+        self._disk: dict[str, tuple[list[str], list[str], list[tuple[str, str]]]] = {}
+        self._urls: dict[str, tuple[PageSummary | None, str, list[str]]] = {}
+
+    def before(self, overlay: Overlay) -> Site:
+        """The same site as it was before a change (`overlay`)."""
+        other = Site(self.config, overlay)
+        other._disk, other._urls = self._disk, self._urls
+        return other
+
+    def _walk(self, folder: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+        """Markdown files, other files (both relative to the root) and problems
+        under `folder`, walked once."""
+        found = self._disk.get(folder)
+        if found is None:
+            problems: list[tuple[str, str]] = []
+            others: list[str] = []
+            path = self.root / folder
+            files = walk_markdown(self.root, path, problems, others) if path.is_dir() else []
+            prefix = "" if folder in ("", ".") else folder.strip("/") + "/"
+            found = self._disk[folder] = (files, [prefix + o for o in others], problems)
+        return found
 
     @property
     def content_prefix(self) -> str:
@@ -156,9 +182,8 @@ class Site:
         if not folder.is_dir():
             problems.append((self.content_dir, "content dir does not exist"))
             return Discovery([], problems)
-        others: list[str] = []
-        files = walk_markdown(self.root, folder, problems, others)
-        resources = [self.content_prefix + r for r in others]
+        files, resources, walked = self._walk(self.content_dir)
+        problems += walked
         if self.overlay is not None:
             files = [
                 f
@@ -177,14 +202,9 @@ class Site:
         """Files of the static dirs, as the site paths they are served at."""
         out: list[str] = []
         for name in self.config.static_dirs:
-            folder = self.root / name
             prefix = name.strip("/") + "/"
-            files: list[str] = []
-            if folder.is_dir():
-                for dirpath, dirnames, filenames in os.walk(folder):
-                    dirnames.sort()
-                    base = rel(self.root, Path(dirpath))
-                    files += [f"{base}/{file}" for file in filenames]
+            markdown, others, _ = self._walk(name)
+            files = sorted(markdown + others)
             if self.overlay is not None:
                 files = self.overlay.listing(files, name)
             out += ["/" + f[len(prefix) :] for f in files if f.startswith(prefix)]
@@ -210,8 +230,13 @@ class Site:
             data = page.summary.meta if page.summary else {}
             page.snippet = _not_rendered(data) or self._under(page.path, cascades)
             page.headless_root = page.path.rsplit("/", 1)[0] + "/" in cascades
+            known = self._urls.get(page.path)
+            if known is not None and known[0] is page.summary:
+                page.url, page.aliases = known[1], known[2]
+                continue
             page.url = self.url_of(page.path, data)
             page.aliases = self._aliases(page.url, data)
+            self._urls[page.path] = (page.summary, page.url, page.aliases)
 
     def _render_never_sections(self) -> list[str]:
         """Folders whose `_index.md` cascades `build.render: never` to everything below."""
@@ -339,11 +364,9 @@ class Site:
     def include_files(self) -> list[str]:
         """Every Markdown file under the include roots (for suggestions)."""
         if self._include_files is None:
-            problems: list[tuple[str, str]] = []
             files: list[str] = []
             for root in self.config.include_roots:
-                folder = self.root / root
-                found = walk_markdown(self.root, folder, problems) if folder.is_dir() else []
+                found = self._walk(root)[0]
                 if self.overlay is not None:
                     found = [
                         f
