@@ -164,3 +164,31 @@ def test_a_first_commit_introduces_everything(tmp_path: Path) -> None:
     config = load_config(repo / ".handbook-lint.yaml")
     linter = Linter(config, active_rules(config), jobs=1, use_cache=False)
     assert {_key(f) for f in run_change(linter, change).findings} == {_key(f) for f in whole(repo)}
+
+
+def test_a_commit_split_over_several_runs_reports_each_file_once(tmp_path: Path) -> None:
+    """pre-commit splits a long list of staged files over several runs of the hook:
+    each run reports on its own files (and on files the commit does not touch)."""
+    repo = make_repo(tmp_path)
+    write_site(
+        repo,
+        {
+            "content/b.md": SITE["content/b.md"] + "\n[gone](/gone-b/)\n",
+            "content/c/d.md": SITE["content/c/d.md"] + "\n[gone](/gone-d/)\n",
+            "content/a.md": SITE["content/a.md"].replace("## Two", "## Deux"),
+        },
+    )
+    git(repo, "add", "-A")
+    config = load_config(repo / ".handbook-lint.yaml")
+
+    def hook(*paths: str) -> set[tuple]:  # type: ignore[type-arg]
+        linter = Linter(config, active_rules(config), jobs=1, use_cache=False)
+        change = staged_changes(repo).under(repo)
+        named = [str(repo / p) for p in paths]
+        return {_key(f) for f in run_change(linter, change, named, only_named=True).findings}
+
+    everything = hook("content/b.md", "content/c/d.md", "content/a.md")
+    first, second = hook("content/b.md"), hook("content/c/d.md", "content/a.md")
+    assert first | second == everything
+    assert {k[0] for k in first} == {"content/b.md", "content/c/_index.md"}
+    assert {k[0] for k in second} == {"content/c/d.md", "content/c/_index.md"}

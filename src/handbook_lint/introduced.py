@@ -34,30 +34,39 @@ def run_change(
     changes: SiteChanges,
     paths: list[str] | None = None,
     all_in_changed: bool = False,
+    only_named: bool = False,
 ) -> Result:
-    """The findings `changes` introduced in `now`'s site. Files named in `paths`
-    that the change did not touch are linted whole (`pre-commit run --all-files`
-    names every file while nothing is staged). With `all_in_changed`, the old
-    findings of the files the change wrote are reported too."""
+    """The findings `changes` introduced in `now`'s site.
+
+    Files named in `paths` that the change did not touch are linted whole
+    (`pre-commit run --all-files` names every file while nothing is staged).
+    With `only_named`, touched files that are not named are left to another
+    run (pre-commit splits a long list of files over several runs). With
+    `all_in_changed`, the old findings of the files the change wrote are
+    reported too."""
     named, problems = now.expand(paths) if paths else ([], [])
     now.load_site(named)
     written = {p for p in changes.now() if p in now.site.pages}
     whole = [p for p in named if p not in written]
+    if only_named:
+        written &= set(named)
     result = Result(compared_with=changes.label)
     for path, message in problems:
         now._engine_finding(result, path, message)
     result.findings += now.check(whole)
-    checked = 0
+    result.files = len(whole)
     if changes:
         before, everything = _before(now, changes)
         before.load_site()
         before.external_results = now.external_results
         if everything:  # the config changed: any finding may have
-            recheck = [p for p in now.site_targets() if p in now.site.pages]
+            recheck = {p for p in now.site_targets() if p in now.site.pages}
         else:
-            recheck = sorted(_to_recheck(now, before, changes))
-        found_now = now.check(recheck)
-        checked = len(set(recheck) - set(whole))
+            recheck = _to_recheck(now, before, changes)
+        recheck -= set(whole)
+        if only_named:
+            recheck = {p for p in recheck if p in written or p not in changes.now()}
+        found_now = now.check(sorted(recheck))
         old_paths = {p: changes.old_path(p) for p in recheck}
         found_before = [
             replace(f, path=new)
@@ -68,13 +77,11 @@ def run_change(
         new = [_explain(f, now, before, changes) for f in _minus(found_now, found_before)]
         in_written = [f for f in found_now if f.path in written]
         result.old = len(in_written) - sum(1 for f in new if f.path in written)
-        shown = new if not all_in_changed else list({*new, *in_written})
-        done = set(whole)
-        result.findings += [f for f in shown if f.path not in done]
+        result.findings += new if not all_in_changed else list({*new, *in_written})
+        result.files += len(recheck)
         before.store.flush()
     now.store.flush()
     result.findings.sort(key=Finding.sort_key)
-    result.files = len(whole) + checked
     return result
 
 
