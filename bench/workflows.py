@@ -31,8 +31,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from bench import CORPORA, unpack  # noqa: E402
 from gitrepo import AUTHOR, PRE_COMMIT, precommit_config, project_rev  # noqa: E402
+
+from bench import CORPORA, unpack  # noqa: E402
 
 LINT = [sys.executable, "-m", "handbook_lint", "check", "-q"]
 

@@ -163,19 +163,30 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
     changed = {
         k for k in keys_now.keys() | keys_before.keys() if keys_now.get(k) != keys_before.get(k)
     }
-    anchored: set[str] = set()  # site paths of pages whose anchors may differ
     moved = changes.added | changes.deleted | set(changes.renamed) | set(changes.renamed.values())
-    for site, paths in ((now.site, affected), (before.site, affected | changes.before())):
-        for path in paths:
-            if not site.is_content(path):
-                continue
-            url = site.url_of(path, {}).lower()  # what a link render hook looks up
-            (changed if path in moved else anchored).add(url)
-    anchored.update(k for k, v in keys_now.items() if v in affected)
-    anchored.update(k for k, v in keys_before.items() if v in affected | changes.before())
+    for site, paths in ((now.site, changes.now()), (before.site, changes.before())):
+        # What a link render hook looks up: the paths of pages that came or went.
+        changed.update(site.url_of(p, {}).lower() for p in paths & moved if site.is_content(p))
+    anchored: set[str] = set()  # site paths of pages whose anchors differ
+    by_page_now, by_page_before = _by_value(keys_now), _by_value(keys_before)
+    for path in affected:
+        old = changes.old_path(path)
+        page = pages_now.get(path)
+        was = pages_before.get(old) if old is not None else None
+        if page is None or was is None or old is None or not now.site.is_content(path):
+            continue  # a page that came or went: its site paths changed
+        if (index_now.anchors(page), page.summary and page.summary.unstable) != (
+            index_before.anchors(was),
+            was.summary and was.summary.unstable,
+        ):
+            anchored.update(by_page_now.get(path, ()), by_page_before.get(old, ()))
+            anchored.add(now.site.url_of(path, {}).lower())
+            anchored.add(before.site.url_of(old, {}).lower())
     content_moved = any(now.site.is_content(p) or before.site.is_content(p) for p in moved)
 
     recheck = set(affected)
+    if not (changed or anchored or content_moved):
+        return {p for p in recheck if now.owns(p) and p in pages_now}
     reach = _Reach(index_now, changed, anchored, content_moved)
     for path, page in pages_now.items():
         if path in recheck or page.summary is None or not page.summary.links:
@@ -184,6 +195,13 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
         if reach.hits(page.summary.links, places):
             recheck.add(path)
     return {p for p in recheck if now.owns(p) and p in pages_now}
+
+
+def _by_value(mapping: dict[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in mapping.items():
+        out.setdefault(value, []).append(key)
+    return out
 
 
 class _Reach:
