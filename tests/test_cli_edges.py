@@ -176,3 +176,18 @@ def test_the_whole_site_is_the_same_however_it_is_named(tmp_path: Path) -> None:
     assert len(outputs) == 1
     paths = {f["path"] for f in json.loads(outputs.pop())["findings"]}
     assert paths == {"assets/includes/engineering-nav.md", "content/handbook/tools.md"}
+
+
+def test_an_unknown_rule_or_option_in_the_config_gets_did_you_mean(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/a.md": PAGE})
+    (tmp_path / ".handbook-lint.yaml").write_text(
+        "extends: gitlab-handbook\nrules:\n  link-brokn: off\n", "utf-8"
+    )
+    code, _, err = run(tmp_path, "check")
+    assert code == 2
+    assert ".handbook-lint.yaml:3: unknown rule 'link-brokn' (did you mean 'link-broken'?)" in err
+    (tmp_path / ".handbook-lint.yaml").write_text(
+        "rules:\n  list-numbering: {styl: one}\n", "utf-8"
+    )
+    code, _, err = run(tmp_path, "check")
+    assert code == 2 and "unknown option 'styl' (did you mean 'style'?)" in err

@@ -8,7 +8,7 @@ from typing import Any
 from handbook_lint.checks.front_matter import TYPE_NAMES
 from handbook_lint.checks.lists import STYLES
 from handbook_lint.checks.sections import parse_spec
-from handbook_lint.config import SEVERITIES, Config, ConfigError
+from handbook_lint.config import SEVERITIES, Config, ConfigError, did_you_mean
 from handbook_lint.rules import Rule, all_rules
 
 
@@ -30,7 +30,10 @@ def active_rules(
         named += list(override)
     for name in named:
         if name not in rules:
-            raise ConfigError(f"{where}: unknown rule {name!r} (see 'handbook-lint rules')")
+            line = config.origins.get(f"rules.{name}", "").rpartition(":")[2]
+            at = f"{where}:{line}" if line.isdigit() else where
+            close = did_you_mean(name, rules)
+            raise ConfigError(f"{at}: unknown rule {name!r}{close} (see 'handbook-lint rules')")
     for i, (_, override) in enumerate(config.overrides):
         resolve_rules(
             merge_rule_settings(config.rules, override), select, ignore, f"{where}: overrides[{i}]"
@@ -68,7 +71,8 @@ def resolve_rules(
             if key not in rule.options:
                 known = ", ".join(sorted(rule.options)) or "none"
                 raise ConfigError(
-                    f"{where}: rules.{name}: unknown option {key!r} (options: {known})"
+                    f"{where}: rules.{name}: unknown option {key!r}"
+                    f"{did_you_mean(key, rule.options)} (options: {known})"
                 )
             if not isinstance(value, type(rule.options[key])):
                 raise ConfigError(
