@@ -17,7 +17,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["STYLES", "AnchorRegistry", "parse_attributes", "sanitize"]
+__all__ = [
+    "STYLES",
+    "AnchorEvent",
+    "AnchorRegistry",
+    "IdAllocator",
+    "parse_attributes",
+    "sanitize",
+]
 
 STYLES = ("github", "github-ascii", "blackfriday")
 
@@ -128,7 +135,10 @@ class AnchorRegistry:
 
     def auto(self, text: str, style: str = "github") -> str:
         """Sanitize ``text``, make it unique on this page, record it and return it."""
-        base = sanitize(text, style) or "heading"
+        return self.from_base(sanitize(text, style) or "heading")
+
+    def from_base(self, base: str) -> str:
+        """Make an already sanitized id unique on this page, record it and return it."""
         used = self._used
         anchor = base
         if anchor in used:
@@ -155,6 +165,41 @@ class AnchorRegistry:
 
     def __len__(self) -> int:
         return len(self._used)
+
+
+# What makes an anchor on a page, in document order: (kind, value, line).
+#   auto      an id Goldmark generates; value: the sanitized text (before -1, -2)
+#   explicit  a {#id} attribute; value: the id
+#   html      a raw HTML id= or <a name=>: an anchor, but not in Goldmark's registry
+#   include   an include call; value: its target (the file's events go here)
+#   open      the start of a shortcode whose content gets ids of its own (details)
+#   close     its end
+#   unstable  a heading whose id depends on a shortcode
+AnchorEvent = tuple[str, str, int]
+
+
+class IdAllocator:
+    """Replays anchor events: Goldmark's registry, with a fresh one inside
+    shortcodes rendered on their own (Hugo's `details`)."""
+
+    __slots__ = ("_stack",)
+
+    def __init__(self) -> None:
+        self._stack = [AnchorRegistry()]
+
+    def add(self, kind: str, value: str) -> str | None:
+        """The anchor an event makes, or None (includes, scopes, unstable ids)."""
+        if kind == "auto":
+            return self._stack[-1].from_base(value)
+        if kind == "explicit":
+            return self._stack[-1].explicit(value)
+        if kind == "html":
+            return value
+        if kind == "open":
+            self._stack.append(AnchorRegistry())
+        elif kind == "close" and len(self._stack) > 1:
+            self._stack.pop()
+        return None
 
 
 # --- Goldmark heading attributes (parser/attribute.go, goldmark v1.7) ----------

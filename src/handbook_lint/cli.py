@@ -513,6 +513,50 @@ def show_config(config_path: Path | None) -> None:
         click.echo(f"#   {key:<{width}}  {config.origins[key]}")
 
 
+@main.command("index")
+@click.argument("what", required=False)
+@click.option("--config", "config_path", type=FILE, help="Config file (default: found upward).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    help="Output format (default: text for one page, json for the whole site).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+def show_index(what: str | None, config_path: Path | None, fmt: str | None, no_cache: bool) -> None:
+    """The site model: every page's URL, whether Hugo renders it, its anchors and
+    where its links land. WHAT: one page, by file or URL (/handbook/values/)."""
+    from handbook_lint import sitemodel
+    from handbook_lint.engine import Linter
+
+    config = _load(config_path)
+    try:
+        rules = active_rules(config)
+    except ConfigError as exc:
+        _fail(f"config error: {exc}")
+    linter = Linter(config, rules, use_cache=not no_cache, warn=_warn)
+    linter.load_site()
+    if what is None:
+        data = sitemodel.dump(linter)
+        if fmt == "text":
+            for page in data["pages"]:
+                state = "" if page["rendered"] else f"  (not rendered: {page['not_rendered']})"
+                click.echo(f"{page['path']}  {page['url'] or '-'}{state}")
+        else:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        linter.store.flush()
+        return
+    relative = os.path.relpath(Path(what).absolute(), config.root).replace(os.sep, "/")
+    page = sitemodel.find(linter, relative) or sitemodel.find(linter, what)
+    if page is None:
+        _fail(f"index: no page or include file at {what!r} (a file of the site or a URL)")
+    if fmt == "json":
+        click.echo(json.dumps(sitemodel.page_data(linter, page), ensure_ascii=False, indent=1))
+    else:
+        click.echo(sitemodel.describe(linter, page), nl=False)
+    linter.store.flush()
+
+
 @main.command()
 @click.argument("rule")
 def explain(rule: str) -> None:

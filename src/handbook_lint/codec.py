@@ -27,7 +27,7 @@ from handbook_lint.facts import (
 )
 from handbook_lint.rules import Finding
 
-FORMAT = 2  # bump when the encoded shape changes
+FORMAT = 3  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -84,6 +84,7 @@ def encode(facts: PageFacts) -> bytes:
         ),
         [(h.level, h.text, h.anchor, h.line, h.explicit, h.unstable) for h in facts.headings],
         facts.html_anchors,
+        facts.anchor_events,
         [(lk.target, lk.line, lk.column, lk.kind, lk.text, lk.label) for lk in facts.links],
         facts.ref_definitions,
         facts.undefined_refs,
@@ -126,6 +127,7 @@ def decode(blob: bytes) -> PageFacts:
             fm,
             headings,
             html_anchors,
+            anchor_events,
             links,
             refs,
             undefined,
@@ -144,6 +146,7 @@ def decode(blob: bytes) -> PageFacts:
             empty=empty,
             headings=[Heading(*h) for h in headings],
             html_anchors=[tuple(a) for a in html_anchors],
+            anchor_events=[tuple(e) for e in anchor_events],
             links=[Link(*lk) for lk in links],
             ref_definitions={k: tuple(v) for k, v in refs.items()},
             undefined_refs=[tuple(u) for u in undefined],
@@ -169,7 +172,7 @@ def encode_summary(summary: PageSummary) -> bytes:
         (
             summary.path,
             _plain(summary.meta),
-            summary.anchors,
+            summary.anchor_events,
             summary.unstable,
             summary.includes,
             summary.links,
@@ -178,8 +181,8 @@ def encode_summary(summary: PageSummary) -> bytes:
 
 
 def decode_summary(blob: bytes) -> PageSummary:
-    path, meta, anchors, unstable, includes, links = marshal.loads(blob)
-    return PageSummary(path, _restore(meta), anchors, unstable, includes, links)
+    path, meta, events, unstable, includes, links = marshal.loads(blob)
+    return PageSummary(path, _restore(meta), [tuple(e) for e in events], unstable, includes, links)
 
 
 def encode_findings(findings: list[Finding]) -> bytes:

@@ -103,8 +103,11 @@ class PageFacts:
     front_matter: FrontMatter
     empty: bool = False  # nothing but white space
     headings: list[Heading] = field(default_factory=list)
-    # anchors not made by headings: raw HTML id=/name=, definition terms: (id, line)
+    # ids Goldmark's registry does not number: raw HTML id= / <a name=>, footnotes
+    # (fn:N, fnref:N): (id, line)
     html_anchors: list[tuple[str, int]] = field(default_factory=list)
+    # what makes the page's anchors, in document order (see anchors.AnchorEvent)
+    anchor_events: list[tuple[str, str, int]] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     # normalised label -> (destination, line)
     ref_definitions: dict[str, tuple[str, int]] = field(default_factory=dict)
@@ -122,7 +125,10 @@ class PageFacts:
 
 
 # Front matter keys the site model reads (URLs, aliases, rendering, taxonomies).
-SUMMARY_KEYS = ("url", "slug", "aliases", "headless", "build", "_build", "cascade")
+SUMMARY_KEYS = (
+    *("url", "slug", "aliases", "headless", "build", "_build", "cascade", "draft"),
+    *("date", "publishdate", "pubdate", "published", "expirydate", "unpublishdate"),
+)
 # Link kinds whose destination is a content path (resolved as Hugo's GetPage).
 REF_KINDS = frozenset({"ref", "relref"})
 
@@ -134,7 +140,9 @@ class PageSummary:
 
     path: str
     meta: dict[str, Any]  # front matter subset: SUMMARY_KEYS and taxonomy keys, lowercased
-    anchors: list[str]  # stable heading ids, raw HTML ids, definition-term ids
+    # what makes its anchors (heading and term ids, raw HTML ids, includes), in
+    # document order: the site index replays them with the included files'
+    anchor_events: list[tuple[str, str, int]]
     unstable: bool  # a heading id depends on a shortcode
     includes: list[str]  # include targets of valid calls
     # Where the page links, each destination once: the part before `#` (and `?`),
@@ -150,8 +158,7 @@ def summarize(facts: PageFacts, taxonomies: tuple[str, ...] = ()) -> PageSummary
     return PageSummary(
         path=facts.path,
         meta={k: data[k] for k in keys if k in data},
-        anchors=[h.anchor for h in facts.headings if h.anchor and not h.unstable]
-        + [a for a, _ in facts.html_anchors],
+        anchor_events=facts.anchor_events,
         unstable=any(h.unstable for h in facts.headings),
         includes=[i.target for i in facts.includes if i.target and not i.error],
         links=link_keys(facts.links),

@@ -25,7 +25,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import yaml
@@ -33,7 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .facts import FrontMatter
 
-__all__ = ["parse_date", "split_front_matter"]
+__all__ = ["date_value", "parse_date", "split_front_matter"]
 
 _BOM = "\ufeff"
 _YAML_DELIM = "---"
@@ -596,17 +596,52 @@ def parse_date(value: object) -> bool:
     return False
 
 
-def _fields_in_range(fields: dict[str, str | None]) -> bool:
+def date_value(value: object) -> datetime | None:
+    """The moment a front matter date stands for (naive times are UTC, as Hugo
+    reads them without a timezone setting), or None when Hugo cannot read it."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    for pattern in _DATE_PATTERNS:
+        found = pattern.fullmatch(value)
+        if found is None or not _fields_in_range(found.groupdict()):
+            continue
+        fields = found.groupdict()
+        year, month = _year_month(fields)
+        offset = 0
+        if fields.get("zone_hour") is not None:
+            hours = int(fields["zone_hour"] or 0)
+            minutes = int(fields.get("zone_minute") or 0)
+            offset = hours * 60 + (minutes if hours >= 0 else -minutes)
+        return datetime(
+            year,
+            month,
+            int(fields.get("day") or 1),
+            int(fields.get("hour") or 0),
+            int(fields.get("minute") or 0),
+            int(fields.get("second") or 0),
+            tzinfo=timezone(timedelta(minutes=offset)),
+        )
+    return None
+
+
+def _year_month(fields: dict[str, str | None]) -> tuple[int, int]:
     if fields.get("year") is not None:
         year = int(fields["year"] or 0)
     else:
         short = int(fields.get("short_year") or 0)
         year = short + (1900 if short >= 69 else 2000)
     if fields.get("month") is not None:
-        month = int(fields["month"] or 0)
-    else:
-        name = (fields.get("month_name") or "").lower()
-        month = (_LONG_MONTHS.index(name) if name in _LONG_MONTHS else _MONTHS.index(name)) + 1
+        return year, int(fields["month"] or 0)
+    name = (fields.get("month_name") or "").lower()
+    return year, (_LONG_MONTHS.index(name) if name in _LONG_MONTHS else _MONTHS.index(name)) + 1
+
+
+def _fields_in_range(fields: dict[str, str | None]) -> bool:
+    year, month = _year_month(fields)
     if not 1 <= month <= 12:
         return False
     days = _DAYS_IN_MONTH[month - 1]

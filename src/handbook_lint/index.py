@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from handbook_lint.anchors import IdAllocator
 from handbook_lint.facts import PageSummary
 from handbook_lint.site import Page, Site, normalize_url
 from handbook_lint.suggest import Suggester
@@ -198,22 +199,45 @@ class SiteIndex:
         return out
 
     def anchors(self, page: Page) -> frozenset[str]:
-        """Anchors of a page: its headings, raw HTML ids, definition terms, and the
-        headings of the files it includes (recursively)."""
+        """Anchors of a page: its headings, raw HTML ids, definition terms, and
+        those of the files it includes, with ids as Goldmark numbers them in
+        the page as rendered."""
         cached = self._anchors.get(page.path)
-        if cached is not None:
-            return cached
-        out: set[str] = set()
-        for path in (page.path, *self.included(page.path)):
+        if cached is None:
+            cached = frozenset(anchor for anchor, _, _ in self.placed_anchors(page))
+            self._anchors[page.path] = cached
+        return cached
+
+    def placed_anchors(self, page: Page) -> list[tuple[str, int, str | None]]:
+        """(anchor, line, file it comes from: None for the page itself), in the
+        order the rendered page has them."""
+        out: list[tuple[str, int, str | None]] = []
+        ids = IdAllocator()
+
+        def walk(path: str, source: str | None, seen: frozenset[str]) -> None:
             summary = self.summary(path)
-            if summary is not None:
-                out.update(summary.anchors)
-        result = frozenset(out)
-        self._anchors[page.path] = result
-        return result
+            if summary is None:
+                return
+            for kind, value, line in summary.anchor_events:
+                if kind == "include":
+                    found = self.site.resolve_include(path, value)
+                    if found is not None and found not in seen:
+                        walk(found, found, seen | {found})
+                    continue
+                anchor = ids.add(kind, value)
+                if anchor is not None:
+                    out.append((anchor, line, source))
+
+        walk(page.path, None, frozenset({page.path}))
+        return out
 
     def has_unstable_ids(self, page: Page) -> bool:
-        return page.summary is not None and page.summary.unstable
+        """Some heading id of the page (or of a file it includes) depends on a shortcode."""
+        for path in (page.path, *self.included(page.path)):
+            summary = self.summary(path)
+            if summary is not None and summary.unstable:
+                return True
+        return False
 
     def suggest_url(self, url: str) -> str | None:
         """The existing page URL closest to a broken one, when it is close: its

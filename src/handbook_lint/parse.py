@@ -17,7 +17,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from handbook_lint import shortcodes
-from handbook_lint.anchors import AnchorRegistry, parse_attributes
+from handbook_lint.anchors import AnchorEvent, IdAllocator, parse_attributes, sanitize
 from handbook_lint.facts import (
     Block,
     FrontMatter,
@@ -30,6 +30,7 @@ from handbook_lint.facts import (
     TextSpan,
 )
 from handbook_lint.frontmatter import split_front_matter
+from handbook_lint.headingtext import plain_text
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INCLUDE_NAMES = frozenset({"include"})
@@ -71,6 +72,16 @@ class ParseSettings:
     # the GitLab handbook's `assets/includes/`: they have no front matter, so a
     # leading `---` is a thematic break, not a front matter block.
     raw_prefixes: tuple[str, ...] = ()
+    # Goldmark extensions that change heading ids (Hugo's defaults: both on).
+    typographer: bool = True
+    linkify: bool = True
+    # Shortcodes whose inner content is rendered on its own, with ids of its own
+    # (Hugo's embedded `details` renders `.Inner` with RenderString).
+    id_scopes: tuple[str, ...] = ("details",)
+
+    @property
+    def id_scopes_all(self) -> frozenset[str]:
+        return frozenset((*self.id_scopes, *(f"/{name}" for name in self.id_scopes)))
 
 
 def _markdown() -> MarkdownIt:
@@ -202,7 +213,6 @@ class _Walker:
         self.tokens = tokens
         self.literal_calls: set[int] = set()  # calls inside code: not calls
         self.consumed: set[int] = set()  # calls already recorded as link destinations
-        self.anchors = AnchorRegistry()
         self.cursor = 0  # search position for link locations
         self.text_cursor = 0  # search position for text spans
 
@@ -249,8 +259,12 @@ class _Walker:
             elif kind == "html_block":
                 assert token.map is not None
                 self._html(token.content, token.map[0])
-        self._headings()
+            elif kind == "footnote_open":
+                # Goldmark's footnote ids: fn:N, numbered in the order of first reference.
+                number = (token.meta or {}).get("id", 0) + 1
+                self.facts.html_anchors.append((f"fn:{number}", self.facts.line_count))
         self._shortcode_facts()
+        self._anchors()
 
     # -- blocks -------------------------------------------------------------
 
@@ -351,6 +365,11 @@ class _Walker:
                 self.facts.links.append(image)
             elif ctype == "html_inline":
                 self._html(child.content, token.map[0], inline=True)
+            elif ctype == "footnote_ref":
+                meta = child.meta or {}
+                sub = meta.get("subId", 0)
+                ref = f"fnref{sub or ''}:{meta.get('id', 0) + 1}"
+                self.facts.html_anchors.append((ref, token.map[0] + 1))
 
     def _text_span(self, content: str, kind: str) -> TextSpan | None:
         if not content.strip() or shortcodes.PLACEHOLDER_START in content:
@@ -460,46 +479,81 @@ class _Walker:
 
     # -- headings ------------------------------------------------------------
 
-    def _headings(self) -> None:
-        """Heading ids (and definition-term ids), allocated in document order."""
-        tokens = self.tokens
-        for anchor, _ in self.facts.html_anchors:
-            self.anchors.add_existing(anchor)
-        terms = self.settings.definition_term_ids
-        for i, token in enumerate(tokens):
+    def _anchors(self) -> None:
+        """Heading and definition-term ids, raw HTML ids, include calls and id
+        scopes as anchor events in document order; the headings' ids on this
+        file alone (ids of a page with includes come from the site index)."""
+        settings = self.settings
+        style = settings.heading_ids
+        found: list[tuple[int, int, AnchorEvent]] = [
+            (line, 0, ("html", anchor, line)) for anchor, line in self.facts.html_anchors
+        ]
+        found += [
+            (inc.line, inc.column, ("include", inc.target, inc.line))
+            for inc in self.facts.includes
+            if inc.target and not inc.error
+        ]
+        for call in self.calls:
+            if call.index in self.literal_calls or call.name not in settings.id_scopes_all:
+                continue
+            kind = "close" if call.name.startswith("/") else "open"
+            found.append((call.line, call.column, (kind, "", call.line)))
+        headings: list[tuple[int, Heading]] = []  # (index into found, heading)
+        for i, token in enumerate(self.tokens):
             if token.map is None:
                 continue
-            if token.type == "dt_open" and terms:
-                inline = tokens[i + 1]
-                text = _plain_text(inline.children or [])
-                if shortcodes.PLACEHOLDER_START not in text:
-                    anchor = self.anchors.auto(text, self.settings.heading_ids)
-                    self.facts.html_anchors.append((anchor, token.map[0] + 1))
+            if token.type == "dt_open" and settings.definition_term_ids:
+                text = self._plain(self.tokens[i + 1])
+                if shortcodes.PLACEHOLDER_START in text:
+                    continue
+                # Goldmark makes a term of each line of the term paragraph.
+                for k, part in enumerate(text.split("\n")):
+                    if part:
+                        line = token.map[0] + 1 + k
+                        base = sanitize(part, style) or "term"
+                        found.append((line, 0, ("auto", base, line)))
                 continue
-            if token.type != "heading_open":
-                continue
-            inline = tokens[i + 1]
-            level = int(token.tag[1])
-            plain = _plain_text(inline.children or [])
-            raw = inline.content
-            unstable = shortcodes.PLACEHOLDER_START in raw
-            raw, attrs = parse_attributes(raw)
-            plain_text, _ = parse_attributes(plain)
-            line = token.map[0] + 1
-            if token.markup in ("=", "-"):  # setext: its last line holds the text
-                plain_text = plain_text.split("\n")[-1]
-                raw = raw.split("\n")[-1]
-            source = raw if self.settings.heading_text == "source" else plain_text
-            if attrs and attrs.get("id"):
-                anchor = self.anchors.explicit(attrs["id"])
-                explicit = True
-            else:
-                anchor = self.anchors.auto(source, self.settings.heading_ids)
-                explicit = False
-            shown = shortcodes.PLACEHOLDER_RE.sub("{{...}}", plain_text).strip()
-            self.facts.headings.append(
-                Heading(level, shown, anchor, line, explicit=explicit, unstable=unstable)
-            )
+            if token.type == "heading_open":
+                heading, event = self._heading(token, self.tokens[i + 1])
+                if event is not None:
+                    found.append((heading.line, 0, event))
+                    headings.append((len(found) - 1, heading))
+                self.facts.headings.append(heading)
+        order = sorted(range(len(found)), key=lambda k: (found[k][0], found[k][1]))
+        self.facts.anchor_events = [found[k][2] for k in order]
+        # The ids on this file alone.
+        ids = IdAllocator()
+        allocated = [ids.add(kind, value) for kind, value, _ in self.facts.anchor_events]
+        position = {k: n for n, k in enumerate(order)}
+        for k, heading in headings:
+            heading.anchor = allocated[position[k]] or ""
+
+    def _plain(self, inline: Token) -> str:
+        settings = self.settings
+        return plain_text(inline.children or [], settings.typographer, settings.linkify)
+
+    def _heading(self, token: Token, inline: Token) -> tuple[Heading, AnchorEvent | None]:
+        assert token.map is not None
+        level = int(token.tag[1])
+        line = token.map[0] + 1
+        raw = inline.content
+        unstable = shortcodes.PLACEHOLDER_START in raw
+        raw, attrs = parse_attributes(raw)
+        plain, _ = parse_attributes(self._plain(inline))
+        if token.markup in ("=", "-"):  # setext: its last line holds the text
+            plain = plain.split("\n")[-1]
+            raw = raw.split("\n")[-1]
+        shown = shortcodes.PLACEHOLDER_RE.sub("{{...}}", plain).strip()
+        heading = Heading(level, shown, "", line, unstable=unstable)
+        if attrs and attrs.get("id"):
+            heading.explicit = True
+            return heading, ("explicit", attrs["id"], line)
+        if unstable:
+            return heading, ("unstable", "", line)
+        source = raw if self.settings.heading_text == "source" else plain
+        if not source.strip():
+            return heading, None  # Goldmark gives a heading without text no id
+        return heading, ("auto", sanitize(source, self.settings.heading_ids) or "heading", line)
 
     # -- shortcodes ---------------------------------------------------------
 
@@ -593,16 +647,3 @@ def _closing_bracket(text: str, at: int) -> int:
                 return i
         i += 1
     return -1
-
-
-def _plain_text(children: list[Token]) -> str:
-    """A heading's text as Hugo >= 0.144 reads it for its id."""
-    out: list[str] = []
-    for child in children:
-        if child.type in ("text", "code_inline"):
-            out.append(child.content)
-        elif child.type == "image":
-            out.append(_plain_text(child.children or []))
-        elif child.type in ("softbreak", "hardbreak"):
-            out.append("\n")
-    return "".join(out)

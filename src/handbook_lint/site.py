@@ -8,12 +8,14 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from handbook_lint.config import Config
 from handbook_lint.facts import PageSummary
+from handbook_lint.frontmatter import date_value
 from handbook_lint.overlay import Overlay
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -24,9 +26,14 @@ class Page:
     path: str  # relative to the site root, forward slashes
     url: str = ""
     aliases: list[str] = field(default_factory=list)
-    snippet: bool = False  # not rendered by Hugo (headless, build.render never, include file)
-    headless_root: bool = False  # a section page whose cascade makes everything below headless
     summary: PageSummary | None = None  # None: the file could not be read
+    why: str | None = None  # why Hugo does not render it; None: it renders
+
+    @property
+    def snippet(self) -> bool:
+        """Not rendered by Hugo: an include file, headless, never rendered, a
+        draft, not yet published or expired. Not a page anyone can link to."""
+        return self.why is not None
 
 
 @dataclass
@@ -220,16 +227,18 @@ class Site:
 
     # -- URLs (after summaries are in) ----------------------------------------
 
-    def finish(self) -> None:
-        """Compute snippet flags (with cascades), URLs and aliases."""
+    def finish(self, now: datetime | None = None) -> None:
+        """Decide which files Hugo renders (with cascades), their URLs and aliases."""
         cascades = self._render_never_sections()
+        now = now or datetime.now(UTC)
         for page in self.pages.values():
             if not self.is_content(page.path):
-                page.snippet = True
+                page.why = "an include file: spliced into the pages that include it"
                 continue
             data = page.summary.meta if page.summary else {}
-            page.snippet = _not_rendered(data) or self._under(page.path, cascades)
-            page.headless_root = page.path.rsplit("/", 1)[0] + "/" in cascades
+            page.why = not_rendered(data, now)
+            if page.why is None and _render_setting(data) is None:  # its own build wins
+                page.why = self._cascaded(page.path, cascades)
             known = self._urls.get(page.path)
             if known is not None and known[0] is page.summary:
                 page.url, page.aliases = known[1], known[2]
@@ -238,23 +247,25 @@ class Site:
             page.aliases = self._aliases(page.url, data)
             self._urls[page.path] = (page.summary, page.url, page.aliases)
 
-    def _render_never_sections(self) -> list[str]:
-        """Folders whose `_index.md` cascades `build.render: never` to everything below."""
-        out = []
+    def _render_never_sections(self) -> dict[str, str]:
+        """Folders whose `_index.md` cascades `build.render: never` -> that file."""
+        out: dict[str, str] = {}
         for page in self.pages.values():
             if page.summary is None or not page.path.endswith("/_index.md"):
                 continue
             for entry in _cascade_entries(page.summary.meta.get("cascade")):
-                if _not_rendered(entry):
-                    out.append(page.path.rsplit("/", 1)[0] + "/")
+                if _never_rendered(entry):
+                    out[page.path.rsplit("/", 1)[0] + "/"] = page.path
         return out
 
-    def _under(self, path: str, folders: list[str]) -> bool:
-        """Below a folder whose `_index.md` cascades `render: never`; the cascade
-        does not apply to that `_index.md` itself (Hugo renders it)."""
-        if path.endswith("/_index.md") and path.rsplit("/", 1)[0] + "/" in folders:
-            return False
-        return any(path.startswith(folder) for folder in folders)
+    def _cascaded(self, path: str, folders: dict[str, str]) -> str | None:
+        """Why a page in a folder whose `_index.md` cascades `render: never` is not
+        rendered. The cascade covers that `_index.md` too (Hugo 0.168 renders
+        neither hugo-docs' `_common/_index.md` nor anything below it)."""
+        for folder, source in folders.items():
+            if path.startswith(folder):
+                return f"build.render: never, cascaded from {source}"
+        return None
 
     def url_of(self, path: str, data: dict[str, Any]) -> str:
         url = data.get("url")
@@ -407,13 +418,44 @@ def _cascade_entries(value: object) -> list[dict[str, Any]]:
     return []
 
 
-def _not_rendered(data: dict[str, Any]) -> bool:
-    if data.get("headless") is True:
-        return True
+def _render_setting(data: dict[str, Any]) -> tuple[str, object] | None:
+    """(key, value) of the page's own `build.render` (or `_build`), if set."""
     for key in ("build", "_build"):
         build = data.get(key)
-        if isinstance(build, dict):
-            render = build.get("render")
-            if render in ("never", False, "false"):
-                return True
-    return False
+        if isinstance(build, dict) and "render" in build:
+            return key, build["render"]
+    return None
+
+
+def _never_rendered(data: dict[str, Any]) -> str | None:
+    if data.get("headless") is True:
+        return "headless: true"
+    setting = _render_setting(data)
+    if setting is not None and setting[1] in ("never", False, "false"):
+        return f"{setting[0]}.render: never"
+    return None
+
+
+def not_rendered(data: dict[str, Any], now: datetime) -> str | None:
+    """Why Hugo (with its default build flags) does not render a page with this
+    front matter (keys lowercased), or None."""
+    reason = _never_rendered(data)
+    if reason is not None:
+        return f"{reason} in its front matter"
+    if data.get("draft") is True:
+        return "draft: true (Hugo builds no drafts)"
+    for key in ("publishdate", "pubdate", "published", "date"):
+        if key in data:
+            when = date_value(data[key])
+            if when is not None and when > now:
+                return (
+                    f"{key} {data[key]} is in the future (Hugo builds no future pages by default)"
+                )
+            break  # Hugo takes the first of these keys that is set
+    for key in ("expirydate", "unpublishdate"):
+        if key in data:
+            when = date_value(data[key])
+            if when is not None and when <= now:
+                return f"{key} {data[key]} has passed (Hugo builds no expired pages)"
+            break
+    return None

@@ -122,9 +122,9 @@ def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator
     **What it does.** Reports each key of the `keys` option that a page's front
     matter lacks, or holds with an empty value (`""`, `[]`, null). Keys match
     case-insensitively, as Hugo reads them (`Title:` is a title). Snippets
-    (pages Hugo does not render, include files) are not checked, nor the
-    `_index.md` of a headless section (one whose `cascade` stops everything
-    below it from rendering: it only holds that cascade).
+    (include files, and pages Hugo does not render: headless, `build.render:
+    never` also through a `cascade`, drafts, future or expired pages) are not
+    checked.
 
     **Why.** Presets list what the site's templates need: a page without a
     `title` shows up blank in navigation and search.
@@ -147,7 +147,7 @@ def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator
     ```
     """
     fm = ctx.facts.front_matter
-    if ctx.page.snippet or ctx.page.headless_root or fm.format is None or fm.error is not None:
+    if ctx.page.snippet or fm.format is None or fm.error is not None:
         return
     data = _data(ctx)
     for key in options["keys"]:
