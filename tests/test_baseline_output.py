@@ -38,7 +38,7 @@ def test_baseline_hides_known_findings_even_when_lines_move(tmp_path: Path) -> N
     assert code == 1
     assert out.splitlines() == [
         "content/a.md:10:5: error link-broken link to '/nope-b/': no such page or file",
-        "1 file checked: 1 error, 0 warnings",
+        "1 file checked: 1 error, 0 warnings (1 was in the baseline, not counted)",
     ]
     write_site(tmp_path, {"content/a.md": PAGE})
     assert invoke(tmp_path, "--baseline", "baseline.json")[0] == 0

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -26,7 +25,7 @@ from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.rules import Finding, all_rules
 from handbook_lint.ruleset import ActiveRule, active_rules
-from handbook_lint.sites import SiteGroup, group
+from handbook_lint.sites import SiteGroup, Sites, group
 from handbook_lint.stats import stats_lines
 
 
@@ -210,30 +209,30 @@ def check(
             change = staged_changes(cwd) if staged else changes_since(cwd, diff_base or "")
         except GitError as exc:
             _fail(f"{'--staged' if staged else f'--diff-base {diff_base}'}: {exc}")
-    groups, orphans, defaults = _sites(list(paths), cwd, config_path, change)
-    if defaults:
+    sites = _sites(list(paths), cwd, config_path, change)
+    if sites.defaults:
         _note(
-            f"no {CONFIG_NAME} found in {_shown(cwd, cwd)} or above: linting with the defaults "
-            "of a standard Hugo site (content dir: content/)"
+            f"no {CONFIG_NAME} found in {_shown(cwd, cwd)} or above, nor below: linting with "
+            "the defaults of a standard Hugo site (content dir: content/)"
         )
     settings = RunSettings(
         selected,
         ignored,
         jobs,
         not no_cache,
-        fmt == "text" and output is None and not quiet,
+        fmt == "text" and output is None and not quiet and not write_baseline,
         external,
         external_jobs,
         external_allow_private,
     )
     outcome = Outcome()
-    for site in groups:
+    for site in sites.groups:
         _lint_site(site, cwd, settings, change, all_in_changed, outcome)
-    skipped = orphans + outcome.skipped
+    skipped = sites.orphans + outcome.skipped
     if skipped:
-        listed = ", ".join(skipped[:5]) + (
-            f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-        )
+        listed = ", ".join(skipped[:5])
+        if len(skipped) > 5:
+            listed += f" and {len(skipped) - 5} more"
         files = f"{len(skipped)} file{'s' if len(skipped) != 1 else ''}"
         _note(
             f"skipped {files} that {'is' if len(skipped) == 1 else 'are'} not part of any site "
@@ -252,10 +251,13 @@ def check(
             f"wrote {len(findings)} finding{'s' if len(findings) != 1 else ''} "
             f"to the baseline {write_baseline}"
         )
+        sys.exit(0)
+    in_baseline = 0
     if known is not None and baseline is not None:
         base_dir = baseline.resolve().parent
         keyed = _relative_to(findings, cwd, base_dir)
         kept = {id(k) for k in new_findings(keyed, known)}
+        in_baseline = len(findings) - len(kept)
         findings = [f for f, k in zip(findings, keyed, strict=True) if id(k) in kept]
     color = use_color(no_color)
     report = Report(
@@ -266,6 +268,9 @@ def check(
         rules=outcome.infos,
         compared_with=outcome.compared_with,
         not_counted=outcome.not_counted,
+        new=outcome.new,
+        old_listed=outcome.old_listed,
+        in_baseline=in_baseline,
     )
     if stats:
         report.extra = stats_lines(findings)
@@ -276,8 +281,6 @@ def check(
         writer("text")(replace(report, color=color), sys.stdout)
     else:
         writer(fmt)(replace(report, color=color and fmt == "text"), sys.stdout)
-    if write_baseline:
-        sys.exit(0)
     failing = FAIL_ON[fail_on]
     sys.exit(1 if any(f.severity in failing for f in findings) else 0)
 
@@ -304,24 +307,25 @@ class Outcome:
     infos: dict[str, RuleInfo] = field(default_factory=dict)
     compared_with: str | None = None
     not_counted: int = 0
+    old_listed: int = 0
+    new: int = 0
 
 
-def _sites(
-    paths: list[str], cwd: Path, config_path: Path | None, change: Changes | None
-) -> tuple[list[SiteGroup], list[str], bool]:
-    """The sites to lint: those of the named paths; with a change and no paths,
-    those of the files it touched (and the working directory's)."""
-    if paths or change is None or config_path is not None:
-        return group(paths, cwd, config_path)
-    touched = change.modified | change.added | change.deleted
-    touched |= set(change.renamed) | set(change.renamed.values())
-    found, _, none_found = group([str(change.top / p) for p in sorted(touched)], cwd, None)
-    here, _, defaults = group([], cwd, None)
-    if none_found:  # no touched file is in a configured site
-        return here, [], defaults
-    roots = {g.root for g in found}
-    extra = [g for g in here if not defaults and g.root not in roots]
-    return [SiteGroup(g.config, g.root) for g in found] + extra, [], False
+def _sites(paths: list[str], cwd: Path, config_path: Path | None, change: Changes | None) -> Sites:
+    """The sites to lint: those of the named paths (or of the working directory)
+    and, with a change, those of the files it touched."""
+    sites = group(paths, cwd, config_path)
+    if change is None or config_path is not None:
+        return sites
+    touched = group([str(change.top / p) for p in sorted(change.touched())], cwd, None)
+    if touched.defaults:  # no touched file is in a configured site
+        return sites
+    if sites.defaults:  # the sites the change touched, not the defaults
+        named = [p for p in paths if p.endswith((".md", ".markdown"))]
+        return Sites([SiteGroup(g.config, g.root) for g in touched.groups], named, False)
+    roots = {g.root for g in sites.groups}
+    extra = [SiteGroup(g.config, g.root) for g in touched.groups if g.root not in roots]
+    return Sites(sites.groups + extra, sites.orphans, False)
 
 
 def _lint_site(
@@ -334,14 +338,16 @@ def _lint_site(
 ) -> None:
     from handbook_lint.engine import Linter  # the engine only when there is a site to lint
     from handbook_lint.introduced import run_change
+    from handbook_lint.overlay import Overlay
 
     try:
         config = load_config(site.config, cwd=site.root)
         rules = active_rules(config, settings.select, settings.ignore)
     except ConfigError as exc:
         _fail(f"config error: {exc}")
+    named = None if site.whole or not site.paths else site.paths
     site_change = change.under(config.root) if change is not None else None
-    if site_change is not None and not site_change and not site.paths:
+    if site_change is not None and not site_change and not named:
         return  # the change touched nothing of this site
     linter = Linter(
         config,
@@ -355,36 +361,22 @@ def _lint_site(
         external=_external_settings(
             config, settings.external, settings.external_jobs, settings.external_allow_private
         ),
+        overlay=Overlay.now(site_change) if site_change is not None else None,
     )
-    named = [str(Path(p)) for p in site.paths]
     if site_change is not None:
         # pre-commit splits a long list of files over several runs: each reports
         # on the files it is given (and on what no file of the commit holds).
-        result = run_change(linter, site_change, named or None, all_in_changed, bool(named))
+        result = run_change(linter, site_change, named, all_in_changed, bool(named))
         outcome.compared_with = result.compared_with
         outcome.not_counted += result.old
+        outcome.old_listed += result.old_listed
+        outcome.new += result.new
     else:
-        result = linter.run(named or None)
-    outcome.skipped += _outside(named, config, linter.owns)
+        result = linter.run(named)
+    outcome.skipped += linter.skipped
     outcome.findings += _relative_to(result.findings, config.root, cwd)
     outcome.files += result.files
     outcome.infos.update(rule_infos(rules))
-
-
-def _outside(named: list[str], config: Config, owns: Callable[[str], bool]) -> list[str]:
-    """Named Markdown files that are not the site's (outside its content dir and
-    include roots): a README beside the site."""
-    if not (config.root / config.content_dir).is_dir():
-        return []
-    out = []
-    for raw in named:
-        path = Path(raw)
-        if path.is_dir() or not path.name.endswith((".md", ".markdown")):
-            continue
-        site_path = os.path.relpath(path.resolve(), config.root).replace(os.sep, "/")
-        if not owns(site_path):
-            out.append(raw)
-    return out
 
 
 def _relative_to(findings: list[Finding], root: Path, cwd: Path) -> list[Finding]:

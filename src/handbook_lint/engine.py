@@ -42,13 +42,25 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class Expanded:
+    """The files named on the command line, as the site sees them."""
+
+    files: list[str] = field(default_factory=list)  # relative to the root
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    skipped: list[str] = field(default_factory=list)  # named Markdown of no site, as named
+
+
+@dataclass
 class Result:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     # With a change (--diff-base, --staged): what the findings were compared with,
-    # and how many findings in the changed files were there before it (not reported).
+    # how many findings in the changed files were there before it and not
+    # reported, and how many such old findings are listed (--all-in-changed).
     compared_with: str | None = None
     old: int = 0
+    old_listed: int = 0
+    new: int = 0  # findings the change introduced
 
 
 PARALLEL_CHECK_MIN = 200  # fewer pages than this are checked in-process
@@ -123,6 +135,7 @@ class Linter:
         self._files: set[str] = set()
         self._site_files: list[str] = []
         self.from_cache = False  # the last run's findings came from the result cache
+        self.skipped: list[str] = []  # named files that are not the site's
 
     # -- facts --------------------------------------------------------------
 
@@ -183,12 +196,14 @@ class Linter:
             problems = self.load_site()
             targets = self.site_targets()
         else:
-            targets, problems = self.expand(paths)
+            named = self.expand(paths)
+            targets, problems = named.files, named.problems
+            self.skipped = named.skipped
             self.load_site(targets)
         return self._run(targets, problems)
 
     def _run(self, targets: list[str], problems: list[tuple[str, str]]) -> Result:
-        self._check_external(targets)
+        self.check_external(targets)
         key = self._result_key(targets, problems)
         cached = self.store.cache.result(key) if self.store.cache else None
         if cached is not None:
@@ -197,9 +212,7 @@ class Linter:
                 self.from_cache = True
                 self.store.flush()
                 return Result(findings, len(targets))
-        result = Result(files=len(targets))
-        for path, message in problems:
-            self._engine_finding(result, path, message)
+        result = Result(self.problem_findings(problems), files=len(targets))
         result.findings += self.check(targets)
         self.store.flush((key, codec.encode_findings(result.findings)))
         return result
@@ -226,7 +239,7 @@ class Linter:
         )
         return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def _check_external(self, targets: list[str]) -> None:
+    def check_external(self, targets: list[str]) -> None:
         """Check the external links of the linted pages, once per URL, before the
         page checks (forked workers inherit the verdicts)."""
         if self.external is None or not any(name in EXTERNAL_RULES for name in self.rules):
@@ -271,35 +284,43 @@ class Linter:
         """A file this site lints: a page of its content dir or an include file."""
         return self.site.is_content(path) or self.site.is_include_file(path)
 
-    def expand(self, paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    def expand(self, paths: list[str]) -> Expanded:
         """Files named on the command line (folders expanded), relative to the
-        root; Markdown outside the content dir and the include roots is not the
-        site's (a README beside it) and is left out."""
+        root. Markdown outside the content dir and the include roots is not the
+        site's (a README beside it): named files of that kind are `skipped`."""
         root = self.config.root
-        files: list[str] = []
-        problems: list[tuple[str, str]] = []
+        out = Expanded()
         for raw in paths:
             path = Path(raw)
             absolute = path if path.is_absolute() else Path.cwd() / path
-            absolute = Path(os.path.normpath(absolute))
+            # The real folder (the root is a real path), the file's own name.
+            absolute = Path(os.path.realpath(absolute.parent)) / absolute.name
             shown = rel(root, absolute)
             if absolute.is_dir():
-                files += [
-                    f for f in walk_markdown(root, absolute, problems) if not self.site.excluded(f)
-                ]
+                found = walk_markdown(root, absolute, out.problems)
+                out.files += [f for f in found if not self.site.excluded(f)]
             elif absolute.is_file() or absolute.is_symlink():
                 if absolute.name.endswith(MARKDOWN_SUFFIXES):
-                    files.append(shown)
+                    if self._content_exists() and not self.owns(shown):
+                        out.skipped.append(raw)
+                    else:
+                        out.files.append(shown)
             elif not absolute.exists():
-                problems.append((shown, "path does not exist"))
+                out.problems.append((shown, "path does not exist"))
         if self._content_exists():
-            files = [f for f in files if self.owns(f)]
-        return list(dict.fromkeys(files)), problems
+            out.files = [f for f in out.files if self.owns(f)]
+        out.files = list(dict.fromkeys(out.files))
+        return out
 
-    def _engine_finding(self, result: Result, path: str, message: str) -> None:
+    def problem_findings(self, problems: list[tuple[str, str]]) -> list[Finding]:
+        """Findings for paths that could not be read (unreadable folders)."""
         active = self.rules.get("file-unreadable")
-        if active is not None:
-            result.findings.append(Finding(path, 1, 0, "file-unreadable", active.severity, message))
+        if active is None:
+            return []
+        return [
+            Finding(path, 1, 0, "file-unreadable", active.severity, message)
+            for path, message in problems
+        ]
 
     def _idle_lines(self, facts: PageFacts) -> dict[str, set[int]]:
         """External rules -> lines where they could have reported had the link been
@@ -347,6 +368,7 @@ class Linter:
                         problem.message,
                         problem.suggestion,
                         problem.target,
+                        problem.detail,
                     )
                 )
         unused = rules.get(suppress.UNUSED)

@@ -4,18 +4,23 @@ Two kinds of change: a branch against its merge base with a ref (`--diff-base
 REF`, the merge-request job), and the staged changes against HEAD (`--staged`,
 the pre-commit hook). Either way the result is the list of files the change
 added, modified, deleted and renamed, and the commit to read the old versions
-from, so the linter can build the site as it was before the change.
+from, so the linter can build the site as it was before the change. Files git
+does not track (never `git add`ed) are in neither version of the site: a link
+to one is broken in the commit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 # git's empty tree: the "before" of a first commit.
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+_HUNK_RE = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
 
 
 class GitError(Exception):
@@ -23,53 +28,17 @@ class GitError(Exception):
 
 
 @dataclass
-class Changes:
-    """One change, with paths relative to the repository's top folder."""
+class Touched:
+    """Files a change added, modified, deleted and renamed."""
 
-    top: Path
-    base: str  # the commit (or tree) holding the files as they were
-    label: str  # how to name the base to a user: "origin/main", "HEAD"
     modified: set[str] = field(default_factory=set)
     added: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
     renamed: dict[str, str] = field(default_factory=dict)  # old path -> new path
-
-    def under(self, root: Path) -> SiteChanges:
-        """The part of the change inside `root`, with paths relative to it."""
-        prefix = root.resolve().relative_to(self.top.resolve()).as_posix()
-        prefix = "" if prefix == "." else prefix + "/"
-
-        def inside(paths: set[str]) -> set[str]:
-            return {p[len(prefix) :] for p in paths if p.startswith(prefix)}
-
-        out = SiteChanges(self, prefix)
-        out.modified = inside(self.modified)
-        out.added = inside(self.added)
-        out.deleted = inside(self.deleted)
-        for old, new in self.renamed.items():
-            if old.startswith(prefix) and new.startswith(prefix):
-                out.renamed[old[len(prefix) :]] = new[len(prefix) :]
-            elif old.startswith(prefix):  # moved out of the site: gone from it
-                out.deleted.add(old[len(prefix) :])
-            elif new.startswith(prefix):  # moved into the site: new to it
-                out.added.add(new[len(prefix) :])
-        return out
-
-
-@dataclass
-class SiteChanges:
-    """A change as one site sees it: paths relative to the site root."""
-
-    change: Changes
-    prefix: str  # the site root's path inside the repository ("" or "site/")
-    modified: set[str] = field(default_factory=set)
-    added: set[str] = field(default_factory=set)
-    deleted: set[str] = field(default_factory=set)
-    renamed: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return self.change.label
+    # Not part of either version: untracked files; and tracked files whose
+    # working copy is not what is compared (unstaged edits under --staged).
+    untracked: set[str] = field(default_factory=set)
+    unstaged: set[str] = field(default_factory=set)
 
     def now(self) -> set[str]:
         """Paths the change wrote: as they are now."""
@@ -79,23 +48,112 @@ class SiteChanges:
         """Paths the change touched, as they were before it."""
         return self.modified | self.deleted | set(self.renamed)
 
-    def old_path(self, path: str) -> str | None:
-        """Where a file that exists now was before the change (None: it is new)."""
-        if path in self.added:
-            return None
-        for old, new in self.renamed.items():
-            if new == path:
-                return old
-        return path
+    def touched(self) -> set[str]:
+        return self.now() | self.before()
 
     def __bool__(self) -> bool:
         return bool(self.modified or self.added or self.deleted or self.renamed)
 
+
+@dataclass
+class Changes(Touched):
+    """One change, with paths relative to the repository's top folder."""
+
+    top: Path = Path(".")
+    base: str = ""  # the commit (or tree) holding the files as they were
+    label: str = ""  # how to name the base to a user: "origin/main", "HEAD"
+    staged: bool = False  # the now side is the index (--staged), not the working tree
+
+    def under(self, root: Path) -> SiteChanges:
+        """The part of the change inside `root` (the site root, which may be below
+        or above the repository's top), with paths relative to it."""
+        top = self.top.resolve()
+        root = root.resolve()
+        out = SiteChanges(change=self)
+
+        def inside(path: str) -> str | None:
+            rel = os.path.relpath(top / path, root).replace(os.sep, "/")
+            if rel.startswith("../") or rel == "..":
+                return None
+            out.repo_paths[rel] = path
+            return rel
+
+        for name in ("modified", "added", "deleted", "untracked", "unstaged"):
+            mine: set[str] = getattr(out, name)
+            mine.update(p for p in map(inside, getattr(self, name)) if p is not None)
+        for old, new in self.renamed.items():
+            was, now = inside(old), inside(new)
+            if was is not None and now is not None:
+                out.renamed[was] = now
+            elif was is not None:  # moved out of the site: gone from it
+                out.deleted.add(was)
+            elif now is not None:  # moved into the site: new to it
+                out.added.add(now)
+        return out
+
+
+@dataclass
+class SiteChanges(Touched):
+    """A change as one site sees it: paths relative to the site root."""
+
+    change: Changes = field(default_factory=Changes)
+    repo_paths: dict[str, str] = field(default_factory=dict)  # site path -> repository path
+    _added_lines: dict[str, set[int]] = field(default_factory=dict)
+    _new_to_old: dict[str, str] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.change.label
+
+    def old_path(self, path: str) -> str | None:
+        """Where a file that exists now was before the change (None: it is new)."""
+        if path in self.added:
+            return None
+        if self._new_to_old is None:
+            self._new_to_old = {new: old for old, new in self.renamed.items()}
+        return self._new_to_old.get(path, path)
+
+    def repo_path(self, path: str) -> str:
+        return self.repo_paths.get(path, path)
+
     def read_before(self) -> dict[str, bytes]:
-        """The old contents of every file the change modified, deleted or renamed."""
+        """The old contents of every file the change modified, deleted or renamed,
+        and the compared contents of files with unstaged edits."""
+        change = self.change
+        out: dict[str, bytes] = {}
+        if self.unstaged:  # under --staged, what is compared is the index
+            wanted = sorted(self.unstaged - self.before())
+            blobs = read_blobs(change.top, "", [self.repo_path(p) for p in wanted])
+            out.update({p: blobs[self.repo_path(p)] for p in wanted if self.repo_path(p) in blobs})
         wanted = sorted(self.before())
-        blobs = read_blobs(self.change.top, self.change.base, [self.prefix + p for p in wanted])
-        return {p: blobs[self.prefix + p] for p in wanted if self.prefix + p in blobs}
+        blobs = read_blobs(change.top, change.base, [self.repo_path(p) for p in wanted])
+        out.update({p: blobs[self.repo_path(p)] for p in wanted if self.repo_path(p) in blobs})
+        return out
+
+    def read_now(self) -> dict[str, bytes]:
+        """What is compared of files with unstaged edits (--staged): the index."""
+        wanted = sorted(self.unstaged)
+        blobs = read_blobs(self.change.top, "", [self.repo_path(p) for p in wanted])
+        return {p: blobs[self.repo_path(p)] for p in wanted if self.repo_path(p) in blobs}
+
+    def added_lines(self, path: str) -> set[int]:
+        """Lines of a file as it is now that the change added or changed."""
+        found = self._added_lines.get(path)
+        if found is None:
+            args = ["diff", "-U0", "--no-color", "--no-ext-diff"]
+            if self.change.staged:
+                args.append("--cached")
+            args += [self.change.base, "--", self.repo_path(path)]
+            try:
+                out = _git(self.change.top, *args)
+            except GitError:
+                out = b""
+            found = set()
+            for match in _HUNK_RE.finditer(out):
+                start, count = int(match.group(1)), int(match.group(2) or 1)
+                found.update(range(start, start + count))
+            self._added_lines[path] = found
+        return found
 
 
 def _git(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
@@ -109,6 +167,10 @@ def _git(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def _paths(out: bytes) -> set[str]:
+    return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
 def top_level(cwd: Path) -> Path:
     return Path(_git(cwd, "rev-parse", "--show-toplevel").decode("utf-8").strip())
 
@@ -119,12 +181,15 @@ def changes_since(cwd: Path, ref: str) -> Changes:
     top = top_level(cwd)
     base = _git(top, "merge-base", ref, "HEAD").decode("ascii").strip()
     out = _git(top, "diff", "--name-status", "-z", "-M", base, "--")
-    return _parse_name_status(out, Changes(top, base, ref))
+    changes = _parse_name_status(out, Changes(top=top, base=base, label=ref))
+    changes.untracked = _paths(_git(top, "ls-files", "-z", "--others", "--exclude-standard"))
+    return changes
 
 
 def staged_changes(cwd: Path) -> Changes:
     """What the staged changes change against HEAD (everything staged when the
-    repository has no commit yet)."""
+    repository has no commit yet). The index is what is compared: unstaged
+    edits and untracked files are not part of the commit."""
     top = top_level(cwd)
     try:
         _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
@@ -132,7 +197,10 @@ def staged_changes(cwd: Path) -> Changes:
     except GitError:
         base, label = EMPTY_TREE, "the empty repository"
     out = _git(top, "diff", "--cached", "--name-status", "-z", "-M", base, "--")
-    return _parse_name_status(out, Changes(top, base, label))
+    changes = _parse_name_status(out, Changes(top=top, base=base, label=label, staged=True))
+    changes.untracked = _paths(_git(top, "ls-files", "-z", "--others", "--exclude-standard"))
+    changes.unstaged = _paths(_git(top, "diff", "--name-only", "-z", "--"))
+    return changes
 
 
 def _parse_name_status(out: bytes, changes: Changes) -> Changes:
@@ -160,8 +228,8 @@ def _parse_name_status(out: bytes, changes: Changes) -> Changes:
 
 
 def read_blobs(top: Path, commit: str, paths: list[str]) -> dict[str, bytes]:
-    """Files at `commit` (paths relative to the top), read in one `git cat-file`;
-    a path missing there is left out."""
+    """Files at `commit` ("": the index), paths relative to the top, read in one
+    `git cat-file`; a path missing there is left out."""
     simple = [p for p in paths if "\n" not in p]
     out: dict[str, bytes] = {}
     if simple:

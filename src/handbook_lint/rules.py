@@ -24,6 +24,7 @@ class Problem:
     message: str
     suggestion: str | None = None
     target: str | None = None  # the missing link target, for --stats
+    detail: str | None = None  # where or why, shown after the message (see Finding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +37,17 @@ class Finding:
     message: str
     suggestion: str | None = None
     target: str | None = None  # the missing link target (not in reports), for --stats
+    # Shown after the message but not part of what identifies the finding (its
+    # fingerprint): the pages an include file's link fails in, what a change did.
+    detail: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
+
+    @property
+    def text(self) -> str:
+        """The message with its detail, as reports show it."""
+        return f"{self.message} ({self.detail})" if self.detail else self.message
 
 
 CheckFn = Callable[["PageContext", dict[str, Any]], Iterator[Problem]]

@@ -1,13 +1,23 @@
-"""Which site each path belongs to: the nearest `.handbook-lint.yaml` found from
-the path's own folder upward (as ruff and markdownlint-cli2 find theirs), so a
-site in `site/` or `docs/` is linted from the repository root."""
+"""Which site each path belongs to.
+
+A path's site is the nearest `.handbook-lint.yaml` found from the path's own
+folder upward (as ruff and markdownlint-cli2 find theirs), so a site in
+`site/` or `docs/` is linted from the repository's top. A folder with no
+config above it stands for the sites below it (`check .` at the top of a
+repository whose site is in `site/`). Markdown that belongs to no site (a
+README beside it) is left out, with a note.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from handbook_lint.config import CONFIG_NAME
+
+# Folders never searched for sites: tools' and builds' own trees.
+_SKIP = frozenset({"node_modules", "public", "resources", "vendor", "__pycache__"})
 
 
 @dataclass
@@ -17,6 +27,14 @@ class SiteGroup:
     config: Path | None  # the site's config file (None: the defaults, rooted at `root`)
     root: Path
     paths: list[str] = field(default_factory=list)  # as named on the command line
+    whole: bool = False  # lint the whole site (it was named as a folder above it)
+
+
+@dataclass
+class Sites:
+    groups: list[SiteGroup]
+    orphans: list[str]  # named Markdown files of no site
+    defaults: bool  # no config anywhere: the defaults' site at the working directory
 
 
 def config_for(path: Path) -> Path | None:
@@ -33,27 +51,63 @@ def config_for(path: Path) -> Path | None:
     return None
 
 
-def group(
-    paths: list[str], cwd: Path, explicit: Path | None
-) -> tuple[list[SiteGroup], list[str], bool]:
-    """The sites of `paths`, the paths of no site, and whether no config was found
-    at all (then every path belongs to the defaults' site at `cwd`)."""
+def configs_below(folder: Path) -> list[Path]:
+    """The configs of the sites inside `folder` (not of sites inside sites)."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if CONFIG_NAME in filenames:
+            found.append(Path(dirpath) / CONFIG_NAME)
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP)
+    return found
+
+
+def markdown_outside(folder: Path, roots: list[Path]) -> list[Path]:
+    """Markdown files under `folder` that are in none of the site `roots`."""
+    out: list[Path] = []
+    inside = {r.resolve() for r in roots}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and d not in _SKIP and (here / d).resolve() not in inside
+        )
+        out += [here / name for name in sorted(filenames) if name.endswith((".md", ".markdown"))]
+    return out
+
+
+def group(paths: list[str], cwd: Path, explicit: Path | None) -> Sites:
+    """The sites of `paths` (none: the working directory's)."""
     if explicit is not None:
-        return [SiteGroup(explicit, explicit.resolve().parent, list(paths))], [], False
+        return Sites([SiteGroup(explicit, explicit.resolve().parent, list(paths))], [], False)
     groups: dict[Path, SiteGroup] = {}
     orphans: list[str] = []
-    for raw in paths:
-        found = config_for((cwd / raw).resolve() if not Path(raw).is_absolute() else Path(raw))
-        if found is None:
-            orphans.append(raw)
-            continue
-        key = found.resolve()
-        groups.setdefault(key, SiteGroup(found, key.parent)).paths.append(raw)
-    if not paths:
-        found = config_for(cwd.resolve())
+
+    def site(config: Path) -> SiteGroup:
+        key = config.resolve()
+        return groups.setdefault(key, SiteGroup(config, key.parent))
+
+    for raw in paths or ["."]:
+        path = Path(raw) if Path(raw).is_absolute() else cwd / raw
+        found = config_for(path.resolve())
         if found is not None:
-            return [SiteGroup(found, found.resolve().parent)], [], False
-        return [SiteGroup(None, cwd.resolve())], [], True
-    if not groups:
-        return [SiteGroup(None, cwd.resolve(), orphans)], [], True
-    return list(groups.values()), orphans, False
+            group_of = site(found)
+            if paths:
+                group_of.paths.append(raw)
+            continue
+        below = configs_below(path) if path.is_dir() else []
+        for config in below:
+            site(config).whole = True
+        if path.is_dir():
+            outside = markdown_outside(path, [c.parent for c in below])
+            orphans += [os.path.relpath(p, cwd) for p in outside] if below else []
+            if not below:
+                orphans.append(raw)
+        elif path.name.endswith((".md", ".markdown")):
+            orphans.append(raw)
+    if groups:
+        return Sites(list(groups.values()), orphans, False)
+    # No config anywhere: the defaults, for a standard Hugo site at the working directory.
+    return Sites([SiteGroup(None, cwd.resolve(), list(paths))], [], True)

@@ -75,7 +75,7 @@ class FactStore:
         overlay: Overlay | None = None,
     ) -> None:
         self.root = root
-        self.overlay = overlay  # files as they were before a change (read from git)
+        self.overlay = overlay  # files whose bytes come from git (see overlay.py)
         self._root = str(root)
         self.settings = settings
         # Every parse setting is in the key: facts parsed otherwise are not reused.
@@ -142,9 +142,9 @@ class FactStore:
             self._record(parsed)
 
     def _digest(self, path: str, states: dict[str, tuple[int, int, int, str]]) -> str | None:
-        old = self._old_bytes(path)
-        if old is not None:
-            digest = self.hashes[path] = content_hash(old)
+        from_git = self._git_bytes(path)
+        if from_git is not None:
+            digest = self.hashes[path] = content_hash(from_git)
             return digest
         try:
             st = os.stat(f"{self._root}/{path}")  # a string join: no Path per file
@@ -162,11 +162,11 @@ class FactStore:
         self.hashes[path] = digest
         return digest
 
-    def _old_bytes(self, path: str) -> bytes | None:
+    def _git_bytes(self, path: str) -> bytes | None:
         return self.overlay.files.get(path) if self.overlay is not None else None
 
     def _parse_one(self, path: str) -> Parsed:
-        return parse_file(self.root, path, self.settings, self.taxonomies, self._old_bytes(path))
+        return parse_file(self.root, path, self.settings, self.taxonomies, self._git_bytes(path))
 
     def _parse_many(self, paths: list[str]) -> Iterator[Parsed]:
         if self.overlay is not None:  # files from git are parsed here, the rest as usual
@@ -206,7 +206,7 @@ class FactStore:
         self._blobs[path] = blob
         self.summaries[path] = codec.decode_summary(summary)
         digest = self.hashes.get(path)
-        if digest is not None and self._old_bytes(path) is None:  # old versions are not kept
+        if digest is not None and self._git_bytes(path) is None:  # versions from git are not kept
             self._new_entries.append((path, digest, self.key, summary, blob))
 
     # -- single lookups -------------------------------------------------------

@@ -14,7 +14,7 @@ from handbook_lint.facts import Link
 from handbook_lint.parse import normalize_label
 from handbook_lint.resolve import Resolution, resolve
 from handbook_lint.rules import Problem, register
-from handbook_lint.site import Page, matches_any
+from handbook_lint.site import Page, matches_any, normalize_url
 
 CHECKED_KINDS = frozenset({"inline", "reference", "autolink", "html", "image", "ref", "relref"})
 
@@ -88,11 +88,11 @@ def merged(ctx: PageContext, found: list[tuple[Page, Problem | None]]) -> Proble
         names = ", ".join(where.path for where, _ in failing[:3])
         if len(failing) > 3:
             names += f" and {len(failing) - 3} more"
-        return replace(first, message=f"{first.message} (when included from {names})")
+        return replace(first, detail=f"when included from {names}")
     if len(failing) > 1 and any(p is not None and p.message != first.message for _, p in failing):
         others = len(failing) - 1
         pages = "page that includes" if others == 1 else "pages that include"
-        return replace(first, message=f"{first.message} (and in the {others} other {pages} it)")
+        return replace(first, detail=f"and in the {others} other {pages} it")
     return first
 
 
@@ -219,7 +219,9 @@ def _missing_anchor(
         return None
     suggestion = ctx.index.suggest_anchor(target, fragment)
     if not res.same_page:
-        where = target.url
+        # The site path the link names (the page's URL, or an alias of it): what
+        # the author wrote, and what stays the same when the page moves.
+        where = normalize_url(res.url) if res.url else target.url
     elif ctx.page.snippet:
         where = f"{target.url}, the page that includes this file"
     else:

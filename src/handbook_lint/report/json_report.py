@@ -17,7 +17,11 @@ def write(report: Report, out: TextIO) -> None:
     }
     if report.compared_with:
         summary["compared_with"] = report.compared_with
+        summary["new"] = report.new
         summary["not_counted"] = report.not_counted
+        summary["old_listed"] = report.old_listed
+    if report.in_baseline:
+        summary["in_baseline"] = report.in_baseline
     payload = {
         "tool": "handbook-lint",
         "version": report.version,
@@ -28,7 +32,7 @@ def write(report: Report, out: TextIO) -> None:
                 "column": f.column,
                 "rule": f.rule,
                 "severity": f.severity,
-                "message": f.message,
+                "message": f.text,
                 "suggestion": f.suggestion,
             }
             for f in report.findings

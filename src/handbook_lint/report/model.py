@@ -30,6 +30,9 @@ class Report:
     # how many findings of the changed files were there already (not reported).
     compared_with: str | None = None
     not_counted: int = 0
+    new: int = 0  # findings the change introduced (the others: files linted whole, old ones)
+    old_listed: int = 0  # old findings of the changed files that are listed (--all-in-changed)
+    in_baseline: int = 0  # findings the baseline hid
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -37,7 +40,7 @@ class Report:
 
 def full_message(f: Finding) -> str:
     """The message with the suggestion, as every format shows it."""
-    return f"{f.message} (did you mean '{f.suggestion}'?)" if f.suggestion else f.message
+    return f"{f.text} (did you mean '{f.suggestion}'?)" if f.suggestion else f.text
 
 
 def location(f: Finding) -> str:

@@ -29,20 +29,32 @@ def write(report: Report, out: TextIO) -> None:
 
 def summary(report: Report) -> str:
     errors, warnings, infos = (report.count(s) for s in ("error", "warning", "info"))
-    files = f"{report.files} file{'s' if report.files != 1 else ''}"
-    new = "new " if report.compared_with else ""
+    files = _count(report.files, "file")
+    since = report.compared_with
+    only_new = since is not None and report.new == len(report.findings)
     if not report.findings:
-        line = f"{files} checked: no {new}problems"
+        line = f"{files} checked: no {'new ' if since else ''}problems"
     else:
-        parts = [
-            f"{errors} error{'s' if errors != 1 else ''}",
-            f"{warnings} warning{'s' if warnings != 1 else ''}",
-        ]
+        parts = [_count(errors, "error"), _count(warnings, "warning")]
         if infos:
             parts.append(f"{infos} info")
-        count = len(report.findings)
-        head = f"{count} new finding{'s' if count != 1 else ''}: " if new else ""
+        head = f"{_count(report.new, 'new finding')}: " if only_new else ""
         line = f"{files} checked: {head}" + ", ".join(parts)
-    if report.compared_with and report.not_counted:
-        line += f" ({report.not_counted} already on {report.compared_with} were not counted)"
-    return line
+    notes = []
+    if since is not None and not only_new:
+        notes.append(f"{report.new} new since {since}")
+    if since is not None and report.old_listed:
+        notes.append(f"{report.old_listed} already on {since}")
+    if since is not None and report.not_counted:
+        notes.append(f"{_were(report.not_counted)} already on {since}, not counted")
+    if report.in_baseline:
+        notes.append(f"{_were(report.in_baseline)} in the baseline, not counted")
+    return line + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _were(n: int) -> str:
+    return f"{n} {'was' if n == 1 else 'were'}"
