@@ -160,11 +160,17 @@ def merge(
 
 
 def find_config(start: Path) -> Path | None:
+    """The config of the site `start` belongs to: the first `.handbook-lint.yaml`
+    in its folder or above. `start` need not exist (a deleted file): the search
+    starts at its nearest existing folder."""
     start = start.resolve()
-    for folder in [start, *start.parents]:
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
+    folder = start if start.is_dir() else start.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    for candidate in [folder, *folder.parents]:
+        found = candidate / CONFIG_NAME
+        if found.is_file():
+            return found
     return None
 
 

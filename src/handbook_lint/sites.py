@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handbook_lint.config import CONFIG_NAME
+from handbook_lint.config import CONFIG_NAME, find_config
 
 # Folders never searched for sites: tools' and builds' own trees.
 _SKIP = frozenset({"node_modules", "public", "resources", "vendor", "__pycache__"})
@@ -35,20 +35,6 @@ class Sites:
     groups: list[SiteGroup]
     orphans: list[str]  # named Markdown files of no site
     defaults: bool  # no config anywhere: the defaults' site at the working directory
-
-
-def config_for(path: Path) -> Path | None:
-    """The config of the site `path` belongs to: the first `.handbook-lint.yaml`
-    in its folder or above. `path` need not exist (a deleted file): the search
-    starts at its nearest existing folder."""
-    folder = path if path.is_dir() else path.parent
-    while not folder.is_dir() and folder != folder.parent:
-        folder = folder.parent
-    for candidate in [folder, *folder.parents]:
-        found = candidate / CONFIG_NAME
-        if found.is_file():
-            return found
-    return None
 
 
 def configs_below(folder: Path) -> list[Path]:
@@ -91,7 +77,7 @@ def group(paths: list[str], cwd: Path, explicit: Path | None) -> Sites:
 
     for raw in paths or ["."]:
         path = Path(raw) if Path(raw).is_absolute() else cwd / raw
-        found = config_for(path.resolve())
+        found = find_config(path)
         if found is not None:
             group_of = site(found)
             if paths:
