@@ -113,6 +113,8 @@ class Built:
 
     pages: dict[str, Rendered]
     files: set[str]
+    # Netlify-style `_redirects` the build wrote (from -> to): served in production.
+    redirects: dict[str, str] = field(default_factory=dict)
 
 
 def read_site(public: Path) -> Built:
@@ -126,7 +128,13 @@ def read_site(public: Path) -> Built:
         if rel.endswith(".html"):
             url = "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
             pages[url] = read_page(url, path.read_text("utf-8", errors="replace"))
-    return Built(pages, files)
+    redirects: dict[str, str] = {}
+    if (public / "_redirects").is_file():
+        for line in (public / "_redirects").read_text("utf-8").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].startswith("/"):
+                redirects.setdefault(parts[0], parts[1])
+    return Built(pages, files, redirects)
 
 
 def read_page(url: str, text: str) -> Rendered:
@@ -179,7 +187,8 @@ def lands(
 
 def _target(site: Built, path: str) -> Rendered | None:
     for candidate in (path, path.rstrip("/") + "/"):
-        found = site.pages.get(candidate)
+        moved = site.redirects.get(candidate) or site.redirects.get(candidate.rstrip("/"))
+        found = site.pages.get(urlparse(moved).path if moved else candidate)
         seen = 0
         while found is not None and found.redirect is not None and seen < 10:
             found = site.pages.get(urlparse(found.redirect).path)  # an alias page

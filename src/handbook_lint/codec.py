@@ -27,7 +27,7 @@ from handbook_lint.facts import (
 )
 from handbook_lint.rules import Finding
 
-FORMAT = 3  # bump when the encoded shape changes
+FORMAT = 4  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -91,6 +91,7 @@ def encode(facts: PageFacts) -> bytes:
         [(t.line, t.column, t.text, t.kind, t.glued_before, t.glued_after) for t in facts.texts],
         facts.directives,
         [(i.target, i.line, i.column, i.source, i.error) for i in facts.includes],
+        facts.shortcodes,
         [
             (
                 lst.ordered,
@@ -134,6 +135,7 @@ def decode(blob: bytes) -> PageFacts:
             texts,
             directives,
             includes,
+            shortcode_names,
             lists,
             blocks,
             read_errors,
@@ -153,6 +155,7 @@ def decode(blob: bytes) -> PageFacts:
             texts=[TextSpan(*t) for t in texts],
             directives=[(d[0], tuple(d[1]), d[2], d[3]) for d in directives],
             includes=[Include(*i) for i in includes],
+            shortcodes=list(shortcode_names),
             lists=[
                 ListBlock(o, ln, end, depth, [ListItem(*it) for it in items])
                 for o, ln, end, depth, items in lists

@@ -118,6 +118,7 @@ class PageFacts:
     # line, column)
     directives: list[tuple[str, tuple[str, ...], int, int]] = field(default_factory=list)
     includes: list[Include] = field(default_factory=list)
+    shortcodes: list[str] = field(default_factory=list)  # names of the shortcodes it calls
     lists: list[ListBlock] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     # problems found while reading: (rule, line, message)
@@ -131,6 +132,11 @@ SUMMARY_KEYS = (
 )
 # Link kinds whose destination is a content path (resolved as Hugo's GetPage).
 REF_KINDS = frozenset({"ref", "relref"})
+# Links a reader can follow (not shortcode-built URLs): what the link rules check.
+# linkify: a bare URL that Goldmark's linkify turns into a link.
+CHECKED_KINDS = frozenset(
+    {"inline", "reference", "autolink", "linkify", "html", "image", "ref", "relref"}
+)
 
 
 @dataclass(slots=True)

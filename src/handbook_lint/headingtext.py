@@ -127,14 +127,14 @@ def _drop_links(text: str) -> str:
         return text
     out: list[str] = []
     pos = 0
-    for start, end in _links(text):
+    for start, end in links_in(text):
         out.append(text[pos:start])
         pos = end
     out.append(text[pos:])
     return "".join(out)
 
 
-def _links(text: str) -> list[tuple[int, int]]:
+def links_in(text: str) -> list[tuple[int, int]]:
     """Spans of `text` that Goldmark's linkify turns into links."""
     found: list[tuple[int, int]] = []
     i = 0
@@ -164,7 +164,7 @@ def _links(text: str) -> list[tuple[int, int]]:
 
 def _first_segment(text: str, typographer: bool, linkify: bool) -> str:
     """The first text node Goldmark makes of `text` inside a nested node."""
-    spans = _links(text) if linkify else []
+    spans = links_in(text) if linkify else []
     n = spans[0][0] if spans else len(text)  # a linkified URL starts a node
     i = 0
     while i < n:

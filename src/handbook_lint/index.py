@@ -42,7 +42,9 @@ class SiteIndex:
     _by_last: dict[str, list[str]] = field(default_factory=dict)
     _last_names: Suggester | None = None
     _anchor_names: dict[str, Suggester] = field(default_factory=dict)
-    _by_lower_path: dict[str, Page] | None = None  # by_path with lowercased keys, on demand
+    _base_paths: dict[str, Page] | None = None  # Hugo's page paths, on demand
+    _page_names: dict[str, Page | None] | None = None
+    assets_lower: set[str] = field(default_factory=set)  # files of the assets dir
     _included: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _includers: dict[str, list[Page]] | None = None
     _keys: dict[str, str] | None = None
@@ -57,6 +59,7 @@ class SiteIndex:
         """`files`: static files and page resources, as site paths (`/images/x.png`)."""
         index = cls(site, summary)
         index.files_lower = {f.lower() for f in files}
+        index.assets_lower = {f.lower() for f in site.asset_files()}
         index.static_available = any((site.root / d).is_dir() for d in site.config.static_dirs)
         prefix = site.content_prefix
         for page in site.pages.values():
@@ -121,46 +124,103 @@ class SiteIndex:
         return None
 
     def page_by_content_path(self, from_path: str, target: str) -> Page | None:
-        """Hugo's GetPage: a content path, relative to the page's folder first
-        (unless it starts with `/`), then to the content dir; `.md` optional."""
-        prefix = self.site.content_prefix
-        clean = target.strip()
-        bases = []
-        if not clean.startswith("/"):
-            inner = from_path[len(prefix) :] if from_path.startswith(prefix) else from_path
-            bases.append(posixpath.dirname(inner))
-        bases.append("")
-        for base in bases:
-            joined = posixpath.normpath(posixpath.join(base, clean.lstrip("/")))
-            if joined.startswith(".."):
-                continue
-            joined = "" if joined == "." else joined
-            stem = joined[:-3] if joined.endswith(".md") else joined
-            # `x/index.md` and `x/_index.md` name the same bundle for Hugo.
-            if (
-                stem == "index"
-                or stem.endswith("/index")
-                or stem == "_index"
-                or stem.endswith("/_index")
-            ):
-                stem = stem.rsplit("/", 1)[0] if "/" in stem else ""
-            for candidate in (joined, stem + ".md", stem + "/_index.md", stem + "/index.md"):
-                page = self.by_path.get(candidate.lstrip("/"))
-                if page is not None:
-                    return page
-            # Case-insensitive, as Hugo's page lookup is.
-            lowered = stem.lower()
-            lower_paths = self._lower_paths()
-            for candidate in (lowered + ".md", lowered + "/_index.md", lowered + "/index.md"):
-                page = lower_paths.get(candidate.lstrip("/"))
-                if page is not None:
-                    return page
+        """Hugo's GetPage from the page at `from_path` (a content file path)."""
+        context = self.site.pages.get(from_path)
+        return self.get_page(context, target)
+
+    def get_page(self, context: Page | None, ref: str, reflink: bool = False) -> Page | None:
+        """Hugo's page lookup (`.GetPage`, the link render hook's first try, `ref`):
+        `hugolib/pagecollections.go` getContentNode and getContentNodeForRef.
+
+        A relative `ref` is looked up from the page's folder (a leaf bundle's
+        parent: its section; a `../x.ext` from the bundle itself), then from the
+        content root unless it starts with `.`; a ref with an extension (any:
+        `x.md`, `x.html`) is also looked up as a file next to the page's file and
+        under the content dir; `ref` alone also finds a page by its bare name."""
+        ref = ref.replace("\\", "/").rstrip("/")
+        in_ref = ref
+        if not ref:
+            ref = "/"
+        had_ext = "." in ref.rsplit("/", 1)[-1]
+        if had_ext:
+            tries = [ref]
+        elif ref == "/":
+            tries = ["/_index.md"]
+        elif ref.endswith("/index"):
+            tries = [ref + "/index.md", ref + ".md"]
+        else:
+            tries = [ref + ".md"]
+        for candidate in tries:
+            found = self._page_for_ref(context, reflink, had_ext, in_ref, candidate)
+            if found is not None:
+                return found
         return None
 
-    def _lower_paths(self) -> dict[str, Page]:
-        if self._by_lower_path is None:
-            self._by_lower_path = {p.lower(): page for p, page in self.by_path.items()}
-        return self._by_lower_path
+    def _page_for_ref(
+        self, context: Page | None, reflink: bool, had_ext: bool, in_ref: str, ref: str
+    ) -> Page | None:
+        prefix = self.site.content_prefix
+        bases = self._bases()
+        inner = context.path[len(prefix) :] if context and context.path.startswith(prefix) else ""
+        if context is not None and inner and not ref.startswith("/"):
+            folder = posixpath.dirname(inner)  # the file's folder
+            leaf = posixpath.basename(inner).startswith("index.")
+            if leaf and not (had_ext and ref.startswith("../")):
+                folder = posixpath.dirname(folder)  # a leaf bundle's container: its section
+            found = bases.get(_base(_join("/" + folder, ref)))
+            if found is None and had_ext:  # a file next to the page's file
+                found = self._by_file(posixpath.dirname(inner), in_ref)
+            if found is not None:
+                return found
+        if ref.startswith("."):
+            return None  # page-relative only
+        found = bases.get(_base(_join("/", ref)))
+        if found is not None:
+            return found
+        if had_ext:
+            found = self._by_file("", in_ref)
+            if found is not None:
+                return found
+        if (reflink or context is None) and "/" not in in_ref:
+            return self._names().get(_base("/" + in_ref).rsplit("/", 1)[-1])
+        return None
+
+    def _by_file(self, folder: str, ref: str) -> Page | None:
+        """The page whose file is at `ref` from `folder` (inside the content dir)."""
+        joined = posixpath.normpath(posixpath.join(folder, ref.lstrip("/")))
+        if joined.startswith("../") or joined == "..":
+            return None
+        return self.by_path.get(joined)
+
+    def _bases(self) -> dict[str, Page]:
+        """Content page base path (lowercased, no extension, no index file) -> page."""
+        if self._base_paths is None:
+            out: dict[str, Page] = {}
+            for inner, page in self.by_path.items():
+                out.setdefault(_base("/" + inner), page)
+            self._base_paths = out
+        return self._base_paths
+
+    def _names(self) -> dict[str, Page | None]:
+        """A page's bare name -> the page (None when two pages share it)."""
+        if self._page_names is None:
+            out: dict[str, Page | None] = {}
+            for base, page in self._bases().items():
+                name = base.rsplit("/", 1)[-1]
+                out[name] = None if name in out and out[name] is not page else page
+            self._page_names = out
+        return self._page_names
+
+    def resource(self, context: Page, ref: str) -> bool:
+        """`.Resources.Get` of a bundle page, or the global `resources.Get`
+        (the assets dir): a file the render hook links to."""
+        if not ref or ref.startswith("/"):
+            pass
+        elif context.path.rsplit("/", 1)[-1].startswith(("index.", "_index.")):
+            folder = context.path.rsplit("/", 1)[0][len(self.site.content_prefix) :]
+            if f"/{posixpath.normpath(posixpath.join(folder, ref))}".lower() in self.files_lower:
+                return True
+        return ref.strip("/").lower() in self.assets_lower
 
     def included(self, path: str) -> tuple[str, ...]:
         """The files `path` includes, directly or not, each once."""
@@ -277,3 +337,21 @@ def _last(url: str) -> str:
     for ending in (".html", ".md"):
         last = last.removesuffix(ending)
     return last
+
+
+def _join(base: str, ref: str) -> str:
+    """Go's path.Join: clean, and `..` above the root stays at the root."""
+    joined = posixpath.normpath(posixpath.join(base, ref))
+    while joined.startswith("/.."):
+        joined = joined[3:] or "/"
+    return joined if joined.startswith("/") else "/" + joined
+
+
+def _base(path: str) -> str:
+    """Hugo's page path of a content path: lowercased, no extension, and a
+    bundle's index file stands for its folder (`/a/_index.md` -> `/a`)."""
+    folder, _, name = path.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    if stem in ("index", "_index"):
+        return (folder or "/").lower()
+    return f"{folder}/{stem}".lower()

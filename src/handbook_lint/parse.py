@@ -30,7 +30,7 @@ from handbook_lint.facts import (
     TextSpan,
 )
 from handbook_lint.frontmatter import split_front_matter
-from handbook_lint.headingtext import plain_text
+from handbook_lint.headingtext import links_in, plain_text
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INCLUDE_NAMES = frozenset({"include"})
@@ -329,6 +329,10 @@ class _Walker:
                 content = child.content
                 if link_text is not None:
                     link_text.append(content)
+                elif self.settings.linkify and (
+                    "://" in content or "www." in content or "@" in content
+                ):
+                    self._linkified(content)
                 if "[" in content:
                     self._bracket_refs(content)
                 if keep_text or link_text is not None:
@@ -370,6 +374,20 @@ class _Walker:
                 sub = meta.get("subId", 0)
                 ref = f"fnref{sub or ''}:{meta.get('id', 0) + 1}"
                 self.facts.html_anchors.append((ref, token.map[0] + 1))
+
+    def _linkified(self, content: str) -> None:
+        """URLs and e-mail addresses Goldmark's linkify turns into links."""
+        for start, end in links_in(content):
+            url = content[start:end]
+            if "@" in url and "://" not in url and not url.startswith("www."):
+                continue  # an e-mail address: no page to check
+            if url.startswith("www."):
+                url = "http://" + url
+            at = self.text.find(content[start:end], self.cursor, self.block_end)
+            line, column = shortcodes.position(self.line_starts, at if at >= 0 else self.cursor)
+            if at >= 0:
+                self.cursor = at + (end - start)
+            self.facts.links.append(Link(target=url, line=line, column=column, kind="linkify"))
 
     def _text_span(self, content: str, kind: str) -> TextSpan | None:
         if not content.strip() or shortcodes.PLACEHOLDER_START in content:
@@ -513,6 +531,16 @@ class _Walker:
                         base = sanitize(part, style) or "term"
                         found.append((line, 0, ("auto", base, line)))
                 continue
+            if (
+                token.type == "paragraph_open"
+                and settings.definition_term_ids
+                and token.map is not None
+                and ":" in self.tokens[i + 1].content
+            ):
+                for k, part in self._paragraph_terms(self.tokens[i + 1]):
+                    line = token.map[0] + 1 + k
+                    found.append((line, 0, ("auto", sanitize(part, style) or "term", line)))
+                continue
             if token.type == "heading_open":
                 heading, event = self._heading(token, self.tokens[i + 1])
                 if event is not None:
@@ -527,6 +555,33 @@ class _Walker:
         position = {k: n for n, k in enumerate(order)}
         for k, heading in headings:
             heading.anchor = allocated[position[k]] or ""
+
+    def _paragraph_terms(self, inline: Token) -> list[tuple[int, str]]:
+        """Terms Goldmark finds where markdown-it sees a paragraph: lines before a
+        line that starts with `: ` are each a term of a definition list (the
+        deflist plugin takes a one-line term only). (line offset, text) pairs."""
+        lines: list[list[Token]] = [[]]
+        for child in inline.children or []:
+            if child.type == "softbreak":
+                lines.append([])
+            else:
+                lines[-1].append(child)
+        for k, line in enumerate(lines):
+            first = line[0] if line else None
+            if (
+                k
+                and first is not None
+                and first.type == "text"
+                and first.content[:2] in (": ", ":\t")
+            ):
+                settings = self.settings
+                out = []
+                for n, term in enumerate(lines[:k]):
+                    text = plain_text(term, settings.typographer, settings.linkify)
+                    if text and shortcodes.PLACEHOLDER_START not in text:
+                        out.append((n, text))
+                return out
+        return []
 
     def _plain(self, inline: Token) -> str:
         settings = self.settings
@@ -558,8 +613,13 @@ class _Walker:
     # -- shortcodes ---------------------------------------------------------
 
     def _shortcode_facts(self) -> None:
+        names: set[str] = set()
         for call in self.calls:
-            if call.index in self.literal_calls or call.index in self.consumed:
+            if call.index in self.literal_calls:
+                continue
+            if call.name and not call.name.startswith("/"):
+                names.add(call.name)
+            if call.index in self.consumed:
                 continue
             raw = self.text_of(call)
             if call.name in INCLUDE_NAMES:
@@ -571,6 +631,7 @@ class _Walker:
                         Link(target=target, line=call.line, column=call.column, kind=call.name)
                     )
         self.facts.links.sort(key=lambda link: (link.line, link.column))
+        self.facts.shortcodes = sorted(names)
 
     def text_of(self, call: shortcodes.Shortcode) -> str:
         return self.original[call.start : call.end]
@@ -589,6 +650,11 @@ class _Walker:
         elif not target:
             error = "the call names no file to include"
         return Include(target=target, line=call.line, column=call.column, source=raw, error=error)
+
+
+def _definition(text: str) -> bool:
+    """A line that starts a definition (`: text`)."""
+    return text[:2] in (": ", ":\t")
 
 
 _MARKUP_TOKENS = frozenset(

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from handbook_lint.facts import Link
+from handbook_lint.facts import REF_KINDS, Link
 from handbook_lint.index import SiteIndex, Target
 from handbook_lint.site import MARKDOWN_SUFFIXES, Page
 
@@ -49,30 +49,52 @@ def on_site(target: str, base_url: str) -> str | None:
 
 
 def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
+    """Where a link of `page` lands, as Hugo renders it and the browser follows it.
+
+    With a link render hook (Hugo's embedded one, or a site's own built like
+    it) a Markdown link's destination is first looked up as a page (Hugo's
+    GetPage, relative to the page), then as a resource of the page's bundle or
+    of the assets dir; what none of them finds is passed through unchanged.
+    Raw HTML links, absolute URLs and passed-through destinations are followed
+    as the browser follows them, relative to the page's URL."""
     target = link.target.strip()
     if not target or templated(target):
         return Resolution("skip")
-    if link.kind in ("ref", "relref"):
+    if link.kind in REF_KINDS:
         return _resolve_ref(index, page, target)
     path = on_site(target, index.site.config.base_url)
-    if path is not None:
-        target = path
-    elif is_external(target):
+    if path is None and is_external(target):
         return Resolution("external", url=target)
+    if path is not None:  # an absolute URL on the site: the hook leaves it alone
+        return _browser(index, page, path)
     path, fragment = split_target(target)
     if not path:
         return Resolution("ok", fragment=fragment, page=page, same_page=True)
-    if not path.startswith("/") and _is_markdown_path(path):
-        return _resolve_markdown(index, page, path, fragment)
-    if path.startswith("/") and _is_markdown_path(path):
-        found = index.page_by_content_path(page.path, path)
-        if found is not None:
+    if link.kind == "html":
+        return _browser(index, page, target)
+    if not index.site.config.link_render_hook:
+        if _is_markdown_path(path):  # a site without a hook: Markdown paths as pages
+            found = index.get_page(page, unquote(path))
+            if found is None:
+                return Resolution("broken", url=path, fragment=fragment)
             return _landed(found, fragment, found.url)
-    if index.site.config.link_render_hook:
-        # Hugo's link render hook looks the destination up as a page path first.
-        found = index.page_by_content_path(page.path, unquote(path).rstrip("/") or "/")
-        if found is not None and not found.snippet:
-            return _landed(found, fragment, found.url)
+        return _browser(index, page, target)
+    lookup = unquote(path).removeprefix("./")  # as the embedded hook does
+    found = index.get_page(page, lookup)
+    if found is not None:
+        return _landed(found, fragment, found.url)
+    if index.resource(page, lookup):
+        return Resolution("ok", url=path, fragment=fragment)
+    if _is_markdown_path(path):  # a .md the hook cannot find stays a .md: a 404
+        return Resolution("broken", url=path, fragment=fragment)
+    return _browser(index, page, target)
+
+
+def _browser(index: SiteIndex, page: Page, target: str) -> Resolution:
+    """A destination followed as the browser follows it: relative to the page's URL."""
+    path, fragment = split_target(target)
+    if not path:
+        return Resolution("ok", fragment=fragment, page=page, same_page=True)
     url = path if path.startswith("/") else _join_url(page, path)
     hit = index.lookup(url)
     if hit is None:
@@ -91,27 +113,14 @@ def _is_markdown_path(path: str) -> bool:
     return path.lower().endswith(MARKDOWN_SUFFIXES)
 
 
-def _by_content_path(
-    index: SiteIndex, page: Page, lookup: str, fragment: str, shown: str
-) -> Resolution:
-    """The page at content path `lookup` (relative to the page's file, or from the
-    content root), or broken, named `shown` in the message."""
-    found = index.page_by_content_path(page.path, lookup)
-    if found is None:
-        return Resolution("broken", url=shown, fragment=fragment)
-    return _landed(found, fragment, found.url)
-
-
-def _resolve_markdown(index: SiteIndex, page: Page, path: str, fragment: str) -> Resolution:
-    """Hugo's link render hook looks a `.md` destination up as a page, relative to the file."""
-    return _by_content_path(index, page, unquote(path), fragment, path)
-
-
 def _resolve_ref(index: SiteIndex, page: Page, target: str) -> Resolution:
     path, fragment = split_target(target)
     if not path:
         return Resolution("ok", fragment=fragment, page=page, same_page=True)
-    return _by_content_path(index, page, path, fragment, path)
+    found = index.get_page(page, path, reflink=True)
+    if found is None:
+        return Resolution("broken", url=path, fragment=fragment)
+    return _landed(found, fragment, found.url)
 
 
 def _landed(found: Page, fragment: str, url: str) -> Resolution:

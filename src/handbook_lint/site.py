@@ -19,6 +19,7 @@ from handbook_lint.frontmatter import date_value
 from handbook_lint.overlay import Overlay
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+ASSETS_DIR = "assets"  # Hugo's assetDir
 
 
 @dataclass
@@ -216,6 +217,14 @@ class Site:
                 files = self.overlay.listing(files, name)
             out += ["/" + f[len(prefix) :] for f in files if f.startswith(prefix)]
         return sorted(out)
+
+    def asset_files(self) -> list[str]:
+        """Files of the assets dir, relative to it (what `resources.Get` finds)."""
+        markdown, others, _ = self._walk(ASSETS_DIR)
+        files = markdown + others
+        if self.overlay is not None:
+            files = self.overlay.listing(files, ASSETS_DIR)
+        return [f[len(ASSETS_DIR) + 1 :] for f in files]
 
     def excluded(self, path: str) -> bool:
         return bool(self.config.exclude) and matches_any(path, self.config.exclude)

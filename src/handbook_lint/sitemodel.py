@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from handbook_lint.facts import CHECKED_KINDS
 from handbook_lint.resolve import Resolution, resolve
-from handbook_lint.site import Page, normalize_url
+from handbook_lint.site import Page, matches_any, normalize_url
 
 if TYPE_CHECKING:
     from handbook_lint.engine import Linter
-
-CHECKED_KINDS = frozenset({"inline", "reference", "autolink", "html", "image", "ref", "relref"})
 
 
 def dump(linter: Linter) -> dict[str, Any]:
@@ -59,11 +58,15 @@ def page_data(linter: Linter, page: Page) -> dict[str, Any]:
         for anchor, line, source in index.placed_anchors(page)
     ]
     out["anchors_unstable"] = index.has_unstable_ids(page)
+    facts = linter.load(page.path)
+    out["shortcodes"] = facts.shortcodes if facts is not None else []
     if page.snippet:
         out["included_by"] = [p.path for p in index.includers(page.path)]
         return out
+    active = linter.rules.get("link-anchor-missing")
+    skip = list(active.options.get("skip_pages", [])) if active else []
     out["links"] = [
-        _link(index, page, link, source)
+        _link(index, page, link, source, skip)
         for source, facts in _rendered_facts(linter, page)
         for link in facts.links
         if link.kind in CHECKED_KINDS
@@ -84,7 +87,7 @@ def _rendered_facts(linter: Linter, page: Page) -> list[tuple[str | None, Any]]:
     return out
 
 
-def _link(index: Any, page: Page, link: Any, source: str | None) -> dict[str, Any]:
+def _link(index: Any, page: Page, link: Any, source: str | None, skip: list[str]) -> dict[str, Any]:
     res = resolve(index, page, link)
     return {
         "line": link.line,
@@ -96,16 +99,19 @@ def _link(index: Any, page: Page, link: Any, source: str | None) -> dict[str, An
         "url": res.url or None,
         "fragment": res.fragment or None,
         "page": res.page.path if res.page is not None else None,
-        "anchor": anchor_status(index, res),
+        "anchor": anchor_status(index, res, skip),
     }
 
 
-def anchor_status(index: Any, res: Resolution) -> str | None:
-    """ok | missing | unknown (the page's ids come from shortcodes) | None (no
-    fragment, or the link does not land on a page)."""
+def anchor_status(index: Any, res: Resolution, skip: list[str] | None = None) -> str | None:
+    """ok | missing | unknown (the page's ids come from shortcodes, or the
+    config's `skip_pages` says so) | None (no fragment, or the link does not
+    land on a page)."""
     fragment = res.fragment.split(":~:", 1)[0]
     if res.kind != "ok" or not fragment or res.page is None:
         return None
+    if skip and matches_any(res.page.url, skip):
+        return "unknown"
     anchors = index.anchors(res.page)
     if unquote(fragment) in anchors or fragment in anchors:
         return "ok"

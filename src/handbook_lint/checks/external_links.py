@@ -11,10 +11,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from handbook_lint.checks.links import CHECKED_KINDS
 from handbook_lint.context import PageContext
 from handbook_lint.external_config import BROKEN, RATE_LIMITED, REDIRECT, SKIPPED
-from handbook_lint.facts import Link, PageFacts
+from handbook_lint.facts import CHECKED_KINDS, Link, PageFacts
 from handbook_lint.resolve import on_site, templated
 from handbook_lint.rules import Problem, register
 

@@ -10,13 +10,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from handbook_lint.context import PageContext
-from handbook_lint.facts import Link
+from handbook_lint.facts import CHECKED_KINDS, Link
 from handbook_lint.parse import normalize_label
 from handbook_lint.resolve import Resolution, resolve
 from handbook_lint.rules import Problem, register
 from handbook_lint.site import Page, matches_any, normalize_url
-
-CHECKED_KINDS = frozenset({"inline", "reference", "autolink", "html", "image", "ref", "relref"})
 
 
 @lru_cache(maxsize=64)
