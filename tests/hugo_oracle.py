@@ -17,8 +17,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 # Go templates drop HTML comments: the markers are an element of our own.
@@ -35,14 +37,17 @@ LAYOUTS = {
 # Shortcodes whose content is the page's Markdown (same id registry as the page).
 PASS_THROUGH = "{{- .Inner -}}\n"
 # An include shortcode that splices a file of the assets dir (the GitLab handbook).
-INCLUDE_FROM_ASSETS = "{{- with resources.Get (.Get 0) }}{{ .Content }}{{ end -}}\n"
+# (safeHTML: the file's text as it is, not escaped for HTML: it is Markdown)
+INCLUDE_FROM_ASSETS = "{{- with resources.Get (.Get 0) }}{{ .Content | safeHTML }}{{ end -}}\n"
 # An include shortcode that splices a page (hugo-docs).
 INCLUDE_PAGE = (
     "{{- with or ($.Page.GetPage (.Get 0)) (site.GetPage (.Get 0)) }}"
     "{{ .RenderShortcodes }}{{ end -}}\n"
 )
 
-_ID_RE = re.compile(r"""<([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?\s(?:id|name)\s*=\s*"([^"]*)\"""")
+_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)\b([^>]*)>")
+_ATTR_ID_RE = re.compile(r'\sid\s*=\s*"([^"]*)"')
+_ATTR_NAME_RE = re.compile(r'\sname\s*=\s*"([^"]*)"')
 _HREF_RE = re.compile(r"""<a\b[^>]*?\shref\s*=\s*"([^"]*)\"""")
 _REFRESH_RE = re.compile(r"""<meta http-equiv="refresh" content="0; url=([^"]*)\"""")
 
@@ -61,7 +66,45 @@ def write_layouts(site: Path, shortcodes: dict[str, str] | None = None) -> None:
     for name, text in LAYOUTS.items():
         (layouts / name).write_text(text, "utf-8")
     for name, text in (shortcodes or {}).items():
-        (layouts / "_shortcodes" / f"{name}.html").write_text(text, "utf-8")
+        path = layouts / "_shortcodes" / f"{name}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+
+# Hugo's embedded shortcodes (no stub needed).
+EMBEDDED = frozenset(
+    {
+        "comment",
+        "details",
+        "figure",
+        "gist",
+        "highlight",
+        "instagram",
+        "param",
+        "qr",
+        "ref",
+        "relref",
+        "vimeo",
+        "x",
+        "youtube",
+    }
+)
+_CALL_RE = re.compile(r"\{\{[<%]\s*(/?)([A-Za-z][\w/.-]*)")
+
+
+def stub_shortcodes(content: Path) -> dict[str, str]:
+    """Stubs for the site's own shortcodes (their templates are not here): a
+    paired one passes its content through, any other writes nothing."""
+    paired: set[str] = set()
+    names: set[str] = set()
+    for path in content.rglob("*.md"):
+        for closing, name in _CALL_RE.findall(path.read_text("utf-8", errors="replace")):
+            (paired if closing else names).add(name)
+    return {
+        name: PASS_THROUGH if name in paired else "{{- /* a stub */ -}}\n"
+        for name in names | paired
+        if name not in EMBEDDED
+    }
 
 
 def mark_content(layout: Path) -> bool:
@@ -143,7 +186,7 @@ def read_page(url: str, text: str) -> Rendered:
     if refresh is not None and len(text) < 2000:
         page.redirect = html.unescape(refresh.group(1))
         return page
-    page.all_ids = {html.unescape(m.group(2)) for m in _ID_RE.finditer(text)}
+    page.all_ids = set(_ids(text))
     start = text.find(START)
     while start >= 0:
         head_end = text.find('">', start)
@@ -153,10 +196,21 @@ def read_page(url: str, text: str) -> Rendered:
         if page.source is None:
             page.source = html.unescape(text[start + len(START) : head_end]).strip() or None
         content = text[head_end + 2 : end]
-        page.ids += [html.unescape(m.group(2)) for m in _ID_RE.finditer(content)]
+        page.ids += _ids(content)
         page.links += [html.unescape(m.group(1)) for m in _HREF_RE.finditer(content)]
         start = text.find(START, end)
     return page
+
+
+def _ids(text: str) -> list[str]:
+    """The anchors of HTML: every element's id, and an <a>'s name."""
+    out: list[str] = []
+    for tag in _TAG_RE.finditer(text):
+        attrs = tag.group(2)
+        out += [html.unescape(v) for v in _ATTR_ID_RE.findall(attrs)]
+        if tag.group(1).lower() == "a":
+            out += [html.unescape(v) for v in _ATTR_NAME_RE.findall(attrs)]
+    return out
 
 
 def lands(
@@ -164,6 +218,10 @@ def lands(
 ) -> tuple[str, str, bool] | None:
     """Where an internal link of a rendered page lands, as the browser follows it:
     (site path, fragment, whether it works). None for an external link."""
+    if not href:
+        # What Hugo writes for a link to a page it does not render: the reader
+        # stays on the page. Broken, for the author.
+        return page_url, "", False
     parsed = urlparse(href)
     if parsed.scheme in ("mailto", "tel", "javascript", "data"):
         return None
@@ -196,3 +254,162 @@ def _target(site: Built, path: str) -> Rendered | None:
         if found is not None:
             return found
     return None
+
+
+@dataclass
+class Comparison:
+    """The linter's site model against Hugo's output: counts, and each difference
+    by kind (a page, an id or a link per line)."""
+
+    urls: tuple[int, int] = (0, 0)  # equal, compared
+    ids: tuple[int, int, int] = (0, 0, 0)  # equal, Hugo's, Hugo's from shortcode output
+    links: tuple[int, int, int] = (0, 0, 0)  # broken found, false alarms, missed
+    unchecked: int = 0  # links into pages whose anchors the linter does not check
+    notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def report(self, name: str, show: int) -> str:
+        urls_equal, urls_total = self.urls
+        ids_equal, ids_total, shortcode_ids = self.ids
+        found, false_alarms, missed = self.links
+        seen = ids_total - shortcode_ids
+        lines = [
+            f"== {name}",
+            f"page URLs equal: {urls_equal} / {urls_total}",
+            "pages the linter thinks render but Hugo does not: "
+            f"{len(self.notes['linter renders, Hugo does not'])}",
+            "pages Hugo renders that the linter thinks it does not: "
+            f"{len(self.notes['Hugo renders, linter does not'])}",
+            f"heading and term ids equal: {ids_equal} / {ids_total} "
+            f"({_share(ids_equal, ids_total)})",
+            f"  of the ids outside shortcode output: {ids_equal} / {seen} "
+            f"({_share(ids_equal, seen)}); {shortcode_ids} come from shortcodes the linter "
+            "cannot expand",
+            f"internal links: broken found {found} / false alarms {false_alarms} / missed {missed}"
+            f" ({self.unchecked} into pages whose anchors come from shortcodes, not compared)",
+        ]
+        for kind, items in self.notes.items():
+            if items:
+                lines.append(f"-- {kind}: {len(items)}")
+                lines += [f"   {item}" for item in items[:show]]
+        return "\n".join(lines)
+
+    def differences(self) -> dict[str, list[str]]:
+        """Every difference but ids of shortcode output (which the linter cannot see)."""
+        return {k: v for k, v in self.notes.items() if v and k != "id from shortcode output"}
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.2f}%" if whole else "100.00%"
+
+
+def compare(
+    built: Built,
+    model: dict[str, Any],
+    content_dir: str,
+    hosts: tuple[str, ...] = (),
+    modelled: frozenset[str] = frozenset({"include", "ref", "relref", "details"}),
+) -> Comparison:
+    """Compare `handbook-lint index`'s JSON (`model`) with what Hugo built.
+    `modelled`: shortcodes whose output the linter knows (the others may write
+    ids it cannot see)."""
+    out = Comparison()
+    notes = out.notes
+    prefix = content_dir.rstrip("/") + "/"
+    ours = {p["path"]: p for p in model["pages"]}
+    by_source = {prefix + p.source: p for p in built.pages.values() if p.source is not None}
+    hugo_urls = {url for url, page in built.pages.items() if page.redirect is None}
+
+    urls_equal = urls_total = 0
+    for path, page in sorted(ours.items()):
+        if not path.startswith(prefix):
+            continue
+        hugo = by_source.get(path)
+        if page["rendered"] and hugo is None:
+            if page["url"] not in hugo_urls:  # (a layout may not show the content)
+                notes["linter renders, Hugo does not"].append(f"{path} {page['url']}")
+        elif not page["rendered"] and hugo is not None:
+            why = page["not_rendered"]
+            notes["Hugo renders, linter does not"].append(f"{path} {hugo.url} ({why})")
+        if page["rendered"] and hugo is not None:
+            urls_total += 1
+            if page["url"] == hugo.url:
+                urls_equal += 1
+            else:
+                notes["URL differs"].append(f"{path}: ours {page['url']}, Hugo {hugo.url}")
+    out.urls = (urls_equal, urls_total)
+
+    ids_equal = ids_total = shortcode_ids = 0
+    for path, hugo in sorted(by_source.items()):
+        page = ours.get(path)
+        if page is None or not page["rendered"] or "anchors" not in page:
+            continue
+        mine = Counter(a["id"] for a in page["anchors"])
+        theirs = Counter(hugo.ids)
+        ids_total += sum(theirs.values())
+        ids_equal += sum((mine & theirs).values())
+        opaque = sorted(set(page.get("shortcodes", [])) - modelled)
+        for anchor in (theirs - mine).elements():
+            if opaque:
+                shortcode_ids += 1
+                notes["id from shortcode output"].append(f"{path}: #{anchor} ({', '.join(opaque)})")
+            else:
+                notes["id Hugo has, linter lacks"].append(f"{path}: #{anchor}")
+        for anchor in (mine - theirs).elements():
+            notes["id linter has, Hugo lacks"].append(f"{path}: #{anchor}")
+    out.ids = (ids_equal, ids_total, shortcode_ids)
+
+    found = false_alarms = missed = unchecked = 0
+    for path, hugo in sorted(by_source.items()):
+        page = ours.get(path)
+        if page is None or "links" not in page:
+            continue
+        verdicts: defaultdict[tuple[str, str], list[bool | None]] = defaultdict(list)
+        for link in page["links"]:
+            if link["status"] == "external" or link["kind"] == "image":
+                continue  # (Hugo writes images as <img>, not as links)
+            key = _href_key(hugo.url, link["href"], hosts)
+            if key is None:
+                continue
+            broken = link["status"] in ("broken", "unsafe", "empty") or link["anchor"] == "missing"
+            # None: not checked by design (anchors from shortcodes, or files with
+            # no static dir in this checkout to check them against)
+            unknown = link["anchor"] == "unknown" or link["status"] == "skip"
+            verdicts[key].append(None if unknown else broken)
+        for href in hugo.links:
+            where = lands(built, hugo.url, href, hosts)
+            key = _href_key(hugo.url, href, hosts)
+            if where is None or key is None:
+                continue
+            _, _, works = where
+            mine_here = verdicts.get(key)
+            if mine_here and mine_here[0] is None:
+                mine_here.pop(0)
+                unchecked += 1
+                continue
+            broken_mine = mine_here.pop(0) if mine_here else None
+            if not works and broken_mine:
+                found += 1
+            elif not works:
+                missed += 1
+                notes["broken in Hugo, not reported"].append(f"{path}: {href}")
+            elif broken_mine:
+                false_alarms += 1
+                notes["reported, works in Hugo"].append(f"{path}: {href}")
+        for (url, fragment), left in sorted(verdicts.items()):
+            for _ in left:
+                notes["linter link Hugo does not render there"].append(f"{path}: {url}#{fragment}")
+    out.links = (found, false_alarms, missed)
+    out.unchecked = unchecked
+    return out
+
+
+def _href_key(page_url: str, href: str, hosts: tuple[str, ...]) -> tuple[str, str] | None:
+    """Where an href of a page points (site path, fragment), for matching the
+    linter's links with Hugo's; None for an external one."""
+    parsed = urlparse(href)
+    if parsed.scheme or parsed.netloc:
+        if parsed.netloc not in hosts:
+            return None
+        href = (parsed.path or "/") + (f"#{parsed.fragment}" if parsed.fragment else "")
+    joined = urlparse(urljoin(page_url, href))
+    return unquote(joined.path) or "/", unquote(joined.fragment).split(":~:", 1)[0]

@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
         "disable_path_to_lower": False,
         "definition_term_ids": False,
         "link_render_hook": False,
+        # The link render hook is Hugo's embedded one (its quirks apply).
+        "embedded_link_hook": False,
     },
     "includes": {
         "roots": ["assets"],
@@ -65,6 +67,7 @@ class Config:
     disable_path_to_lower: bool
     definition_term_ids: bool
     link_render_hook: bool
+    embedded_link_hook: bool
     taxonomies: list[str]
     include_roots: list[str]
     include_relative_to_page: bool
@@ -275,6 +278,7 @@ def load_config_text(text: str | None, root: Path, source: Path | None = None) -
         disable_path_to_lower=merged["hugo"]["disable_path_to_lower"],
         definition_term_ids=merged["hugo"]["definition_term_ids"],
         link_render_hook=merged["hugo"]["link_render_hook"],
+        embedded_link_hook=merged["hugo"]["embedded_link_hook"],
         taxonomies=list(merged["taxonomies"]),
         include_roots=list(merged["includes"]["roots"]),
         include_relative_to_page=merged["includes"]["relative_to_page"],

@@ -83,6 +83,7 @@ def _leaf(token: Token, typographer: bool, linkify: bool) -> str:
 
 def _first(children: list[Token], typographer: bool, linkify: bool) -> str:
     """What a nested node adds: its first child's text, recursively."""
+    children = [c for c in children if c.type != "text" or c.content]  # (markdown-it's empties)
     if not children:
         return ""
     token = children[0]
@@ -148,7 +149,7 @@ def links_in(text: str) -> list[tuple[int, int]]:
             end = match.end()
             if text[end - 1] == ")":
                 end -= max(0, text.count(")", i, end) - text.count("(", i, end))
-        elif text[i].isalnum() or text[i] in "._%+-":
+        elif text[i].isalnum():  # (an address never starts with punctuation)
             email = _EMAIL_RE.match(text, i)
             if email is not None and (email.end() >= len(text) or text[email.end()] not in "-_"):
                 end = email.end()
@@ -176,8 +177,10 @@ def _first_segment(text: str, typographer: bool, linkify: bool) -> str:
             if _delimits(text, i, end, ch):
                 return text[:i]
             return text[:end]  # plain text: joins the text before it, ends the node
-        if ch == "[" or (ch == "!" and text.startswith("[", i + 1)):
-            return text[:i]
+        if ch == "[":
+            return text[: i + 1]  # an unmatched `[` joins the text before it, ends the node
+        if ch == "!" and text.startswith("[", i + 1):
+            return text[: i + 2]
         if typographer and text.startswith(_TYPOGRAPHER_STOPS, i):
             return text[:i]
         i += 1

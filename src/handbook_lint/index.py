@@ -137,7 +137,7 @@ class SiteIndex:
         content root unless it starts with `.`; a ref with an extension (any:
         `x.md`, `x.html`) is also looked up as a file next to the page's file and
         under the content dir; `ref` alone also finds a page by its bare name."""
-        ref = ref.replace("\\", "/").rstrip("/")
+        ref = ref.rstrip("/")
         in_ref = ref
         if not ref:
             ref = "/"
@@ -174,7 +174,8 @@ class SiteIndex:
                 return found
         if ref.startswith("."):
             return None  # page-relative only
-        found = bases.get(_base(_join("/", ref)))
+        # From the root Hugo parses the path as it is (no cleaning: `a//b` stays).
+        found = bases.get(_base(ref if ref.startswith("/") else "/" + ref))
         if found is not None:
             return found
         if had_ext:

@@ -516,6 +516,12 @@ class _Walker:
                 continue
             kind = "close" if call.name.startswith("/") else "open"
             found.append((call.line, call.column, (kind, "", call.line)))
+            if kind == "open":
+                # A `summary` written as a Markdown heading is rendered inside the scope.
+                summary = shortcodes.named_argument(call.args, "summary") or ""
+                event = self._summary_heading(summary, call.line)
+                if event is not None:
+                    found.append((call.line, call.column + 1, event))
         headings: list[tuple[int, Heading]] = []  # (index into found, heading)
         for i, token in enumerate(self.tokens):
             if token.map is None:
@@ -583,9 +589,26 @@ class _Walker:
                 return out
         return []
 
+    def _summary_heading(self, summary: str, line: int) -> AnchorEvent | None:
+        if not summary.startswith("#"):
+            return None
+        tokens = _MD.parse(summary)
+        for i, token in enumerate(tokens):
+            if token.type == "heading_open":
+                _, event = self._heading(token, tokens[i + 1])
+                if event is not None:
+                    return event[0], event[1], line
+        return None
+
     def _plain(self, inline: Token) -> str:
         settings = self.settings
-        return plain_text(inline.children or [], settings.typographer, settings.linkify)
+        children = inline.children or []
+        if "&#" in inline.content:
+            # Hugo resolves named entities in the id's text, not numeric ones
+            # (`&#39;` adds "39"): parse again with those kept as text.
+            again = _MD.parseInline(inline.content.replace("&#", "&amp;#"))
+            children = again[0].children or [] if again else children
+        return plain_text(children, settings.typographer, settings.linkify)
 
     def _heading(self, token: Token, inline: Token) -> tuple[Heading, AnchorEvent | None]:
         assert token.map is not None

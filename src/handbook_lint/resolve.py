@@ -12,16 +12,22 @@ from handbook_lint.index import SiteIndex, Target
 from handbook_lint.site import MARKDOWN_SUFFIXES, Page
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# URL schemes Go's html/template writes into an href as they are.
+_TEMPLATE_SAFE = frozenset({"http", "https", "mailto"})
 
 
 @dataclass(slots=True)
 class Resolution:
-    kind: str  # ok | broken | external | skip
+    # ok | broken | external | skip | unsafe (Hugo writes "#ZgotmplZ") | empty (`#`)
+    kind: str
     url: str = ""  # the site path looked up (for messages and stats)
     fragment: str = ""
     page: Page | None = None  # the page the link lands on (None: same page or a file)
     same_page: bool = False
     via_alias: bool = False
+    # What the link render hook writes for it (None: the destination as written):
+    # a found page's URL, "" for a page Hugo does not render.
+    href: str | None = None
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -42,9 +48,14 @@ def is_external(target: str) -> bool:
 
 
 def on_site(target: str, base_url: str) -> str | None:
-    """The path of an absolute URL on the site's own `base_url`, else None."""
-    if base_url and (target == base_url or target.startswith(base_url + "/")):
-        return target[len(base_url) :] or "/"
+    """The path of an absolute URL on the site's own `base_url` (over http or
+    https, or scheme-relative), else None."""
+    if not base_url:
+        return None
+    host = base_url.split("://", 1)[-1]
+    for prefix in (base_url, f"https://{host}", f"http://{host}", f"//{host}"):
+        if target == prefix or target.startswith(prefix + "/"):
+            return target[len(prefix) :] or "/"
     return None
 
 
@@ -62,8 +73,21 @@ def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
         return Resolution("skip")
     if link.kind in REF_KINDS:
         return _resolve_ref(index, page, target)
+    if target == "#":  # a placeholder: Hugo's hook writes href="" (Go drops the empty fragment)
+        return Resolution("empty", url="#", href="" if index.site.config.link_render_hook else "#")
     path = on_site(target, index.site.config.base_url)
+    config = index.site.config
     if path is None and is_external(target):
+        scheme = target.split(":", 1)[0].lower()
+        if (
+            config.embedded_link_hook
+            and link.kind in ("inline", "reference")
+            and not target.startswith("//")
+            and scheme not in _TEMPLATE_SAFE
+        ):
+            # Hugo's embedded hook writes the href with Go's html/template, which
+            # replaces a URL of any other scheme with "#ZgotmplZ".
+            return Resolution("unsafe", url=target, href="#ZgotmplZ")
         return Resolution("external", url=target)
     if path is not None:  # an absolute URL on the site: the hook leaves it alone
         return _browser(index, page, path)
@@ -82,7 +106,9 @@ def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
     lookup = unquote(path).removeprefix("./")  # as the embedded hook does
     found = index.get_page(page, lookup)
     if found is not None:
-        return _landed(found, fragment, found.url)
+        res = _landed(found, fragment, found.url)
+        res.href = ("" if found.snippet else found.url) + (f"#{fragment}" if fragment else "")
+        return res
     if index.resource(page, lookup):
         return Resolution("ok", url=path, fragment=fragment)
     if _is_markdown_path(path):  # a .md the hook cannot find stays a .md: a 404
@@ -120,7 +146,9 @@ def _resolve_ref(index: SiteIndex, page: Page, target: str) -> Resolution:
     found = index.get_page(page, path, reflink=True)
     if found is None:
         return Resolution("broken", url=path, fragment=fragment)
-    return _landed(found, fragment, found.url)
+    res = _landed(found, fragment, found.url)
+    res.href = ("" if found.snippet else found.url) + (f"#{fragment}" if fragment else "")
+    return res
 
 
 def _landed(found: Page, fragment: str, url: str) -> Resolution:

@@ -108,6 +108,19 @@ def first_argument(args: str) -> str | None:
     return None
 
 
+def named_argument(args: str, name: str) -> str | None:
+    """A named argument of a call (`summary="..."`), quotes removed, or None."""
+    try:
+        words = shlex.split(args.strip(), posix=True)
+    except ValueError:
+        return None
+    for word in words:
+        key, equals, value = word.partition("=")
+        if equals and key == name:
+            return value
+    return None
+
+
 def position(line_starts: list[int], offset: int) -> tuple[int, int]:
     """1-based (line, column) of an offset, given the offsets where lines start."""
     lo, hi = 0, len(line_starts) - 1

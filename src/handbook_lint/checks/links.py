@@ -112,8 +112,11 @@ def link_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     render hook does), reference-style links, `{{< ref >}}` / `relref`, and
     absolute URLs on the site's own `base_url`. A link is fine when it lands
     on a page, an alias of a page, a section, a taxonomy page, a static file
-    or a page resource. Query strings are ignored; a trailing slash or its
-    absence both resolve. The suggestion is the closest existing URL.
+    or a page resource. With Hugo's embedded link render hook, a link whose
+    scheme is not http, https or mailto (`tel:`) is reported too: Go's
+    templates write it as `#ZgotmplZ`; so is an empty link (`[text](#)`).
+    Query strings are ignored; a trailing slash or its absence both resolve.
+    The suggestion is the closest existing URL.
 
     **Why.** Hugo's render hook passes an unknown destination through
     silently, so a moved or misspelt page becomes a 404 in production.
@@ -137,6 +140,17 @@ def link_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
+    if res.kind == "unsafe":
+        scheme = res.url.split(":", 1)[0]
+        return Problem(
+            link.line,
+            link.column,
+            f"link to {res.url!r} is written as '#ZgotmplZ': Hugo's embedded link render "
+            f"hook lets only http, https and mailto URLs through, not {scheme}:",
+            target=res.url,
+        )
+    if res.kind == "empty":
+        return Problem(link.line, link.column, "link to '#' goes nowhere: an empty link")
     if res.kind != "broken":
         return None
     suggestion = None
