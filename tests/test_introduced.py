@@ -31,7 +31,9 @@ SITE = {
         '{{% include "includes/nav.md" %}}\n{{% include "includes/sub.md" %}}\n\n'
         "## One\n\n## Two\n"
     ),
-    "content/c/_index.md": "---\ntitle: C\n---\n\n[A two](/a/#two) [old B](/old-b/#one) [d](d)\n",
+    "content/c/_index.md": (
+        "---\ntitle: C\n---\n\n[A two](/a/#two) [old B](/old-b/#one) [d](d) [old](/old/d/)\n"
+    ),
     "content/c/d.md": "---\ntitle: D\n---\n\n[up](../) [A](../../a.md#one) [e](e#x)\n",
     "content/c/e.md": "---\ntitle: E\n---\n\n## X\n",
     "content/s/_index.md": "---\ntitle: S\ncascade:\n  build:\n    render: never\n---\n",
@@ -41,6 +43,7 @@ SITE = {
     ),
     "assets/includes/sub.md": "## Sub heading\n\n[ref]: /a/\n",
     "static/images/x.svg": "<svg/>",
+    "static/_redirects": "# moved pages\n/x/ /a/ 301\n/old/* /c/:splat 301\n",
 }
 PAGES = [
     "content/a.md",
@@ -66,6 +69,7 @@ CHANGES = st.lists(
         st.tuples(st.just("include"), st.sampled_from(PAGES)),
         st.tuples(st.just("definition"), st.just("assets/includes/sub.md")),
         st.tuples(st.just("cascade"), st.just("content/s/_index.md")),
+        st.tuples(st.just("redirect"), st.just("static/_redirects")),
         st.tuples(st.just("config"), st.just(".handbook-lint.yaml")),
         st.tuples(st.just("add"), st.sampled_from(["content/e.md", "content/c/f.md"])),
     ),
@@ -98,6 +102,8 @@ def apply(site: Path, kind: str, path: str, n: int) -> None:
         text = text.replace("aliases: [/old-b/]\n", "", 1)
     elif kind == "definition":
         text = text.replace("[ref]: /a/", f"[other{n}]: /a/", 1)
+    elif kind == "redirect":
+        text = text.replace("/x/ /a/ 301\n", f"/y{n}/ /a/ 301\n", 1)
     elif kind == "cascade":
         text = text.replace("cascade:\n  build:\n    render: never\n", "", 1)
     elif kind == "alias":

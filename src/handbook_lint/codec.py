@@ -27,7 +27,7 @@ from handbook_lint.facts import (
 )
 from handbook_lint.rules import Finding
 
-FORMAT = 4  # bump when the encoded shape changes
+FORMAT = 5  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "cache_dir": ".handbook-lint-cache",
     "external": {},
     "taxonomies": ["tags", "categories"],
+    # Files of Netlify-style redirects the site serves (missing ones are ignored).
+    "redirects": ["static/_redirects", "layouts/index.redirects"],
     "hugo": {
         "heading_ids": "github",
         "heading_text": "plain",
@@ -69,6 +71,7 @@ class Config:
     link_render_hook: bool
     embedded_link_hook: bool
     taxonomies: list[str]
+    redirects: list[str]
     include_roots: list[str]
     include_relative_to_page: bool
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw per-rule settings
@@ -280,6 +283,7 @@ def load_config_text(text: str | None, root: Path, source: Path | None = None) -
         link_render_hook=merged["hugo"]["link_render_hook"],
         embedded_link_hook=merged["hugo"]["embedded_link_hook"],
         taxonomies=list(merged["taxonomies"]),
+        redirects=list(merged["redirects"]),
         include_roots=list(merged["includes"]["roots"]),
         include_relative_to_page=merged["includes"]["relative_to_page"],
         rules=rules,

@@ -151,9 +151,9 @@ class PageSummary:
     anchor_events: list[tuple[str, str, int]]
     unstable: bool  # a heading id depends on a shortcode
     includes: list[str]  # include targets of valid calls
-    # Where the page links, each destination once: the part before `#` (and `?`),
-    # then `#` when a link there has a fragment; `ref:` first for ref/relref.
-    # What a change can break is found from these without loading every page.
+    # Where the page links, each destination once: the part before `?`, and the
+    # fragment; `ref:` first for ref/relref. What a change can break, and who
+    # links to a page's anchors, are found from these without loading every page.
     links: list[str] = field(default_factory=list)
 
 
@@ -174,7 +174,9 @@ def summarize(facts: PageFacts, taxonomies: tuple[str, ...] = ()) -> PageSummary
 def link_keys(links: list[Link]) -> list[str]:
     out: dict[str, None] = {}
     for link in links:
-        path, hash_, _ = link.target.strip().partition("#")
-        key = ("ref:" if link.kind in REF_KINDS else "") + path.split("?", 1)[0] + hash_
+        if link.kind not in CHECKED_KINDS:
+            continue
+        path, hash_, fragment = link.target.strip().partition("#")
+        key = ("ref:" if link.kind in REF_KINDS else "") + path.split("?", 1)[0] + hash_ + fragment
         out[key] = None
     return list(out)

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from handbook_lint.anchors import IdAllocator
 from handbook_lint.facts import PageSummary
+from handbook_lint.redirects import Redirect, Redirects
 from handbook_lint.site import Page, Site, normalize_url
 from handbook_lint.suggest import Suggester
 
@@ -24,6 +25,7 @@ class Target:
     page: Page | None = None  # a page (or a section)
     static: str | None = None  # a static file or page resource (site path)
     via_alias: bool = False
+    redirect: Redirect | None = None  # served by a redirect (to `page`, or off the site)
 
 
 @dataclass
@@ -45,9 +47,11 @@ class SiteIndex:
     _base_paths: dict[str, Page] | None = None  # Hugo's page paths, on demand
     _page_names: dict[str, Page | None] | None = None
     assets_lower: set[str] = field(default_factory=set)  # files of the assets dir
+    redirects: Redirects = field(default_factory=lambda: Redirects([]))
     _included: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _includers: dict[str, list[Page]] | None = None
     _keys: dict[str, str] | None = None
+    _incoming: dict[str, dict[str, list[str]]] | None = None
 
     @classmethod
     def build(
@@ -59,6 +63,7 @@ class SiteIndex:
         """`files`: static files and page resources, as site paths (`/images/x.png`)."""
         index = cls(site, summary)
         index.files_lower = {f.lower() for f in files}
+        index.redirects = site.redirects()
         index.assets_lower = {f.lower() for f in site.asset_files()}
         index.static_available = any((site.root / d).is_dir() for d in site.config.static_dirs)
         prefix = site.content_prefix
@@ -102,7 +107,7 @@ class SiteIndex:
 
     # -- lookups --------------------------------------------------------------
 
-    def lookup(self, url: str) -> Target | None:
+    def lookup(self, url: str, depth: int = 0) -> Target | None:
         """A site path (no fragment, no query) -> what Hugo serves there."""
         path = unquote(url)
         candidates = [path]
@@ -121,6 +126,15 @@ class SiteIndex:
             file_path = candidate.rstrip("/") if candidate != "/" else candidate
             if file_path.lower() in self.files_lower:
                 return Target(static=file_path)
+        if self.redirects and depth < 5:
+            served = self.redirects.find(normalize_url(path.lower()))
+            if served is not None:
+                redirect, to = served
+                if not to.startswith("/"):  # off the site (or a URL): it works
+                    return Target(redirect=redirect)
+                target = self.lookup(to.split("#", 1)[0].split("?", 1)[0], depth + 1)
+                if target is not None:
+                    return Target(target.page, target.static, redirect=redirect)
         return None
 
     def page_by_content_path(self, from_path: str, target: str) -> Page | None:
@@ -191,14 +205,16 @@ class SiteIndex:
         joined = posixpath.normpath(posixpath.join(folder, ref.lstrip("/")))
         if joined.startswith("../") or joined == "..":
             return None
-        return self.by_path.get(joined)
+        found = self.by_path.get(joined)
+        return found if found is not None and found.built else None
 
     def _bases(self) -> dict[str, Page]:
         """Content page base path (lowercased, no extension, no index file) -> page."""
         if self._base_paths is None:
             out: dict[str, Page] = {}
             for inner, page in self.by_path.items():
-                out.setdefault(_base("/" + inner), page)
+                if page.built:  # drafts, future and expired pages are not in Hugo's tree
+                    out.setdefault(_base("/" + inner), page)
             self._base_paths = out
         return self._base_paths
 
@@ -253,6 +269,10 @@ class SiteIndex:
             out.setdefault(url.lower(), page.path)
         for url, page in self.aliases.items():
             out.setdefault(url.lower(), page.path)
+        for url, redirect in self.redirects.exact.items():
+            out.setdefault(url.lower(), f"{redirect.file}:{redirect.target}")
+        for redirect in self.redirects.prefixes:
+            out.setdefault(redirect.source, f"{redirect.file}:{redirect.target}")
         for url in self.sections:
             out.setdefault(url.lower(), "section")
         for path in self.files_lower:
@@ -290,6 +310,40 @@ class SiteIndex:
                     out.append((anchor, line, source))
 
         walk(page.path, None, frozenset({page.path}))
+        return out
+
+    def incoming_fragments(self, page: Page) -> dict[str, list[str]]:
+        """Fragments other pages link to on `page` -> the files that link so: for
+        pages whose ids depend on shortcodes (only those are looked up)."""
+        if self._incoming is None:
+            self._incoming = self._scan_incoming()
+        return self._incoming.get(page.path, {})
+
+    def _scan_incoming(self) -> dict[str, dict[str, list[str]]]:
+        from handbook_lint.facts import Link  # (facts imports nothing of this module)
+        from handbook_lint.resolve import resolve
+
+        wanted = {
+            p.path for p in self.site.pages.values() if not p.snippet and self.has_unstable_ids(p)
+        }
+        out: dict[str, dict[str, list[str]]] = {}
+        if not wanted:
+            return out
+        for source in self.site.pages.values():
+            if source.summary is None:
+                continue
+            places = (self.includers(source.path) if source.snippet else None) or [source]
+            for key in source.summary.links:
+                if "#" not in key or key.startswith("#"):
+                    continue
+                kind = "ref" if key.startswith("ref:") else "inline"
+                link = Link(key.removeprefix("ref:"), 0, 0, kind)
+                for place in places:
+                    res = resolve(self, place, link)
+                    if res.page is not None and res.page.path in wanted and res.fragment:
+                        out.setdefault(res.page.path, {}).setdefault(res.fragment, []).append(
+                            source.path
+                        )
         return out
 
     def has_unstable_ids(self, page: Page) -> bool:

@@ -193,8 +193,10 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
         affected.update(p for p in map(to_now, index_before.included(path)) if p)
 
     anchored = _anchors_changed(now, before, changes, affected)
-    moved = index_now.destinations() != index_before.destinations() or (
-        index_now.by_path.keys() != index_before.by_path.keys()
+    moved = (
+        index_now.destinations() != index_before.destinations()
+        or index_now.by_path.keys() != index_before.by_path.keys()
+        or any(_placed(now, p) != _placed(before, changes.old_path(p)) for p in affected)
     )
     recheck = set(affected)
     if anchored or moved:
@@ -247,8 +249,8 @@ class _Reach:
 
     def changed(self, links: list[str], places: list[Page]) -> bool:
         for key in links:
-            fragment = key.endswith("#")
-            target = key[:-1] if fragment else key
+            target, hash_, _ = key.partition("#")
+            fragment = bool(hash_)
             kind = "inline"
             if target.startswith("ref:"):
                 kind, target = "ref", target[4:]
@@ -260,7 +262,7 @@ class _Reach:
                 memo = (key, place.path if relative or kind in REF_KINDS else None)
                 hit = self._seen.get(memo)
                 if hit is None:
-                    link = Link(target + ("#x" if fragment else ""), 0, 0, kind)
+                    link = Link(key.removeprefix("ref:"), 0, 0, kind)
                     hit = self._seen[memo] = self._differs(link, place, fragment)
                 if hit:
                     return True
@@ -279,8 +281,19 @@ class _Reach:
         return _outcome(now) != _outcome(resolve(self.before, was, link))
 
 
-def _outcome(res: Resolution) -> tuple[str, str | None]:
-    return res.kind, res.page.path if res.page is not None else None
+def _placed(linter: Linter, path: str | None) -> tuple[str, str | None, bool] | None:
+    """Where a page is served and whether it is rendered (None: no such page)."""
+    page = linter.site.pages.get(path) if path is not None else None
+    return (page.url, page.why, page.built) if page is not None else None
+
+
+def _outcome(res: Resolution) -> tuple[str, str | None, str | None]:
+    """What a link rule says of a resolution: where it lands, or the URL it misses."""
+    return (
+        res.kind,
+        res.page.path if res.page is not None else None,
+        res.url if res.kind == "broken" else None,
+    )
 
 
 def _explain(f: Finding, now: Linter, before: Linter, changes: SiteChanges) -> Finding:

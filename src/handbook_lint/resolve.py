@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 from handbook_lint.facts import REF_KINDS, Link
 from handbook_lint.index import SiteIndex, Target
+from handbook_lint.redirects import Redirect
 from handbook_lint.site import MARKDOWN_SUFFIXES, Page
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -25,6 +26,7 @@ class Resolution:
     page: Page | None = None  # the page the link lands on (None: same page or a file)
     same_page: bool = False
     via_alias: bool = False
+    redirect: Redirect | None = None  # served by one of the site's redirects
     # What the link render hook writes for it (None: the destination as written):
     # a found page's URL, "" for a page Hugo does not render.
     href: str | None = None
@@ -158,7 +160,14 @@ def _landed(found: Page, fragment: str, url: str) -> Resolution:
 
 
 def _from_target(hit: Target, fragment: str, url: str) -> Resolution:
-    return Resolution("ok", url=url, fragment=fragment, page=hit.page, via_alias=hit.via_alias)
+    return Resolution(
+        "ok",
+        url=url,
+        fragment=fragment,
+        page=hit.page,
+        via_alias=hit.via_alias,
+        redirect=hit.redirect,
+    )
 
 
 def _join_url(page: Page, path: str) -> str:

@@ -17,6 +17,7 @@ from handbook_lint.config import Config
 from handbook_lint.facts import PageSummary
 from handbook_lint.frontmatter import date_value
 from handbook_lint.overlay import Overlay
+from handbook_lint.redirects import Redirect, Redirects, parse_redirects
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 ASSETS_DIR = "assets"  # Hugo's assetDir
@@ -29,6 +30,7 @@ class Page:
     aliases: list[str] = field(default_factory=list)
     summary: PageSummary | None = None  # None: the file could not be read
     why: str | None = None  # why Hugo does not render it; None: it renders
+    built: bool = True  # False: Hugo leaves it out of the build (a draft, future, expired)
 
     @property
     def snippet(self) -> bool:
@@ -218,6 +220,28 @@ class Site:
             out += ["/" + f[len(prefix) :] for f in files if f.startswith(prefix)]
         return sorted(out)
 
+    def read_text(self, path: str) -> str | None:
+        """A file of the site as text (relative to the root), in this view."""
+        if self.overlay is not None:
+            known = self.overlay.knows(path)
+            if known is False:
+                return None
+            if path in self.overlay.files:
+                return self.overlay.files[path].decode("utf-8", "replace")
+        try:
+            return (self.root / path).read_text("utf-8", errors="replace")
+        except OSError:
+            return None
+
+    def redirects(self) -> Redirects:
+        """The redirects the site serves from its redirect files."""
+        found: list[Redirect] = []
+        for name in self.config.redirects:
+            text = self.read_text(name)
+            if text is not None:
+                found += parse_redirects(text, name)
+        return Redirects(found)
+
     def asset_files(self) -> list[str]:
         """Files of the assets dir, relative to it (what `resources.Get` finds)."""
         markdown, others, _ = self._walk(ASSETS_DIR)
@@ -246,6 +270,7 @@ class Site:
                 continue
             data = page.summary.meta if page.summary else {}
             page.why = not_rendered(data, now)
+            page.built = page.why is None or _never_rendered(data) is not None
             if page.why is None and _render_setting(data) is None:  # its own build wins
                 page.why = self._cascaded(page.path, cascades)
             known = self._urls.get(page.path)

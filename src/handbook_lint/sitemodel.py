@@ -116,7 +116,7 @@ def anchor_status(index: Any, res: Resolution, skip: list[str] | None = None) ->
     anchors = index.anchors(res.page)
     if unquote(fragment) in anchors or fragment in anchors:
         return "ok"
-    if index.has_unstable_ids(res.page) and not anchors:
+    if index.has_unstable_ids(res.page):
         return "unknown"
     return "missing"
 

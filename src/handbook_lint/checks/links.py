@@ -227,8 +227,8 @@ def _missing_anchor(
     fragment = unquote(raw)
     if fragment in anchors or raw in anchors:
         return None
-    if ctx.index.has_unstable_ids(target) and not anchors:
-        return None
+    if ctx.index.has_unstable_ids(target):
+        return None  # an id comes from a shortcode: heading-id-unstable says so there
     suggestion = ctx.index.suggest_anchor(target, fragment)
     if not res.same_page:
         # The site path the link names (the page's URL, or an alias of it): what
@@ -244,6 +244,117 @@ def _missing_anchor(
         f"no anchor #{fragment} on {where}",
         suggestion=f"#{suggestion}" if suggestion else None,
         target=f"{target.url}#{fragment}",
+    )
+
+
+@register(
+    "heading-id-unstable",
+    "warning",
+    "A heading whose id depends on a shortcode, on a page other pages link into.",
+)
+def heading_id_unstable(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports a heading whose text holds a shortcode call and
+    that has no `{#id}` of its own, when other pages link to this page with a
+    fragment that no heading the linter can see makes. Hugo makes that
+    heading's id from the shortcode's output, which the linter cannot know:
+    the links are not reported as missing anchors (they may well work), this
+    heading is, once, naming the fragments.
+
+    **Why.** An id that depends on a shortcode's output changes when the
+    output does (a version number, a product name), silently breaking every
+    link to it; and no linter can check those links.
+
+    **Example (bad).** `/handbook/releases/#hugo-0150` links here:
+
+    ```markdown
+    ## Hugo {{< param "hugoVersion" >}}
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    ## Hugo {{< param "hugoVersion" >}} {#current-hugo}
+    ```
+    """
+    if ctx.page.snippet or not ctx.index.has_unstable_ids(ctx.page):
+        return
+    unknown = set(ctx.index.incoming_fragments(ctx.page)) - ctx.index.anchors(ctx.page)
+    if not unknown:
+        return
+    shown = ", ".join(f"#{f}" for f in sorted(unknown)[:5])
+    if len(unknown) > 5:
+        shown += f" and {len(unknown) - 5} more"
+    for heading in ctx.facts.headings:
+        if heading.unstable and not heading.explicit:
+            yield Problem(
+                heading.line,
+                1,
+                "the id of this heading comes from a shortcode's output, which the linter "
+                f"cannot know, and other pages link here to {shown}: give it an id of its "
+                "own ({#id})",
+            )
+
+
+@register(
+    "link-redirected",
+    "info",
+    "A link that reaches its page through one of the site's redirects.",
+    options={"aliases": False},
+    option_docs={
+        "aliases": "also report links to a page's `aliases` (each alias is a redirect page "
+        "Hugo writes)"
+    },
+)
+def link_redirected(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports a link whose destination is the source of a
+    redirect the site serves (a line of `static/_redirects` or of a template
+    that renders it, such as the GitLab handbook's `layouts/index.redirects`;
+    the files are the config's `redirects`), and with `aliases: true` a link
+    to an alias of a page. The link works; the suggestion is where it ends up.
+
+    **Why.** Each redirect is a hop for the reader and a line someone must
+    keep: links that name the page itself survive the redirect list being
+    cleaned up.
+
+    **Example (bad).** With `/handbook/old-values/ /handbook/values/ 301` in
+    `static/_redirects`:
+
+    ```markdown
+    Read our [values](/handbook/old-values/).
+    ```
+
+    **Use instead.**
+
+    ```markdown
+    Read our [values](/handbook/values/).
+    ```
+    """
+    for link, places in resolutions(ctx, []):
+        found = [(where, _redirected(link, res, options["aliases"])) for where, res in places]
+        problem = merged(ctx, found)
+        if problem is not None:
+            yield problem
+
+
+def _redirected(link: Link, res: Resolution, aliases: bool) -> Problem | None:
+    if res.kind != "ok" or (res.redirect is None and not (aliases and res.via_alias)):
+        return None
+    landed = res.page.url if res.page is not None else None
+    fragment = f"#{res.fragment}" if res.fragment else ""
+    shown = link.target.split("#", 1)[0]
+    if res.redirect is not None:
+        where = f"{res.redirect.file}:{res.redirect.line}"
+        to = landed or res.redirect.target
+        message = f"link to {shown!r} is redirected to {to} ({where})"
+    else:
+        message = f"link to {shown!r} goes through an alias of {landed}"
+    return Problem(
+        link.line,
+        link.column,
+        message,
+        suggestion=f"{landed}{fragment}" if landed else None,
     )
 
 
