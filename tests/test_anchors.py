@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 if importlib.util.find_spec("handbook_lint") is None:  # not installed: use the checkout
@@ -20,6 +20,7 @@ from handbook_lint.anchors import (
     parse_attributes,
     sanitize,
 )
+from handbook_lint.parse import ParseSettings, parse_page
 
 # --- sanitize: github (Hugo's default) ----------------------------------------
 
@@ -416,3 +417,17 @@ def test_parse_attributes_round_trip(title: str, anchor: str, classes: list[str]
     assert attrs["id"] == anchor
     assert attrs.get("class", "") == " ".join(classes)
     assert title.startswith(stripped)
+
+
+PIECES = [*"ab _*~[]!`'\"-.:@/#<>&;x\\", "www.", "https://e.co/x", "a@b.co", "&#39;", "&amp;"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=20).map("".join))
+def test_any_heading_gets_an_id_hugo_could_make(text: str) -> None:
+    """Whatever the heading holds: no crash, and the id (if any) uses only the
+    characters Goldmark's github ids keep."""
+    facts = parse_page(f"## {text}\n\n**{text}** x\n", "p.md", ParseSettings())
+    for kind, value, _ in facts.anchor_events:
+        if kind == "auto":
+            assert value == "heading" or all(c.isalnum() or c in "-_" for c in value), value

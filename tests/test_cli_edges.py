@@ -191,3 +191,36 @@ def test_an_unknown_rule_or_option_in_the_config_gets_did_you_mean(tmp_path: Pat
     )
     code, _, err = run(tmp_path, "check")
     assert code == 2 and "unknown option 'styl' (did you mean 'style'?)" in err
+
+
+def test_index_shows_a_page_or_the_whole_site(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "content/values.md": (
+                "---\ntitle: Values\naliases: [/v/]\n---\n\n## Credit\n\n## Credit\n"
+            ),
+            "content/draft.md": "---\ntitle: Draft\ndraft: true\n---\n",
+            "content/a.md": "---\ntitle: A\n---\n\n[c](/values/#credit-1) [x](/values/#nope)\n",
+        },
+        {},
+    )
+    code, out, _ = run(tmp_path, "index", "/values/")
+    assert code == 0
+    assert out.splitlines()[:6] == [
+        "content/values.md  /values/",
+        "aliases: /v/",
+        "rendered",
+        "anchors (2):",
+        "      6  #credit",
+        "      8  #credit-1",
+    ]
+    code, out, _ = run(tmp_path, "index", "content/a.md")
+    assert "/values/#credit-1  -> ok content/values.md" in out
+    assert "/values/#nope  -> anchor missing content/values.md" in out
+    code, out, _ = run(tmp_path, "index", "--format", "json")
+    pages = {p["path"]: p for p in json.loads(out)["pages"]}
+    assert pages["content/draft.md"]["rendered"] is False
+    assert "draft: true" in pages["content/draft.md"]["not_rendered"]
+    code, _, err = run(tmp_path, "index", "/nowhere/")
+    assert code == 2 and "no page or include file at '/nowhere/'" in err

@@ -13,10 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hugo_oracle as oracle
 import pytest
 from conftest import write_site
-
-import hugo_oracle as oracle
 
 pytestmark = [
     pytest.mark.slow,
