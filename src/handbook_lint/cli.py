@@ -150,6 +150,11 @@ def main() -> None:
     is_flag=True,
     help="Also request loopback, private and link-local addresses (refused by default).",
 )
+@click.option(
+    "--lang",
+    metavar="CODE",
+    help="The language of a multilingual Hugo site to lint (default: its defaultContentLanguage).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal (or NO_COLOR=1).")
 @click.option(
@@ -175,6 +180,7 @@ def check(
     external: bool | None,
     external_jobs: int | None,
     external_allow_private: bool,
+    lang: str | None,
     quiet: bool,
     no_color: bool,
     stats: bool,
@@ -224,6 +230,7 @@ def check(
         external,
         external_jobs,
         external_allow_private,
+        lang,
     )
     outcome = Outcome()
     for site in sites.groups:
@@ -238,6 +245,8 @@ def check(
             f"skipped {files} that {'is' if len(skipped) == 1 else 'are'} not part of any site "
             f"(not in a content dir or an include root): {listed}"
         )
+    if outcome.unverified:
+        _note(_unverified_note(outcome))
 
     findings = sorted(outcome.findings, key=Finding.sort_key)
     if write_baseline:
@@ -271,6 +280,7 @@ def check(
         new=outcome.new,
         old_listed=outcome.old_listed,
         in_baseline=in_baseline,
+        unverified=outcome.unverified,
     )
     if stats:
         report.extra = stats_lines(findings)
@@ -295,6 +305,7 @@ class RunSettings:
     external: bool | None
     external_jobs: int | None
     external_allow_private: bool
+    lang: str | None = None
 
 
 @dataclass
@@ -309,6 +320,12 @@ class Outcome:
     not_counted: int = 0
     old_listed: int = 0
     new: int = 0
+    # Links not verified (into content mounted from sources missing here, or into
+    # other languages), not listed: how many go into each missing source, and
+    # how many into other languages.
+    unverified: int = 0
+    into_mounts: dict[str, int] = field(default_factory=dict)
+    into_languages: int = 0
 
 
 def _sites(paths: list[str], cwd: Path, config_path: Path | None, change: Changes | None) -> Sites:
@@ -341,10 +358,15 @@ def _lint_site(
     from handbook_lint.overlay import Overlay
 
     try:
-        config = load_config(site.config, cwd=site.root)
+        config = load_config(site.config, cwd=site.root, given=_given(settings.lang))
         rules = active_rules(config, settings.select, settings.ignore)
     except ConfigError as exc:
         _fail(f"config error: {exc}")
+    if site.config is None and config.hugo_files:
+        _note(
+            f"no {CONFIG_NAME} in {_shown(config.root, cwd)} or above: linting the site as its "
+            f"Hugo config says ({', '.join(config.hugo_files)}), with the linter's defaults"
+        )
     named = None if site.whole or not site.paths else site.paths
     site_change = change.under(config.root) if change is not None else None
     if site_change is not None and not site_change and not named:
@@ -374,9 +396,43 @@ def _lint_site(
     else:
         result = linter.run(named)
     outcome.skipped += linter.skipped
-    outcome.findings += _relative_to(result.findings, config.root, cwd)
+    listed, held = linter.split_counted(result.findings)
+    outcome.unverified += len(held)
+    for mount in linter.site.missing_mounts():
+        marker = f" from {mount.source}, "
+        into = sum(1 for f in held if marker in f.message)
+        if into:
+            shown = _shown(config.root / mount.source, cwd)
+            outcome.into_mounts[shown] = outcome.into_mounts.get(shown, 0) + into
+    outcome.into_languages += len(held) - sum(
+        1
+        for f in held
+        if any(f" from {m.source}, " in f.message for m in linter.site.missing_mounts())
+    )
+    outcome.findings += _relative_to(listed, config.root, cwd)
     outcome.files += result.files
     outcome.infos.update(rule_infos(rules))
+
+
+def _unverified_note(outcome: Outcome) -> str:
+    """One line: how many links were not verified, and why."""
+    why = []
+    if outcome.into_mounts:
+        sources = sorted(outcome.into_mounts, key=lambda s: -outcome.into_mounts[s])
+        shown = ", ".join(sources[:3]) + (
+            f" and {len(sources) - 3} more" if len(sources) > 3 else ""
+        )
+        count = sum(outcome.into_mounts.values())
+        why.append(
+            f"{count} into content the Hugo config mounts from {shown}, missing in this checkout"
+        )
+    if outcome.into_languages:
+        why.append(f"{outcome.into_languages} into other languages' pages (see --lang)")
+    links = "link was" if outcome.unverified == 1 else "links were"
+    return (
+        f"{outcome.unverified} {links} not verified: {'; '.join(why)}. Set the rule "
+        "link-unverifiable to a severity to list them."
+    )
 
 
 def _relative_to(findings: list[Finding], root: Path, cwd: Path) -> list[Finding]:
@@ -455,9 +511,14 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _load(config_path: Path | None) -> Config:
+def _given(lang: str | None) -> dict[str, Any] | None:
+    """Settings the command line gives."""
+    return {"language": lang} if lang else None
+
+
+def _load(config_path: Path | None, lang: str | None = None) -> Config:
     try:
-        return load_config(config_path)
+        return load_config(config_path, given=_given(lang))
     except ConfigError as exc:
         _fail(f"config error: {exc}")
 
@@ -489,9 +550,14 @@ def list_rules(config_path: Path | None) -> None:
 
 @main.command("config")
 @click.option("--config", "config_path", type=FILE, help="Config file (default: found upward).")
-def show_config(config_path: Path | None) -> None:
+@click.option(
+    "--lang",
+    metavar="CODE",
+    help="The language of a multilingual Hugo site to lint (default: its defaultContentLanguage).",
+)
+def show_config(config_path: Path | None, lang: str | None) -> None:
     """Print the merged configuration and where each setting came from."""
-    config = _load(config_path)
+    config = _load(config_path, lang)
     where = str(config.source) if config.source else "none found: the defaults"
     click.echo(f"# config file: {where}")
     click.echo(f"# site root: {config.root}")
@@ -515,13 +581,20 @@ def show_config(config_path: Path | None) -> None:
     help="Output format (default: text for one page, json for the whole site).",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
-def show_index(what: str | None, config_path: Path | None, fmt: str | None, no_cache: bool) -> None:
+@click.option(
+    "--lang",
+    metavar="CODE",
+    help="The language of a multilingual Hugo site to lint (default: its defaultContentLanguage).",
+)
+def show_index(
+    what: str | None, config_path: Path | None, fmt: str | None, no_cache: bool, lang: str | None
+) -> None:
     """The site model: every page's URL, whether Hugo renders it, its anchors and
     where its links land. WHAT: one page, by file or URL (/handbook/values/)."""
     from handbook_lint import sitemodel
     from handbook_lint.engine import Linter
 
-    config = _load(config_path)
+    config = _load(config_path, lang)
     try:
         rules = active_rules(config)
     except ConfigError as exc:

@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from wcmatch.glob import BRACE, GLOBSTAR, globmatch
 
+from handbook_lint import hugoconfig
 from handbook_lint.external_config import ExternalConfigError, ExternalSettings, parse_external
 
 CONFIG_NAME = ".handbook-lint.yaml"
+MOUNT_GLOB = GLOBSTAR | BRACE
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -24,8 +27,16 @@ class ConfigError(Exception):
 
 # The settings a config may hold, with their defaults (a standard Hugo site).
 DEFAULTS: dict[str, Any] = {
+    # Read the site's Hugo configuration (hugo.toml, config/_default/, ...): what
+    # it says overrides the defaults and the preset; this file overrides it.
+    "hugo_config": True,
+    "hugo_environment": "",  # also config/<environment>/ (e.g. production)
+    "language": "",  # the language to lint (default: Hugo's defaultContentLanguage)
     "content_dir": "content",
+    # More content mounted into the site: [{source: docs/api, target: api}]
+    "content_mounts": [],
     "static_dirs": ["static"],
+    "assets_dir": "assets",
     "base_url": "",
     "exclude": [],
     "cache_dir": ".handbook-lint-cache",
@@ -41,10 +52,25 @@ DEFAULTS: dict[str, Any] = {
         "link_render_hook": False,
         # The link render hook is Hugo's embedded one (its quirks apply).
         "embedded_link_hook": False,
+        "raw_html": True,  # markup.goldmark.renderer.unsafe (raw HTML is rendered)
+        "typographer": True,
+        "linkify": True,
+        "build_drafts": False,
+        "build_future": False,
+        "build_expired": False,
+        # The site config's `cascade` (front matter cascades are read from pages).
+        "cascade": [],
+        # A multilingual site's language codes, and the URL prefix (`es`: /es/...)
+        # of the language linted (Hugo's defaultContentLanguageInSubdir, or not
+        # the default language).
+        "languages": [],
+        "language_prefix": "",
     },
     "includes": {
-        "roots": ["assets"],
-        "relative_to_page": False,
+        # Where include targets are looked up; empty: the assets dir, then the
+        # content dir (a page path, as Hugo's GetPage finds it).
+        "roots": [],
+        "relative_to_page": True,
     },
     "rules": {},
     "overrides": [],
@@ -54,6 +80,26 @@ _CHOICES = {
     ("hugo", "heading_ids"): ("github", "github-ascii", "blackfriday"),
     ("hugo", "heading_text"): ("plain", "source"),
 }
+
+
+@dataclass(frozen=True)
+class Mount:
+    """More content mounted into the site (Hugo's module.mounts): a folder or a
+    file `source` (relative to the root) at `target` in the content tree."""
+
+    source: str
+    target: str
+    files: tuple[str, ...] = ()  # Hugo's `files` filter: globs, `! glob` excludes
+
+    def admits(self, inner: str) -> bool:
+        """A file at `inner` (relative to the source) passes the `files` filter."""
+        if not self.files:
+            return True
+        include = [f for f in self.files if not f.lstrip().startswith("!")]
+        exclude = [f.lstrip()[1:].strip() for f in self.files if f.lstrip().startswith("!")]
+        if include and not any(globmatch(inner, g, flags=MOUNT_GLOB) for g in include):
+            return False
+        return not any(globmatch(inner, g, flags=MOUNT_GLOB) for g in exclude)
 
 
 @dataclass
@@ -80,6 +126,17 @@ class Config:
     cache_dir: str = ".handbook-lint-cache"
     external_enabled: bool = False
     external_settings: ExternalSettings = field(default_factory=ExternalSettings)
+    content_mounts: list[Mount] = field(default_factory=list)
+    assets_dir: str = "assets"
+    hugo_files: list[str] = field(default_factory=list)  # the Hugo config files read
+    raw_html: bool = True
+    typographer: bool = True
+    linkify: bool = True
+    build_flags: tuple[bool, bool, bool] = (False, False, False)  # drafts, future, expired
+    cascade: list[dict[str, Any]] = field(default_factory=list)  # the site config's
+    language: str = ""  # the language linted (a multilingual site's)
+    languages: list[str] = field(default_factory=list)  # a multilingual site's
+    language_prefix: str = ""  # "/es" when the language linted has one in its URLs
     # The merged settings as written, and where each came from (dotted key ->
     # "default", "preset NAME" or "FILE:LINE"), for `handbook-lint config`.
     merged: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -209,6 +266,17 @@ def _check_shape(
             if not isinstance(value, dict):
                 raise ConfigError(f"{at}: 'external' must be a mapping")
             continue
+        if name == "hugo.cascade":
+            if not isinstance(value, (dict, list)):
+                raise ConfigError(f"{at}: 'hugo.cascade' must be a mapping or a list of them")
+            continue
+        if key == "content_mounts" and not prefix:
+            if not isinstance(value, list) or not all(_is_mount(m) for m in value):
+                raise ConfigError(
+                    f"{at}: 'content_mounts' must be a list of {{source:, target:}} "
+                    "(with `files:`, a list of globs, if wanted)"
+                )
+            continue
         if isinstance(expected, dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{at}: {name!r} must be a mapping")
@@ -227,22 +295,30 @@ def _check_shape(
                 raise ConfigError(f"{at}: {name!r} must be one of {', '.join(choices)}")
 
 
-def load_config(path: Path | None, cwd: Path | None = None) -> Config:
-    """Load the config at `path`, or the one found upward from `cwd`, or the defaults."""
+def load_config(
+    path: Path | None, cwd: Path | None = None, given: dict[str, Any] | None = None
+) -> Config:
+    """Load the config at `path`, or the one found upward from `cwd`, or the
+    defaults; `given`: settings from the command line (`--lang`), over all."""
     cwd = cwd or Path.cwd()
     if path is None:
         path = find_config(cwd)
     if path is None:
-        return load_config_text(None, cwd.resolve())
+        return load_config_text(None, cwd.resolve(), given=given)
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise ConfigError(f"{path}: cannot read the config: {reason}") from None
-    return load_config_text(text, path.parent.resolve(), path)
+    return load_config_text(text, path.parent.resolve(), path, given)
 
 
-def load_config_text(text: str | None, root: Path, source: Path | None = None) -> Config:
+def load_config_text(
+    text: str | None,
+    root: Path,
+    source: Path | None = None,
+    given: dict[str, Any] | None = None,
+) -> Config:
     """A config from its text (None: no config file, the defaults) for the site at `root`."""
     where = str(source) if source is not None else "defaults"
     data = _load_yaml(text, where) if text is not None else {}
@@ -256,7 +332,21 @@ def load_config_text(text: str | None, root: Path, source: Path | None = None) -
     if extends:
         merged = merge(merged, load_preset(extends, where), origins, f"preset {extends}")
     shown = source.name if source is not None else where
+    hugo_files: list[str] = []
+    if data.get("hugo_config", merged["hugo_config"]):
+        environment = data.get("hugo_environment", merged["hugo_environment"]) or None
+        language = (given or {}).get("language") or data.get("language", merged["language"]) or None
+        try:
+            found = hugoconfig.load(root, environment)
+        except hugoconfig.HugoConfigError as exc:
+            raise ConfigError(str(exc)) from None
+        if found is not None:
+            hugo_files = found.files
+            settings = hugoconfig.linter_settings(found, root, language)
+            merged = merge(merged, settings, origins, "Hugo config " + ", ".join(found.files))
     merged = merge(merged, data, origins, shown)
+    if given:
+        merged = merge(merged, given, origins, "command line")
     for name, origin in origins.items():
         if origin == shown and name in lines:
             origins[name] = f"{shown}:{lines[name]}"
@@ -269,10 +359,35 @@ def load_config_text(text: str | None, root: Path, source: Path | None = None) -
         external_enabled, external_settings = parse_external(merged["external"])
     except ExternalConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
+    content_dir = merged["content_dir"].strip("/") or "."
+    assets_dir = merged["assets_dir"].strip("/") or "assets"
+    include_roots = list(merged["includes"]["roots"]) or [assets_dir, content_dir]
     return Config(
         root=root,
         source=source,
-        content_dir=merged["content_dir"].strip("/") or ".",
+        content_dir=content_dir,
+        content_mounts=[
+            Mount(m["source"].strip("/"), m["target"].strip("/"), tuple(m.get("files", [])))
+            for m in merged["content_mounts"]
+        ],
+        assets_dir=assets_dir,
+        hugo_files=hugo_files,
+        raw_html=merged["hugo"]["raw_html"],
+        typographer=merged["hugo"]["typographer"],
+        linkify=merged["hugo"]["linkify"],
+        build_flags=(
+            merged["hugo"]["build_drafts"],
+            merged["hugo"]["build_future"],
+            merged["hugo"]["build_expired"],
+        ),
+        cascade=_cascade_list(merged["hugo"]["cascade"]),
+        language=str(merged["language"]).lower(),
+        languages=[str(code).lower() for code in merged["hugo"]["languages"]],
+        language_prefix=(
+            "/" + merged["hugo"]["language_prefix"].strip("/").lower()
+            if merged["hugo"]["language_prefix"].strip("/")
+            else ""
+        ),
         static_dirs=list(merged["static_dirs"]),
         base_url=merged["base_url"].rstrip("/"),
         exclude=list(merged["exclude"]),
@@ -284,7 +399,7 @@ def load_config_text(text: str | None, root: Path, source: Path | None = None) -
         embedded_link_hook=merged["hugo"]["embedded_link_hook"],
         taxonomies=list(merged["taxonomies"]),
         redirects=list(merged["redirects"]),
-        include_roots=list(merged["includes"]["roots"]),
+        include_roots=include_roots,
         include_relative_to_page=merged["includes"]["relative_to_page"],
         rules=rules,
         overrides=overrides,
@@ -295,6 +410,25 @@ def load_config_text(text: str | None, root: Path, source: Path | None = None) -
         origins=origins,
         extends=extends,
     )
+
+
+def _is_mount(m: object) -> bool:
+    return (
+        isinstance(m, dict)
+        and {"source", "target"} <= set(m) <= {"source", "target", "files"}
+        and isinstance(m["source"], str)
+        and isinstance(m["target"], str)
+        and isinstance(m.get("files", []), list)
+        and all(isinstance(f, str) for f in m.get("files", []))
+    )
+
+
+def _cascade_list(value: object) -> list[dict[str, Any]]:
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
 
 
 def _check_overrides(value: object, where: str) -> None:
@@ -317,7 +451,8 @@ def _check_overrides(value: object, where: str) -> None:
 
 
 def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
-    """`RULE: off | error | warning | info | {severity:, enabled:, option: ...}`."""
+    """`RULE: off | on | error | warning | info | {severity:, enabled:, option: ...}`.
+    Naming a severity turns on a rule that is off by default."""
     out: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
         if value is False or value == "off":
@@ -330,9 +465,11 @@ def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any
                     f"{where}: rules.{name}: {value!r} is not one of off, on, "
                     f"{', '.join(SEVERITIES)} or a mapping of options"
                 )
-            out[name] = {"severity": value}
+            out[name] = {"severity": value, "enabled": True}
         elif isinstance(value, dict):
             out[name] = dict(value)
+            if "severity" in value:
+                out[name].setdefault("enabled", True)
         else:
             raise ConfigError(f"{where}: rules.{name}: expected off, a severity or a mapping")
     return out

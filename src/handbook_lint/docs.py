@@ -10,8 +10,9 @@ HEADER = """# Rule reference
 
 Generated from the rules' own metadata by `python -m handbook_lint.docs > docs/rules.md`;
 do not edit by hand. Configure a rule in `.handbook-lint.yaml` under `rules:`:
-`off`, a severity (`error`, `warning`, `info`), or a mapping with `severity:` and
-the rule's options.
+`off`, `on`, a severity (`error`, `warning`, `info`), or a mapping with `severity:`
+and the rule's options. A rule marked *off by default* runs once the config names
+a severity for it (or `on`).
 
 | rule | default severity | what it checks |
 | --- | --- | --- |
@@ -20,7 +21,10 @@ the rule's options.
 
 def rule_markdown(rule: Rule, level: int = 1) -> str:
     head = "#" * level
-    lines = [f"{head} {rule.name}", "", f"Default severity: **{rule.severity}**.", ""]
+    default = f"Default severity: **{rule.severity}**."
+    if not rule.enabled:
+        default += " Off by default."
+    lines = [f"{head} {rule.name}", "", default, ""]
     lines += [rule.summary, "", rule.doc, ""]
     if rule.options:
         lines += [f"{head}# Options", ""]
@@ -36,7 +40,8 @@ def reference() -> str:
     out = [HEADER]
     for name in sorted(rules):
         rule = rules[name]
-        out.append(f"| [`{name}`](#{name}) | {rule.severity} | {rule.summary} |\n")
+        severity = rule.severity if rule.enabled else f"{rule.severity} (off by default)"
+        out.append(f"| [`{name}`](#{name}) | {severity} | {rule.summary} |\n")
     for name in sorted(rules):
         out.append("\n" + rule_markdown(rules[name], level=2))
     return "".join(out)

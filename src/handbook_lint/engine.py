@@ -105,10 +105,14 @@ class Linter:
         self._external_rules = frozenset(name for name in rules if name in EXTERNAL_RULES)
         self.rules = {name: r for name, r in rules.items() if name not in self._idle}
         self.all_rules = rules
+        self.site = site or Site(config, overlay)
+        # Rules that are off but counted (links into missing mounts): they run,
+        # and what they find is a number in the summary, not a listed finding.
+        self.counted = self._counted(select, ignore)
+        self.rules |= self.counted
         self.external_results: dict[str, ExternalResult] | None = None
         self.select, self.ignore = select, ignore
         self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
-        self.site = site or Site(config, overlay)
         self.jobs = jobs or os.cpu_count() or 1
         self.warn = warn or (lambda message: None)
         if store is None:
@@ -119,6 +123,9 @@ class Linter:
                 definition_term_ids=config.definition_term_ids,
                 prose=bool(spelling and spelling.options.get("prose")),
                 raw_prefixes=self.site.raw_prefixes(),
+                typographer=config.typographer,
+                linkify=config.linkify,
+                raw_html=config.raw_html,
             )
             cache = Cache(config.root / config.cache_dir, self.warn) if use_cache else None
             store = FactStore(
@@ -136,6 +143,22 @@ class Linter:
         self._site_files: list[str] = []
         self.from_cache = False  # the last run's findings came from the result cache
         self.skipped: list[str] = []  # named files that are not the site's
+
+    def _counted(self, select: list[str] | None, ignore: list[str] | None) -> dict[str, ActiveRule]:
+        if select or not (self.site.missing_mounts() or self.config.languages):
+            return {}
+        return {
+            name: ActiveRule(rule, rule.severity, dict(rule.options))
+            for name, rule in all_rules().items()
+            if rule.counted and name not in self.rules and name not in (ignore or [])
+        }
+
+    def split_counted(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """(the findings to list, those of the counted rules, held back)."""
+        if not self.counted:
+            return findings, []
+        listed = [f for f in findings if f.rule not in self.counted]
+        return listed, [f for f in findings if f.rule in self.counted]
 
     # -- facts --------------------------------------------------------------
 
@@ -157,6 +180,7 @@ class Linter:
                 settings = merge_rule_settings(settings, self.config.overrides[i][1])
             cached = resolve_rules(settings, self.select, self.ignore, "overrides")
             cached = {name: r for name, r in cached.items() if name not in self._idle}
+            cached |= {k: v for k, v in self.counted.items() if k not in cached}
             self._override_rules[matched] = cached
         return cached
 
@@ -380,4 +404,5 @@ class Linter:
             set(rules),
             unused.severity if unused else None,
             self._idle_lines(facts),
+            frozenset(n for n, r in all_rules().items() if not r.enabled and n not in rules),
         )

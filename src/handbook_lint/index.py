@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from handbook_lint.anchors import IdAllocator
+from handbook_lint.config import Mount
 from handbook_lint.facts import PageSummary
 from handbook_lint.redirects import Redirect, Redirects
-from handbook_lint.site import Page, Site, normalize_url
+from handbook_lint.site import MARKDOWN_SUFFIXES, Page, Site, hugo_path, normalize_url
 from handbook_lint.suggest import Suggester
 
 
@@ -52,6 +53,9 @@ class SiteIndex:
     _includers: dict[str, list[Page]] | None = None
     _keys: dict[str, str] | None = None
     _incoming: dict[str, dict[str, list[str]]] | None = None
+    # Content mounted from sources missing in this checkout: (URL prefix, content
+    # path prefix, the mount), both lowercased.
+    missing: list[tuple[str, str, Mount]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -68,9 +72,10 @@ class SiteIndex:
         index.static_available = any((site.root / d).is_dir() for d in site.config.static_dirs)
         prefix = site.content_prefix
         for page in site.pages.values():
-            if not site.is_content(page.path):
+            inner = site.inner(page.path)
+            if inner is None or not site.is_content(page.path):
                 continue
-            index.by_path[page.path[len(prefix) :]] = page
+            index.by_path[inner] = page
             if page.snippet:
                 continue
             index.urls.setdefault(page.url, page)
@@ -78,7 +83,49 @@ class SiteIndex:
                 index.aliases.setdefault(alias, page)
         index._add_sections(prefix)
         index._add_taxonomies()
+        for mount in site.missing_mounts():
+            target = mount.target.lower()
+            if target.endswith(MARKDOWN_SUFFIXES):
+                url = site.url_of(site.content_prefix + mount.target, {}).lower()
+                index.missing.append((url, hugo_path(target).lstrip("/"), mount))
+            else:
+                url = site.url_of(f"{site.content_prefix}{mount.target}/_index.md", {}).lower()
+                index.missing.append((url, target + "/", mount))
         return index
+
+    def unverifiable(self, context: Page, written: str, url: str) -> str | None:
+        """Why a link that found nothing cannot be verified here, or None: its
+        destination (`written`, the path as written, which a render hook looks up
+        as a page; `url`, where the browser goes) is in content mounted from a
+        source this checkout lacks, or in another language of the site."""
+        where = normalize_url(unquote(url).lower()) if url else ""
+        config = self.site.config
+        if where and config.languages:
+            first = where.split("/", 2)[1]
+            own = config.language_prefix.strip("/")
+            if first in config.languages and first != own:
+                return f"/{first}/ is the {first} site; this run lints {config.language}"
+            if own and not where.startswith(f"/{own}/"):
+                return f"{where} is in another language's pages; this run lints {own}"
+        if not self.missing:
+            return None
+        written = unquote(written).lower()
+        inner = (self.site.inner(context.path) or "").lower()
+        paths = {written.lstrip("/").removeprefix("./")}
+        if not written.startswith("/"):
+            paths.add(posixpath.normpath(posixpath.join(posixpath.dirname(inner), written)))
+        paths = {
+            hugo_path(p).lstrip("/") + "/" if p.endswith(MARKDOWN_SUFFIXES) else p for p in paths
+        }
+        for url_prefix, path_prefix, mount in self.missing:
+            if (where and (where + "/").startswith(url_prefix)) or any(
+                (p.rstrip("/") + "/").startswith(path_prefix.rstrip("/") + "/") for p in paths
+            ):
+                return (
+                    f"Hugo mounts /{mount.target} from {mount.source}, which this checkout "
+                    "does not have"
+                )
+        return None
 
     def _add_sections(self, prefix: str) -> None:
         """Top-level folders of the content dir are sections even without `_index.md`."""
@@ -173,15 +220,14 @@ class SiteIndex:
     def _page_for_ref(
         self, context: Page | None, reflink: bool, had_ext: bool, in_ref: str, ref: str
     ) -> Page | None:
-        prefix = self.site.content_prefix
         bases = self._bases()
-        inner = context.path[len(prefix) :] if context and context.path.startswith(prefix) else ""
+        inner = (self.site.inner(context.path) or "") if context is not None else ""
         if context is not None and inner and not ref.startswith("/"):
             folder = posixpath.dirname(inner)  # the file's folder
             leaf = posixpath.basename(inner).startswith("index.")
             if leaf and not (had_ext and ref.startswith("../")):
                 folder = posixpath.dirname(folder)  # a leaf bundle's container: its section
-            found = bases.get(_base(_join("/" + folder, ref)))
+            found = bases.get(hugo_path(_join("/" + folder, ref)))
             if found is None and had_ext:  # a file next to the page's file
                 found = self._by_file(posixpath.dirname(inner), in_ref)
             if found is not None:
@@ -189,7 +235,7 @@ class SiteIndex:
         if ref.startswith("."):
             return None  # page-relative only
         # From the root Hugo parses the path as it is (no cleaning: `a//b` stays).
-        found = bases.get(_base(ref if ref.startswith("/") else "/" + ref))
+        found = bases.get(hugo_path(ref if ref.startswith("/") else "/" + ref))
         if found is not None:
             return found
         if had_ext:
@@ -197,7 +243,7 @@ class SiteIndex:
             if found is not None:
                 return found
         if (reflink or context is None) and "/" not in in_ref:
-            return self._names().get(_base("/" + in_ref).rsplit("/", 1)[-1])
+            return self._names().get(hugo_path("/" + in_ref).rsplit("/", 1)[-1])
         return None
 
     def _by_file(self, folder: str, ref: str) -> Page | None:
@@ -214,7 +260,7 @@ class SiteIndex:
             out: dict[str, Page] = {}
             for inner, page in self.by_path.items():
                 if page.built:  # drafts, future and expired pages are not in Hugo's tree
-                    out.setdefault(_base("/" + inner), page)
+                    out.setdefault(hugo_path("/" + inner), page)
             self._base_paths = out
         return self._base_paths
 
@@ -234,7 +280,7 @@ class SiteIndex:
         if not ref or ref.startswith("/"):
             pass
         elif context.path.rsplit("/", 1)[-1].startswith(("index.", "_index.")):
-            folder = context.path.rsplit("/", 1)[0][len(self.site.content_prefix) :]
+            folder = posixpath.dirname(self.site.inner(context.path) or "")
             if f"/{posixpath.normpath(posixpath.join(folder, ref))}".lower() in self.files_lower:
                 return True
         return ref.strip("/").lower() in self.assets_lower
@@ -400,13 +446,3 @@ def _join(base: str, ref: str) -> str:
     while joined.startswith("/.."):
         joined = joined[3:] or "/"
     return joined if joined.startswith("/") else "/" + joined
-
-
-def _base(path: str) -> str:
-    """Hugo's page path of a content path: lowercased, no extension, and a
-    bundle's index file stands for its folder (`/a/_index.md` -> `/a`)."""
-    folder, _, name = path.rpartition("/")
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    if stem in ("index", "_index"):
-        return (folder or "/").lower()
-    return f"{folder}/{stem}".lower()

@@ -75,6 +75,7 @@ class ParseSettings:
     # Goldmark extensions that change heading ids (Hugo's defaults: both on).
     typographer: bool = True
     linkify: bool = True
+    raw_html: bool = True  # Goldmark's renderer.unsafe: raw HTML (its ids, links) is output
     # Shortcodes whose inner content is rendered on its own, with ids of its own
     # (Hugo's embedded `details` renders `.Inner` with RenderString).
     id_scopes: tuple[str, ...] = ("details",)
@@ -484,6 +485,8 @@ class _Walker:
                 rules = tuple(r for r in re.split(r"[\s,]+", match.group(2).strip()) if r)
                 line, column = shortcodes.position(self.line_starts, start + match.start())
                 self.facts.directives.append((match.group(1), rules, line, column))
+        if not self.settings.raw_html:
+            return  # Hugo leaves raw HTML out: no ids, no links
         for regex in (_HTML_ID_RE, _HTML_NAME_RE):
             for match in regex.finditer(html):
                 value = next(g for g in match.groups() if g is not None)

@@ -20,6 +20,8 @@ _TEMPLATE_SAFE = frozenset({"http", "https", "mailto"})
 @dataclass(slots=True)
 class Resolution:
     # ok | broken | external | skip | unsafe (Hugo writes "#ZgotmplZ") | empty (`#`)
+    # | unverifiable (into content mounted from a source this checkout lacks, or
+    # into another language of the site)
     kind: str
     url: str = ""  # the site path looked up (for messages and stats)
     fragment: str = ""
@@ -30,6 +32,7 @@ class Resolution:
     # What the link render hook writes for it (None: the destination as written):
     # a found page's URL, "" for a page Hugo does not render.
     href: str | None = None
+    why: str = ""  # why an unverifiable link cannot be checked here
 
 
 def split_target(target: str) -> tuple[str, str]:
@@ -62,6 +65,20 @@ def on_site(target: str, base_url: str) -> str | None:
 
 
 def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
+    """Where a link of `page` lands (see `_resolve`); a link that finds nothing but
+    points into content mounted from a source this checkout lacks (a submodule
+    not checked out, a generated folder) or into another language of the site
+    is `unverifiable`, not broken."""
+    res = _resolve(index, page, link)
+    if res.kind == "broken" and (index.missing or index.site.config.languages):
+        path = split_target(link.target.strip())[0]
+        why = index.unverifiable(page, on_site(path, index.site.config.base_url) or path, res.url)
+        if why is not None:
+            return Resolution("unverifiable", url=res.url, fragment=res.fragment, why=why)
+    return res
+
+
+def _resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
     """Where a link of `page` lands, as Hugo renders it and the browser follows it.
 
     With a link render hook (Hugo's embedded one, or a site's own built like

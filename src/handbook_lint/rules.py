@@ -62,6 +62,10 @@ class Rule:
     options: dict[str, Any] = field(default_factory=dict)
     option_docs: dict[str, str] = field(default_factory=dict)
     check: CheckFn | None = None  # None: reported by the engine itself
+    enabled: bool = True  # runs unless the config turns it off
+    # Off, it still runs: its findings are not listed but counted in one line
+    # (the links the linter could not verify).
+    counted: bool = False
 
 
 RULES: dict[str, Rule] = {}
@@ -73,6 +77,8 @@ def register(
     summary: str,
     options: dict[str, Any] | None = None,
     option_docs: dict[str, str] | None = None,
+    enabled: bool = True,
+    counted: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
     def wrap(fn: CheckFn) -> CheckFn:
         RULES[name] = Rule(
@@ -83,6 +89,8 @@ def register(
             options=options or {},
             option_docs=option_docs or {},
             check=fn,
+            enabled=enabled,
+            counted=counted,
         )
         return fn
 

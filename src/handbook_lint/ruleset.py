@@ -60,7 +60,7 @@ def resolve_rules(
     out: dict[str, ActiveRule] = {}
     for name, rule in rules.items():
         settings = dict(settings_by_rule.get(name, {}))
-        enabled = settings.pop("enabled", True)
+        enabled = settings.pop("enabled", rule.enabled)
         severity = settings.pop("severity", rule.severity)
         if severity not in SEVERITIES:
             raise ConfigError(

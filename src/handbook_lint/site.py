@@ -13,14 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from handbook_lint.config import Config
+from wcmatch.glob import BRACE, EXTGLOB, GLOBSTAR, globmatch
+
+from handbook_lint.config import Config, Mount
 from handbook_lint.facts import PageSummary
 from handbook_lint.frontmatter import date_value
 from handbook_lint.overlay import Overlay
 from handbook_lint.redirects import Redirect, Redirects, parse_redirects
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
-ASSETS_DIR = "assets"  # Hugo's assetDir
 
 
 @dataclass
@@ -138,6 +139,8 @@ class Site:
         # the site before a change, which differs only in the files it touched.
         self._disk: dict[str, tuple[list[str], list[str], list[tuple[str, str]]]] = {}
         self._urls: dict[str, tuple[PageSummary | None, str, list[str]]] = {}
+        self._mount_kinds: dict[str, bool] = {}  # mount source -> it is one file
+        self._roots: list[tuple[str, str]] | None = None
 
     def before(self, overlay: Overlay) -> Site:
         """The same site as it was before a change (`overlay`)."""
@@ -162,8 +165,47 @@ class Site:
     def content_prefix(self) -> str:
         return "" if self.content_dir == "." else self.content_dir + "/"
 
+    def _file_mount(self, mount: Mount) -> bool:
+        """A mount of one file (`tmp/roadmap.md` at `community/roadmap.md`)."""
+        found = self._mount_kinds.get(mount.source)
+        if found is None:
+            path = self.root / mount.source
+            found = self._mount_kinds[mount.source] = (
+                path.is_file() if path.exists() else mount.target.endswith(MARKDOWN_SUFFIXES)
+            )
+        return found
+
+    def content_roots(self) -> list[tuple[str, str]]:
+        """(folder, where it is mounted in the content tree) of every content source:
+        the content dir at the top, then each folder mount (longest folder first)."""
+        if self._roots is not None:
+            return self._roots
+        roots = [(self.content_prefix, "")]
+        mounts = [
+            (f"{m.source}/", f"{m.target}/" if m.target else "")
+            for m in self.config.content_mounts
+            if not self._file_mount(m)
+        ]
+        self._roots = sorted(mounts, key=lambda m: -len(m[0])) + roots
+        return self._roots
+
+    def inner(self, path: str) -> str | None:
+        """A content file's path inside the content tree (`handbook/x.md`), or None."""
+        for mount in self.config.content_mounts:
+            if path == mount.source and self._file_mount(mount):
+                return mount.target
+        for folder, target in self.content_roots():
+            if path.startswith(folder):
+                return target + path[len(folder) :]
+        return None
+
+    def missing_mounts(self) -> list[Mount]:
+        """Content mounts whose source is not in this checkout (a submodule not
+        checked out, files a build generates)."""
+        return [m for m in self.config.content_mounts if not (self.root / m.source).exists()]
+
     def is_content(self, path: str) -> bool:
-        return path.startswith(self.content_prefix) and path.endswith(MARKDOWN_SUFFIXES)
+        return path.endswith(MARKDOWN_SUFFIXES) and self.inner(path) is not None
 
     def is_include_file(self, path: str) -> bool:
         """Files under an include root outside the content dir are snippets."""
@@ -205,8 +247,28 @@ class Site:
                 for r in self.overlay.listing(resources, self.content_dir)
                 if not r.endswith(MARKDOWN_SUFFIXES)
             ]
-        files = [f for f in files if not self.excluded(f)]
-        return Discovery(files, problems, ["/" + r[len(self.content_prefix) :] for r in resources])
+        for mount in self.config.content_mounts:
+            if self._file_mount(mount):
+                if self.exists(mount.source):
+                    (files if mount.source.endswith(MARKDOWN_SUFFIXES) else resources).append(
+                        mount.source
+                    )
+                continue
+            more, more_resources, walked = self._walk(mount.source)
+            problems += walked
+            if self.overlay is not None:
+                more = self.overlay.listing(more, mount.source)
+                more_resources = self.overlay.listing(more_resources, mount.source)
+            start = len(mount.source) + 1
+            files += [f for f in more if f.endswith(MARKDOWN_SUFFIXES) and mount.admits(f[start:])]
+            resources += [
+                r
+                for r in more_resources
+                if not r.endswith(MARKDOWN_SUFFIXES) and mount.admits(r[start:])
+            ]
+        files = [f for f in dict.fromkeys(files) if not self.excluded(f)]
+        prefix = self.config.language_prefix
+        return Discovery(files, problems, [f"{prefix}/{self.inner(r) or r}" for r in resources])
 
     def static_files(self) -> list[str]:
         """Files of the static dirs, as the site paths they are served at."""
@@ -244,11 +306,12 @@ class Site:
 
     def asset_files(self) -> list[str]:
         """Files of the assets dir, relative to it (what `resources.Get` finds)."""
-        markdown, others, _ = self._walk(ASSETS_DIR)
+        assets = self.config.assets_dir
+        markdown, others, _ = self._walk(assets)
         files = markdown + others
         if self.overlay is not None:
-            files = self.overlay.listing(files, ASSETS_DIR)
-        return [f[len(ASSETS_DIR) + 1 :] for f in files]
+            files = self.overlay.listing(files, assets)
+        return [f[len(assets) + 1 :] for f in files]
 
     def excluded(self, path: str) -> bool:
         return bool(self.config.exclude) and matches_any(path, self.config.exclude)
@@ -269,8 +332,10 @@ class Site:
                 page.why = "an include file: spliced into the pages that include it"
                 continue
             data = page.summary.meta if page.summary else {}
-            page.why = not_rendered(data, now)
+            page.why = not_rendered(data, now, self.config.build_flags)
             page.built = page.why is None or _never_rendered(data) is not None
+            if page.why is None and _render_setting(data) is None:
+                page.why = self._config_cascade(page.path)
             if page.why is None and _render_setting(data) is None:  # its own build wins
                 page.why = self._cascaded(page.path, cascades)
             known = self._urls.get(page.path)
@@ -292,6 +357,31 @@ class Site:
                     out[page.path.rsplit("/", 1)[0] + "/"] = page.path
         return out
 
+    def _config_cascade(self, path: str) -> str | None:
+        """Why the site config's `cascade` keeps a page from rendering (its target:
+        a path glob of Hugo's page paths, a kind), or None."""
+        if not self.config.cascade:
+            return None
+        inner = self.inner(path)
+        if inner is None:
+            return None
+        path_of = hugo_path(inner)
+        kind = "home" if path_of == "/" else "section" if "/_index." in f"/{inner}" else "page"
+        for entry in self.config.cascade:
+            target = entry.get("target") or entry.get("_target") or {}
+            if not isinstance(target, dict):
+                continue
+            glob = target.get("path")
+            if isinstance(glob, str) and not globmatch(path_of, glob, flags=_GLOB):
+                continue
+            kinds = target.get("kind")
+            if isinstance(kinds, str) and not globmatch(kind, kinds, flags=_GLOB):
+                continue
+            reason = _never_rendered(entry)
+            if reason is not None:
+                return f"{reason}, cascaded from the site config"
+        return None
+
     def _cascaded(self, path: str, folders: dict[str, str]) -> str | None:
         """Why a page in a folder whose `_index.md` cascades `render: never` is not
         rendered. The cascade covers that `_index.md` too (Hugo 0.168 renders
@@ -310,7 +400,7 @@ class Site:
             return self._lower(
                 url if url.endswith("/") or "." in url.rsplit("/", 1)[-1] else url + "/"
             )
-        inner = path[len(self.content_prefix) :]
+        inner = self.inner(path) or path[len(self.content_prefix) :]
         folder, _, name = inner.rpartition("/")
         stem = name.rsplit(".", 1)[0]
         if stem in ("_index", "index"):
@@ -323,7 +413,7 @@ class Site:
                 segments[-1] = slug.strip()
             else:
                 segments = [slug.strip()]
-        url = "/" + "/".join(_urlize(s) for s in segments)
+        url = self.config.language_prefix + "/" + "/".join(_urlize(s) for s in segments)
         if not url.endswith("/"):
             url += "/"
         return self._lower(url)
@@ -334,16 +424,19 @@ class Site:
     def _aliases(self, url: str, data: dict[str, Any]) -> list[str]:
         raw = data.get("aliases")
         if isinstance(raw, str):
-            raw = [raw]
+            raw = raw.split()  # Hugo casts a string to the list of its words
         if not isinstance(raw, list):
             return []
         out = []
-        for alias in raw:
-            if not isinstance(alias, str) or not alias.strip():
+        for item in raw:
+            if isinstance(item, list | dict) or item is None or not str(item).strip():
                 continue
-            alias = alias.strip()
-            if not alias.startswith("/"):
-                alias = posixpath.normpath(posixpath.join(url, alias))
+            alias = str(item).strip()
+            if not alias.startswith("/"):  # relative to the page URL's parent, as Hugo has it
+                parent = posixpath.dirname(url.rstrip("/")) or "/"
+                alias = posixpath.normpath(posixpath.join(parent, alias))
+            else:  # the language's URL prefix comes first (/es/old/)
+                alias = self.config.language_prefix + alias
             out.append(normalize_url(alias))
         return out
 
@@ -461,8 +554,31 @@ def _render_setting(data: dict[str, Any]) -> tuple[str, object] | None:
     return None
 
 
+_GLOB = GLOBSTAR | BRACE | EXTGLOB
+
+
+def hugo_path(path: str) -> str:
+    """Hugo's path of a content path (`docs/_index.md` -> `/docs`): lowercased, no
+    extension, and a bundle's index file stands for its folder."""
+    folder, _, name = ("/" + path.lstrip("/")).rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    if stem in ("index", "_index"):
+        return (folder or "/").lower()
+    return f"{folder}/{stem}".lower()
+
+
+def hugo_bool(value: object) -> bool:
+    """A front matter value as Hugo casts it to a boolean (Go's ParseBool: "true",
+    "t" and "1" are true; "yes" is not)."""
+    if isinstance(value, str):
+        return value.strip() in ("1", "t", "T", "TRUE", "true", "True")
+    if isinstance(value, int | float):
+        return value != 0
+    return False
+
+
 def _never_rendered(data: dict[str, Any]) -> str | None:
-    if data.get("headless") is True:
+    if hugo_bool(data.get("headless")):
         return "headless: true"
     setting = _render_setting(data)
     if setting is not None and setting[1] in ("never", False, "false"):
@@ -470,18 +586,23 @@ def _never_rendered(data: dict[str, Any]) -> str | None:
     return None
 
 
-def not_rendered(data: dict[str, Any], now: datetime) -> str | None:
-    """Why Hugo (with its default build flags) does not render a page with this
-    front matter (keys lowercased), or None."""
+def not_rendered(
+    data: dict[str, Any], now: datetime, flags: tuple[bool, bool, bool] = (False, False, False)
+) -> str | None:
+    """Why Hugo does not render a page with this front matter (keys lowercased),
+    given the build flags (buildDrafts, buildFuture, buildExpired), or None."""
+    drafts, future, expired = flags
     reason = _never_rendered(data)
     if reason is not None:
         return f"{reason} in its front matter"
-    if data.get("draft") is True:
-        return "draft: true (Hugo builds no drafts)"
+    if hugo_bool(data.get("draft")) and not drafts:
+        written = data.get("draft")
+        shown = "true" if written is True else repr(written)
+        return f"draft: {shown} (Hugo builds no drafts)"
     for key in ("publishdate", "pubdate", "published", "date"):
         if key in data:
             when = date_value(data[key])
-            if when is not None and when > now:
+            if when is not None and when > now and not future:
                 return (
                     f"{key} {data[key]} is in the future (Hugo builds no future pages by default)"
                 )
@@ -489,7 +610,7 @@ def not_rendered(data: dict[str, Any], now: datetime) -> str | None:
     for key in ("expirydate", "unpublishdate"):
         if key in data:
             when = date_value(data[key])
-            if when is not None and when <= now:
+            if when is not None and when <= now and not expired:
                 return f"{key} {data[key]} has passed (Hugo builds no expired pages)"
             break
     return None

@@ -1,9 +1,11 @@
 """Which site each path belongs to.
 
 A path's site is the nearest `.handbook-lint.yaml` found from the path's own
-folder upward (as ruff and markdownlint-cli2 find theirs), so a site in
+folder upward (as ruff and markdownlint-cli2 find theirs); with none, the
+nearest folder upward that holds a Hugo configuration (`hugo.toml`,
+`config/_default/`, ...), linted by that configuration alone. So a site in
 `site/` or `docs/` is linted from the repository's top. A folder with no
-config above it stands for the sites below it (`check .` at the top of a
+site above it stands for the sites below it (`check .` at the top of a
 repository whose site is in `site/`). Markdown that belongs to no site (a
 README beside it) is left out, with a note.
 """
@@ -15,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handbook_lint.config import CONFIG_NAME, find_config
+from handbook_lint.hugoconfig import is_site_root
 
-# Folders never searched for sites: tools' and builds' own trees.
-_SKIP = frozenset({"node_modules", "public", "resources", "vendor", "__pycache__"})
+# Folders never searched for sites: tools' and builds' own trees, and themes
+# (a theme has a Hugo config of its own but is not a site).
+_SKIP = frozenset({"node_modules", "public", "resources", "vendor", "__pycache__", "themes"})
 
 
 @dataclass
@@ -37,12 +41,35 @@ class Sites:
     defaults: bool  # no config anywhere: the defaults' site at the working directory
 
 
-def configs_below(folder: Path) -> list[Path]:
-    """The configs of the sites inside `folder` (not of sites inside sites)."""
-    found: list[Path] = []
+def find_site(start: Path) -> tuple[Path | None, Path] | None:
+    """(config file, root) of the site `start` belongs to: the nearest
+    `.handbook-lint.yaml` upward; with none, the nearest folder upward with a
+    Hugo configuration (no config file: the Hugo config and the defaults)."""
+    found = find_config(start)
+    if found is not None:
+        return found, found.parent
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    for candidate in [folder, *folder.parents]:
+        if is_site_root(candidate):
+            return None, candidate
+    return None
+
+
+def sites_below(folder: Path) -> list[tuple[Path | None, Path]]:
+    """(config file, root) of the sites inside `folder`: folders with a
+    `.handbook-lint.yaml` or a Hugo configuration (not sites inside sites)."""
+    found: list[tuple[Path | None, Path]] = []
     for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
         if CONFIG_NAME in filenames:
-            found.append(Path(dirpath) / CONFIG_NAME)
+            found.append((here / CONFIG_NAME, here))
+            dirnames[:] = []
+            continue
+        if is_site_root(here):
+            found.append((None, here))
             dirnames[:] = []
             continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP)
@@ -71,23 +98,23 @@ def group(paths: list[str], cwd: Path, explicit: Path | None) -> Sites:
     groups: dict[Path, SiteGroup] = {}
     orphans: list[str] = []
 
-    def site(config: Path) -> SiteGroup:
-        key = config.resolve()
-        return groups.setdefault(key, SiteGroup(config, key.parent))
+    def site(config: Path | None, root: Path) -> SiteGroup:
+        key = root.resolve()
+        return groups.setdefault(key, SiteGroup(config, key))
 
     for raw in paths or ["."]:
         path = Path(raw) if Path(raw).is_absolute() else cwd / raw
-        found = find_config(path)
+        found = find_site(path)
         if found is not None:
-            group_of = site(found)
+            group_of = site(*found)
             if paths:
                 group_of.paths.append(raw)
             continue
-        below = configs_below(path) if path.is_dir() else []
-        for config in below:
-            site(config).whole = True
+        below = sites_below(path) if path.is_dir() else []
+        for config, root in below:
+            site(config, root).whole = True
         if path.is_dir():
-            outside = markdown_outside(path, [c.parent for c in below])
+            outside = markdown_outside(path, [root for _, root in below])
             orphans += [os.path.relpath(p, cwd) for p in outside] if below else []
             if not below:
                 orphans.append(raw)

@@ -65,12 +65,15 @@ def apply(
     active_rules: set[str],
     unused_severity: str | None,
     idle: dict[str, set[int]] | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> list[Finding]:
     """Drop suppressed findings; add `suppression-unused` for those that did nothing
     (only when every rule they name ran, so --select does not make them look unused).
     `idle` maps rules to lines where they could have reported but could not tell
     (external link rules without --external, or for links whose state this run
     does not know): a directive whose range holds such a line is not unused.
+    `optional`: rules off by default that did not run, which a directive for
+    all rules does not wait for.
     """
     if not directives:
         return findings
@@ -87,14 +90,18 @@ def apply(
     if unused_severity is None:
         return kept
     for item in items:
-        message = _unused_message(item, known_rules, active_rules, idle or {})
+        message = _unused_message(item, known_rules, active_rules, idle or {}, optional)
         if message is not None:
             kept.append(Finding(path, item.line, item.column, UNUSED, unused_severity, message))
     return kept
 
 
 def _unused_message(
-    item: Suppression, known: set[str], active: set[str], idle: dict[str, set[int]]
+    item: Suppression,
+    known: set[str],
+    active: set[str],
+    idle: dict[str, set[int]],
+    optional: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why `item` is reported as unused, or None when it is not."""
     unknown = [r for r in item.rules if r not in known]
@@ -102,7 +109,7 @@ def _unused_message(
         return f"suppression names unknown rule {', '.join(unknown)}"
     if item.used:
         return None
-    for rule in set(item.rules) or known - {UNUSED}:
+    for rule in set(item.rules) or known - {UNUSED} - optional:
         lines = idle.get(rule)
         if lines is not None:
             if any(map(item.spans, lines)):

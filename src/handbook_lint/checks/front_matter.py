@@ -176,9 +176,14 @@ def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator
 def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
     **What it does.** Checks the type of each front matter key listed in the
-    `types` option: `title` must be a non-empty string, `aliases` a list of
-    strings, dates must parse as dates Hugo reads, a boolean must not be
-    written as a string (`draft: "true"`).
+    `types` option, as Hugo reads it: a `string` may be any single value
+    (Hugo casts `title: 2019` to the title "2019") but not a list or a
+    mapping (Hugo makes those an empty title); `title` must not be empty;
+    a `string-list` (`aliases`) is a list of values or one string (Hugo
+    splits it into words); dates must parse as dates Hugo reads (it stops
+    the build on one it cannot); a `boolean` must not be written as a string
+    (`draft: "true"`: Hugo reads "true", "1" and "t" as true but "yes" as
+    false); an `integer` must be a whole number.
 
     **Why.** Hugo coerces or rejects wrong types silently or with an
     unhelpful build error far from the page: a quoted `"false"` is a true
@@ -220,15 +225,20 @@ def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Pro
 def type_problem(value: Any, expected: str) -> str | None:
     """Why `value` is not of type `expected`, or None when it is."""
     if expected in ("string", "non-empty-string"):
-        if not isinstance(value, str):
-            return f"must be a string, not {_describe(value)}"
-        if expected == "non-empty-string" and not value.strip():
+        # Hugo casts a scalar to its text (`title: 2019` is the title "2019"); a
+        # list or a mapping becomes an empty string, silently.
+        if isinstance(value, list | dict):
+            return f"must be a string, not {_describe(value)} (Hugo makes it an empty string)"
+        if expected == "non-empty-string" and not str(value).strip():
             return "must not be empty"
         return None
     if expected == "string-list":
-        if not isinstance(value, list):
+        # Hugo casts a string to the list of its words, and scalars in the list
+        # to their text; a mapping (in or as the list) it cannot read.
+        if isinstance(value, dict):
             return f"must be a list of strings, not {_describe(value)}"
-        bad = [v for v in value if not isinstance(v, str)]
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if isinstance(v, list | dict)]
         return f"must hold only strings, not {_describe(bad[0])}" if bad else None
     if expected == "list":
         return None if isinstance(value, list) else f"must be a list, not {_describe(value)}"

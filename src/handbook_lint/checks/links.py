@@ -297,6 +297,61 @@ def heading_id_unstable(ctx: PageContext, options: dict[str, Any]) -> Iterator[P
 
 
 @register(
+    "link-unverifiable",
+    "warning",
+    "A link into content mounted from a source missing here, or into another language.",
+    enabled=False,
+    counted=True,
+)
+def link_unverifiable(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
+    """
+    **What it does.** Reports a link that lands on no page the linter knows
+    but points into a part of the site Hugo mounts from a source this checkout
+    does not hold: a git submodule not checked out, a folder a build step
+    generates (the site's `module.mounts`, or the config's `content_mounts`);
+    or into another language of a multilingual site (`/fr/...` from the
+    English pages: the run lints one language). Whether such a link works
+    cannot be known here. The rule is off by
+    default: the run then ends with one line saying how many links it could
+    not verify and why. Turn it on (`rules: {link-unverifiable: warning}` in
+    the config) to list them, for example in a job that checks the
+    submodules out first, where every one of them is worth a look.
+
+    **Why.** Calling these links broken would be a false alarm on every
+    checkout without the submodules; passing them silently would hide that
+    nothing checked them.
+
+    **Example (bad).** With `tmp/otel/specification` (mounted at
+    `docs/specs/otel`) missing:
+
+    ```markdown
+    See the [specification](/docs/specs/otel/overview/).
+    ```
+
+    **Use instead.** Check the submodule out (`git submodule update --init`)
+    and lint again: the link is then checked like any other.
+
+    ```markdown
+    See the [specification](/docs/specs/otel/overview/).
+    ```
+    """
+    for link, places in resolutions(ctx, []):
+        found = [(where, _unverifiable(link, res)) for where, res in places]
+        problem = merged(ctx, found)
+        if problem is not None:
+            yield problem
+
+
+def _unverifiable(link: Link, res: Resolution) -> Problem | None:
+    if res.kind != "unverifiable":
+        return None
+    shown = link.target.split("#", 1)[0]
+    return Problem(
+        link.line, link.column, f"link to {shown!r} cannot be verified: {res.why}", target=res.url
+    )
+
+
+@register(
     "link-redirected",
     "info",
     "A link that reaches its page through one of the site's redirects.",

@@ -22,6 +22,8 @@ def write(report: Report, out: TextIO) -> None:
         summary["old_listed"] = report.old_listed
     if report.in_baseline:
         summary["in_baseline"] = report.in_baseline
+    if report.unverified:
+        summary["unverified"] = report.unverified
     payload = {
         "tool": "handbook-lint",
         "version": report.version,

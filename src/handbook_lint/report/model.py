@@ -33,6 +33,7 @@ class Report:
     new: int = 0  # findings the change introduced (the others: files linted whole, old ones)
     old_listed: int = 0  # old findings of the changed files that are listed (--all-in-changed)
     in_baseline: int = 0  # findings the baseline hid
+    unverified: int = 0  # links into content mounted from sources missing here
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
