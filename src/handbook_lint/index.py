@@ -103,10 +103,11 @@ class SiteIndex:
         if where and config.languages:
             first = where.split("/", 2)[1]
             own = config.language_prefix.strip("/")
-            if first in config.languages and first != own:
+            if first in config.languages and first != (own or config.language):
                 return f"/{first}/ is the {first} site; this run lints {config.language}"
-            if own and not where.startswith(f"/{own}/"):
-                return f"{where} is in another language's pages; this run lints {own}"
+            root = config.root_language
+            if own and root and root != own and not where.startswith(f"/{own}/"):
+                return f"{where} is a page of the {root} site; this run lints {own}"
         if not self.missing:
             return None
         written = unquote(written).lower()
@@ -133,6 +134,9 @@ class SiteIndex:
         for top in tops:
             self.sections.add(self.site.url_of(prefix + top + "/_index.md", {}))
         self.sections.add("/")
+        config = self.site.config
+        if config.languages and not config.language_prefix and config.language:
+            self.sections.add(f"/{config.language}/")  # Hugo's redirect to the home page
 
     def _add_taxonomies(self) -> None:
         taxonomies = self.site.config.taxonomies

@@ -266,9 +266,24 @@ class Site:
                 for r in more_resources
                 if not r.endswith(MARKDOWN_SUFFIXES) and mount.admits(r[start:])
             ]
-        files = [f for f in dict.fromkeys(files) if not self.excluded(f)]
+        files = [f for f in self._unshadowed(files) if not self.excluded(f)]
         prefix = self.config.language_prefix
         return Discovery(files, problems, [f"{prefix}/{self.inner(r) or r}" for r in resources])
+
+    def _unshadowed(self, files: list[str]) -> list[str]:
+        """Files with the first of two at one place in the content tree: the
+        content dir's, then the mounts' in order (a translated page over the
+        default language's fallback, as Hugo does)."""
+        if not self.config.content_mounts:
+            return list(dict.fromkeys(files))
+        seen: set[str] = set()
+        out = []
+        for path in dict.fromkeys(files):
+            inner = self.inner(path) or path
+            if inner not in seen:
+                seen.add(inner)
+                out.append(path)
+        return out
 
     def static_files(self) -> list[str]:
         """Files of the static dirs, as the site paths they are served at."""

@@ -32,6 +32,13 @@ def dump(linter: Linter) -> dict[str, Any]:
             "content_dir": config.content_dir,
             "base_url": config.base_url,
             "include_roots": config.include_roots,
+            "content_mounts": [
+                {"source": m.source, "target": m.target} for m in config.content_mounts
+            ],
+            "language": config.language or None,
+            "languages": config.languages,
+            "url_prefix": config.language_prefix,
+            "hugo_config": config.hugo_files,
         },
         "pages": pages,
     }
@@ -45,6 +52,7 @@ def page_data(linter: Linter, page: Page) -> dict[str, Any]:
     index = linter.index()
     out: dict[str, Any] = {
         "path": page.path,
+        "content_path": index.site.inner(page.path),  # in Hugo's content tree (mounts)
         "url": page.url or None,
         "aliases": page.aliases,
         "rendered": not page.snippet,

