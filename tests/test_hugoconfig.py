@@ -348,3 +348,31 @@ def test_hugo_casts_front_matter(tmp_path: Path) -> None:
             "link to '/a/': no page at /a/ (not rendered: draft: 'true' (Hugo builds no drafts))",
         )
     ] or [m for _, _, m in found] == ["link to '/a/': no such page or file"]
+
+
+# -- includes looked up through the page's folders -------------------------------
+
+
+def test_include_folders_are_searched_from_the_page_up(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.yaml": (
+                "contentDir: content/en\n"
+                "cascade: [{build: {render: never}, target: {path: '{,/**}/_includes{,/**}'}}]\n"
+            ),
+            "content/en/_includes/note.md": "A note.\n",
+            "content/en/docs/_includes/intro.md": "## Collector setup\n",
+            "content/en/docs/lang/cpp.md": page(
+                '{{% include "intro.md" %}}\n{{% include "note.md" %}}\n'
+                '{{% include "elsewhere.md" %}}\n\nSee [setup](#collector-setup).'
+            ),
+        },
+        {"includes": {"folders": ["_includes"]}},
+    )
+    found = [(f.rule, f.message.split(" (", 1)[0]) for f in lint(tmp_path).findings]
+    assert found == [("include-missing", "included file 'elsewhere.md' not found")]
+    # Without the setting, the same includes are missing.
+    (tmp_path / ".handbook-lint.yaml").write_text("{}\n")
+    rules = [f.rule for f in lint(tmp_path).findings]
+    assert rules.count("include-missing") == 3

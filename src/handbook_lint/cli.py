@@ -25,7 +25,7 @@ from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.rules import Finding, all_rules
 from handbook_lint.ruleset import ActiveRule, active_rules
-from handbook_lint.sites import SiteGroup, Sites, group
+from handbook_lint.sites import SiteGroup, Sites, find_site, group
 from handbook_lint.stats import stats_lines
 
 
@@ -523,8 +523,15 @@ def _given(lang: str | None) -> dict[str, Any] | None:
 
 
 def _load(config_path: Path | None, lang: str | None = None) -> Config:
+    """The config of the site the working directory is in (found by its
+    `.handbook-lint.yaml` or its Hugo config), or of `config_path`."""
+    cwd = Path.cwd()
+    if config_path is None:
+        found = find_site(cwd)
+        if found is not None:
+            config_path, cwd = found
     try:
-        return load_config(config_path, given=_given(lang))
+        return load_config(config_path, cwd=cwd, given=_given(lang))
     except ConfigError as exc:
         _fail(f"config error: {exc}")
 
@@ -564,9 +571,11 @@ def list_rules(config_path: Path | None) -> None:
 def show_config(config_path: Path | None, lang: str | None) -> None:
     """Print the merged configuration and where each setting came from."""
     config = _load(config_path, lang)
-    where = str(config.source) if config.source else "none found: the defaults"
+    where = str(config.source) if config.source else "none found"
     click.echo(f"# config file: {where}")
     click.echo(f"# site root: {config.root}")
+    if config.hugo_files:
+        click.echo(f"# Hugo config: {', '.join(config.hugo_files)}")
     if config.extends:
         click.echo(f"# extends: {config.extends}")
     click.echo(yaml.safe_dump(config.merged, sort_keys=False, allow_unicode=True).rstrip())

@@ -72,6 +72,9 @@ DEFAULTS: dict[str, Any] = {
         # content dir (a page path, as Hugo's GetPage finds it).
         "roots": [],
         "relative_to_page": True,
+        # Folders looked in from the page's folder up to the top of the content
+        # (Docsy-style sites keep snippets in `_includes/` near their pages).
+        "folders": [],
     },
     "rules": {},
     "overrides": [],
@@ -121,6 +124,7 @@ class Config:
     redirects: list[str]
     include_roots: list[str]
     include_relative_to_page: bool
+    include_folders: list[str] = field(default_factory=list)  # searched up from the page
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # raw per-rule settings
     # per-path rule settings: (globs, rule settings), later entries win
     overrides: list[tuple[list[str], dict[str, dict[str, Any]]]] = field(default_factory=list)
@@ -349,7 +353,11 @@ def load_config_text(
         if found is not None:
             hugo_files = found.files
             unmodelled = hugoconfig.unmodelled(found)
-            merged = merge(merged, settings, origins, "Hugo config " + ", ".join(found.files))
+            before = dict(origins)
+            merged = merge(merged, settings, origins, "Hugo config")
+            for name, origin in origins.items():
+                if origin == "Hugo config" and before.get(name) != origin:
+                    origins[name] = hugoconfig.origin_of(found, name)
     merged = merge(merged, data, origins, shown)
     if given:
         merged = merge(merged, given, origins, "command line")
@@ -409,6 +417,7 @@ def load_config_text(
         redirects=list(merged["redirects"]),
         include_roots=include_roots,
         include_relative_to_page=merged["includes"]["relative_to_page"],
+        include_folders=[str(f).strip("/") for f in merged["includes"]["folders"]],
         rules=rules,
         overrides=overrides,
         cache_dir=merged["cache_dir"],

@@ -273,6 +273,36 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
     return out
 
 
+# Which of Hugo's top-level keys each linter setting is read from (the first
+# the config has), to say which file set it.
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "base_url": ("baseurl",),
+    "language": ("defaultcontentlanguage", "languages"),
+    "content_dir": ("module", "languages", "contentdir"),
+    "content_mounts": ("module",),
+    "static_dirs": ("module", "staticdir"),
+    "assets_dir": ("module", "assetdir"),
+    "taxonomies": ("taxonomies",),
+    "hugo.disable_path_to_lower": ("disablepathtolower",),
+    "hugo.cascade": ("cascade",),
+    "hugo.build_drafts": ("builddrafts",),
+    "hugo.build_future": ("buildfuture",),
+    "hugo.build_expired": ("buildexpired",),
+    "hugo.languages": ("languages",),
+    "hugo.language_prefix": ("languages", "defaultcontentlanguageinsubdir"),
+    "hugo.root_language": ("defaultcontentlanguageinsubdir", "defaultcontentlanguage"),
+}
+
+
+def origin_of(config: HugoConfig, setting: str) -> str:
+    """Where in the Hugo config a linter setting came from: its file, or that it
+    is Hugo's default (the config does not set it)."""
+    for key in _SOURCES.get(setting, ("markup",)):
+        if key in config.origins:
+            return f"Hugo config {config.origins[key]}"
+    return "Hugo's default"
+
+
 def unmodelled(config: HugoConfig) -> list[str]:
     """Settings of the Hugo config that change URLs in ways the linter does not
     follow (its URLs, and so its link findings, may differ there)."""

@@ -474,11 +474,30 @@ class Site:
         if self.config.include_relative_to_page and not clean.startswith("/"):
             base = posixpath.dirname(page_path)
             out += [posixpath.normpath(posixpath.join(base, n)) for n in names]
+        if self.config.include_folders and not clean.startswith(("/", ".")):
+            out += self._include_folder_candidates(page_path, names)
         for root in self.config.include_roots:
             out += [
                 posixpath.normpath(posixpath.join(root.strip("/"), n.lstrip("/"))) for n in names
             ]
         return out
+
+    def _include_folder_candidates(self, page_path: str, names: list[str]) -> list[str]:
+        """`includes.folders` (`_includes`) in the page's folder, then in each folder
+        above it up to the top of the content tree (as Docsy-style sites look
+        their snippets up through the page's ancestors)."""
+        inner = self.inner(page_path)
+        if inner is None:
+            return []
+        top = page_path[: len(page_path) - len(inner)].rstrip("/")
+        folder = posixpath.dirname(page_path)
+        out = []
+        while True:
+            for name in self.config.include_folders:
+                out += [posixpath.normpath(posixpath.join(folder, name, n)) for n in names]
+            if folder == top or not folder or len(folder) < len(top):
+                return out
+            folder = posixpath.dirname(folder)
 
     def resolve_include(self, page_path: str, target: str) -> str | None:
         """The file an include call names (looked up on disk once per run)."""
