@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from wcmatch.glob import BRACE, GLOBSTAR, globmatch
 
 from handbook_lint import hugoconfig
 from handbook_lint.external_config import ExternalConfigError, ExternalSettings, parse_external
 
 CONFIG_NAME = ".handbook-lint.yaml"
-MOUNT_GLOB = GLOBSTAR | BRACE
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -99,11 +97,14 @@ class Mount:
         """A file at `inner` (relative to the source) passes the `files` filter."""
         if not self.files:
             return True
+        from wcmatch.glob import BRACE, GLOBSTAR, globmatch  # only for mounts with filters
+
+        flags = GLOBSTAR | BRACE
         include = [f for f in self.files if not f.lstrip().startswith("!")]
         exclude = [f.lstrip()[1:].strip() for f in self.files if f.lstrip().startswith("!")]
-        if include and not any(globmatch(inner, g, flags=MOUNT_GLOB) for g in include):
+        if include and not any(globmatch(inner, g, flags=flags) for g in include):
             return False
-        return not any(globmatch(inner, g, flags=MOUNT_GLOB) for g in exclude)
+        return not any(globmatch(inner, g, flags=flags) for g in exclude)
 
 
 @dataclass
@@ -159,7 +160,7 @@ def preset_names() -> list[str]:
 
 def _load_yaml(text: str, where: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=hugoconfig.SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

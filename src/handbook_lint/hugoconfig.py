@@ -25,6 +25,8 @@ from typing import Any
 import yaml
 
 NAMES = ("hugo", "config")
+# libyaml's loader when PyYAML has it: a site config parses in a tenth of the time.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
 
@@ -112,7 +114,7 @@ def _parse(path: Path, rel: str) -> Any:
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=SAFE_LOADER) or {}
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise HugoConfigError(f"{rel}: the Hugo config does not parse: {problem}") from None

@@ -13,8 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from wcmatch.glob import BRACE, EXTGLOB, GLOBSTAR, globmatch
-
 from handbook_lint.config import Config, Mount
 from handbook_lint.facts import PageSummary
 from handbook_lint.frontmatter import date_value
@@ -349,10 +347,9 @@ class Site:
             data = page.summary.meta if page.summary else {}
             page.why = not_rendered(data, now, self.config.build_flags)
             page.built = page.why is None or _never_rendered(data) is not None
-            if page.why is None and _render_setting(data) is None:
-                page.why = self._config_cascade(page.path)
             if page.why is None and _render_setting(data) is None:  # its own build wins
-                page.why = self._cascaded(page.path, cascades)
+                # then a section's cascade, then the site config's
+                page.why = self._cascaded(page.path, cascades) or self._config_cascade(page.path)
             known = self._urls.get(page.path)
             if known is not None and known[0] is page.summary:
                 page.url, page.aliases = known[1], known[2]
@@ -377,6 +374,10 @@ class Site:
         a path glob of Hugo's page paths, a kind), or None."""
         if not self.config.cascade:
             return None
+        # Hugo's glob syntax (`{a,b}`, `**`): wcmatch, imported only for sites with one.
+        from wcmatch.glob import BRACE, EXTGLOB, GLOBSTAR, globmatch
+
+        flags = GLOBSTAR | BRACE | EXTGLOB
         inner = self.inner(path)
         if inner is None:
             return None
@@ -387,10 +388,10 @@ class Site:
             if not isinstance(target, dict):
                 continue
             glob = target.get("path")
-            if isinstance(glob, str) and not globmatch(path_of, glob, flags=_GLOB):
+            if isinstance(glob, str) and not globmatch(path_of, glob, flags=flags):
                 continue
             kinds = target.get("kind")
-            if isinstance(kinds, str) and not globmatch(kind, kinds, flags=_GLOB):
+            if isinstance(kinds, str) and not globmatch(kind, kinds, flags=flags):
                 continue
             reason = _never_rendered(entry)
             if reason is not None:
@@ -586,9 +587,6 @@ def _render_setting(data: dict[str, Any]) -> tuple[str, object] | None:
         if isinstance(build, dict) and "render" in build:
             return key, build["render"]
     return None
-
-
-_GLOB = GLOBSTAR | BRACE | EXTGLOB
 
 
 def hugo_path(path: str) -> str:
