@@ -27,7 +27,6 @@ linter finds, its false alarms, and what it misses. Differences are listed
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
 import subprocess
@@ -106,14 +105,7 @@ def model(site: Path, preset: str | None) -> dict[str, Any]:
         config.unlink(missing_ok=True)
     else:
         config.write_text(f"extends: {preset}\n", "utf-8")
-    out = subprocess.run(
-        [sys.executable, "-m", "handbook_lint", "index", "--format", "json", "--no-cache"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data: dict[str, Any] = json.loads(out.stdout)
+    data: dict[str, Any] = oracle.linter_model(site)
     return data
 
 

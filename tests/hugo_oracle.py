@@ -12,6 +12,7 @@ chrome.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -408,6 +409,19 @@ def compare(
     out.links = (found, false_alarms, missed)
     out.unchecked = unchecked
     return out
+
+
+def linter_model(site: Path, *args: str) -> dict[str, Any]:
+    """`handbook-lint index --format json` of the site (no cache), as data."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "index", "--format", "json", "--no-cache", *args],
+        cwd=site,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
 
 
 def _in_language(url: str, language: str, model: dict[str, Any]) -> bool:

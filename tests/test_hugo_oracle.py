@@ -7,10 +7,7 @@ and where each link lands must equal `handbook-lint index`'s."""
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import hugo_oracle as oracle
@@ -24,22 +21,12 @@ pytestmark = [
 FIXTURE = Path(__file__).parent / "fixtures" / "hugo-oracle"
 
 
-def model(site: Path) -> dict:  # type: ignore[type-arg]
-    out = subprocess.run(
-        [sys.executable, "-m", "handbook_lint", "index", "--format", "json", "--no-cache"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data: dict = json.loads(out.stdout)  # type: ignore[type-arg]
-    return data
-
-
 def built_and_compared(site: Path, public: Path) -> oracle.Comparison:
     oracle.write_layouts(site, {"include": oracle.INCLUDE_FROM_ASSETS})
     oracle.build(site, public)
-    return oracle.compare(oracle.read_site(public), model(site), "content", ("example.com",))
+    return oracle.compare(
+        oracle.read_site(public), oracle.linter_model(site), "content", ("example.com",)
+    )
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,12 @@ verify (into mounts this checkout lacks, into other languages)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from conftest import lint, write_site
+from test_cli import invoke
 
-from handbook_lint.cli import main
 from handbook_lint.config import load_config
 from handbook_lint.hugoconfig import HugoConfigError, config_files, is_site_root, load
 
@@ -22,16 +20,6 @@ PAGE = "---\ntitle: {title}\n---\n\n{body}\n"
 
 def page(body: str = "Text.", title: str = "T") -> str:
     return PAGE.format(title=title, body=body)
-
-
-def invoke(cwd: Path, *args: str) -> tuple[int, str, str]:
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(main, list(args))
-    finally:
-        os.chdir(old)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def rules_of(out: str) -> list[tuple[str, int, str]]:

@@ -396,7 +396,7 @@ def load_config_text(
             merged["hugo"]["build_future"],
             merged["hugo"]["build_expired"],
         ),
-        cascade=_cascade_list(merged["hugo"]["cascade"]),
+        cascade=cascade_entries(merged["hugo"]["cascade"]),
         language=str(merged["language"]).lower(),
         root_language=str(merged["hugo"]["root_language"]).lower(),
         languages=[str(code).lower() for code in merged["hugo"]["languages"]],
@@ -441,7 +441,8 @@ def _is_mount(m: object) -> bool:
     )
 
 
-def _cascade_list(value: object) -> list[dict[str, Any]]:
+def cascade_entries(value: object) -> list[dict[str, Any]]:
+    """A `cascade` (one mapping or a list of them) as a list of mappings."""
     if isinstance(value, dict):
         return [value]
     if isinstance(value, list):

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from handbook_lint.config import Config, Mount
+from handbook_lint.config import Config, Mount, cascade_entries
 from handbook_lint.facts import PageSummary
 from handbook_lint.frontmatter import date_value
 from handbook_lint.overlay import Overlay
@@ -364,7 +364,7 @@ class Site:
         for page in self.pages.values():
             if page.summary is None or not page.path.endswith("/_index.md"):
                 continue
-            for entry in _cascade_entries(page.summary.meta.get("cascade")):
+            for entry in cascade_entries(page.summary.meta.get("cascade")):
                 if _never_rendered(entry):
                     out[page.path.rsplit("/", 1)[0] + "/"] = page.path
         return out
@@ -570,14 +570,6 @@ def normalize_url(url: str) -> str:
 
 def _urlize(segment: str) -> str:
     return segment.replace(" ", "-")
-
-
-def _cascade_entries(value: object) -> list[dict[str, Any]]:
-    if isinstance(value, dict):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, dict)]
-    return []
 
 
 def _render_setting(data: dict[str, Any]) -> tuple[str, object] | None:
