@@ -65,7 +65,8 @@ def test_a_toml_config_alone_gives_hugos_site(toml_site: tuple[Path, oracle.Buil
     assert agrees(comparison), comparison.report("toml", 30)
     assert comparison.urls == (4, 4)  # the draft renders; the snippet does not
     assert comparison.ids == (3, 3, 0)
-    assert comparison.links == (3, 0, 0), comparison.report("toml", 30)
+    # (with no theme and no hook, a link to a .md file stays one: broken)
+    assert comparison.links == (4, 0, 0), comparison.report("toml", 30)
     pages = {p["path"]: p for p in oracle.linter_model(site)["pages"]}
     assert pages["pages/Docs/Intro-Page.md"]["url"] == "/Docs/Intro-Page/"
     assert pages["pages/snippets/note.md"]["not_rendered"] == (

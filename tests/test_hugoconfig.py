@@ -274,12 +274,14 @@ def test_links_into_a_missing_mount_are_counted_not_reported(tmp_path: Path) -> 
                 "[[module.mounts]]\n  source = 'gen/news.md'\n  target = 'content/news.md'\n"
             ),
             "content/a.md": page(
-                "[spec](/spec/overview/) [rel](spec/x.md) [news](/news/#latest) [gone](/gone/)"
+                '[spec](/spec/overview/) [ref]({{< ref "spec/x.md" >}}) [news](/news/#latest) '
+                "[gone](/gone/) [md](spec/y.md)"
             ),
         },
     )
     _code, out, err = invoke(tmp_path, "check", "--format", "json")
-    assert rules_of(out) == [("content/a.md", 5, "link-broken")]
+    # (no theme and no link render hook: the .md link stays as written, /a/spec/y.md)
+    assert rules_of(out) == [("content/a.md", 5, "link-broken")] * 2
     assert json.loads(out)["summary"]["unverified"] == 3
     assert (
         "3 links were not verified: 3 into content the Hugo config mounts from vendor/spec, "
@@ -288,7 +290,7 @@ def test_links_into_a_missing_mount_are_counted_not_reported(tmp_path: Path) -> 
     (tmp_path / ".handbook-lint.yaml").write_text("rules:\n  link-unverifiable: warning\n")
     _, out, err = invoke(tmp_path, "check", "--format", "json")
     found = json.loads(out)["findings"]
-    assert [f["rule"] for f in found] == ["link-unverifiable"] * 3 + ["link-broken"]
+    assert [f["rule"] for f in found] == ["link-unverifiable"] * 3 + ["link-broken"] * 2
     assert found[0]["message"] == (
         "link to '/spec/overview/' cannot be verified: Hugo mounts /spec from vendor/spec, "
         "which this checkout does not have"
@@ -300,6 +302,7 @@ def test_links_into_a_missing_mount_are_counted_not_reported(tmp_path: Path) -> 
     assert [(f["rule"], f["message"]) for f in json.loads(out)["findings"]] == [
         ("link-broken", "link to 'spec/x.md': no such page or file"),
         ("link-broken", "link to '/gone/': no such page or file"),
+        ("link-broken", "link to 'spec/y.md': no URL at /a/spec/y.md"),
     ]
 
 
@@ -362,5 +365,13 @@ def test_include_folders_are_searched_from_the_page_up(tmp_path: Path) -> None:
     assert found == [("include-missing", "included file 'elsewhere.md' not found")]
     # Without the setting, the same includes are missing.
     (tmp_path / ".handbook-lint.yaml").write_text("{}\n")
-    rules = [f.rule for f in lint(tmp_path).findings]
-    assert rules.count("include-missing") == 3
+    missing = [f for f in lint(tmp_path).findings if f.rule == "include-missing"]
+    assert len(missing) == 3
+    # ... with a hint where the two that exist are.
+    assert [f.detail for f in missing] == [
+        "it is in content/en/docs/_includes/: if the site's include shortcode looks there, "
+        "set includes.folders: [_includes]",
+        "it is in content/en/_includes/: if the site's include shortcode looks there, "
+        "set includes.folders: [_includes]",
+        None,
+    ]

@@ -374,6 +374,11 @@ def _lint_site(
             f"Hugo config says ({', '.join(config.hugo_files)}), with the linter's defaults"
         )
     named = None if site.whole or not site.paths else site.paths
+    if named is None and change is None and not (config.root / config.content_dir).is_dir():
+        _warn(
+            f"the content dir {_shown(config.root / config.content_dir, cwd)} does not exist: "
+            "no pages to lint (set content_dir in the config, or name the files to lint)"
+        )
     site_change = change.under(config.root) if change is not None else None
     if site_change is not None and not site_change and not named:
         return  # the change touched nothing of this site

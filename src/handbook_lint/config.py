@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
         # The link render hook is Hugo's embedded one (its quirks apply).
         "embedded_link_hook": False,
         "raw_html": True,  # markup.goldmark.renderer.unsafe (raw HTML is rendered)
+        # Every layout the site renders with is in this checkout (no theme, no
+        # module): with no link render hook there, `.md` links stay as written.
+        "layouts_known": False,
         "typographer": True,
         "linkify": True,
         "build_drafts": False,
@@ -143,6 +146,7 @@ class Config:
     build_flags: tuple[bool, bool, bool] = (False, False, False)  # drafts, future, expired
     cascade: list[dict[str, Any]] = field(default_factory=list)  # the site config's
     language: str = ""  # the language linted (a multilingual site's)
+    layouts_known: bool = False  # no theme or module brings layouts of its own
     languages: list[str] = field(default_factory=list)  # a multilingual site's
     language_prefix: str = ""  # "/es" when the language linted has one in its URLs
     root_language: str = ""  # the language served at /, if any
@@ -358,7 +362,7 @@ def load_config_text(
             merged = merge(merged, settings, origins, "Hugo config")
             for name, origin in origins.items():
                 if origin == "Hugo config" and before.get(name) != origin:
-                    origins[name] = hugoconfig.origin_of(found, name)
+                    origins[name] = hugoconfig.origin_of(found, name, root)
     merged = merge(merged, data, origins, shown)
     if given:
         merged = merge(merged, given, origins, "command line")
@@ -389,6 +393,7 @@ def load_config_text(
         hugo_files=hugo_files,
         hugo_unmodelled=unmodelled,
         raw_html=merged["hugo"]["raw_html"],
+        layouts_known=merged["hugo"]["layouts_known"],
         typographer=merged["hugo"]["typographer"],
         linkify=merged["hugo"]["linkify"],
         build_flags=(

@@ -180,6 +180,11 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
     languages = config.get("languages", default={}) or {}
     codes = [str(k).lower() for k in languages] if isinstance(languages, dict) else []
     in_subdir = bool(config.get("defaultcontentlanguageinsubdir", default=False))
+    if len(codes) <= 1 and not in_subdir and language not in (default_language, *codes):
+        raise HugoConfigError(
+            f"no language {language!r} in the Hugo config (the site's one language: "
+            f"{default_language})"
+        )
     if len(codes) > 1 or in_subdir:
         hugo["languages"] = sorted(set(codes) | {default_language})
         if language not in hugo["languages"]:
@@ -195,10 +200,12 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
     if isinstance(base_url, str) and base_url.strip():
         out["base_url"] = base_url.strip().rstrip("/")
     # Content: the mounts for this language (or all), else contentDir (per language).
+    # (a content mount with no language is the default language's, as Hugo has it)
     content_mounts = [
         m
         for m in mounts(config)
-        if m.target.split("/", 1)[0] == "content" and (not m.lang or language in m.lang)
+        if m.target.split("/", 1)[0] == "content"
+        and (language in m.lang if m.lang else language == default_language)
     ]
     if content_mounts:
         main = next((m for m in content_mounts if m.target == "content"), None)
@@ -268,40 +275,59 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
         hugo["link_render_hook"], hugo["embedded_link_hook"] = True, use == "always"
     elif use in ("always", "fallback"):
         hugo["link_render_hook"], hugo["embedded_link_hook"] = True, True
-    # Otherwise no hook is in sight; one may come from a module the checkout does
-    # not hold, so the linter's own setting (default: none) stands.
+    # Otherwise no hook is in sight; one may come from a theme or module the
+    # checkout does not hold, so the linter's own setting (default: none) stands.
+    # With neither, there is no hook: a link to a `.md` file stays one (a 404).
+    themed = config.get("theme") or config.get("module", "imports")
+    hugo["layouts_known"] = not themed
     if hugo:
         out["hugo"] = hugo
     return out
 
 
-# Which of Hugo's top-level keys each linter setting is read from (the first
-# the config has), to say which file set it.
-_SOURCES: dict[str, tuple[str, ...]] = {
-    "base_url": ("baseurl",),
-    "language": ("defaultcontentlanguage", "languages"),
-    "content_dir": ("module", "languages", "contentdir"),
-    "content_mounts": ("module",),
-    "static_dirs": ("module", "staticdir"),
-    "assets_dir": ("module", "assetdir"),
-    "taxonomies": ("taxonomies",),
-    "hugo.disable_path_to_lower": ("disablepathtolower",),
-    "hugo.cascade": ("cascade",),
-    "hugo.build_drafts": ("builddrafts",),
-    "hugo.build_future": ("buildfuture",),
-    "hugo.build_expired": ("buildexpired",),
-    "hugo.languages": ("languages",),
-    "hugo.language_prefix": ("languages", "defaultcontentlanguageinsubdir"),
-    "hugo.root_language": ("defaultcontentlanguageinsubdir", "defaultcontentlanguage"),
+# Where each linter setting is read from in the Hugo config: key paths, the
+# first the config has wins (its file is the setting's origin).
+_GOLDMARK = ("markup", "goldmark")
+_SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "base_url": (("baseurl",),),
+    "language": (("defaultcontentlanguage",), ("languages",)),
+    "content_dir": (("module", "mounts"), ("languages",), ("contentdir",)),
+    "content_mounts": (("module", "mounts"),),
+    "static_dirs": (("module", "mounts"), ("staticdir",)),
+    "assets_dir": (("module", "mounts"), ("assetdir",)),
+    "taxonomies": (("taxonomies",),),
+    "hugo.disable_path_to_lower": (("disablepathtolower",),),
+    "hugo.cascade": (("cascade",),),
+    "hugo.build_drafts": (("builddrafts",),),
+    "hugo.build_future": (("buildfuture",),),
+    "hugo.build_expired": (("buildexpired",),),
+    "hugo.languages": (("languages",),),
+    "hugo.language_prefix": (("defaultcontentlanguageinsubdir",), ("languages",)),
+    "hugo.root_language": (("defaultcontentlanguageinsubdir",), ("defaultcontentlanguage",)),
+    "hugo.heading_ids": (
+        (*_GOLDMARK, "parser", "autoheadingidtype"),
+        (*_GOLDMARK, "parser", "autoidtype"),
+    ),
+    "hugo.definition_term_ids": ((*_GOLDMARK, "parser", "autodefinitiontermid"),),
+    "hugo.raw_html": ((*_GOLDMARK, "renderer", "unsafe"),),
+    "hugo.typographer": ((*_GOLDMARK, "extensions", "typographer"),),
+    "hugo.linkify": ((*_GOLDMARK, "extensions", "linkify"),),
+    "hugo.link_render_hook": ((*_GOLDMARK, "renderhooks", "link"), ("languages",)),
+    "hugo.embedded_link_hook": ((*_GOLDMARK, "renderhooks", "link"), ("languages",)),
+    "hugo.layouts_known": (("theme",), ("module", "imports")),
 }
 
 
-def origin_of(config: HugoConfig, setting: str) -> str:
-    """Where in the Hugo config a linter setting came from: its file, or that it
-    is Hugo's default (the config does not set it)."""
-    for key in _SOURCES.get(setting, ("markup",)):
-        if key in config.origins:
-            return f"Hugo config {config.origins[key]}"
+def origin_of(config: HugoConfig, setting: str, root: Path) -> str:
+    """Where a linter setting read from the Hugo config came from: the file that
+    says it, the site's own link render hook, or Hugo's default."""
+    if setting in ("hugo.link_render_hook", "hugo.embedded_link_hook"):
+        hook = _link_hook(root, config)
+        if hook is not None:
+            return hook
+    for path in _SOURCES.get(setting, ()):
+        if config.get(*path) is not None:
+            return f"Hugo config {config.origins.get(path[0], ', '.join(config.files))}"
     return "Hugo's default"
 
 
@@ -331,15 +357,22 @@ def _multilingual_single_host(config: HugoConfig, goldmark: Any) -> bool:
 
 
 def _has_link_hook(root: Path, config: HugoConfig) -> bool:
-    """The site (or a theme in its themes/ folder) has a link render hook."""
+    return _link_hook(root, config) is not None
+
+
+def _link_hook(root: Path, config: HugoConfig) -> str | None:
+    """The site's (or a theme's in its themes/ folder) link render hook, as a
+    path relative to the root, or None."""
     themes = config.get("theme", default=[]) or []
     themes = [themes] if isinstance(themes, str) else [t for t in themes if isinstance(t, str)]
-    bases = [root, *(root / (config.get("themesdir") or "themes") / t for t in themes)]
+    themes_dir = str(config.get("themesdir") or "themes")
+    bases: list[Path] = [root, *(root / themes_dir / t for t in themes)]
     for base in bases:
         for folder in ("layouts/_markup", "layouts/_default/_markup"):
             directory = base / folder
-            if directory.is_dir() and any(
-                p.name.startswith("render-link.") for p in directory.iterdir()
-            ):
-                return True
-    return False
+            if not directory.is_dir():
+                continue
+            for path in sorted(directory.iterdir()):
+                if path.name.startswith("render-link."):
+                    return path.relative_to(root).as_posix()
+    return None

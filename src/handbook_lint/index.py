@@ -112,8 +112,8 @@ class SiteIndex:
             return None
         written = unquote(written).lower()
         inner = (self.site.inner(context.path) or "").lower()
-        paths = {written.lstrip("/").removeprefix("./")}
-        if not written.startswith("/"):
+        paths = {written.lstrip("/").removeprefix("./")} if written else set()
+        if written and not written.startswith("/"):
             paths.add(posixpath.normpath(posixpath.join(posixpath.dirname(inner), written)))
         paths = {
             hugo_path(p).lstrip("/") + "/" if p.endswith(MARKDOWN_SUFFIXES) else p for p in paths

@@ -83,9 +83,14 @@ def run_change(
         )
         new = _minus(found_now, found_before, changes)
         fresh = {id(f) for f in new}
-        old = [f for f in found_now if f.path in written and id(f) not in fresh]
+        # (the counted rules' findings are not listed: neither new nor old)
+        old = [
+            f
+            for f in found_now
+            if f.path in written and id(f) not in fresh and f.rule not in now.counted
+        ]
         result.findings += [_explain(f, now, before, changes) for f in new]
-        result.new = len(new)
+        result.new = sum(1 for f in new if f.rule not in now.counted)
         if all_in_changed:
             result.findings += old
             result.old_listed = len(old)

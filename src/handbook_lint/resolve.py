@@ -70,9 +70,18 @@ def resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
     not checked out, a generated folder) or into another language of the site
     is `unverifiable`, not broken."""
     res = _resolve(index, page, link)
-    if res.kind == "broken" and (index.missing or index.site.config.languages):
+    config = index.site.config
+    if res.kind == "broken" and (index.missing or config.languages):
         path = split_target(link.target.strip())[0]
-        why = index.unverifiable(page, on_site(path, index.site.config.base_url) or path, res.url)
+        # The destination as written counts where something looks it up as a
+        # page (a ref, a link render hook, maybe a theme's); else only the URL.
+        looked_up = (
+            link.kind in REF_KINDS
+            or (config.link_render_hook and link.kind in ("inline", "reference"))
+            or (_is_markdown_path(path) and not config.layouts_known)
+        )
+        written = (on_site(path, config.base_url) or path) if looked_up else ""
+        why = index.unverifiable(page, written, res.url)
         if why is not None:
             return Resolution("unverifiable", url=res.url, fragment=res.fragment, why=why)
     return res
@@ -116,7 +125,9 @@ def _resolve(index: SiteIndex, page: Page, link: Link) -> Resolution:
     if link.kind == "html":
         return _browser(index, page, target)
     if not index.site.config.link_render_hook:
-        if _is_markdown_path(path):  # a site without a hook: Markdown paths as pages
+        # No hook known: a theme's may still look a `.md` path up as a page; with
+        # every layout in sight (no theme), Hugo writes it as it is.
+        if _is_markdown_path(path) and not index.site.config.layouts_known:
             found = index.get_page(page, unquote(path))
             if found is None:
                 return Resolution("broken", url=path, fragment=fragment)
@@ -143,7 +154,7 @@ def _browser(index: SiteIndex, page: Page, target: str) -> Resolution:
     url = path if path.startswith("/") else _join_url(page, path)
     hit = index.lookup(url)
     if hit is None:
-        if not index.static_available and _looks_like_file(url):
+        if not index.static_available and _looks_like_file(url) and not _is_markdown_path(url):
             return Resolution("skip", url=url)  # no static dir here to check against
         return Resolution("broken", url=_clean(url), fragment=fragment)
     return _from_target(hit, fragment, _clean(url))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,7 +80,39 @@ def include_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Probl
                 inc.column,
                 f"included file '{inc.target}' not found (looked for {looked})",
                 suggestion=suggestion,
+                detail=_folder_hint(ctx, inc.target),
             )
+
+
+def _folder_hint(ctx: PageContext, target: str) -> str | None:
+    """Where a missing include is found after all, in a folder beside the page or
+    one of its parents (Docsy-style sites keep snippets in `_includes/`), as a
+    hint to set `includes.folders`."""
+    if target.startswith(("/", ".")):
+        return None
+    site = ctx.site
+    inner = site.inner(ctx.path)
+    if inner is None:
+        return None
+    top = ctx.path[: len(ctx.path) - len(inner)].rstrip("/")
+    folder = posixpath.dirname(ctx.path)
+    while len(folder) >= len(top):
+        try:
+            subfolders = sorted(e.name for e in os.scandir(site.root / folder) if e.is_dir())
+        except OSError:
+            subfolders = []
+        for name in subfolders:
+            if name in site.config.include_folders:
+                continue
+            if site.exists(posixpath.join(folder, name, target)):
+                return (
+                    f"it is in {posixpath.join(folder, name)}/: if the site's include "
+                    f"shortcode looks there, set includes.folders: [{name}]"
+                )
+        if not folder or folder == top:
+            break
+        folder = posixpath.dirname(folder)
+    return None
 
 
 def _closest_include(ctx: PageContext, target: str) -> str | None:
