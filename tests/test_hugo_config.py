@@ -8,11 +8,13 @@ what the Hugo config is read for."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import hugo_oracle as oracle
 import pytest
+from conftest import write_site
 
 pytestmark = [
     pytest.mark.slow,
@@ -59,11 +61,12 @@ def multilingual_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, o
 
 def test_a_toml_config_alone_gives_hugos_site(toml_site: tuple[Path, oracle.Built]) -> None:
     # contentDir, disablePathToLower, buildDrafts, a config cascade with a path
-    # glob, github-ascii ids, raw HTML, the typographer off, linkify off.
+    # glob (and a section below it whose own cascade renders it again),
+    # github-ascii ids, raw HTML, the typographer off, linkify off.
     site, hugo = toml_site
     comparison = compared(site, hugo, "pages")
     assert agrees(comparison), comparison.report("toml", 30)
-    assert comparison.urls == (4, 4)  # the draft renders; the snippet does not
+    assert comparison.urls == (6, 6)  # the draft renders; the snippet does not
     assert comparison.ids == (3, 3, 0)
     # (with no theme and no hook, a link to a .md file stays one: broken)
     assert comparison.links == (4, 0, 0), comparison.report("toml", 30)
@@ -109,10 +112,10 @@ def test_each_language_of_a_multilingual_site_is_hugos(
     equal, total = comparison.urls
     # (a page with `url:` is served outside the language's folder: compared
     # only when the language is at the root)
-    expected = 3 if lang == "fr" else 4 if in_subdir else 5
+    expected = 3 if lang == "fr" else 5 if in_subdir else 6
     assert equal == total == expected, comparison.report(lang, 30)
     assert comparison.links[1:] == (0, 0)
-    assert comparison.links[0] >= (1 if lang == "en" else 2)
+    assert comparison.links[0] >= (1 if lang == "en" else 3)
     data = oracle.linter_model(site, "--lang", lang)
     urls = {p["path"]: p["url"] for p in data["pages"] if p["rendered"]}
     if lang == "fr":
@@ -121,10 +124,12 @@ def test_each_language_of_a_multilingual_site_is_hugos(
         assert "content/en/docs/install.md" not in urls
         assert urls["content/en/docs/usage.md"] == "/fr/docs/usage/"
         assert "content/en/docs/secret.md" not in urls  # the mount's files filter
+        assert "shared/faq.md" not in urls  # its mount is for every language but French
     else:
         home = "/en/" if in_subdir else "/"
         assert urls["content/en/_index.md"] == home
         assert urls["content/en/legal.md"] == "/legal-notice/"  # `url:` has no prefix
+        assert urls["shared/faq.md"] == ("/en/shared/faq/" if in_subdir else "/shared/faq/")
 
 
 @pytest.mark.parametrize(("name", "content_dir"), [("toml", "pages"), ("configdir", "content")])
@@ -138,3 +143,46 @@ def test_without_the_hugo_config_the_model_is_not_hugos(
         f"hugo_config: false\ncontent_dir: {content_dir}\n", "utf-8"
     )
     assert not agrees(compared(site, hugo, content_dir))
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [
+            "**.md"
+        ],  # `**` inside a name, but the walk does not enter sub/ (no inclusion leads there)
+        ["*.md"],
+        ["sub/**"],
+        ["**/c.md"],
+        ["! **/README.md"],  # the top-level README.md is not below a folder: kept
+        ["! sub"],
+        ["! A.md"],  # lowercased, as Hugo has it
+        ["*.MD"],
+        ["*.md", "! b.md"],  # the first entry that matches decides
+        ["{a,sub}.md", "sub/c.md"],
+    ],
+    ids=str,
+)
+def test_a_mounts_files_filter_is_hugos(tmp_path: Path, files: list[str]) -> None:
+    site = tmp_path / "site"
+    pages = ["a.md", "b.md", "README.md", "sub/c.md", "sub/README.md"]
+    write_site(
+        site,
+        {
+            "hugo.yaml": (
+                "baseURL: https://example.com/\n"
+                "disableKinds: [taxonomy, term, RSS, sitemap, robotsTXT, '404']\n"
+                "module:\n  mounts:\n    - {source: content, target: content}\n"
+                f"    - {{source: docs, target: content/docs, files: {json.dumps(files)}}}\n"
+            ),
+            "content/_index.md": "---\ntitle: Home\n---\n",
+            **{f"docs/{p}": f"---\ntitle: {p}\n---\n" for p in pages},
+        },
+    )
+    oracle.write_layouts(site)
+    oracle.build(site, tmp_path / "public")
+    hugo = oracle.read_site(tmp_path / "public")
+    built = {p.source for p in hugo.pages.values() if p.source and p.source.endswith(".md")}
+    model = oracle.linter_model(site)
+    ours = {p["content_path"] for p in model["pages"] if p["rendered"]}
+    assert ours == built

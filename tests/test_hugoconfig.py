@@ -14,6 +14,7 @@ from test_cli import invoke
 
 from handbook_lint.config import load_config
 from handbook_lint.hugoconfig import HugoConfigError, config_files, is_site_root, load
+from handbook_lint.hugoglob import matches
 
 PAGE = "---\ntitle: {title}\n---\n\n{body}\n"
 
@@ -375,3 +376,130 @@ def test_include_folders_are_searched_from_the_page_up(tmp_path: Path) -> None:
         "set includes.folders: [_includes]",
         None,
     ]
+
+
+# -- what the review found: Hugo's semantics in the corners --------------------
+
+
+def test_hugo_globs() -> None:
+    assert matches("/docs/a/b.md", "/docs/**")
+    assert not matches("/docs", "/docs/**")
+    assert matches("/docs/a.md", "/docs/*.md") and not matches("/docs/a/b.md", "/docs/*.md")
+    assert matches("/x/_includes/y", "{,/**}/_includes{,/**}")
+    assert matches("/_includes", "{,/**}/_includes{,/**}")
+    assert matches("/Drafts/A", "/drafts/**")  # both lowercased
+    assert matches("/a1.md", "/a[0-9].md") and not matches("/ab.md", "/a[!b].md")
+    assert matches("/a.md", "/**.md") and matches("/a/b.md", "/**.md")
+
+
+def test_yaml_is_read_as_hugo_reads_it(tmp_path: Path) -> None:
+    # `no` is Norwegian, not false; `yes` a string.
+    write_site(
+        tmp_path,
+        {"hugo.yaml": "languages: {en: {weight: 1}, no: {weight: 2}}\nparams: {x: yes}\n"},
+    )
+    config = load_config(None, cwd=tmp_path)
+    assert config.languages == ["en", "no"]
+    assert load_config(None, cwd=tmp_path, given={"language": "no"}).language_prefix == "/no"
+
+
+def test_the_default_language_is_the_first_by_weight_without_en(tmp_path: Path) -> None:
+    write_site(tmp_path, {"hugo.toml": "[languages.de]\nweight = 2\n[languages.fr]\nweight = 1\n"})
+    config = load_config(None, cwd=tmp_path)
+    assert (config.language, config.language_prefix, config.languages) == ("fr", "", ["de", "fr"])
+
+
+def test_declared_content_mounts_replace_the_content_dir(tmp_path: Path) -> None:
+    # Hugo drops its default `content` mount once the site declares content mounts.
+    write_site(
+        tmp_path,
+        {
+            "hugo.yaml": "module: {mounts: [{source: docs, target: content/docs}]}\n",
+            "content/a.md": page("[b](/docs/b/) [a](/a/)"),
+            "docs/b.md": page("[a](/a/)"),
+        },
+    )
+    found = [(f.path, f.message) for f in lint(tmp_path).findings]
+    assert found == [("docs/b.md", "link to '/a/': no such page or file")]
+
+
+def test_static_mounted_below_the_root(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.yaml": (
+                "module:\n  mounts:\n    - {source: content, target: content}\n"
+                "    - {source: pics, target: static/img}\n"
+            ),
+            "pics/logo.png": "x",
+            "content/a.md": page("![logo](/img/logo.png) [gone](/img/gone.png)"),
+        },
+    )
+    assert [f.message for f in lint(tmp_path).findings] == [
+        "link to '/img/gone.png': no such page or file"
+    ]
+
+
+def test_a_sections_own_cascade_overrides_the_site_configs(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.yaml": "cascade: [{build: {render: never}, target: {path: '/docs/**'}}]\n",
+            "content/docs/hidden.md": page(),
+            "content/docs/keep/_index.md": (
+                "---\ntitle: K\ncascade: {build: {render: always}}\n---\n"
+            ),
+            "content/docs/keep/a.md": page(),
+            "content/index.md": page("[a](/docs/keep/a/) [h](/docs/hidden/)"),
+        },
+        {},
+    )
+    assert [f.message for f in lint(tmp_path).findings if f.rule == "link-broken"] == [
+        "link to '/docs/hidden/': no such page or file"
+    ]
+
+
+def test_hugo_environment_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_site(
+        tmp_path,
+        {
+            "hugo.toml": "contentDir = 'content'\n",
+            "config/staging/hugo.toml": "contentDir = 'stage'\n",
+        },
+    )
+    assert load_config(None, cwd=tmp_path).content_dir == "content"
+    monkeypatch.setenv("HUGO_ENVIRONMENT", "staging")
+    assert load_config(None, cwd=tmp_path).content_dir == "stage"
+
+
+def test_another_tools_config_yaml_is_not_hugos(tmp_path: Path) -> None:
+    write_site(tmp_path, {"config.yaml": "- a list, not Hugo's\n", "content/a.md": page()}, {})
+    assert lint(tmp_path).findings == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "module: {mounts: [{source: content, target: content, files: 5}]}",
+        "module: {mounts: 5}",
+        "module: [1]",
+        "theme: 5",
+        "{theme: a, themesDir: 5}",
+        "markup: {goldmark: {parser: 5}}",
+        "markup: {goldmark: {renderer: [1]}}",
+        "markup: {goldmark: {extensions: x, renderHooks: 3}}",
+        "languages: [en, fr]",
+        "languages: {en: 1, fr: [2]}",
+        "cascade: 7",
+        "cascade: [1, {target: 3}]",
+        "staticDir: 5",
+        "buildDrafts: 'false'",
+    ],
+)
+def test_odd_hugo_configs_never_crash(tmp_path: Path, text: str) -> None:
+    write_site(tmp_path, {"hugo.yaml": text + "\n", "content/a.md": page()})
+    code, out, err = invoke(tmp_path, "check")
+    assert code in (0, 2), out + err
+    assert "Traceback" not in out + err

@@ -374,7 +374,13 @@ def _lint_site(
             f"Hugo config says ({', '.join(config.hugo_files)}), with the linter's defaults"
         )
     named = None if site.whole or not site.paths else site.paths
-    if named is None and change is None and not (config.root / config.content_dir).is_dir():
+    content_dirs = [config.content_dir] if config.content_dir_mounted else []
+    content_dirs += [m.source for m in config.content_mounts]
+    if (
+        named is None
+        and change is None
+        and not any((config.root / d).exists() for d in content_dirs)
+    ):
         _warn(
             f"the content dir {_shown(config.root / config.content_dir, cwd)} does not exist: "
             "no pages to lint (set content_dir in the config, or name the files to lint)"

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from handbook_lint import hugoconfig
+from handbook_lint import hugoconfig, hugoglob
 from handbook_lint.external_config import ExternalConfigError, ExternalSettings, parse_external
 
 CONFIG_NAME = ".handbook-lint.yaml"
@@ -33,7 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "content_dir": "content",
     # More content mounted into the site: [{source: docs/api, target: api}]
     "content_mounts": [],
+    # false: the content dir is not part of the site, only content_mounts are
+    # (Hugo drops its default content mount once a site declares its own)
+    "content_dir_mounted": True,
     "static_dirs": ["static"],
+    # Static files served below the root: [{source: pics, target: img}] (/img/...)
+    "static_mounts": [],
     "assets_dir": "assets",
     "base_url": "",
     "exclude": [],
@@ -100,14 +105,7 @@ class Mount:
         """A file at `inner` (relative to the source) passes the `files` filter."""
         if not self.files:
             return True
-        from wcmatch.glob import BRACE, GLOBSTAR, globmatch  # only for mounts with filters
-
-        flags = GLOBSTAR | BRACE
-        include = [f for f in self.files if not f.lstrip().startswith("!")]
-        exclude = [f.lstrip()[1:].strip() for f in self.files if f.lstrip().startswith("!")]
-        if include and not any(globmatch(inner, g, flags=flags) for g in include):
-            return False
-        return not any(globmatch(inner, g, flags=flags) for g in exclude)
+        return hugoglob.files_filter(self.files).admits(inner)
 
 
 @dataclass
@@ -136,6 +134,8 @@ class Config:
     external_enabled: bool = False
     external_settings: ExternalSettings = field(default_factory=ExternalSettings)
     content_mounts: list[Mount] = field(default_factory=list)
+    content_dir_mounted: bool = True
+    static_mounts: list[tuple[str, str]] = field(default_factory=list)  # (source, URL path)
     assets_dir: str = "assets"
     hugo_files: list[str] = field(default_factory=list)  # the Hugo config files read
     # Hugo settings that change URLs in ways the linter does not follow.
@@ -283,6 +283,12 @@ def _check_shape(
             if not isinstance(value, (dict, list)):
                 raise ConfigError(f"{at}: 'hugo.cascade' must be a mapping or a list of them")
             continue
+        if key == "static_mounts" and not prefix:
+            if not isinstance(value, list) or not all(
+                _is_mount(m) and "files" not in m for m in value
+            ):
+                raise ConfigError(f"{at}: 'static_mounts' must be a list of {{source:, target:}}")
+            continue
         if key == "content_mounts" and not prefix:
             if not isinstance(value, list) or not all(_is_mount(m) for m in value):
                 raise ConfigError(
@@ -388,6 +394,10 @@ def load_config_text(
         content_mounts=[
             Mount(m["source"].strip("/"), m["target"].strip("/"), tuple(m.get("files", [])))
             for m in merged["content_mounts"]
+        ],
+        content_dir_mounted=merged["content_dir_mounted"],
+        static_mounts=[
+            (m["source"].strip("/"), m["target"].strip("/")) for m in merged["static_mounts"]
         ],
         assets_dir=assets_dir,
         hugo_files=hugo_files,

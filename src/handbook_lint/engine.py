@@ -302,7 +302,7 @@ class Linter:
         return found
 
     def _content_exists(self) -> bool:
-        return (self.config.root / self.config.content_dir).is_dir()
+        return self.site.has_content()
 
     def owns(self, path: str) -> bool:
         """A file this site lints: a page of its content dir or an include file."""

@@ -17,6 +17,9 @@ the typographer, linkify, the link render hook).
 from __future__ import annotations
 
 import json
+import os
+import posixpath
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +27,26 @@ from typing import Any
 
 import yaml
 
+from handbook_lint import hugoglob
+
 NAMES = ("hugo", "config")
 # libyaml's loader when PyYAML has it: a site config parses in a tenth of the time.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _HugoYamlLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
+    """YAML as Hugo reads it (1.2): `no`, `yes`, `on` and `off` are strings (a
+    language `no` is Norwegian), only `true` and `false` are booleans."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_HugoYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in SAFE_LOADER.yaml_implicit_resolvers.items()
+}
+_HugoYamlLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 SUFFIXES = (".toml", ".yaml", ".yml", ".json")
 
 
@@ -83,7 +103,12 @@ def is_site_root(folder: Path) -> bool:
 
 
 def load(root: Path, environment: str | None = None) -> HugoConfig | None:
-    files = config_files(root, environment)
+    """The merged Hugo config of the site at `root`, or None (no Hugo site: a lone
+    `config.yaml` of some other tool is not read). `environment`: also
+    `config/<environment>/` (else `$HUGO_ENVIRONMENT`'s, when set)."""
+    if not is_site_root(root):
+        return None
+    files = config_files(root, environment or os.environ.get("HUGO_ENVIRONMENT") or None)
     if not files:
         return None
     data: dict[str, Any] = {}
@@ -94,6 +119,8 @@ def load(root: Path, environment: str | None = None) -> HugoConfig | None:
         shown.append(rel)
         loaded = _lower(_parse(path, rel))
         if not isinstance(loaded, dict):
+            if rel.startswith("config.") and len(files) == 1:
+                return None  # some other tool's config.yaml: not Hugo's (it needs a mapping)
             raise HugoConfigError(f"{rel}: the Hugo config must be a mapping")
         if path.stem not in NAMES:  # config/_default/markup.toml: the `markup` section
             key = path.stem.lower().split(".", 1)[0]
@@ -114,7 +141,7 @@ def _parse(path: Path, rel: str) -> Any:
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.load(text, Loader=SAFE_LOADER) or {}
+        return yaml.load(text, Loader=_HugoYamlLoader) or {}
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise HugoConfigError(f"{rel}: the Hugo config does not parse: {problem}") from None
@@ -151,8 +178,11 @@ class Mount:
 
 
 def mounts(config: HugoConfig) -> list[Mount]:
+    """The config's `module.mounts`, as written (entries that are not mounts are
+    skipped)."""
     out: list[Mount] = []
-    for entry in config.get("module", "mounts", default=[]) or []:
+    entries = config.get("module", "mounts", default=[]) or []
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict):
             continue
         source, target = entry.get("source"), entry.get("target")
@@ -165,52 +195,106 @@ def mounts(config: HugoConfig) -> list[Mount]:
         if isinstance(matrix, dict) and isinstance(matrix.get("matrix"), dict):
             found = matrix["matrix"].get("languages", [])
             langs += [str(x) for x in (found if isinstance(found, list) else [found])]
-        files = entry.get("files") or []
-        files = [files] if isinstance(files, str) else [str(f) for f in files]
-        out.append(Mount(source.strip("/"), target.strip("/"), tuple(langs), tuple(files)))
+        files = [*_strings(entry.get("files"))]
+        # The older spellings, as Hugo maps them: inclusions, then exclusions.
+        files += _strings(entry.get("includefiles"))
+        files += ["! " + f for f in _strings(entry.get("excludefiles"))]
+        out.append(Mount(_clean(source), _clean(target), tuple(langs), tuple(files)))
     return out
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, str | int | float)]
+    return []
+
+
+def _clean(path: str) -> str:
+    """A folder as written in a Hugo config (`./content/`) as the linter keeps it."""
+    cleaned = posixpath.normpath(path.strip() or ".").strip("/")
+    return "" if cleaned == "." else cleaned
+
+
+def for_language(mount: Mount, language: str, default_language: str) -> bool:
+    """The mount serves `language`: its language globs (`! de` excludes) match,
+    or it has none and the language is the default one (Hugo gives content
+    with no language to the default language)."""
+    if not mount.lang:
+        return language == default_language
+    include = [g for g in mount.lang if not g.startswith("! ")]
+    exclude = [g[2:] for g in mount.lang if g.startswith("! ")]
+    if any(hugoglob.matches(language, g) for g in exclude):
+        return False
+    return not include or any(hugoglob.matches(language, g) for g in include)
+
+
+def _flag(value: object) -> bool:
+    """A config boolean as Hugo casts it (a string "false" is false)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "t", "true")
+    return bool(value)
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def default_language(config: HugoConfig) -> str:
+    """`defaultContentLanguage`, or when unset `en`, or (no `en` among the site's
+    languages) the first language by weight, as Hugo picks it."""
+    set_to = config.get("defaultcontentlanguage")
+    if isinstance(set_to, str) and set_to.strip():
+        return set_to.strip().lower()
+    languages = _mapping(config.get("languages"))
+    if not languages or "en" in languages:
+        return "en"
+
+    def weight(item: tuple[str, Any]) -> tuple[float, str]:
+        found = _mapping(item[1]).get("weight")
+        return (found if isinstance(found, int | float) and found > 0 else float("inf"), item[0])
+
+    return str(min(languages.items(), key=weight)[0]).lower()
 
 
 def linter_settings(config: HugoConfig, root: Path, language: str | None = None) -> dict[str, Any]:
     """What the Hugo config says, in the shape of the linter's config."""
     out: dict[str, Any] = {}
     hugo: dict[str, Any] = {}
-    default_language = str(config.get("defaultcontentlanguage", default="en")).lower()
-    language = (language or default_language).lower()
-    languages = config.get("languages", default={}) or {}
-    codes = [str(k).lower() for k in languages] if isinstance(languages, dict) else []
-    in_subdir = bool(config.get("defaultcontentlanguageinsubdir", default=False))
-    if len(codes) <= 1 and not in_subdir and language not in (default_language, *codes):
+    default = default_language(config)
+    language = (language or default).lower()
+    languages = _mapping(config.get("languages"))
+    codes = [str(k).lower() for k in languages]
+    in_subdir = _flag(config.get("defaultcontentlanguageinsubdir", default=False))
+    if len(codes) <= 1 and not in_subdir and language not in (default, *codes):
         raise HugoConfigError(
-            f"no language {language!r} in the Hugo config (the site's one language: "
-            f"{default_language})"
+            f"no language {language!r} in the Hugo config (the site's one language: {default})"
         )
     if len(codes) > 1 or in_subdir:
-        hugo["languages"] = sorted(set(codes) | {default_language})
+        hugo["languages"] = sorted(set(codes) | {default})
         if language not in hugo["languages"]:
             raise HugoConfigError(
                 f"no language {language!r} in the Hugo config (languages: "
                 f"{', '.join(hugo['languages'])})"
             )
         out["language"] = language
-        hugo["root_language"] = "" if in_subdir else default_language
-        if language != default_language or in_subdir:
+        hugo["root_language"] = "" if in_subdir else default
+        if language != default or in_subdir:
             hugo["language_prefix"] = language
     base_url = config.get("baseurl")
     if isinstance(base_url, str) and base_url.strip():
         out["base_url"] = base_url.strip().rstrip("/")
-    # Content: the mounts for this language (or all), else contentDir (per language).
-    # (a content mount with no language is the default language's, as Hugo has it)
-    content_mounts = [
-        m
-        for m in mounts(config)
-        if m.target.split("/", 1)[0] == "content"
-        and (language in m.lang if m.lang else language == default_language)
-    ]
-    if content_mounts:
+    # Content: the mounts for this language, else contentDir (per language). Once
+    # a site declares content mounts, Hugo's default one (contentDir) is gone.
+    all_content = [m for m in mounts(config) if m.target.split("/", 1)[0] == "content"]
+    content_mounts = [m for m in all_content if for_language(m, language, default)]
+    if all_content:
         main = next((m for m in content_mounts if m.target == "content"), None)
         if main is not None:
-            out["content_dir"] = main.source
+            out["content_dir"] = main.source or "."
+        else:
+            out["content_dir_mounted"] = False
         extra = [
             {"source": m.source, "target": m.target[len("content/") :]}
             | ({"files": list(m.files)} if m.files else {})
@@ -220,55 +304,64 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
         if extra:
             out["content_mounts"] = extra
     else:
-        lang_conf = languages.get(language) if isinstance(languages, dict) else None
-        content_dir = (lang_conf or {}).get("contentdir") if isinstance(lang_conf, dict) else None
-        content_dir = content_dir or config.get("contentdir")
+        lang_conf = _mapping(languages.get(language))
+        content_dir = lang_conf.get("contentdir") or config.get("contentdir")
         if isinstance(content_dir, str) and content_dir.strip():
-            out["content_dir"] = content_dir.strip().strip("/")
+            out["content_dir"] = _clean(content_dir) or "."
     static = config.get("staticdir")
     if isinstance(static, str):
         static = [static]
-    static_mounts = [m.source for m in mounts(config) if m.target == "static"]
+    static_mounts = [m for m in mounts(config) if m.target.split("/", 1)[0] == "static"]
     if static_mounts or isinstance(static, list):
-        out["static_dirs"] = static_mounts or [str(s) for s in static or []]
+        at_root = [m.source for m in static_mounts if m.target == "static"]
+        out["static_dirs"] = at_root if static_mounts else [_clean(str(x)) for x in static or []]
+    below = [
+        {"source": m.source, "target": m.target[len("static/") :]}
+        for m in static_mounts
+        if m.target != "static"
+    ]
+    if below:
+        out["static_mounts"] = below
     asset_dir = config.get("assetdir")
     asset_mounts = [m.source for m in mounts(config) if m.target == "assets"]
     if asset_mounts or isinstance(asset_dir, str):
-        out["assets_dir"] = asset_mounts[0] if asset_mounts else str(asset_dir).strip("/")
+        out["assets_dir"] = asset_mounts[0] if asset_mounts else _clean(str(asset_dir))
     taxonomies = config.get("taxonomies")
     if isinstance(taxonomies, dict):
         out["taxonomies"] = [str(v) for v in taxonomies.values() if isinstance(v, str)]
     if config.get("disablepathtolower") is not None:
-        hugo["disable_path_to_lower"] = bool(config.get("disablepathtolower"))
-    if isinstance(config.get("cascade"), (dict, list)):
-        hugo["cascade"] = config.get("cascade")
-    for flag in ("builddrafts", "buildfuture", "buildexpired"):
+        hugo["disable_path_to_lower"] = _flag(config.get("disablepathtolower"))
+    cascade = config.get("cascade")
+    if isinstance(cascade, dict | list):
+        hugo["cascade"] = [
+            entry
+            for entry in ([cascade] if isinstance(cascade, dict) else cascade)
+            if isinstance(entry, dict) and _targets_language(entry, language, default)
+        ]
+    for flag, name in (
+        ("builddrafts", "build_drafts"),
+        ("buildfuture", "build_future"),
+        ("buildexpired", "build_expired"),
+    ):
         if config.get(flag) is not None:
-            hugo[
-                {
-                    "builddrafts": "build_drafts",
-                    "buildfuture": "build_future",
-                    "buildexpired": "build_expired",
-                }[flag]
-            ] = bool(config.get(flag))
-    goldmark = config.get("markup", "goldmark", default={}) or {}
-    parser = goldmark.get("parser", {}) if isinstance(goldmark, dict) else {}
+            hugo[name] = _flag(config.get(flag))
+    goldmark = _mapping(config.get("markup", "goldmark"))
+    parser = _mapping(goldmark.get("parser"))
     id_type = parser.get("autoidtype") or parser.get("autoheadingidtype")
     if isinstance(id_type, str) and id_type.lower() in ("github", "github-ascii", "blackfriday"):
         hugo["heading_ids"] = id_type.lower()
     if parser.get("autodefinitiontermid") is not None:
-        hugo["definition_term_ids"] = bool(parser.get("autodefinitiontermid"))
-    renderer = goldmark.get("renderer", {}) if isinstance(goldmark, dict) else {}
-    hugo["raw_html"] = bool(renderer.get("unsafe", False))  # Hugo drops raw HTML by default
-    extensions = goldmark.get("extensions", {}) if isinstance(goldmark, dict) else {}
-    typographer = extensions.get("typographer", {})
-    if isinstance(typographer, dict) and typographer.get("disable") is not None:
-        hugo["typographer"] = not bool(typographer.get("disable"))
+        hugo["definition_term_ids"] = _flag(parser.get("autodefinitiontermid"))
+    renderer = _mapping(goldmark.get("renderer"))
+    hugo["raw_html"] = _flag(renderer.get("unsafe", False))  # Hugo drops raw HTML by default
+    extensions = _mapping(goldmark.get("extensions"))
+    typographer = _mapping(extensions.get("typographer"))
+    if typographer.get("disable") is not None:
+        hugo["typographer"] = not _flag(typographer.get("disable"))
     if extensions.get("linkify") is not None:
-        hugo["linkify"] = bool(extensions.get("linkify"))
-    hooks = goldmark.get("renderhooks", {}) if isinstance(goldmark, dict) else {}
-    link = hooks.get("link", {}) if isinstance(hooks, dict) else {}
-    use = str(link.get("useembedded", "auto")).lower() if isinstance(link, dict) else "auto"
+        hugo["linkify"] = _flag(extensions.get("linkify"))
+    link = _mapping(_mapping(goldmark.get("renderhooks")).get("link"))
+    use = str(link.get("useembedded", "auto")).lower()
     if use == "auto" and _multilingual_single_host(config, goldmark):
         use = "fallback"  # what Hugo makes of `auto` on such a site
     if _has_link_hook(root, config):
@@ -285,6 +378,18 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
     return out
 
 
+def _targets_language(entry: dict[str, Any], language: str, default: str) -> bool:
+    """A site cascade entry applies to the language linted (its target's `lang`
+    or `sites.matrix.languages`, if it names any)."""
+    target = _mapping(entry.get("target") or entry.get("_target"))
+    langs = _strings(target.get("lang"))
+    matrix = _mapping(_mapping(target.get("sites")).get("matrix"))
+    langs += _strings(matrix.get("languages"))
+    if not langs:
+        return True
+    return for_language(Mount("", "", tuple(langs)), language, default)
+
+
 # Where each linter setting is read from in the Hugo config: key paths, the
 # first the config has wins (its file is the setting's origin).
 _GOLDMARK = ("markup", "goldmark")
@@ -294,6 +399,7 @@ _SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
     "content_dir": (("module", "mounts"), ("languages",), ("contentdir",)),
     "content_mounts": (("module", "mounts"),),
     "static_dirs": (("module", "mounts"), ("staticdir",)),
+    "static_mounts": (("module", "mounts"),),
     "assets_dir": (("module", "mounts"), ("assetdir",)),
     "taxonomies": (("taxonomies",),),
     "hugo.disable_path_to_lower": (("disablepathtolower",),),
@@ -347,13 +453,13 @@ def unmodelled(config: HugoConfig) -> list[str]:
     return out
 
 
-def _multilingual_single_host(config: HugoConfig, goldmark: Any) -> bool:
-    languages = config.get("languages", default={}) or {}
-    if not isinstance(languages, dict) or len(languages) < 2:
+def _multilingual_single_host(config: HugoConfig, goldmark: dict[str, Any]) -> bool:
+    languages = _mapping(config.get("languages"))
+    if len(languages) < 2:
         return False
-    if any(isinstance(v, dict) and v.get("baseurl") for v in languages.values()):
+    if any(_mapping(v).get("baseurl") for v in languages.values()):
         return False  # each language on its own host
-    return not (isinstance(goldmark, dict) and goldmark.get("duplicateresourcefiles"))
+    return not _flag(goldmark.get("duplicateresourcefiles", False))
 
 
 def _has_link_hook(root: Path, config: HugoConfig) -> bool:
@@ -363,8 +469,7 @@ def _has_link_hook(root: Path, config: HugoConfig) -> bool:
 def _link_hook(root: Path, config: HugoConfig) -> str | None:
     """The site's (or a theme's in its themes/ folder) link render hook, as a
     path relative to the root, or None."""
-    themes = config.get("theme", default=[]) or []
-    themes = [themes] if isinstance(themes, str) else [t for t in themes if isinstance(t, str)]
+    themes = _strings(config.get("theme"))
     themes_dir = str(config.get("themesdir") or "themes")
     bases: list[Path] = [root, *(root / themes_dir / t for t in themes)]
     for base in bases:

@@ -69,7 +69,8 @@ class SiteIndex:
         index.files_lower = {f.lower() for f in files}
         index.redirects = site.redirects()
         index.assets_lower = {f.lower() for f in site.asset_files()}
-        index.static_available = any((site.root / d).is_dir() for d in site.config.static_dirs)
+        static = [*site.config.static_dirs, *(s for s, _ in site.config.static_mounts)]
+        index.static_available = any((site.root / d).is_dir() for d in static)
         prefix = site.content_prefix
         for page in site.pages.values():
             inner = site.inner(page.path)

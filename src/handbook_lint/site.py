@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from handbook_lint import hugoglob
 from handbook_lint.config import Config, Mount, cascade_entries
 from handbook_lint.facts import PageSummary
 from handbook_lint.frontmatter import date_value
@@ -138,7 +139,8 @@ class Site:
         self._disk: dict[str, tuple[list[str], list[str], list[tuple[str, str]]]] = {}
         self._urls: dict[str, tuple[PageSummary | None, str, list[str]]] = {}
         self._mount_kinds: dict[str, bool] = {}  # mount source -> it is one file
-        self._roots: list[tuple[str, str]] | None = None
+        self._roots: list[tuple[str, str, Mount | None]] | None = None
+        self._missing: list[Mount] | None = None
 
     def before(self, overlay: Overlay) -> Site:
         """The same site as it was before a change (`overlay`)."""
@@ -173,34 +175,52 @@ class Site:
             )
         return found
 
-    def content_roots(self) -> list[tuple[str, str]]:
-        """(folder, where it is mounted in the content tree) of every content source:
-        the content dir at the top, then each folder mount (longest folder first)."""
+    def content_roots(self) -> list[tuple[str, str, Mount | None]]:
+        """(folder, where it is mounted in the content tree, the mount) of every
+        content source: each folder mount (longest folder first), then the
+        content dir at the top (unless Hugo's mounts leave it out)."""
         if self._roots is not None:
             return self._roots
-        roots = [(self.content_prefix, "")]
-        mounts = [
-            (f"{m.source}/", f"{m.target}/" if m.target else "")
+        mounts: list[tuple[str, str, Mount | None]] = [
+            (f"{m.source}/", f"{m.target}/" if m.target else "", m)
             for m in self.config.content_mounts
             if not self._file_mount(m)
         ]
-        self._roots = sorted(mounts, key=lambda m: -len(m[0])) + roots
-        return self._roots
+        roots = sorted(mounts, key=lambda m: -len(m[0]))
+        if self.config.content_dir_mounted:
+            roots.append((self.content_prefix, "", None))
+        self._roots = roots
+        return roots
 
     def inner(self, path: str) -> str | None:
-        """A content file's path inside the content tree (`handbook/x.md`), or None."""
-        for mount in self.config.content_mounts:
-            if path == mount.source and self._file_mount(mount):
-                return mount.target
-        for folder, target in self.content_roots():
+        """A content file's path inside the content tree (`handbook/x.md`), or None
+        (not content: outside every content source, or left out by a mount's
+        `files` filter)."""
+        for one in self.config.content_mounts:
+            if path == one.source and self._file_mount(one):
+                return one.target
+        for folder, target, mount in self.content_roots():
             if path.startswith(folder):
-                return target + path[len(folder) :]
+                rest = path[len(folder) :]
+                if mount is not None and not mount.admits(rest):
+                    continue  # (another source may still hold it)
+                return target + rest
         return None
 
     def missing_mounts(self) -> list[Mount]:
         """Content mounts whose source is not in this checkout (a submodule not
         checked out, files a build generates)."""
-        return [m for m in self.config.content_mounts if not (self.root / m.source).exists()]
+        if self._missing is None:
+            self._missing = [
+                m for m in self.config.content_mounts if not (self.root / m.source).exists()
+            ]
+        return self._missing
+
+    def has_content(self) -> bool:
+        """Some content source of the site is in this checkout."""
+        if self.config.content_dir_mounted and (self.root / self.content_dir).is_dir():
+            return True
+        return any((self.root / m.source).exists() for m in self.config.content_mounts)
 
     def is_content(self, path: str) -> bool:
         return path.endswith(MARKDOWN_SUFFIXES) and self.inner(path) is not None
@@ -229,12 +249,18 @@ class Site:
     def discover(self) -> Discovery:
         problems: list[tuple[str, str]] = []
         folder = self.root / self.content_dir
-        if not folder.is_dir():
-            problems.append((self.content_dir, "content dir does not exist"))
-            return Discovery([], problems)
-        files, resources, walked = self._walk(self.content_dir)
-        problems += walked
-        if self.overlay is not None:
+        files: list[str] = []
+        resources: list[str] = []
+        if not self.config.content_dir_mounted:
+            pass  # Hugo's mounts leave the content dir out
+        elif not folder.is_dir():
+            if not self.config.content_mounts:
+                problems.append((self.content_dir, "content dir does not exist"))
+                return Discovery([], problems)
+        else:
+            files, resources, walked = self._walk(self.content_dir)
+            problems += walked
+        if self.overlay is not None and self.config.content_dir_mounted:
             files = [
                 f
                 for f in self.overlay.listing(files, self.content_dir)
@@ -264,7 +290,11 @@ class Site:
                 for r in more_resources
                 if not r.endswith(MARKDOWN_SUFFIXES) and mount.admits(r[start:])
             ]
-        files = [f for f in self._unshadowed(files) if not self.excluded(f)]
+        files = [
+            f
+            for f in self._unshadowed(files)
+            if not self.excluded(f) and (not self.config.content_mounts or self.inner(f))
+        ]
         prefix = self.config.language_prefix
         return Discovery(files, problems, [f"{prefix}/{self.inner(r) or r}" for r in resources])
 
@@ -286,13 +316,15 @@ class Site:
     def static_files(self) -> list[str]:
         """Files of the static dirs, as the site paths they are served at."""
         out: list[str] = []
-        for name in self.config.static_dirs:
+        served = [(name, "") for name in self.config.static_dirs]
+        for name, at in [*served, *self.config.static_mounts]:
             prefix = name.strip("/") + "/"
             markdown, others, _ = self._walk(name)
             files = sorted(markdown + others)
             if self.overlay is not None:
                 files = self.overlay.listing(files, name)
-            out += ["/" + f[len(prefix) :] for f in files if f.startswith(prefix)]
+            base = f"/{at}/" if at else "/"
+            out += [base + f[len(prefix) :] for f in files if f.startswith(prefix)]
         return sorted(out)
 
     def read_text(self, path: str) -> str | None:
@@ -338,7 +370,7 @@ class Site:
 
     def finish(self, now: datetime | None = None) -> None:
         """Decide which files Hugo renders (with cascades), their URLs and aliases."""
-        cascades = self._render_never_sections()
+        cascades = self._render_sections()
         now = now or datetime.now(UTC)
         for page in self.pages.values():
             if not self.is_content(page.path):
@@ -349,7 +381,9 @@ class Site:
             page.built = page.why is None or _never_rendered(data) is not None
             if page.why is None and _render_setting(data) is None:  # its own build wins
                 # then a section's cascade, then the site config's
-                page.why = self._cascaded(page.path, cascades) or self._config_cascade(page.path)
+                # then the nearest section's cascade, then the site config's
+                section = self._cascaded(page.path, cascades)
+                page.why = section[1] if section else self._config_cascade(page.path)
             known = self._urls.get(page.path)
             if known is not None and known[0] is page.summary:
                 page.url, page.aliases = known[1], known[2]
@@ -358,15 +392,17 @@ class Site:
             page.aliases = self._aliases(page.url, data)
             self._urls[page.path] = (page.summary, page.url, page.aliases)
 
-    def _render_never_sections(self) -> dict[str, str]:
-        """Folders whose `_index.md` cascades `build.render: never` -> that file."""
-        out: dict[str, str] = {}
+    def _render_sections(self) -> dict[str, tuple[bool, str]]:
+        """Folders whose `_index.md` cascades a `build.render` -> (never, that file)."""
+        out: dict[str, tuple[bool, str]] = {}
         for page in self.pages.values():
             if page.summary is None or not page.path.endswith("/_index.md"):
                 continue
             for entry in cascade_entries(page.summary.meta.get("cascade")):
-                if _never_rendered(entry):
-                    out[page.path.rsplit("/", 1)[0] + "/"] = page.path
+                setting = _render_setting(entry)
+                if setting is not None:
+                    never = _never_rendered(entry) is not None
+                    out[page.path.rsplit("/", 1)[0] + "/"] = (never, page.path)
         return out
 
     def _config_cascade(self, path: str) -> str | None:
@@ -374,10 +410,6 @@ class Site:
         a path glob of Hugo's page paths, a kind), or None."""
         if not self.config.cascade:
             return None
-        # Hugo's glob syntax (`{a,b}`, `**`): wcmatch, imported only for sites with one.
-        from wcmatch.glob import BRACE, EXTGLOB, GLOBSTAR, globmatch
-
-        flags = GLOBSTAR | BRACE | EXTGLOB
         inner = self.inner(path)
         if inner is None:
             return None
@@ -388,24 +420,28 @@ class Site:
             if not isinstance(target, dict):
                 continue
             glob = target.get("path")
-            if isinstance(glob, str) and not globmatch(path_of, glob, flags=flags):
+            if isinstance(glob, str) and not hugoglob.matches(path_of, glob):
                 continue
             kinds = target.get("kind")
-            if isinstance(kinds, str) and not globmatch(kind, kinds, flags=flags):
+            if isinstance(kinds, str) and not hugoglob.matches(kind, kinds):
                 continue
             reason = _never_rendered(entry)
             if reason is not None:
                 return f"{reason}, cascaded from the site config"
         return None
 
-    def _cascaded(self, path: str, folders: dict[str, str]) -> str | None:
-        """Why a page in a folder whose `_index.md` cascades `render: never` is not
-        rendered. The cascade covers that `_index.md` too (Hugo 0.168 renders
-        neither hugo-docs' `_common/_index.md` nor anything below it)."""
-        for folder, source in folders.items():
-            if path.startswith(folder):
-                return f"build.render: never, cascaded from {source}"
-        return None
+    def _cascaded(
+        self, path: str, folders: dict[str, tuple[bool, str]]
+    ) -> tuple[bool, str | None] | None:
+        """The `build.render` a page gets from the nearest folder whose `_index.md`
+        cascades one: (found, why it is not rendered or None), or None when no
+        folder above it does. The cascade covers that `_index.md` too (Hugo
+        0.168 renders neither hugo-docs' `_common/_index.md` nor anything below)."""
+        best = max((f for f in folders if path.startswith(f)), key=len, default=None)
+        if best is None:
+            return None
+        never, source = folders[best]
+        return True, (f"build.render: never, cascaded from {source}" if never else None)
 
     def url_of(self, path: str, data: dict[str, Any]) -> str:
         url = data.get("url")
@@ -484,21 +520,29 @@ class Site:
         return out
 
     def _include_folder_candidates(self, page_path: str, names: list[str]) -> list[str]:
-        """`includes.folders` (`_includes`) in the page's folder, then in each folder
-        above it up to the top of the content tree (as Docsy-style sites look
-        their snippets up through the page's ancestors)."""
+        """`includes.folders` (`_includes`) in the page's folder of the content
+        tree, then in each folder above it (as Docsy-style sites look their
+        snippets up through the page's ancestors), as files of the checkout."""
         inner = self.inner(page_path)
         if inner is None:
             return []
-        top = page_path[: len(page_path) - len(inner)].rstrip("/")
-        folder = posixpath.dirname(page_path)
         out = []
-        while True:
+        for folder in content_ancestors(inner):
             for name in self.config.include_folders:
-                out += [posixpath.normpath(posixpath.join(folder, name, n)) for n in names]
-            if folder == top or not folder or len(folder) < len(top):
-                return out
-            folder = posixpath.dirname(folder)
+                for n in names:
+                    out += self.disk_paths(posixpath.join(folder, name, n))
+        return out
+
+    def disk_paths(self, inner: str) -> list[str]:
+        """The files of the checkout that would be at `inner` in the content tree
+        (through the content dir or a mount), most specific first."""
+        inner = posixpath.normpath(inner).lstrip("/")
+        inner = "" if inner == "." else inner
+        out = [m.source for m in self.config.content_mounts if m.target == inner]
+        for folder, target, _ in self.content_roots():
+            if (inner + "/").startswith(target) or not target:
+                out.append((folder + inner[len(target) :]).rstrip("/") or ".")
+        return out
 
     def resolve_include(self, page_path: str, target: str) -> str | None:
         """The file an include call names (looked up on disk once per run)."""
@@ -579,6 +623,17 @@ def _render_setting(data: dict[str, Any]) -> tuple[str, object] | None:
         if isinstance(build, dict) and "render" in build:
             return key, build["render"]
     return None
+
+
+def content_ancestors(inner: str) -> list[str]:
+    """The folders of the content tree above a content path, nearest first,
+    ending with the top (""): `a/b/c.md` -> a/b, a, ""."""
+    out = []
+    folder = posixpath.dirname(inner)
+    while folder:
+        out.append(folder)
+        folder = posixpath.dirname(folder)
+    return [*out, ""]
 
 
 def hugo_path(path: str) -> str:

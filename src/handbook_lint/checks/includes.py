@@ -9,6 +9,7 @@ from typing import Any
 
 from handbook_lint.context import PageContext
 from handbook_lint.rules import Problem, register
+from handbook_lint.site import content_ancestors
 from handbook_lint.suggest import closest
 
 
@@ -86,32 +87,28 @@ def include_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Probl
 
 def _folder_hint(ctx: PageContext, target: str) -> str | None:
     """Where a missing include is found after all, in a folder beside the page or
-    one of its parents (Docsy-style sites keep snippets in `_includes/`), as a
-    hint to set `includes.folders`."""
+    beside one of its parents in the content tree (Docsy-style sites keep
+    snippets in `_includes/`), as a hint to set `includes.folders`."""
     if target.startswith(("/", ".")):
         return None
     site = ctx.site
     inner = site.inner(ctx.path)
     if inner is None:
         return None
-    top = ctx.path[: len(ctx.path) - len(inner)].rstrip("/")
-    folder = posixpath.dirname(ctx.path)
-    while len(folder) >= len(top):
-        try:
-            subfolders = sorted(e.name for e in os.scandir(site.root / folder) if e.is_dir())
-        except OSError:
-            subfolders = []
-        for name in subfolders:
-            if name in site.config.include_folders:
+    for folder in content_ancestors(inner):
+        for disk in site.disk_paths(folder):
+            try:
+                names = sorted(e.name for e in os.scandir(site.root / disk) if e.is_dir())
+            except OSError:
                 continue
-            if site.exists(posixpath.join(folder, name, target)):
-                return (
-                    f"it is in {posixpath.join(folder, name)}/: if the site's include "
-                    f"shortcode looks there, set includes.folders: [{name}]"
-                )
-        if not folder or folder == top:
-            break
-        folder = posixpath.dirname(folder)
+            for name in names:
+                if name not in site.config.include_folders and site.exists(
+                    posixpath.join(disk, name, target)
+                ):
+                    return (
+                        f"it is in {posixpath.join(disk, name)}/: if the site's include "
+                        f"shortcode looks there, set includes.folders: [{name}]"
+                    )
     return None
 
 
