@@ -503,3 +503,12 @@ def test_odd_hugo_configs_never_crash(tmp_path: Path, text: str) -> None:
     code, out, err = invoke(tmp_path, "check")
     assert code in (0, 2), out + err
     assert "Traceback" not in out + err
+
+
+def test_the_readmes_config_example_loads(tmp_path: Path) -> None:
+    text = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    example = text[text.index("## Configure") :].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / ".handbook-lint.yaml").write_text(example, "utf-8")
+    config = load_config(tmp_path / ".handbook-lint.yaml")
+    assert config.static_mounts == [("pics", "img")]
+    assert config.include_folders == ["_includes"]
