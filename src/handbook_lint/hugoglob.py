@@ -18,14 +18,17 @@ NEGATION = "! "  # a `files` entry that excludes
 
 @lru_cache(maxsize=1024)
 def compile_glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(_translate(pattern.lower()) + r"\Z", re.DOTALL)
+    return re.compile(translate(pattern.lower()) + r"\Z", re.DOTALL)
 
 
 def matches(path: str, pattern: str) -> bool:
     return compile_glob(pattern).match(path.lower()) is not None
 
 
-def _translate(pattern: str) -> str:
+def translate(pattern: str, optional_folders: bool = False) -> str:
+    """A glob as a regular expression (not anchored at the end). With
+    `optional_folders`, `**/` also matches no folder (`a/**/b` matches `a/b`),
+    as gitignore-style globs do."""
     out: list[str] = []
     i, n = 0, len(pattern)
     depth = 0  # inside {...}
@@ -34,6 +37,10 @@ def _translate(pattern: str) -> str:
         if ch == "\\" and i + 1 < n:
             out.append(re.escape(pattern[i + 1]))
             i += 2
+            continue
+        if optional_folders and pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
             continue
         if pattern.startswith("**", i):
             out.append(".*")

@@ -52,27 +52,9 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=512)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """`**` any folders, `*` within one name, `?` one character."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if ch == "*":
-            out.append("[^/]*")
-        elif ch == "?":
-            out.append("[^/]")
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
+    """The linter's own globs (`exclude`, `overrides`, `skip_pages`): Hugo's glob
+    syntax, case-sensitive, where `**/` also matches no folder at all."""
+    return re.compile(hugoglob.translate(pattern, optional_folders=True) + r"\Z", re.DOTALL)
 
 
 def matches_any(path: str, patterns: list[str]) -> bool:
