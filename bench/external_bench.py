@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from typing import Any
 
-from handbook_lint.external import ExternalSettings, check_urls
+from handbook_lint.external.checker import ExternalSettings, check_urls
 
 
 def serve(hosts: int, delay: float, conn: Connection) -> None:

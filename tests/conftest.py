@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from handbook_lint.config import load_config
-from handbook_lint.engine import Linter, Result
-from handbook_lint.ruleset import active_rules
+from handbook_lint.checks.selection import active_rules
+from handbook_lint.config.settings import load_config
+from handbook_lint.engine.linter import Linter, Result
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytest_plugins = ["local_http"]  # server, server_b and no_dns fixtures

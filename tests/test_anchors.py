@@ -1,4 +1,4 @@
-"""Tests for handbook_lint.anchors (Hugo/Goldmark heading ids)."""
+"""Tests for handbook_lint.parsing.anchors (Hugo/Goldmark heading ids)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 if importlib.util.find_spec("handbook_lint") is None:  # not installed: use the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from handbook_lint.anchors import (
+from handbook_lint.parsing.anchors import (
     STYLES,
     AnchorRegistry,
     parse_attributes,
     sanitize,
 )
-from handbook_lint.parse import ParseSettings, parse_page
+from handbook_lint.parsing.markdown import ParseSettings, parse_page
 
 # --- sanitize: github (Hugo's default) ----------------------------------------
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import write_site
 
-from handbook_lint import engine, store
-from handbook_lint.config import load_config
-from handbook_lint.engine import Linter
-from handbook_lint.ruleset import active_rules
+from handbook_lint.cache import store
+from handbook_lint.checks.selection import active_rules
+from handbook_lint.config.settings import load_config
+from handbook_lint.engine import linter as engine
+from handbook_lint.engine.linter import Linter
 
 PAGES = {
     f"content/section-{i}/page-{j}.md": (

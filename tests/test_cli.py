@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import write_site
 
 from handbook_lint import __version__
+from handbook_lint.checks.reference import reference
 from handbook_lint.cli import main
-from handbook_lint.docs import reference
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples"
@@ -136,12 +136,12 @@ def test_rules_and_explain() -> None:
 
 def test_rule_reference_in_docs_is_generated_from_metadata() -> None:
     assert (ROOT / "docs" / "rules.md").read_text("utf-8") == reference(), (
-        "docs/rules.md is stale: run python -m handbook_lint.docs > docs/rules.md"
+        "docs/rules.md is stale: run python -m handbook_lint.checks.reference > docs/rules.md"
     )
 
 
 def test_every_rule_has_a_bad_and_a_good_example() -> None:
-    from handbook_lint.rules import all_rules
+    from handbook_lint.checks.registry import all_rules
 
     for rule in all_rules().values():
         assert rule.name == rule.name.lower() and " " not in rule.name

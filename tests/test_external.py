@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from local_http import BIG, Server
 
-from handbook_lint import __version__, external
-from handbook_lint.external import (
+from handbook_lint import __version__
+from handbook_lint.external import checker as external
+from handbook_lint.external.checker import (
     ExternalCacheWarning,
     ExternalResult,
     ExternalSettings,

@@ -12,9 +12,9 @@ import pytest
 from conftest import lint, write_site
 from test_cli import invoke
 
-from handbook_lint.config import load_config
-from handbook_lint.hugoconfig import HugoConfigError, config_files, is_site_root, load
-from handbook_lint.hugoglob import matches
+from handbook_lint.config.globs import matches
+from handbook_lint.config.hugo import HugoConfigError, config_files, is_site_root, load
+from handbook_lint.config.settings import load_config
 
 PAGE = "---\ntitle: {title}\n---\n\n{body}\n"
 

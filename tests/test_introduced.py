@@ -15,12 +15,12 @@ from gitrepo import git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handbook_lint.config import load_config
-from handbook_lint.engine import Linter
-from handbook_lint.gitdiff import changes_since, staged_changes
-from handbook_lint.introduced import run_change
-from handbook_lint.rules import Finding
-from handbook_lint.ruleset import active_rules
+from handbook_lint.checks.registry import Finding
+from handbook_lint.checks.selection import active_rules
+from handbook_lint.config.settings import load_config
+from handbook_lint.engine.changes import run_change
+from handbook_lint.engine.git import changes_since, staged_changes
+from handbook_lint.engine.linter import Linter
 
 SITE = {
     ".handbook-lint.yaml": "extends: gitlab-handbook\n",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handbook_lint.parse import ParseSettings, parse_page
+from handbook_lint.parsing.markdown import ParseSettings, parse_page
 
 PLAIN = ParseSettings()
 SOURCE = ParseSettings(heading_text="source")

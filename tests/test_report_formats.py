@@ -14,9 +14,9 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 
+from handbook_lint.checks.registry import Finding
 from handbook_lint.report import FORMAT_NAMES, Report, RuleInfo, writer
 from handbook_lint.report.fingerprint import fingerprints
-from handbook_lint.rules import Finding
 
 SARIF_SCHEMA = Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json"
 ODD_PATH = "content/日本語 page.md"

@@ -1,4 +1,4 @@
-"""Tests for handbook_lint.spelling (known misspellings, codespell's dictionary)."""
+"""Tests for handbook_lint.checks.speller (known misspellings, codespell's dictionary)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handbook_lint import spelling
-from handbook_lint.spelling import Misspelling, Speller, default_speller
+from handbook_lint.checks import speller as spelling
+from handbook_lint.checks.speller import Misspelling, Speller, default_speller
 
 
 def found(text: str, speller: Speller | None = None) -> list[tuple[int, str, str]]:

@@ -15,18 +15,24 @@ import click
 import yaml
 
 from handbook_lint import __version__
-from handbook_lint.baseline import BaselineError, atomic_write, new_findings, read_baseline
-from handbook_lint.baseline import write_baseline as write_baseline_file
-from handbook_lint.config import CONFIG_NAME, Config, ConfigError, did_you_mean, load_config
-from handbook_lint.docs import rule_markdown
-from handbook_lint.external_config import ExternalSettings
-from handbook_lint.gitdiff import Changes, GitError, changes_since, staged_changes
+from handbook_lint.checks.reference import rule_markdown
+from handbook_lint.checks.registry import Finding, all_rules
+from handbook_lint.checks.selection import ActiveRule, active_rules
+from handbook_lint.config.settings import (
+    CONFIG_NAME,
+    Config,
+    ConfigError,
+    did_you_mean,
+    load_config,
+)
+from handbook_lint.config.sites import SiteGroup, Sites, find_site, group
+from handbook_lint.engine.baseline import BaselineError, atomic_write, new_findings, read_baseline
+from handbook_lint.engine.baseline import write_baseline as write_baseline_file
+from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
+from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.model import RuleInfo
-from handbook_lint.rules import Finding, all_rules
-from handbook_lint.ruleset import ActiveRule, active_rules
-from handbook_lint.sites import SiteGroup, Sites, find_site, group
-from handbook_lint.stats import stats_lines
+from handbook_lint.report.stats import stats_lines
 
 
 def rule_infos(rules: dict[str, ActiveRule]) -> dict[str, RuleInfo]:
@@ -353,9 +359,9 @@ def _lint_site(
     all_in_changed: bool,
     outcome: Outcome,
 ) -> None:
-    from handbook_lint.engine import Linter  # the engine only when there is a site to lint
-    from handbook_lint.introduced import run_change
-    from handbook_lint.overlay import Overlay
+    from handbook_lint.engine.changes import run_change
+    from handbook_lint.engine.linter import Linter  # the engine only when there is a site to lint
+    from handbook_lint.site.overlay import Overlay
 
     try:
         config = load_config(site.config, cwd=site.root, given=_given(settings.lang))
@@ -617,8 +623,8 @@ def show_index(
 ) -> None:
     """The site model: every page's URL, whether Hugo renders it, its anchors and
     where its links land. WHAT: one page, by file or URL (/handbook/values/)."""
-    from handbook_lint import sitemodel
-    from handbook_lint.engine import Linter
+    from handbook_lint.engine.linter import Linter
+    from handbook_lint.site import dump as sitemodel
 
     config = _load(config_path, lang)
     try:

@@ -11,14 +11,14 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from handbook_lint.context import PageContext
-from handbook_lint.external_config import BROKEN, RATE_LIMITED, REDIRECT, SKIPPED
-from handbook_lint.facts import CHECKED_KINDS, Link, PageFacts
-from handbook_lint.resolve import on_site, templated
-from handbook_lint.rules import Problem, register
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.external.settings import BROKEN, RATE_LIMITED, REDIRECT, SKIPPED
+from handbook_lint.parsing.facts import CHECKED_KINDS, Link, PageFacts
+from handbook_lint.site.resolve import on_site, templated
 
 if TYPE_CHECKING:
-    from handbook_lint.external import ExternalResult
+    from handbook_lint.external.checker import ExternalResult
 
 EXTERNAL_KINDS = CHECKED_KINDS - {"ref", "relref"}  # links that can leave the site
 _HTTP_RE = re.compile(r"^(?:https?:)?//[^/\s]", re.IGNORECASE)

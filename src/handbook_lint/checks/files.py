@@ -1,6 +1,6 @@
 """Rules the engine reports while reading files (no check function)."""
 
-from handbook_lint.rules import declare
+from handbook_lint.checks.registry import declare
 
 declare(
     "file-unreadable",

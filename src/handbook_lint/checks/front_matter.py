@@ -6,9 +6,9 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from handbook_lint.context import PageContext
-from handbook_lint.frontmatter import parse_date
-from handbook_lint.rules import Problem, register
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.parsing.frontmatter import parse_date
 
 TYPE_NAMES = (
     "string",

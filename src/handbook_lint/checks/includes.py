@@ -7,10 +7,10 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from handbook_lint.context import PageContext
-from handbook_lint.rules import Problem, register
-from handbook_lint.site import content_ancestors
-from handbook_lint.suggest import closest
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.site.model import content_ancestors
+from handbook_lint.site.suggest import closest
 
 
 @register("include-invalid", "error", "A malformed include shortcode call.")

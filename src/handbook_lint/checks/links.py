@@ -9,12 +9,12 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from handbook_lint.context import PageContext
-from handbook_lint.facts import CHECKED_KINDS, Link
-from handbook_lint.parse import normalize_label
-from handbook_lint.resolve import Resolution, resolve
-from handbook_lint.rules import Problem, register
-from handbook_lint.site import Page, matches_any, normalize_url
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.parsing.facts import CHECKED_KINDS, Link
+from handbook_lint.parsing.markdown import normalize_label
+from handbook_lint.site.model import Page, matches_any, normalize_url
+from handbook_lint.site.resolve import Resolution, resolve
 
 
 @lru_cache(maxsize=64)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from handbook_lint.context import PageContext
-from handbook_lint.facts import Block, ListBlock, PageFacts
-from handbook_lint.rules import Problem, register
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.parsing.facts import Block, ListBlock, PageFacts
 
 STYLES = ("one", "ordered", "one-or-ordered")
 # Blocks that, standing between two ordered lists, show the list was split by

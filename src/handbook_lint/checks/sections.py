@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from handbook_lint.context import PageContext, PlacedHeading
-from handbook_lint.rules import Problem, register
-from handbook_lint.site import matches_any
+from handbook_lint.checks.context import PageContext, PlacedHeading
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.site.model import matches_any
 
 _SPEC_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
-from handbook_lint.context import PageContext
-from handbook_lint.rules import Problem, register
-from handbook_lint.spelling import Speller
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Problem, register
+from handbook_lint.checks.speller import Speller
 
 
 def _likely_name(word: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from handbook_lint.rules import Finding
+from handbook_lint.checks.registry import Finding
 
 _LENGTH = 32  # hex characters kept of the sha256 digest
 

@@ -11,8 +11,8 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
+from handbook_lint.checks.registry import Finding
 from handbook_lint.report.model import Report, full_message, location
-from handbook_lint.rules import Finding
 
 NAME = "handbook-lint"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handbook_lint.rules import Finding
+from handbook_lint.checks.registry import Finding
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import json
 from typing import Any, TextIO
 from urllib.parse import quote
 
+from handbook_lint.checks.registry import Finding
 from handbook_lint.report.fingerprint import fingerprints
 from handbook_lint.report.model import Report, RuleInfo, full_message
-from handbook_lint.rules import Finding
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-from handbook_lint import hugoconfig, hugoglob
-from handbook_lint.external_config import ExternalConfigError, ExternalSettings, parse_external
+from handbook_lint.config import globs as hugoglob
+from handbook_lint.config import hugo as hugoconfig
+from handbook_lint.external.settings import ExternalConfigError, ExternalSettings, parse_external
 
 CONFIG_NAME = ".handbook-lint.yaml"
 SEVERITIES = ("error", "warning", "info")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from handbook_lint.context import PageContext
+    from handbook_lint.checks.context import PageContext
 
 
 @dataclass(frozen=True, slots=True)

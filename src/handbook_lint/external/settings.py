@@ -42,7 +42,7 @@ UNREACHABLE = "unreachable"
 
 @dataclass(frozen=True)
 class ExternalSettings:
-    """How to check external links (see handbook_lint.external)."""
+    """How to check external links (see handbook_lint.external.checker)."""
 
     jobs: int = 16  # thread pool size
     per_host: int = 2  # max concurrent connections per host

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from handbook_lint.facts import CHECKED_KINDS
-from handbook_lint.resolve import Resolution, resolve
-from handbook_lint.site import Page, matches_any, normalize_url
+from handbook_lint.parsing.facts import CHECKED_KINDS
+from handbook_lint.site.model import Page, matches_any, normalize_url
+from handbook_lint.site.resolve import Resolution, resolve
 
 if TYPE_CHECKING:
-    from handbook_lint.engine import Linter
+    from handbook_lint.engine.linter import Linter
 
 
 def dump(linter: Linter) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The external-link pass of a run: collect the URLs of the linted pages, check
-each once (handbook_lint.external), and say once when the network is down."""
+each once (handbook_lint.external.checker), and say once when the network is down."""
 
 from __future__ import annotations
 
@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from handbook_lint.checks.external_links import external_links
-from handbook_lint.external_config import (
+from handbook_lint.engine.progress import Progress
+from handbook_lint.external.settings import (
     RATE_LIMITED,
     SKIPPED,
     UNREACHABLE,
     ExternalSettings,
 )
-from handbook_lint.facts import PageFacts
-from handbook_lint.progress import Progress
+from handbook_lint.parsing.facts import PageFacts
 
 if TYPE_CHECKING:
-    from handbook_lint.external import ExternalResult
+    from handbook_lint.external.checker import ExternalResult
 
 EXTERNAL_RULES = frozenset(
     {
@@ -70,7 +70,7 @@ def check_external(
     warn: Callable[[str], None],
 ) -> dict[str, ExternalResult]:
     """URL -> ExternalResult; warns once when no host at all could be reached."""
-    from handbook_lint import external  # requests is imported only when needed
+    from handbook_lint.external import checker as external  # requests only when needed
 
     if not urls:
         return {}

@@ -61,8 +61,8 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from handbook_lint.cache import connect, move_aside
-from handbook_lint.external_config import (
+from handbook_lint.cache.sqlite import connect, move_aside
+from handbook_lint.external.settings import (
     BROKEN,
     EXCLUDED,
     OK,

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from handbook_lint import __version__
+from handbook_lint.checks.registry import Finding
 from handbook_lint.report.fingerprint import fingerprints
-from handbook_lint.rules import Finding
 
 
 class BaselineError(Exception):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
-from handbook_lint.rules import Rule, all_rules
+from handbook_lint.checks.registry import Rule, all_rules
 
 HEADER = """# Rule reference
 
-Generated from the rules' own metadata by `python -m handbook_lint.docs > docs/rules.md`;
-do not edit by hand. Configure a rule in `.handbook-lint.yaml` under `rules:`:
-`off`, `on`, a severity (`error`, `warning`, `info`), or a mapping with `severity:`
-and the rule's options. A rule marked *off by default* runs once the config names
+Generated from the rules' own metadata by
+`python -m handbook_lint.checks.reference > docs/rules.md`; do not edit by hand.
+Configure a rule in `.handbook-lint.yaml` under `rules:`: `off`, `on`, a
+severity (`error`, `warning`, `info`), or a mapping with `severity:` and the
+rule's options. A rule marked *off by default* runs once the config names
 a severity for it (or `on`).
 
 | rule | default severity | what it checks |

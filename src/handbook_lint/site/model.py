@@ -13,12 +13,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from handbook_lint import hugoglob
-from handbook_lint.config import Config, Mount, cascade_entries
-from handbook_lint.facts import PageSummary
-from handbook_lint.frontmatter import date_value
-from handbook_lint.overlay import Overlay
-from handbook_lint.redirects import Redirect, Redirects, parse_redirects
+from handbook_lint.config import globs as hugoglob
+from handbook_lint.config.settings import Config, Mount, cascade_entries
+from handbook_lint.parsing.facts import PageSummary
+from handbook_lint.parsing.frontmatter import date_value
+from handbook_lint.site.overlay import Overlay
+from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 

@@ -6,12 +6,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handbook_lint.facts import Heading, PageFacts
-from handbook_lint.site import Page, Site
+from handbook_lint.parsing.facts import Heading, PageFacts
+from handbook_lint.site.model import Page, Site
 
 if TYPE_CHECKING:
-    from handbook_lint.external import ExternalResult
-    from handbook_lint.index import SiteIndex
+    from handbook_lint.external.checker import ExternalResult
+    from handbook_lint.site.index import SiteIndex
 
 FactsLoader = Callable[[str], PageFacts | None]
 

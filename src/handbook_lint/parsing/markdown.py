@@ -16,9 +16,9 @@ from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from handbook_lint import shortcodes
-from handbook_lint.anchors import AnchorEvent, IdAllocator, parse_attributes, sanitize
-from handbook_lint.facts import (
+from handbook_lint.parsing import shortcodes
+from handbook_lint.parsing.anchors import AnchorEvent, IdAllocator, parse_attributes, sanitize
+from handbook_lint.parsing.facts import (
     Block,
     FrontMatter,
     Heading,
@@ -29,8 +29,8 @@ from handbook_lint.facts import (
     PageFacts,
     TextSpan,
 )
-from handbook_lint.frontmatter import split_front_matter
-from handbook_lint.headingtext import links_in, plain_text
+from handbook_lint.parsing.frontmatter import split_front_matter
+from handbook_lint.parsing.headingtext import links_in, plain_text
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INCLUDE_NAMES = frozenset({"include"})

@@ -13,7 +13,8 @@ import marshal
 from dataclasses import astuple
 from typing import Any
 
-from handbook_lint.facts import (
+from handbook_lint.checks.registry import Finding
+from handbook_lint.parsing.facts import (
     Block,
     FrontMatter,
     Heading,
@@ -25,7 +26,6 @@ from handbook_lint.facts import (
     PageSummary,
     TextSpan,
 )
-from handbook_lint.rules import Finding
 
 FORMAT = 5  # bump when the encoded shape changes
 _TAG = "\x00hl:"

@@ -9,36 +9,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handbook_lint import codec, suppress
-from handbook_lint.cache import Cache
-from handbook_lint.config import Config
-from handbook_lint.context import PageContext
-from handbook_lint.external_config import ExternalSettings
-from handbook_lint.external_pass import (
+from handbook_lint.cache import codec
+from handbook_lint.cache.sqlite import Cache
+from handbook_lint.cache.store import FactStore
+from handbook_lint.checks.context import PageContext
+from handbook_lint.checks.registry import Finding, all_rules
+from handbook_lint.checks.selection import ActiveRule, merge_rule_settings, resolve_rules
+from handbook_lint.config.settings import Config
+from handbook_lint.engine import suppress
+from handbook_lint.engine.progress import Progress
+from handbook_lint.engine.workers import in_workers
+from handbook_lint.external.run import (
     EXTERNAL_RULES,
     check_external,
     collect_urls,
     undecided_lines,
 )
-from handbook_lint.facts import PageFacts
-from handbook_lint.index import SiteIndex
-from handbook_lint.overlay import Overlay
-from handbook_lint.parse import ParseSettings
-from handbook_lint.progress import Progress
-from handbook_lint.rules import Finding, all_rules
-from handbook_lint.ruleset import ActiveRule, merge_rule_settings, resolve_rules
-from handbook_lint.site import (
+from handbook_lint.external.settings import ExternalSettings
+from handbook_lint.parsing.facts import PageFacts
+from handbook_lint.parsing.markdown import ParseSettings
+from handbook_lint.site.index import SiteIndex
+from handbook_lint.site.model import (
     MARKDOWN_SUFFIXES,
     Site,
     matches_any,
     rel,
     walk_markdown,
 )
-from handbook_lint.store import FactStore
-from handbook_lint.workers import in_workers
+from handbook_lint.site.overlay import Overlay
 
 if TYPE_CHECKING:
-    from handbook_lint.external import ExternalResult
+    from handbook_lint.external.checker import ExternalResult
 
 
 @dataclass

@@ -19,16 +19,16 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
-from handbook_lint.config import ConfigError, load_config_text
-from handbook_lint.engine import Linter, Result
-from handbook_lint.facts import REF_KINDS, Link
-from handbook_lint.gitdiff import SiteChanges
-from handbook_lint.index import SiteIndex
-from handbook_lint.overlay import Overlay
-from handbook_lint.resolve import Resolution, resolve
-from handbook_lint.rules import Finding
-from handbook_lint.ruleset import active_rules
-from handbook_lint.site import Page, normalize_url, rel
+from handbook_lint.checks.registry import Finding
+from handbook_lint.checks.selection import active_rules
+from handbook_lint.config.settings import ConfigError, load_config_text
+from handbook_lint.engine.git import SiteChanges
+from handbook_lint.engine.linter import Linter, Result
+from handbook_lint.parsing.facts import REF_KINDS, Link
+from handbook_lint.site.index import SiteIndex
+from handbook_lint.site.model import Page, normalize_url, rel
+from handbook_lint.site.overlay import Overlay
+from handbook_lint.site.resolve import Resolution, resolve
 
 
 def run_change(

@@ -16,8 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handbook_lint.config import CONFIG_NAME, find_config
-from handbook_lint.hugoconfig import is_site_root
+from handbook_lint.config.hugo import is_site_root
+from handbook_lint.config.settings import CONFIG_NAME, find_config
 
 # Folders never searched for sites: tools' and builds' own trees, and themes
 # (a theme has a Hugo config of its own but is not a site).

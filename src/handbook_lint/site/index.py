@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from handbook_lint.anchors import IdAllocator
-from handbook_lint.config import Mount
-from handbook_lint.facts import PageSummary
-from handbook_lint.redirects import Redirect, Redirects
-from handbook_lint.site import MARKDOWN_SUFFIXES, Page, Site, hugo_path, normalize_url
-from handbook_lint.suggest import Suggester
+from handbook_lint.config.settings import Mount
+from handbook_lint.parsing.anchors import IdAllocator
+from handbook_lint.parsing.facts import PageSummary
+from handbook_lint.site.model import MARKDOWN_SUFFIXES, Page, Site, hugo_path, normalize_url
+from handbook_lint.site.redirects import Redirect, Redirects
+from handbook_lint.site.suggest import Suggester
 
 
 @dataclass
@@ -371,8 +371,8 @@ class SiteIndex:
         return self._incoming.get(page.path, {})
 
     def _scan_incoming(self) -> dict[str, dict[str, list[str]]]:
-        from handbook_lint.facts import Link  # (facts imports nothing of this module)
-        from handbook_lint.resolve import resolve
+        from handbook_lint.parsing.facts import Link  # (facts imports nothing of this module)
+        from handbook_lint.site.resolve import resolve
 
         wanted = {
             p.path for p in self.site.pages.values() if not p.snippet and self.has_unstable_ids(p)

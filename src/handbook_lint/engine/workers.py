@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from handbook_lint.progress import Progress
+from handbook_lint.engine.progress import Progress
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from handbook_lint.gitdiff import SiteChanges
+from handbook_lint.engine.git import SiteChanges
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from handbook_lint.rules import Finding
+from handbook_lint.checks.registry import Finding
 
 
 def stats_lines(findings: list[Finding], top: int = 20) -> list[str]:

@@ -8,13 +8,20 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from handbook_lint import __version__, codec
-from handbook_lint.cache import Cache
-from handbook_lint.facts import PageFacts, PageSummary, summarize
-from handbook_lint.overlay import Overlay
-from handbook_lint.parse import ParseSettings, Unreadable, decode_page, parse_page, read_page
-from handbook_lint.progress import Progress
-from handbook_lint.workers import in_workers
+from handbook_lint import __version__
+from handbook_lint.cache import codec
+from handbook_lint.cache.sqlite import Cache
+from handbook_lint.engine.progress import Progress
+from handbook_lint.engine.workers import in_workers
+from handbook_lint.parsing.facts import PageFacts, PageSummary, summarize
+from handbook_lint.parsing.markdown import (
+    ParseSettings,
+    Unreadable,
+    decode_page,
+    parse_page,
+    read_page,
+)
+from handbook_lint.site.overlay import Overlay
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handbook_lint.rules import Finding
+from handbook_lint.checks.registry import Finding
 
 UNUSED = "suppression-unused"
 

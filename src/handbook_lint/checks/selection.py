@@ -7,9 +7,9 @@ from typing import Any
 
 from handbook_lint.checks.front_matter import TYPE_NAMES
 from handbook_lint.checks.lists import STYLES
+from handbook_lint.checks.registry import Rule, all_rules
 from handbook_lint.checks.sections import parse_spec
-from handbook_lint.config import SEVERITIES, Config, ConfigError, did_you_mean
-from handbook_lint.rules import Rule, all_rules
+from handbook_lint.config.settings import SEVERITIES, Config, ConfigError, did_you_mean
 
 
 @dataclass

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from handbook_lint.facts import REF_KINDS, Link
-from handbook_lint.index import SiteIndex, Target
-from handbook_lint.redirects import Redirect
-from handbook_lint.site import MARKDOWN_SUFFIXES, Page
+from handbook_lint.parsing.facts import REF_KINDS, Link
+from handbook_lint.site.index import SiteIndex, Target
+from handbook_lint.site.model import MARKDOWN_SUFFIXES, Page
+from handbook_lint.site.redirects import Redirect
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # URL schemes Go's html/template writes into an href as they are.

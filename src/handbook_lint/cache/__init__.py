@@ -1,0 +1,1 @@
+"""Page facts parsed once and kept: the SQLite cache, its codec, the fact store."""

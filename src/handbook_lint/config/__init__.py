@@ -1,0 +1,2 @@
+"""Settings: the linter's config, the site's Hugo config, Hugo's globs, and which
+site a path belongs to."""

@@ -1,0 +1,2 @@
+"""The run: the linter over a site, worker processes, changes against git,
+suppressions, baselines."""

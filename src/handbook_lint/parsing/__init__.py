@@ -1,0 +1,1 @@
+"""One parse per page: Markdown, front matter, shortcodes and Hugo's heading ids, into facts."""
