@@ -14,12 +14,8 @@ from hypothesis import strategies as st
 if importlib.util.find_spec("handbook_lint") is None:  # not installed: use the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from handbook_lint.parsing.anchors import (
-    STYLES,
-    AnchorRegistry,
-    parse_attributes,
-    sanitize,
-)
+from handbook_lint.parsing.anchors import STYLES, AnchorRegistry, sanitize
+from handbook_lint.parsing.attributes import parse_attributes
 from handbook_lint.parsing.markdown import ParseSettings, parse_page
 
 # --- sanitize: github (Hugo's default) ----------------------------------------

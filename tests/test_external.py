@@ -502,3 +502,20 @@ def test_cached_verdicts_belong_to_their_settings(server: Server, tmp_path: Path
     private = check([url], replace(FAST, allow_private=False), cache_path=cache)[url]
     assert private.status == "skipped"  # the address policy is never bypassed by the cache
     assert check([url], cache_path=cache)[url].from_cache  # the first settings' verdict is kept
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("5", 5.0),
+        (" 12 ", 12.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),  # in the past: no wait
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_is_read_as_urllib3_reads_it(
+    header: str | None, expected: float | None
+) -> None:
+    assert external._parse_retry_after(header) == expected

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from handbook_lint.parsing.dates import parse_date
 from handbook_lint.parsing.facts import FrontMatter
-from handbook_lint.parsing.frontmatter import parse_date, split_front_matter
+from handbook_lint.parsing.frontmatter import split_front_matter
 
 
 def split(text: str) -> FrontMatter:

@@ -37,7 +37,7 @@ from handbook_lint.report.stats import stats_lines
 
 def rule_infos(rules: dict[str, ActiveRule]) -> dict[str, RuleInfo]:
     return {
-        name: RuleInfo(name, active.severity, active.rule.summary, None)
+        name: RuleInfo(name, active.severity, active.rule.summary, None, active.rule.doc)
         for name, active in rules.items()
     }
 

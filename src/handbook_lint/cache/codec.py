@@ -27,7 +27,7 @@ from handbook_lint.parsing.facts import (
     TextSpan,
 )
 
-FORMAT = 5  # bump when the encoded shape changes
+FORMAT = 6  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -106,7 +106,6 @@ def encode(facts: PageFacts) -> bytes:
             for lst in facts.lists
         ],
         [(b.kind, b.line, b.end_line, b.depth, b.indent) for b in facts.blocks],
-        facts.read_errors,
     )
     return marshal.dumps(data)
 
@@ -138,7 +137,6 @@ def decode(blob: bytes) -> PageFacts:
             shortcode_names,
             lists,
             blocks,
-            read_errors,
         ) = data
         front = FrontMatter(fm[0], _restore(fm[1]), fm[2], fm[3], fm[4], fm[5], fm[6])
         return PageFacts(
@@ -161,7 +159,6 @@ def decode(blob: bytes) -> PageFacts:
                 for o, ln, end, depth, items in lists
             ],
             blocks=[Block(*b) for b in blocks],
-            read_errors=[tuple(r) for r in read_errors],
         )
     except (ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
         raise DecodeError(f"bad cache entry: {exc}") from None

@@ -8,7 +8,7 @@ from typing import Any
 
 from handbook_lint.checks.context import PageContext
 from handbook_lint.checks.registry import Problem, register
-from handbook_lint.parsing.frontmatter import parse_date
+from handbook_lint.parsing.dates import parse_date
 
 TYPE_NAMES = (
     "string",

@@ -44,7 +44,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from http.client import RemoteDisconnected
 from pathlib import Path
 from typing import Any
@@ -56,10 +55,12 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    InvalidHeader,
     NameResolutionError,
     NewConnectionError,
     ReadTimeoutError,
 )
+from urllib3.util.retry import Retry
 
 from handbook_lint.cache.sqlite import connect, move_aside
 from handbook_lint.external.settings import (
@@ -342,19 +343,17 @@ def _classify(exc: requests.RequestException) -> _NetFailure | _Outcome:
 
 
 def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date)."""
-    if not value:
+    """Seconds to wait per a Retry-After header (delta-seconds or HTTP date), as
+    urllib3 reads it; None when there is none or it does not parse."""
+    if not value or not value.strip():
         return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        return float(_RETRY.parse_retry_after(value.strip()))
+    except InvalidHeader:
         return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
+
+
+_RETRY = Retry(0)  # only its Retry-After parser
 
 
 # --------------------------------------------------------------------------- #

@@ -121,8 +121,6 @@ class PageFacts:
     shortcodes: list[str] = field(default_factory=list)  # names of the shortcodes it calls
     lists: list[ListBlock] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
-    # problems found while reading: (rule, line, message)
-    read_errors: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 # Front matter keys the site model reads (URLs, aliases, rendering, taxonomies).

@@ -17,7 +17,8 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from handbook_lint.parsing import shortcodes
-from handbook_lint.parsing.anchors import AnchorEvent, IdAllocator, parse_attributes, sanitize
+from handbook_lint.parsing.anchors import AnchorEvent, IdAllocator, sanitize
+from handbook_lint.parsing.attributes import parse_attributes
 from handbook_lint.parsing.facts import (
     Block,
     FrontMatter,

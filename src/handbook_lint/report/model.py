@@ -15,6 +15,7 @@ class RuleInfo:
     severity: str  # the rule's default severity: error, warning or info
     summary: str = ""
     help_uri: str | None = None  # where the rule's documentation lives, as given by the caller
+    help: str = ""  # the rule's documentation (Markdown)
 
 
 @dataclass

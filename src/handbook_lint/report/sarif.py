@@ -56,6 +56,8 @@ def _descriptor(rule_id: str, report: Report) -> dict[str, Any]:
     descriptor: dict[str, Any] = {"id": rule_id, "name": info.name}
     if info.summary:
         descriptor["shortDescription"] = {"text": info.summary}
+    if info.help:
+        descriptor["help"] = {"text": info.summary or info.name, "markdown": info.help}
     if info.help_uri:
         descriptor["helpUri"] = info.help_uri
     descriptor["defaultConfiguration"] = {"level": LEVELS.get(info.severity, "warning")}

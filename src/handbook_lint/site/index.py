@@ -24,7 +24,6 @@ class Target:
     """What a link resolved to."""
 
     page: Page | None = None  # a page (or a section)
-    static: str | None = None  # a static file or page resource (site path)
     via_alias: bool = False
     redirect: Redirect | None = None  # served by a redirect (to `page`, or off the site)
 
@@ -177,7 +176,7 @@ class SiteIndex:
                 return Target()
             file_path = candidate.rstrip("/") if candidate != "/" else candidate
             if file_path.lower() in self.files_lower:
-                return Target(static=file_path)
+                return Target()  # a static file or a page resource
         if self.redirects and depth < 5:
             served = self.redirects.find(normalize_url(path.lower()))
             if served is not None:
@@ -186,7 +185,7 @@ class SiteIndex:
                     return Target(redirect=redirect)
                 target = self.lookup(to.split("#", 1)[0].split("?", 1)[0], depth + 1)
                 if target is not None:
-                    return Target(target.page, target.static, redirect=redirect)
+                    return Target(target.page, redirect=redirect)
         return None
 
     def page_by_content_path(self, from_path: str, target: str) -> Page | None:

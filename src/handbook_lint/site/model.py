@@ -15,8 +15,8 @@ from typing import Any
 
 from handbook_lint.config import globs as hugoglob
 from handbook_lint.config.settings import Config, Mount, cascade_entries
+from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
-from handbook_lint.parsing.frontmatter import date_value
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
 

@@ -18,11 +18,11 @@ class Suggester:
         self._buckets: dict[str, list[str]] = {}
         for name in set(names):
             self._buckets.setdefault(name[:1].lower(), []).append(name)
-        self._cache: dict[str, list[str]] = {}
+        self._cache: dict[tuple[str, int], list[str]] = {}
 
     def close(self, word: str, n: int = 5) -> list[str]:
         """Names at least `cutoff` similar to `word`, best first."""
-        cached = self._cache.get(word)
+        cached = self._cache.get((word, n))
         if cached is not None:
             return cached
         # ratio = 2M / (a + b) <= 2 min(a, b) / (a + b): outside these lengths
@@ -42,7 +42,7 @@ class Suggester:
             ):
                 scored.append((score, name))
         result = [name for _, name in sorted(scored, key=lambda s: (-s[0], s[1]))[:n]]
-        self._cache[word] = result
+        self._cache[(word, n)] = result
         return result
 
 
