@@ -13,6 +13,8 @@ import yaml
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.linter import Linter, Result
+from handbook_lint.external.checker import ExternalResult
+from handbook_lint.external.settings import ExternalSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytest_plugins = ["local_http"]  # server, server_b and no_dns fixtures
@@ -36,15 +38,34 @@ def write_site(
     return root
 
 
+class _WithVerdicts(Linter):
+    """A linter whose external link verdicts are given, not fetched."""
+
+    def __init__(self, verdicts: dict[str, ExternalResult], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verdicts = verdicts
+
+    def check_external(self, targets: list[str]) -> None:
+        self.external_results = self.verdicts
+
+
 def lint(
     root: Path,
     paths: list[str] | None = None,
     select: list[str] | None = None,
+    verdicts: dict[str, ExternalResult] | None = None,
 ) -> Result:
+    """Lint the site at `root` in-process, uncached; `verdicts` (URL -> result)
+    turn the external link rules on with those verdicts."""
     config = load_config(
         root / ".handbook-lint.yaml" if (root / ".handbook-lint.yaml").exists() else None, cwd=root
     )
-    linter = Linter(config, active_rules(config, select=select), jobs=1, use_cache=False)
+    rules = active_rules(config, select=select)
+    if verdicts is None:
+        return Linter(config, rules, jobs=1, use_cache=False).run(paths)
+    linter = _WithVerdicts(
+        verdicts, config, rules, jobs=1, use_cache=False, external=ExternalSettings()
+    )
     return linter.run(paths)
 
 

@@ -166,3 +166,13 @@ def test_example_site_lints_clean_through_the_installed_command() -> None:
 
 def test_version() -> None:
     assert invoke(ROOT, "--version")[1].strip() == f"handbook-lint, version {__version__}"
+
+
+def test_explain_points_at_the_rules_source_and_cases(tmp_path: Path) -> None:
+    code, out, _ = invoke(tmp_path, "explain", "link-broken")
+    assert code == 0
+    source = next(line for line in out.splitlines() if line.startswith("Source: "))
+    path, _, line = source.removeprefix("Source: ").rpartition(":")
+    text = (tmp_path / path if not Path(path).is_absolute() else Path(path)).read_text("utf-8")
+    assert '"link-broken"' in "".join(text.splitlines(keepends=True)[int(line) - 1 : int(line) + 2])
+    assert "Cases: tests/cases/link-broken.yaml" in out

@@ -1,9 +1,11 @@
 """Per-rule cases as data: tests/cases/<rule>.yaml.
 
-Each case has a `page` (the whole file, front matter included) written to
-content/page.md, optional other `files`, optional rule `options` and `config`,
-and the `findings` it must give: a list of `LINE: message substring`
-(or `LINE:COL: ...`), empty when the page is clean.
+Each case has a `page` (the whole file, front matter included; `!!binary` for
+bytes) written to content/page.md, optional other `files`, optional rule
+`options` and `config`, other rules to run beside it (`select`), verdicts for
+external links (`external`: URL -> {status, code, detail, new_url}), and the
+`findings` it must give: a list of `LINE: message substring` (or
+`LINE:COL: ...`), empty when the page is clean. Every rule has a case file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 import pytest
 import yaml
 from conftest import lint, write_site
+
+from handbook_lint.checks.registry import all_rules
+from handbook_lint.external.checker import ExternalResult
 
 CASES_DIR = Path(__file__).parent / "cases"
 
@@ -43,7 +48,12 @@ def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
     files.update(case.get("files", {}))
     write_site(tmp_path, files, config)
     target = case.get("path", "content/page.md")
-    result = lint(tmp_path, paths=[str(tmp_path / target)], select=[rule])
+    verdicts = {
+        url: ExternalResult(url, v["status"], v.get("code"), v.get("detail", ""), v.get("new_url"))
+        for url, v in case.get("external", {}).items()
+    }
+    select = [rule, *case.get("select", [])]
+    result = lint(tmp_path, [str(tmp_path / target)], select, verdicts if verdicts else None)
     got = [(f.line, f.column, f.message) for f in result.findings if f.rule == rule]
     expected = [_expected(e) for e in case.get("findings", [])]
     assert len(got) == len(expected), f"findings: {got}"
@@ -52,5 +62,10 @@ def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
         if exp_col is not None:
             assert column == exp_col
         assert exp_msg in message, f"{message!r} does not contain {exp_msg!r}"
-    if "suggestions" in case:
-        assert [f.suggestion for f in result.findings] == case["suggestions"]
+    if "suggestions" in case:  # (of the rule's findings)
+        assert [f.suggestion for f in result.findings if f.rule == rule] == case["suggestions"]
+
+
+def test_every_rule_has_a_case_file() -> None:
+    missing = sorted(set(all_rules()) - {p.stem for p in CASES_DIR.glob("*.yaml")})
+    assert not missing, f"rules without tests/cases/<rule>.yaml: {missing}"

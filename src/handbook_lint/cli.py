@@ -664,3 +664,9 @@ def explain(rule: str) -> None:
             f"unknown rule {rule!r}{did_you_mean(rule, rules)} (see 'handbook-lint rules')"
         )
     click.echo(rule_markdown(rules[rule]))
+    found = rules[rule].source
+    if found:
+        path, _, line = found.rpartition(":")
+        shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+        click.echo(f"Source: {shown}:{line}")
+    click.echo(f"Cases: tests/cases/{rule}.yaml (in the project's repository)")

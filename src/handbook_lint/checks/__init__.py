@@ -9,6 +9,7 @@ from handbook_lint.checks import (
     lists,
     sections,
     spelling,
+    suppressions,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "lists",
     "sections",
     "spelling",
+    "suppressions",
 ]

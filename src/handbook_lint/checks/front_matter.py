@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Problem, register
+from handbook_lint.checks.registry import OptionError, Problem, register
 from handbook_lint.parsing.dates import parse_date
 
 TYPE_NAMES = (
@@ -110,12 +110,18 @@ def front_matter_invalid(ctx: PageContext, options: dict[str, Any]) -> Iterator[
         yield Problem(fm.error_line or 1, 1, f"invalid {fm.format or 'front matter'}: {fm.error}")
 
 
+def _validate_required(options: dict[str, Any]) -> None:
+    if not all(isinstance(k, str) for k in options["keys"]):
+        raise OptionError("keys", "must be a list of strings")
+
+
 @register(
     "front-matter-required",
     "error",
     "A required front matter key is missing or empty.",
     options={"keys": ["title"]},
     option_docs={"keys": "keys every page must have with a non-empty value"},
+    validate=_validate_required,
 )
 def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -158,6 +164,14 @@ def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator
             yield Problem(_line(ctx, key), 1, f"front matter '{key}' is empty")
 
 
+def _validate_types(options: dict[str, Any]) -> None:
+    for key, type_name in options["types"].items():
+        if type_name not in TYPE_NAMES:
+            raise OptionError(
+                f"types.{key}", f"unknown type {type_name!r} (types: {', '.join(TYPE_NAMES)})"
+            )
+
+
 @register(
     "front-matter-type",
     "error",
@@ -172,6 +186,7 @@ def front_matter_required(ctx: PageContext, options: dict[str, Any]) -> Iterator
     option_docs={
         "types": "key -> type; types: " + ", ".join(TYPE_NAMES),
     },
+    validate=_validate_types,
 )
 def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Problem, register
+from handbook_lint.checks.registry import OptionError, Problem, register
 from handbook_lint.parsing.facts import Block, ListBlock, PageFacts
 
 STYLES = ("one", "ordered", "one-or-ordered")
@@ -99,6 +99,11 @@ def _continues(facts: PageFacts, lst: ListBlock) -> bool:
     return False
 
 
+def _validate_numbering(options: dict[str, Any]) -> None:
+    if options["style"] not in STYLES:
+        raise OptionError("style", f"must be one of {', '.join(STYLES)}")
+
+
 @register(
     "list-numbering",
     "warning",
@@ -108,6 +113,7 @@ def _continues(facts: PageFacts, lst: ListBlock) -> bool:
         "style": "one (every item `1.`), ordered (1, 2, 3) or one-or-ordered "
         "(either, consistently within a list)"
     },
+    validate=_validate_numbering,
 )
 def list_numbering(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """

@@ -9,6 +9,7 @@ why, a bad and a good example; docs/rules.md is generated from it.
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,19 @@ class Finding:
 CheckFn = Callable[["PageContext", dict[str, Any]], Iterator[Problem]]
 
 
+class OptionError(ValueError):
+    """A rule's option that its `validate` hook rejects; `at` is the option's
+    path below the rule (`style`, `types.title`), for the config error."""
+
+    def __init__(self, at: str, message: str) -> None:
+        super().__init__(message)
+        self.at = at
+
+
+# Checks a rule's merged options (types are checked already); raises OptionError.
+ValidateFn = Callable[[dict[str, Any]], None]
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -62,6 +76,8 @@ class Rule:
     options: dict[str, Any] = field(default_factory=dict)
     option_docs: dict[str, str] = field(default_factory=dict)
     check: CheckFn | None = None  # None: reported by the engine itself
+    validate: ValidateFn | None = None  # checks the options beyond their types
+    source: str = ""  # where it is defined: the module's file and line
     enabled: bool = True  # runs unless the config turns it off
     # Off, it still runs: its findings are not listed but counted in one line
     # (the links the linter could not verify).
@@ -79,6 +95,7 @@ def register(
     option_docs: dict[str, str] | None = None,
     enabled: bool = True,
     counted: bool = False,
+    validate: ValidateFn | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     def wrap(fn: CheckFn) -> CheckFn:
         RULES[name] = Rule(
@@ -91,6 +108,8 @@ def register(
             check=fn,
             enabled=enabled,
             counted=counted,
+            validate=validate,
+            source=_where(fn),
         )
         return fn
 
@@ -99,7 +118,16 @@ def register(
 
 def declare(name: str, severity: str, summary: str, doc: str) -> None:
     """A rule the engine reports itself (reading files), not a check function."""
-    RULES[name] = Rule(name, severity, summary, inspect.cleandoc(doc))
+    caller = sys._getframe(1)  # (inspect.stack() reads every source file: slow)
+    source = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    RULES[name] = Rule(name, severity, summary, inspect.cleandoc(doc), source=source)
+
+
+def _where(fn: CheckFn) -> str:
+    try:
+        return f"{inspect.getsourcefile(fn)}:{inspect.getsourcelines(fn)[1]}"
+    except (OSError, TypeError):
+        return ""
 
 
 def all_rules() -> dict[str, Rule]:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from handbook_lint.checks.context import PageContext, PlacedHeading
-from handbook_lint.checks.registry import Problem, register
+from handbook_lint.checks.registry import OptionError, Problem, register
 from handbook_lint.site.model import matches_any
 
 _SPEC_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
@@ -83,6 +83,27 @@ def align(specs: list[SectionSpec], headings: list[PlacedHeading]) -> list[int |
     return out
 
 
+def _validate_page_types(options: dict[str, Any]) -> None:
+    for type_name, spec in options["page_types"].items():
+        at = f"page_types.{type_name}"
+        if not isinstance(spec, dict):
+            raise OptionError(at, "must be a mapping")
+        for key in spec:
+            if key not in ("paths", "exclude", "ordered", "sections"):
+                raise OptionError(
+                    at, f"unknown key {key!r} (keys: paths, exclude, ordered, sections)"
+                )
+        for key in ("paths", "exclude", "sections"):
+            value = spec.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise OptionError(f"{at}.{key}", "must be a list of strings")
+        for section in spec.get("sections", []):
+            try:
+                parse_spec(section)
+            except ValueError as exc:
+                raise OptionError(f"{at}.sections", str(exc)) from None
+
+
 @register(
     "required-sections",
     "error",
@@ -92,6 +113,7 @@ def align(specs: list[SectionSpec], headings: list[PlacedHeading]) -> list[int |
         "page_types": "name -> {paths: [globs], exclude: [globs], ordered: true, "
         "sections: ['## Heading', '## *', '### * Suffix']}"
     },
+    validate=_validate_page_types,
 )
 def required_sections(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """

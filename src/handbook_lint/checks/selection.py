@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from handbook_lint.checks.front_matter import TYPE_NAMES
-from handbook_lint.checks.lists import STYLES
-from handbook_lint.checks.registry import Rule, all_rules
-from handbook_lint.checks.sections import parse_spec
+from handbook_lint.checks.registry import OptionError, Rule, all_rules
 from handbook_lint.config.settings import SEVERITIES, Config, ConfigError, did_you_mean
 
 
@@ -79,7 +76,11 @@ def resolve_rules(
                     f"{where}: rules.{name}.{key}: must be a {type(rule.options[key]).__name__}"
                 )
             options[key] = value
-        _validate_options(name, options, where)
+        if rule.validate is not None:
+            try:
+                rule.validate(options)
+            except OptionError as exc:
+                raise ConfigError(f"{where}: rules.{name}.{exc.at}: {exc}") from None
         if select is not None and name not in select:
             continue
         if ignore and name in ignore:
@@ -88,38 +89,3 @@ def resolve_rules(
             continue
         out[name] = ActiveRule(rule, severity, options)
     return out
-
-
-def _validate_options(name: str, options: dict[str, Any], where: str) -> None:
-    if name == "list-numbering" and options["style"] not in STYLES:
-        raise ConfigError(
-            f"{where}: rules.list-numbering.style: must be one of {', '.join(STYLES)}"
-        )
-    if name == "front-matter-type":
-        for key, type_name in options["types"].items():
-            if type_name not in TYPE_NAMES:
-                raise ConfigError(
-                    f"{where}: rules.front-matter-type.types.{key}: unknown type {type_name!r} "
-                    f"(types: {', '.join(TYPE_NAMES)})"
-                )
-    if name == "front-matter-required" and not all(isinstance(k, str) for k in options["keys"]):
-        raise ConfigError(f"{where}: rules.front-matter-required.keys: must be a list of strings")
-    if name == "required-sections":
-        for type_name, spec in options["page_types"].items():
-            prefix = f"{where}: rules.required-sections.page_types.{type_name}"
-            if not isinstance(spec, dict):
-                raise ConfigError(f"{prefix}: must be a mapping")
-            for key in spec:
-                if key not in ("paths", "exclude", "ordered", "sections"):
-                    raise ConfigError(
-                        f"{prefix}: unknown key {key!r} (keys: paths, exclude, ordered, sections)"
-                    )
-            for key in ("paths", "exclude", "sections"):
-                value = spec.get(key, [])
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise ConfigError(f"{prefix}.{key}: must be a list of strings")
-            for section in spec.get("sections", []):
-                try:
-                    parse_spec(section)
-                except ValueError as exc:
-                    raise ConfigError(f"{prefix}.sections: {exc}") from None
