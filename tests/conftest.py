@@ -75,3 +75,28 @@ def site(tmp_path: Path):  # type: ignore[no-untyped-def]
         return write_site(tmp_path, files, config)
 
     return make
+
+
+def _caches() -> set[str]:
+    root = Path(__file__).parent.parent
+    return {
+        p.relative_to(root).as_posix()
+        for base in (root / "tests" / "fixtures", root / "examples")
+        for p in base.rglob(".handbook-lint-cache")
+    }
+
+
+_CACHES_BEFORE: set[str] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CACHES_BEFORE.update(_caches())  # (the README's "Try it" leaves one in examples/)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests leave no state in the fixtures or the example site: a cache folder
+    the run made there fails it (lint them with --no-cache, or copy them first)."""
+    left = sorted(_caches() - _CACHES_BEFORE)
+    if left:
+        print(f"\ntests left cache folders behind: {', '.join(left)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

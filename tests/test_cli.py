@@ -152,7 +152,7 @@ def test_every_rule_has_a_bad_and_a_good_example() -> None:
 
 def test_example_site_lints_clean_through_the_installed_command() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "handbook_lint", "check", "--format", "json"],
+        [sys.executable, "-m", "handbook_lint", "check", "--format", "json", "--no-cache"],
         cwd=EXAMPLES,
         capture_output=True,
         text=True,

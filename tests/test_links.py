@@ -98,7 +98,7 @@ def test_example_page_reports_the_misson_typo() -> None:
 
 
 def test_stats_summarise_missing_targets() -> None:
-    _, out, _ = invoke(SITE, "check", "--stats", "--no-color")
+    _, out, _ = invoke(SITE, "check", "--stats", "--no-color", "--no-cache")
     tail = out.split("files checked", 1)[1].splitlines()
     assert "Most-linked missing targets (top 7 of 7):" in tail
     assert "  1 link  from 1 page   /handbook/valeus/" in tail
@@ -107,6 +107,6 @@ def test_stats_summarise_missing_targets() -> None:
 
 
 def test_json_has_no_internal_fields() -> None:
-    _, out, _ = invoke(SITE, "check", "--format", "json")
+    _, out, _ = invoke(SITE, "check", "--format", "json", "--no-cache")
     finding = json.loads(out)["findings"][0]
     assert set(finding) == {"path", "line", "column", "rule", "severity", "message", "suggestion"}
