@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -253,8 +252,10 @@ def find_config(start: Path) -> Path | None:
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest of `known`, or ""."""
-    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    from handbook_lint.site.suggest import closest  # (rapidfuzz only when asked)
+
+    close = closest(word, known, cutoff=0.6)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _check_shape(

@@ -5,7 +5,6 @@ Built once from the page summaries; link checks are dictionary lookups against i
 
 from __future__ import annotations
 
-import difflib
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -416,11 +415,9 @@ class SiteIndex:
             self._last_names = Suggester(self._by_last, cutoff=0.8)
         norm = normalize_url(url.lower())
         best: tuple[float, str] | None = None
-        whole = difflib.SequenceMatcher(None, "", norm)
         for name in self._last_names.close(_last(norm)):
             for candidate in self._by_last[name]:
-                whole.set_seq1(candidate)
-                score = whole.ratio()
+                score = self._last_names.score(candidate, norm)
                 if score >= 0.85 and (best is None or score > best[0]):
                     best = (score, candidate)
         result = best[1] if best else None
