@@ -13,6 +13,13 @@ CRLF files give the same line numbers. A byte order mark at the very start is
 skipped. Every line number handed back is 1-based in the file, with the opening
 delimiter on line 1.
 
+Detection and loading go through python-frontmatter's handlers, subclassed
+where Hugo's rules differ: the YAML and TOML boundaries are exactly ``---`` and
+``+++`` on the first line, TOML is read with ``tomllib``, a JSON object ends
+where its braces balance (not at a line holding ``}``), and YAML is loaded with
+a Loader that records where each key is written. What the library cannot do
+stays here: line numbers, error messages, key lines for TOML and JSON.
+
 YAML is read with PyYAML's C loader when it is available. When it rejects a
 block, the pure Python loader reads it again: errors are rare, and its messages
 are the same whether or not libyaml is installed. Key lines come from the node
@@ -24,10 +31,11 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Callable
 from typing import Any
 
+import frontmatter
 import yaml
+from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .facts import FrontMatter
@@ -54,39 +62,87 @@ def split_front_matter(text: str) -> tuple[FrontMatter, int]:
     """
     if text.startswith(_BOM):
         text = text[1:]
-    lines = text.split("\n")
-    first = lines[0]
-    stripped = first.rstrip()
-    if stripped == _YAML_DELIM:
-        return _delimited(lines, "yaml", _YAML_DELIM, _parse_yaml)
-    if stripped == _TOML_DELIM:
-        return _delimited(lines, "toml", _TOML_DELIM, _parse_toml)
-    opening = first.lstrip(" \t")
-    # `{{` opens a shortcode call ({{< x >}}), never a JSON object.
-    if opening.startswith("{") and not opening.startswith("{{"):
-        return _json_block(text, lines)
-    return FrontMatter(format=None), 0
+    handler = frontmatter.detect_format(text, _HANDLERS)
+    if handler is None:
+        return FrontMatter(format=None), 0
+    assert isinstance(handler, _HugoHandler)
+    return handler.read(text)
+
+
+class _HugoHandler:
+    """What our handlers add to python-frontmatter's: reading a page into a
+    FrontMatter with lines, errors and key lines."""
+
+    def read(self, text: str) -> tuple[FrontMatter, int]:
+        raise NotImplementedError
+
+
+class _Delimited(_HugoHandler):
+    """A block between two delimiter lines: the opening one is line 1."""
+
+    FORMAT = ""
+    DELIMITER = ""
+
+    def read(self, text: str) -> tuple[FrontMatter, int]:
+        lines = text.split("\n")
+        fm = FrontMatter(format=self.FORMAT, start_line=1)
+        close = _find_closing(lines, self.DELIMITER)
+        if close is None:
+            fm.error = (
+                f"front matter block opened on line 1 is never closed "
+                f"(no closing '{self.DELIMITER}')"
+            )
+            fm.error_line = 1
+            return fm, len(lines)
+        fm.end_line = close + 1
+        inner = [line.removesuffix("\r") for line in lines[1:close]]
+        block = "\n".join(inner) + "\n" if inner else ""
+        self.parse(block, fm)
+        return fm, close + 1
+
+    def parse(self, block: str, fm: FrontMatter) -> None:
+        raise NotImplementedError
+
+
+class _HugoYAML(_Delimited, YAMLHandler):
+    """`---` alone on the first line (trailing blanks allowed; not `----`)."""
+
+    FM_BOUNDARY = re.compile(r"---[^\S\n]*(?:\n|\Z)")
+    FORMAT, DELIMITER = "yaml", _YAML_DELIM
+
+    def parse(self, block: str, fm: FrontMatter) -> None:
+        _parse_yaml(self, block, fm)
+
+
+class _HugoTOML(_Delimited, BaseHandler):
+    """`+++` alone on the first line; read with tomllib (python-frontmatter's own
+    TOML handler needs the old `toml` package)."""
+
+    FM_BOUNDARY = re.compile(r"\+\+\+[^\S\n]*(?:\n|\Z)")
+    START_DELIMITER = END_DELIMITER = _TOML_DELIM
+    FORMAT, DELIMITER = "toml", _TOML_DELIM
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return tomllib.loads(fm)
+
+    def parse(self, block: str, fm: FrontMatter) -> None:
+        _parse_toml(self, block, fm)
+
+
+class _HugoJSON(_HugoHandler, JSONHandler):
+    """A `{` opening the page (spaces before it allowed; `{{` is a shortcode):
+    the object ends where its braces balance."""
+
+    FM_BOUNDARY = re.compile(r"[ \t]*\{(?!\{)")
+
+    def read(self, text: str) -> tuple[FrontMatter, int]:
+        return _json_block(self, text, text.split("\n"))
+
+
+_HANDLERS = (_HugoYAML(), _HugoTOML(), _HugoJSON())
 
 
 # -- delimited blocks (YAML, TOML) ---------------------------------------------
-
-# A parser gets the block's text (lines joined with "\n", CR dropped), which
-# starts on file line 2, and the result to fill in.
-_Parser = Callable[[str, FrontMatter], None]
-
-
-def _delimited(lines: list[str], fmt: str, delim: str, parse: _Parser) -> tuple[FrontMatter, int]:
-    fm = FrontMatter(format=fmt, start_line=1)
-    close = _find_closing(lines, delim)
-    if close is None:
-        fm.error = f"front matter block opened on line 1 is never closed (no closing '{delim}')"
-        fm.error_line = 1
-        return fm, len(lines)
-    fm.end_line = close + 1
-    inner = [line.removesuffix("\r") for line in lines[1:close]]
-    block = "\n".join(inner) + "\n" if inner else ""
-    parse(block, fm)
-    return fm, close + 1
 
 
 def _find_closing(lines: list[str], delim: str) -> int | None:
@@ -127,6 +183,17 @@ class _KeyRecorder(yaml.constructor.SafeConstructor):
     root: Node | None = None
     key_offsets: dict[str, int]
     merge_offset: int | None = None
+
+    def get_single_data(self) -> _YamlResult:
+        """What `yaml.load` returns with this Loader: (data, offset of the root
+        node, key offsets, merge offset); (None, 0, {}, None) for no document."""
+        node = self.get_single_node()  # type: ignore[attr-defined]
+        if node is None:
+            return None, 0, {}, None
+        self.root = node
+        self.key_offsets = {}
+        data = self.construct_document(node)
+        return data, node.start_mark.index, self.key_offsets, self.merge_offset
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:
@@ -182,29 +249,23 @@ class _PyLoader(_KeyRecorder, yaml.SafeLoader):
 _YamlResult = tuple[Any, int, dict[str, int], int | None]
 
 
-def _load_yaml(loader_class: type[_FastLoader] | type[_PyLoader], block: str) -> _YamlResult:
-    """Load one YAML document: (data, offset of the root node, key offsets, merge offset)."""
-    loader = loader_class(block)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, 0, {}, None
-        loader.root = node
-        loader.key_offsets = {}
-        data = loader.construct_document(node)
-        return data, node.start_mark.index, loader.key_offsets, loader.merge_offset
-    finally:
-        loader.dispose()
+def _load_yaml(
+    handler: YAMLHandler, loader_class: type[_FastLoader] | type[_PyLoader], block: str
+) -> _YamlResult:
+    """Load one YAML document through the handler: (data, offset of the root node,
+    key offsets, merge offset); the Loader hands back all four."""
+    result: _YamlResult = handler.load(block, Loader=loader_class)
+    return result
 
 
-def _parse_yaml(block: str, fm: FrontMatter) -> None:
+def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
     try:
         try:
-            result = _load_yaml(_FastLoader, block)
+            result = _load_yaml(handler, _FastLoader, block)
         except Exception:
             if not _HAVE_LIBYAML:  # the same loader would only fail again
                 raise
-            result = _load_yaml(_PyLoader, block)
+            result = _load_yaml(handler, _PyLoader, block)
     except yaml.MarkedYAMLError as exc:
         message, index = _describe_yaml_error(exc, block)
         _fail(fm, message, _line_of(block, index, fm) if index is not None else fm.start_line)
@@ -277,9 +338,9 @@ _TOML_HEADER = re.compile(
 _TOML_BASIC_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"")
 
 
-def _parse_toml(block: str, fm: FrontMatter) -> None:
+def _parse_toml(handler: BaseHandler, block: str, fm: FrontMatter) -> None:
     try:
-        data = tomllib.loads(block)
+        data = handler.load(block)
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         found = _TOML_LOCATION.fullmatch(text)
@@ -390,7 +451,7 @@ def _toml_key_lines(block: str, data: dict[str, Any]) -> dict[str, int]:
 _JSON_SPECIAL = re.compile(r'[{}"\\]')
 
 
-def _json_block(text: str, lines: list[str]) -> tuple[FrontMatter, int]:
+def _json_block(handler: JSONHandler, text: str, lines: list[str]) -> tuple[FrontMatter, int]:
     fm = FrontMatter(format="json", start_line=1)
     start = text.index("{")
     end, key_offsets = _scan_json_object(text, start)
@@ -400,7 +461,7 @@ def _json_block(text: str, lines: list[str]) -> tuple[FrontMatter, int]:
         return fm, len(lines)
     fm.end_line = text.count("\n", 0, end) + 1
     try:
-        data = json.loads(text[start : end + 1])
+        data = handler.load(text[start : end + 1])
     except json.JSONDecodeError as exc:
         # The slice starts on line 1, so its line numbers are the file's.
         _fail(fm, exc.msg, max(1, min(exc.lineno, fm.end_line)))
