@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from handbook_lint.parsing.facts import Heading, PageFacts
+from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.model import Page, Site
 
 if TYPE_CHECKING:
@@ -71,36 +72,24 @@ class PageContext:
     def placed_headings(self) -> list[PlacedHeading]:
         """The page's headings with those of included files spliced in where the
         include call stands (recursively; a cycle stops the descent)."""
-        out: list[PlacedHeading] = []
-        self._splice(self.facts, self.page.path, None, 0, out, {self.page.path})
-        return out
 
-    def _splice(
-        self,
-        facts: PageFacts,
-        path: str,
-        via: str | None,
-        call_line: int,
-        out: list[PlacedHeading],
-        seen: set[str],
-    ) -> None:
-        events: list[tuple[int, int, object]] = [(h.line, 0, h) for h in facts.headings]
-        events += [(inc.line, 1, inc) for inc in facts.includes if inc.target and not inc.error]
-        events.sort(key=lambda e: (e[0], e[1]))
-        for _, kind, item in events:
-            if kind == 0:
-                assert isinstance(item, Heading)
-                out.append(PlacedHeading(item, call_line or item.line, via))
-                continue
-            target = getattr(item, "target", None)
-            line = getattr(item, "line", 0)
-            if not target:
-                continue
-            resolved = self.site.resolve_include(path, target)
-            if resolved is None or resolved in seen:
-                continue
-            sub = self._load(resolved)
-            if sub is not None:
-                self._splice(
-                    sub, resolved, via or resolved, call_line or line, out, seen | {resolved}
-                )
+        def events(path: str) -> list[Event] | None:
+            facts = self.facts if path == self.page.path else self._load(path)
+            if facts is None:
+                return None
+            found: list[tuple[int, int, Event]] = [
+                (h.line, 0, ("heading", h, h.line)) for h in facts.headings
+            ]
+            found += [
+                (inc.line, 1, (INCLUDE, inc.target, inc.line))
+                for inc in facts.includes
+                if inc.target and not inc.error
+            ]
+            return [event for _, _, event in sorted(found, key=lambda e: (e[0], e[1]))]
+
+        out: list[PlacedHeading] = []
+        for step in expand(self.page.path, events, self.site.resolve_include):
+            if step.kind == "heading":
+                via = step.chain[1] if len(step.chain) > 1 else None
+                out.append(PlacedHeading(step.value, step.call_line or step.line, via))
+        return out

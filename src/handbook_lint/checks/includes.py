@@ -9,6 +9,7 @@ from typing import Any
 
 from handbook_lint.checks.context import PageContext
 from handbook_lint.checks.registry import Problem, register
+from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.model import content_ancestors
 from handbook_lint.site.suggest import closest
 
@@ -144,33 +145,18 @@ def include_cycle(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem
 
     **Use instead.** Move the shared part into a third file that both include.
     """
-    for inc in ctx.facts.includes:
-        if inc.error or not inc.target:
-            continue
-        start = ctx.resolve_include(inc.target)
-        if start is None:
-            continue
-        chain = _find_cycle(ctx, [ctx.path, start])
-        if chain:
-            yield Problem(inc.line, inc.column, "include cycle: " + " -> ".join(chain))
 
+    def calls(path: str) -> list[Event] | None:
+        facts = ctx.facts_of(path)
+        if facts is None:
+            return None
+        return [(INCLUDE, i.target, i.line) for i in facts.includes if i.target and not i.error]
 
-def _find_cycle(ctx: PageContext, chain: list[str]) -> list[str] | None:
-    current = chain[-1]
-    if current in chain[:-1]:
-        return chain
-    if len(chain) > 50:
-        return chain
-    facts = ctx.facts_of(current)
-    if facts is None:
-        return None
-    for inc in facts.includes:
-        if inc.error or not inc.target:
-            continue
-        nxt = ctx.resolve_include(inc.target, from_path=current)
-        if nxt is None:
-            continue
-        found = _find_cycle(ctx, [*chain, nxt])
-        if found:
-            return found
-    return None
+    reported: set[int] = set()
+    for step in expand(ctx.path, calls, ctx.site.resolve_include):
+        if step.kind != "cycle" or step.call_line in reported:
+            continue  # (one cycle per call of the page)
+        reported.add(step.call_line)
+        call = next(i for i in ctx.facts.includes if i.line == step.call_line)
+        chain = [*step.chain, step.value]
+        yield Problem(call.line, call.column, "include cycle: " + " -> ".join(chain))

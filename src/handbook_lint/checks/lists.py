@@ -15,29 +15,28 @@ STYLES = ("one", "ordered", "one-or-ordered")
 _SPLITTERS = frozenset({"fence", "code", "html", "table", "blockquote"})
 
 
-_INDEX_CACHE: dict[int, tuple[PageFacts, dict[int, int]]] = {}
-
-
-def _list_blocks(facts: PageFacts) -> dict[int, int]:
+def _list_blocks(ctx: PageContext) -> dict[int, int]:
     """Index of each list's block in facts.blocks, keyed by the list's line
-    (computed once per page: every list rule asks for it)."""
-    cached = _INDEX_CACHE.get(id(facts))
-    if cached is not None and cached[0] is facts:
-        return cached[1]
-    index = {b.line: i for i, b in enumerate(facts.blocks) if b.kind == "list"}
-    _INDEX_CACHE.clear()
-    _INDEX_CACHE[id(facts)] = (facts, index)
+    (computed once per page, in the page's shared memo: every list rule asks)."""
+    index: dict[int, int] | None = ctx.shared.get("list_blocks")
+    if index is None:
+        blocks = ctx.facts.blocks
+        index = ctx.shared["list_blocks"] = {
+            b.line: i for i, b in enumerate(blocks) if b.kind == "list"
+        }
     return index
 
 
-def previous_list(facts: PageFacts, lst: ListBlock) -> tuple[ListBlock, list[Block]] | None:
+def previous_list(
+    facts: PageFacts, blocks_at: dict[int, int], lst: ListBlock
+) -> tuple[ListBlock, list[Block]] | None:
     """The ordered list this one was split from, with the blocks in between.
 
     Walks back over the blocks at the same depth; stops at a heading, a rule,
     a paragraph (text between lists means two lists were meant) or a list
     that is not ordered.
     """
-    index = _list_blocks(facts).get(lst.line)
+    index = blocks_at.get(lst.line)
     if index is None:
         return None
     between: list[Block] = []
@@ -66,9 +65,11 @@ def _list_at(facts: PageFacts, line: int, depth: int) -> ListBlock | None:
     return None
 
 
-def _adjacent_previous(facts: PageFacts, lst: ListBlock) -> ListBlock | None:
+def _adjacent_previous(
+    facts: PageFacts, blocks_at: dict[int, int], lst: ListBlock
+) -> ListBlock | None:
     """The list right before this one at the same depth, with nothing in between."""
-    index = _list_blocks(facts).get(lst.line)
+    index = blocks_at.get(lst.line)
     if index is None:
         return None
     for block in reversed(facts.blocks[:index]):
@@ -80,10 +81,10 @@ def _adjacent_previous(facts: PageFacts, lst: ListBlock) -> ListBlock | None:
     return None
 
 
-def _continues(facts: PageFacts, lst: ListBlock) -> bool:
+def _continues(facts: PageFacts, blocks_at: dict[int, int], lst: ListBlock) -> bool:
     """The list starts at the number after the last ordered list above it at the
     same depth (with no heading in between): a deliberate continuation."""
-    index = _list_blocks(facts).get(lst.line)
+    index = blocks_at.get(lst.line)
     if index is None or not lst.items:
         return False
     for block in reversed(facts.blocks[:index]):
@@ -149,7 +150,7 @@ def list_numbering(ctx: PageContext, options: dict[str, Any]) -> Iterator[Proble
     for lst in facts.lists:
         if not lst.ordered or not lst.items:
             continue
-        adjacent = _adjacent_previous(facts, lst)
+        adjacent = _adjacent_previous(facts, _list_blocks(ctx), lst)
         if (
             adjacent is not None
             and adjacent.ordered
@@ -163,7 +164,7 @@ def list_numbering(ctx: PageContext, options: dict[str, Any]) -> Iterator[Proble
                 f"list delimiter '{first.delimiter}' differs from "
                 f"'{adjacent.items[0].delimiter}' in the list above: this starts a new list",
             )
-        yield from _numbers(lst, style, continued=_continues(facts, lst))
+        yield from _numbers(lst, style, continued=_continues(facts, _list_blocks(ctx), lst))
 
 
 def _numbers(lst: ListBlock, style: str, continued: bool) -> Iterator[Problem]:
@@ -255,7 +256,7 @@ def list_restart(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]
     for lst in facts.lists:
         if not lst.ordered or not lst.items:
             continue
-        found = previous_list(facts, lst)
+        found = previous_list(facts, _list_blocks(ctx), lst)
         if found is None:
             continue
         prev, between = found
@@ -312,7 +313,7 @@ def list_indent(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
     facts = ctx.facts
     blocks = facts.blocks
-    index = _list_blocks(facts)
+    index = _list_blocks(ctx)
     for lst in facts.lists:
         if not lst.items:
             continue

@@ -8,11 +8,13 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 from handbook_lint.config.settings import Mount
 from handbook_lint.parsing.anchors import IdAllocator
 from handbook_lint.parsing.facts import PageSummary
+from handbook_lint.site.includes import INCLUDE, expand
 from handbook_lint.site.model import MARKDOWN_SUFFIXES, Page, Site, hugo_path, normalize_url
 from handbook_lint.site.redirects import Redirect, Redirects
 from handbook_lint.site.suggest import Suggester
@@ -344,21 +346,16 @@ class SiteIndex:
         out: list[tuple[str, int, str | None]] = []
         ids = IdAllocator()
 
-        def walk(path: str, source: str | None, seen: frozenset[str]) -> None:
+        def events(path: str) -> list[tuple[str, Any, int]] | None:
             summary = self.summary(path)
-            if summary is None:
-                return
-            for kind, value, line in summary.anchor_events:
-                if kind == "include":
-                    found = self.site.resolve_include(path, value)
-                    if found is not None and found not in seen:
-                        walk(found, found, seen | {found})
-                    continue
-                anchor = ids.add(kind, value)
-                if anchor is not None:
-                    out.append((anchor, line, source))
+            return None if summary is None else summary.anchor_events
 
-        walk(page.path, None, frozenset({page.path}))
+        for step in expand(page.path, events, self.site.resolve_include):
+            if step.kind in (INCLUDE, "enter", "cycle"):
+                continue
+            anchor = ids.add(step.kind, step.value)
+            if anchor is not None:
+                out.append((anchor, step.line, step.file if step.file != page.path else None))
         return out
 
     def incoming_fragments(self, page: Page) -> dict[str, list[str]]:

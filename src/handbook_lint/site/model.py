@@ -17,6 +17,7 @@ from handbook_lint.config import globs as hugoglob
 from handbook_lint.config.settings import Config, Mount, cascade_entries
 from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
+from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
 
@@ -544,21 +545,16 @@ class Site:
     ) -> Iterator[str]:
         """The files `path` includes, directly or not, each once (a file that
         includes itself again stops the walk there)."""
-        seen = {path}
-        stack = [path]
-        while stack:
-            current = stack.pop()
+
+        def calls(current: str) -> list[Event] | None:
             found = summary(current)
-            if found is None:
-                continue
-            below = []
-            for target in found.includes:
-                resolved = self.resolve_include(current, target)
-                if resolved is not None and resolved not in seen:
-                    seen.add(resolved)
-                    below.append(resolved)
-                    yield resolved
-            stack.extend(reversed(below))
+            return None if found is None else [(INCLUDE, t, 0) for t in found.includes]
+
+        seen = {path}
+        for step in expand(path, calls, self.resolve_include):
+            if step.kind == "enter" and step.value not in seen:
+                seen.add(step.value)
+                yield step.value
 
     def include_files(self) -> list[str]:
         """Every Markdown file under the include roots (for suggestions)."""
