@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from typing import Any
 
-from handbook_lint.external.checker import ExternalSettings, check_urls
+from handbook_lint.external.scheduler import check_urls
+from handbook_lint.external.settings import ExternalSettings
 
 
 def serve(hosts: int, delay: float, conn: Connection) -> None:

@@ -13,7 +13,7 @@ import yaml
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.linter import Linter, Result
-from handbook_lint.external.checker import ExternalResult
+from handbook_lint.external.results import ExternalResult
 from handbook_lint.external.settings import ExternalSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"

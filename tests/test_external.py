@@ -18,13 +18,10 @@ import pytest
 from local_http import BIG, Server
 
 from handbook_lint import __version__
-from handbook_lint.external import checker as external
-from handbook_lint.external.checker import (
-    ExternalCacheWarning,
-    ExternalResult,
-    ExternalSettings,
-    check_urls,
-)
+from handbook_lint.external import checker, failures, policy
+from handbook_lint.external.results import ExternalCacheWarning, ExternalResult
+from handbook_lint.external.scheduler import check_urls
+from handbook_lint.external.settings import ExternalSettings
 
 FAST = ExternalSettings(allow_private=True, backoff=0.01, connect_timeout=2, read_timeout=2)
 
@@ -329,7 +326,7 @@ def test_unreachable_and_skipped_are_not_cached(
     ],
 )
 def test_address_policy(address: str, kind: str | None) -> None:
-    reason = external._blocked_reason(address)
+    reason = policy._blocked_reason(address)
     assert reason == (f"{kind} address {address}" if kind else None)
 
 
@@ -344,7 +341,7 @@ def test_connection_to_private_peer_is_refused(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DNS rebinding: the name checks out as public, the connection lands on loopback.
-    monkeypatch.setattr(external, "_resolve", lambda host, port: ["93.184.216.34"])
+    monkeypatch.setattr(policy, "_resolve", lambda host, port: ["93.184.216.34"])
     r = one(server.url("/ok"), replace(FAST, allow_private=False))
     assert r.status == "skipped"
     assert "loopback address 127.0.0.1" in r.detail
@@ -355,10 +352,8 @@ def test_each_redirect_hop_is_vetted(
     server: Server, server_b: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Pretend 127.0.0.1 is public: the redirect to host B must still be stopped.
-    real = external._blocked_reason
-    monkeypatch.setattr(
-        external, "_blocked_reason", lambda a: None if a == "127.0.0.1" else real(a)
-    )
+    real = policy._blocked_reason
+    monkeypatch.setattr(policy, "_blocked_reason", lambda a: None if a == "127.0.0.1" else real(a))
     if server_b.host == "localhost":
         pytest.skip("needs a second loopback address")
     r = one(server.url(f"/to?url={server_b.url('/ok')}"), replace(FAST, allow_private=False))
@@ -486,7 +481,7 @@ def test_a_crash_while_checking_is_not_cached(
         raise ValueError("bug")
 
     with monkeypatch.context() as patch:
-        patch.setattr(external._Checker, "_check", boom)
+        patch.setattr(checker._Checker, "_check", boom)
         first = check([url], cache_path=cache)[url]
     assert (first.status, first.detail) == ("broken", "check failed (ValueError)")
     second = check([url], cache_path=cache)[url]
@@ -518,4 +513,4 @@ def test_cached_verdicts_belong_to_their_settings(server: Server, tmp_path: Path
 def test_retry_after_is_read_as_urllib3_reads_it(
     header: str | None, expected: float | None
 ) -> None:
-    assert external._parse_retry_after(header) == expected
+    assert failures._parse_retry_after(header) == expected

@@ -18,7 +18,7 @@ import yaml
 from conftest import lint, write_site
 
 from handbook_lint.checks.registry import all_rules
-from handbook_lint.external.checker import ExternalResult
+from handbook_lint.external.results import ExternalResult
 
 CASES_DIR = Path(__file__).parent / "cases"
 

@@ -11,7 +11,7 @@ from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.model import Page, Site
 
 if TYPE_CHECKING:
-    from handbook_lint.external.checker import ExternalResult
+    from handbook_lint.external.results import ExternalResult
     from handbook_lint.site.index import SiteIndex
 
 FactsLoader = Callable[[str], PageFacts | None]

@@ -7,47 +7,17 @@ these rules only look their verdicts up. Without `--external` (or
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from handbook_lint.checks.context import PageContext
 from handbook_lint.checks.registry import Problem, register
 from handbook_lint.external.settings import BROKEN, RATE_LIMITED, REDIRECT, SKIPPED
-from handbook_lint.parsing.facts import CHECKED_KINDS, Link, PageFacts
-from handbook_lint.site.resolve import on_site, templated
+from handbook_lint.external.urls import external_links
+from handbook_lint.parsing.facts import Link
 
 if TYPE_CHECKING:
-    from handbook_lint.external.checker import ExternalResult
-
-EXTERNAL_KINDS = CHECKED_KINDS - {"ref", "relref"}  # links that can leave the site
-_HTTP_RE = re.compile(r"^(?:https?:)?//[^/\s]", re.IGNORECASE)
-
-
-def external_url(link: Link, base_url: str) -> str | None:
-    """The http(s) URL a link points at outside the site, or None."""
-    if link.kind not in EXTERNAL_KINDS:
-        return None
-    target = link.target.strip()
-    if not _HTTP_RE.match(target) or templated(target):
-        return None
-    if any(c.isspace() for c in target):
-        return None  # not a URL a browser would follow as written
-    if target.startswith("//"):
-        target = "https:" + target
-    if on_site(target, base_url) is not None:
-        return None  # the site's own pages: the internal link rules check them
-    return target
-
-
-def external_links(facts: PageFacts, base_url: str) -> list[tuple[Link, str]]:
-    """The page's links that leave the site, with their URLs."""
-    found = []
-    for link in facts.links:
-        url = external_url(link, base_url)
-        if url is not None:
-            found.append((link, url))
-    return found
+    from handbook_lint.external.results import ExternalResult
 
 
 def _verdicts(ctx: PageContext, status: str) -> Iterator[tuple[Link, str, ExternalResult]]:
@@ -67,6 +37,7 @@ def _verdicts(ctx: PageContext, status: str) -> Iterator[tuple[Link, str, Extern
     "link-external-broken",
     "error",
     "An external link answers 404/410, has no DNS entry, refuses connections or keeps failing.",
+    external=True,
 )
 def link_external_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -103,6 +74,7 @@ def link_external_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[
     "link-external-redirect",
     "info",
     "An external link is permanently redirected (301/308); the suggestion is the new URL.",
+    external=True,
 )
 def link_external_redirect(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -139,6 +111,7 @@ def link_external_redirect(ctx: PageContext, options: dict[str, Any]) -> Iterato
     "link-external-rate-limited",
     "warning",
     "An external host kept answering 429 or asked to wait too long: the link was not checked.",
+    external=True,
 )
 def link_external_rate_limited(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -173,6 +146,7 @@ def link_external_rate_limited(ctx: PageContext, options: dict[str, Any]) -> Ite
     "link-external-skipped",
     "info",
     "An external link points at a loopback, private or link-local address and was not requested.",
+    external=True,
 )
 def link_external_skipped(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """

@@ -78,6 +78,7 @@ class Rule:
     check: CheckFn | None = None  # None: reported by the engine itself
     validate: ValidateFn | None = None  # checks the options beyond their types
     source: str = ""  # where it is defined: the module's file and line
+    external: bool = False  # needs the network: runs only with --external
     enabled: bool = True  # runs unless the config turns it off
     # Off, it still runs: its findings are not listed but counted in one line
     # (the links the linter could not verify).
@@ -96,6 +97,7 @@ def register(
     enabled: bool = True,
     counted: bool = False,
     validate: ValidateFn | None = None,
+    external: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
     def wrap(fn: CheckFn) -> CheckFn:
         RULES[name] = Rule(
@@ -110,6 +112,7 @@ def register(
             counted=counted,
             validate=validate,
             source=_where(fn),
+            external=external,
         )
         return fn
 
@@ -128,6 +131,11 @@ def _where(fn: CheckFn) -> str:
         return f"{inspect.getsourcefile(fn)}:{inspect.getsourcelines(fn)[1]}"
     except (OSError, TypeError):
         return ""
+
+
+def external_rules() -> frozenset[str]:
+    """The rules that need the network (they run only when links are checked)."""
+    return frozenset(name for name, rule in all_rules().items() if rule.external)
 
 
 def all_rules() -> dict[str, Rule]:

@@ -13,14 +13,13 @@ from handbook_lint.cache import codec
 from handbook_lint.cache.sqlite import Cache
 from handbook_lint.cache.store import FactStore
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Finding, all_rules
+from handbook_lint.checks.registry import Finding, all_rules, external_rules
 from handbook_lint.checks.selection import ActiveRule, merge_rule_settings, resolve_rules
 from handbook_lint.config.settings import Config
 from handbook_lint.engine import suppress
 from handbook_lint.engine.progress import Progress
 from handbook_lint.engine.workers import in_workers
 from handbook_lint.external.run import (
-    EXTERNAL_RULES,
     check_external,
     collect_urls,
     undecided_lines,
@@ -39,7 +38,7 @@ from handbook_lint.site.model import (
 from handbook_lint.site.overlay import Overlay
 
 if TYPE_CHECKING:
-    from handbook_lint.external.checker import ExternalResult
+    from handbook_lint.external.results import ExternalResult
 
 
 @dataclass
@@ -101,9 +100,9 @@ class Linter:
         self.config = config
         # External link rules run only when asked to (`--external`, or config).
         self.external = external
-        self._idle = frozenset() if external is not None else EXTERNAL_RULES
+        self._idle = frozenset() if external is not None else external_rules()
         # External rules the config turns on (whether or not this run checks links).
-        self._external_rules = frozenset(name for name in rules if name in EXTERNAL_RULES)
+        self._external_rules = frozenset(name for name in rules if name in external_rules())
         self.rules = {name: r for name, r in rules.items() if name not in self._idle}
         self.all_rules = rules
         self.site = site or Site(config, overlay)
@@ -267,7 +266,7 @@ class Linter:
     def check_external(self, targets: list[str]) -> None:
         """Check the external links of the linted pages, once per URL, before the
         page checks (forked workers inherit the verdicts)."""
-        if self.external is None or not any(name in EXTERNAL_RULES for name in self.rules):
+        if self.external is None or not any(name in external_rules() for name in self.rules):
             return
         base_url = self.config.base_url
         urls = collect_urls((self.load(path) for path in targets), base_url)

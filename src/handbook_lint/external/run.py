@@ -1,5 +1,5 @@
 """The external-link pass of a run: collect the URLs of the linted pages, check
-each once (handbook_lint.external.checker), and say once when the network is down."""
+each once (handbook_lint.external.scheduler), and say once when the network is down."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from handbook_lint.checks.external_links import external_links
 from handbook_lint.engine.progress import Progress
 from handbook_lint.external.settings import (
     RATE_LIMITED,
@@ -15,19 +14,12 @@ from handbook_lint.external.settings import (
     UNREACHABLE,
     ExternalSettings,
 )
+from handbook_lint.external.urls import external_links
 from handbook_lint.parsing.facts import PageFacts
 
 if TYPE_CHECKING:
-    from handbook_lint.external.checker import ExternalResult
+    from handbook_lint.external.results import ExternalResult
 
-EXTERNAL_RULES = frozenset(
-    {
-        "link-external-broken",
-        "link-external-redirect",
-        "link-external-rate-limited",
-        "link-external-skipped",
-    }
-)
 CACHE_FILE = "external-links.sqlite"
 OFFLINE_WARNING = (
     "external links were not checked: no host could be reached (is this machine offline?); "
@@ -70,7 +62,7 @@ def check_external(
     warn: Callable[[str], None],
 ) -> dict[str, ExternalResult]:
     """URL -> ExternalResult; warns once when no host at all could be reached."""
-    from handbook_lint.external import checker as external  # requests only when needed
+    from handbook_lint.external.scheduler import check_urls  # requests only when needed
 
     if not urls:
         return {}
@@ -81,9 +73,9 @@ def check_external(
 
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     try:
-        results = external.check_urls(urls, settings, cache_path, show, warn)
+        results = check_urls(urls, settings, cache_path, show, warn)
     finally:
         bar.close()
-    if any(r.status == external.UNREACHABLE for r in results.values()):
+    if any(r.status == UNREACHABLE for r in results.values()):
         warn(OFFLINE_WARNING)
     return results

@@ -42,7 +42,7 @@ UNREACHABLE = "unreachable"
 
 @dataclass(frozen=True)
 class ExternalSettings:
-    """How to check external links (see handbook_lint.external.checker)."""
+    """How to check external links (see handbook_lint.external.scheduler.check_urls)."""
 
     jobs: int = 16  # thread pool size
     per_host: int = 2  # max concurrent connections per host
@@ -61,6 +61,26 @@ class ExternalSettings:
     user_agent: str = f"handbook-lint/{__version__} (+link checker)"
     ok_ttl: float = 86400.0  # cache: trust a good result this long
     fail_ttl: float = 3600.0  # cache: retry a failure after this long
+
+    def check(self) -> list[re.Pattern[str]]:
+        """Validate the settings (the one place: the config's `external:` and a
+        direct caller of `check_urls` both come here); the `exclude` regexes,
+        compiled. Raises ExternalConfigError, naming the key."""
+        for key, (_, minimum, meaning) in _NUMBERS.items():
+            value = getattr(self, key)
+            if not math.isfinite(value):
+                raise ExternalConfigError(f"'external.{key}' must be a finite number")
+            if value < minimum:
+                raise ExternalConfigError(f"'external.{key}' must be {meaning}")
+        patterns = []
+        for pattern in self.exclude:
+            try:
+                patterns.append(re.compile(pattern))
+            except re.error as exc:
+                raise ExternalConfigError(
+                    f"'external.exclude': invalid regex {pattern!r}: {exc}"
+                ) from None
+        return patterns
 
 
 class ExternalConfigError(ValueError):
@@ -97,17 +117,13 @@ def _header_text(text: str) -> bool:
 
 
 def _number(key: str, value: object) -> int | float:
-    kind, minimum, meaning = _NUMBERS[key]
+    kind, _, _ = _NUMBERS[key]
     ok = isinstance(value, int) if kind is int else isinstance(value, int | float)
     if isinstance(value, bool) or not ok:
         noun = "a whole number" if kind is int else "a number"
         raise ExternalConfigError(f"'external.{key}' must be {noun}")
     assert isinstance(value, int | float)
-    if not math.isfinite(value):
-        raise ExternalConfigError(f"'external.{key}' must be a finite number")
-    if value < minimum:
-        raise ExternalConfigError(f"'external.{key}' must be {meaning}")
-    return value
+    return value  # (its range: ExternalSettings.check)
 
 
 def _headers(value: object) -> dict[str, dict[str, str]]:
@@ -155,13 +171,6 @@ def parse_external(raw: dict[str, Any]) -> tuple[bool, ExternalSettings]:
         elif key == "exclude":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ExternalConfigError("'external.exclude' must be a list of regexes")
-            for pattern in value:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ExternalConfigError(
-                        f"'external.exclude': invalid regex {pattern!r}: {exc}"
-                    ) from None
             changes[key] = tuple(value)
         elif key == "headers":
             changes[key] = _headers(value)
@@ -175,4 +184,6 @@ def parse_external(raw: dict[str, Any]) -> tuple[bool, ExternalSettings]:
             raise ExternalConfigError(
                 f"unknown key 'external.{key}' (known keys: {', '.join(KEYS)})"
             )
-    return enabled, replace(settings, **changes)
+    settings = replace(settings, **changes)
+    settings.check()
+    return enabled, settings
