@@ -22,6 +22,16 @@ _NON_STRING_WORDS = frozenset(("true", "false", "null"))
 _Value = tuple[str, bool, int]
 
 
+def _scan_name(s: str, i: int) -> int | None:
+    """The end of an attribute name (or bare word) starting at `i`, or None."""
+    if i >= len(s) or s[i] not in _NAME_START:
+        return None
+    j = i + 1
+    while j < len(s) and s[j] in _NAME_CHARS:
+        j += 1
+    return j
+
+
 def _skip_spaces(s: str, i: int) -> int:
     n = len(s)
     while i < n and s[i] in _SPACE:
@@ -48,13 +58,11 @@ def _parse_block(s: str, i: int) -> tuple[dict[str, str], int] | None:
                 j += 1
             name, value, i = ("id" if c == "#" else "class"), s[i:j], j
         else:
-            if c not in _NAME_START:
+            end = _scan_name(s, i)
+            if end is None:
                 return None
-            j = i + 1
-            while j < n and s[j] in _NAME_CHARS:
-                j += 1
-            name = s[i:j]
-            i = _skip_spaces(s, j)
+            name = s[i:end]
+            i = _skip_spaces(s, end)
             if i >= n or s[i] != "=":
                 return None
             parsed = _parse_value(s, _skip_spaces(s, i + 1))
@@ -86,11 +94,9 @@ def _parse_value(s: str, i: int) -> _Value | None:
         return _parse_array(s, i)
     if c == "-" or c == "+" or c in _DIGITS:
         return _parse_number(s, i)
-    if c not in _NAME_START:
+    j = _scan_name(s, i)
+    if j is None:
         return None
-    j = i + 1
-    while j < n and s[j] in _NAME_CHARS:
-        j += 1
     word = s[i:j]
     return word, word not in _NON_STRING_WORDS, j
 
