@@ -15,6 +15,7 @@ from test_cli import invoke
 from handbook_lint.config.globs import matches
 from handbook_lint.config.hugo import HugoConfigError, config_files, is_site_root, load
 from handbook_lint.config.settings import load_config
+from handbook_lint.site.model import matches_any
 
 PAGE = "---\ntitle: {title}\n---\n\n{body}\n"
 
@@ -512,3 +513,37 @@ def test_the_readmes_config_example_loads(tmp_path: Path) -> None:
     config = load_config(tmp_path / ".handbook-lint.yaml")
     assert config.static_mounts == [("pics", "img")]
     assert config.include_folders == ["_includes"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("content/archive/**", "content/archive/a/b.md", True),
+        ("content/**/draft-*.md", "content/draft-1.md", True),  # **/ may be no folder
+        ("content/{legal,hr}/**", "content/hr/x.md", True),
+        ("content/{legal,hr}/**", "content/eng/x.md", False),
+        ("content/[ab].md", "content/b.md", True),
+        ("content/[!ab].md", "content/b.md", False),
+        ("/handbook/team/", "/handbook/team/", True),  # a URL glob of one page
+        ("**/performance-indicators/**", "/handbook/x/performance-indicators/y/", True),
+        ("content/A.md", "content/a.md", False),  # the linter's globs are case-sensitive
+    ],
+)
+def test_the_linters_own_globs(pattern: str, path: str, expected: bool) -> None:
+    assert matches_any(path, [pattern]) is expected
+
+
+def test_a_folder_in_exclude_or_overrides_is_everything_below_it(tmp_path: Path) -> None:
+    write_site(
+        tmp_path,
+        {
+            "content/archive/old/a.md": "# no front matter\n",
+            "content/legal/b.md": "# no front matter\n",
+            "content/archived.md": "# no front matter\n",
+        },
+        {
+            "exclude": ["content/archive/"],
+            "overrides": [{"files": ["content/legal/"], "rules": {"front-matter-missing": "off"}}],
+        },
+    )
+    assert [f.path for f in lint(tmp_path).findings] == ["content/archived.md"]

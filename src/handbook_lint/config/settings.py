@@ -379,7 +379,10 @@ def load_config_text(
             origins[name] = f"{shown}:{lines[name]}"
     rules = _normalise_rules(merged["rules"], where)
     overrides = [
-        (list(o["files"]), _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]"))
+        (
+            [folder_glob(f) for f in o["files"]],
+            _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]"),
+        )
         for i, o in enumerate(merged["overrides"])
     ]
     try:
@@ -424,7 +427,7 @@ def load_config_text(
         ),
         static_dirs=list(merged["static_dirs"]),
         base_url=merged["base_url"].rstrip("/"),
-        exclude=list(merged["exclude"]),
+        exclude=[folder_glob(p) for p in merged["exclude"]],
         heading_ids=merged["hugo"]["heading_ids"],
         heading_text=merged["hugo"]["heading_text"],
         disable_path_to_lower=merged["hugo"]["disable_path_to_lower"],
@@ -456,6 +459,12 @@ def _is_mount(m: object) -> bool:
         and isinstance(m.get("files", []), list)
         and all(isinstance(f, str) for f in m.get("files", []))
     )
+
+
+def folder_glob(pattern: str) -> str:
+    """A path glob as written in the config: one ending in `/` is a folder, and
+    stands for everything below it (as in .gitignore)."""
+    return pattern + "**" if pattern.endswith("/") and pattern != "/" else pattern
 
 
 def cascade_entries(value: object) -> list[dict[str, Any]]:

@@ -54,7 +54,8 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 @lru_cache(maxsize=512)
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     """The linter's own globs (`exclude`, `overrides`, `skip_pages`): Hugo's glob
-    syntax, case-sensitive, where `**/` also matches no folder at all."""
+    syntax (`*`, `?`, `**`, `{a,b}`, `[ab]`), case-sensitive, where `**/` also
+    matches no folder at all."""
     return re.compile(hugoglob.translate(pattern, optional_folders=True) + r"\Z", re.DOTALL)
 
 
