@@ -77,16 +77,23 @@ def site(tmp_path: Path):  # type: ignore[no-untyped-def]
     return make
 
 
-def _caches() -> set[str]:
+def _caches() -> dict[str, float]:
+    """Files of cache folders in the fixtures and the example site -> mtime."""
     root = Path(__file__).parent.parent
     return {
-        p.relative_to(root).as_posix()
+        f.relative_to(root).as_posix(): f.stat().st_mtime
         for base in (root / "tests" / "fixtures", root / "examples")
-        for p in base.rglob(".handbook-lint-cache")
+        for folder in base.rglob(".handbook-lint-cache")
+        for f in folder.rglob("*")
+        if f.is_file()
+    } | {
+        folder.relative_to(root).as_posix(): 0.0
+        for base in (root / "tests" / "fixtures", root / "examples")
+        for folder in base.rglob(".handbook-lint-cache")
     }
 
 
-_CACHES_BEFORE: set[str] = set()
+_CACHES_BEFORE: dict[str, float] = {}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -94,9 +101,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Tests leave no state in the fixtures or the example site: a cache folder
-    the run made there fails it (lint them with --no-cache, or copy them first)."""
-    left = sorted(_caches() - _CACHES_BEFORE)
+    """Tests leave no state in the fixtures or the example site: a cache file the
+    run made or changed there fails it (lint them with --no-cache, or copy them)."""
+    now = _caches()
+    left = sorted(path for path, mtime in now.items() if _CACHES_BEFORE.get(path) != mtime)
     if left:
-        print(f"\ntests left cache folders behind: {', '.join(left)}")
+        print(f"\ntests wrote cache files in the fixtures or examples/: {', '.join(left)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -5,16 +5,18 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import write_site
 
-from handbook_lint.cache import store
+from handbook_lint.cache import codec, store
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine import linter as engine
 from handbook_lint.engine.linter import Linter
+from handbook_lint.parsing.markdown import ParseSettings, parse_page
 
 PAGES = {
     f"content/section-{i}/page-{j}.md": (
@@ -156,3 +158,28 @@ def test_a_parse_setting_change_is_not_served_stale_facts(tmp_path: Path) -> Non
     write_site(tmp_path, {}, {"extends": "gitlab-handbook", "rules": {"spelling": {"prose": True}}})
     found, _ = run(tmp_path)  # prose text is parsed only when asked for: parse again
     assert [(f[1], f[3], f[5]) for f in found] == [(5, "spelling", "mission")]
+
+
+@dataclass
+class _Inner:
+    a: int
+
+
+@dataclass
+class _Outer:
+    maybe: _Inner | None = None
+
+
+def test_the_codec_refuses_a_field_it_cannot_carry() -> None:
+    with pytest.raises(TypeError, match=r"cannot carry _Outer.maybe"):
+        codec._packer(_Outer)
+
+
+def test_every_page_fact_survives_the_codec(tmp_path: Path) -> None:
+    text = (
+        "---\ntitle: T\ndate: 2024-01-02\n---\n\n## A {#a}\n\n[x](/y/#z) [r][l]\n\n[l]: /l/\n\n"
+        '1. one\n\n   - two\n\n{{% include "i.md" %}}\n\n'
+        "<!-- handbook-lint-disable-next-line -->\nx\n"
+    )
+    facts = parse_page(text, "content/a.md", ParseSettings("github", "plain"))
+    assert codec.decode(codec.encode(facts)) == facts

@@ -66,6 +66,13 @@ def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
         assert [f.suggestion for f in result.findings if f.rule == rule] == case["suggestions"]
 
 
-def test_every_rule_has_a_case_file() -> None:
+def test_every_rule_has_a_case_file_with_findings_and_a_clean_case() -> None:
     missing = sorted(set(all_rules()) - {p.stem for p in CASES_DIR.glob("*.yaml")})
     assert not missing, f"rules without tests/cases/<rule>.yaml: {missing}"
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text("utf-8"))
+        assert data["rule"] == path.stem, f"{path.name} is for {data['rule']!r}"
+        assert data["rule"] in all_rules(), f"{path.name}: no rule {data['rule']!r}"
+        findings = [bool(case.get("findings")) for case in data["cases"]]
+        assert any(findings), f"{path.name}: no case that gives a finding"
+        assert not all(findings), f"{path.name}: no clean case (a page that must pass)"

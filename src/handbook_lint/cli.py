@@ -624,7 +624,7 @@ def show_index(
     """The site model: every page's URL, whether Hugo renders it, its anchors and
     where its links land. WHAT: one page, by file or URL (/handbook/values/)."""
     from handbook_lint.engine.linter import Linter
-    from handbook_lint.site import dump as sitemodel
+    from handbook_lint.site import dump
 
     config = _load(config_path, lang)
     try:
@@ -634,7 +634,7 @@ def show_index(
     linter = Linter(config, rules, use_cache=not no_cache, warn=_warn)
     linter.load_site()
     if what is None:
-        data = sitemodel.dump(linter)
+        data = dump.dump(linter)
         if fmt == "text":
             for page in data["pages"]:
                 state = "" if page["rendered"] else f"  (not rendered: {page['not_rendered']})"
@@ -644,13 +644,13 @@ def show_index(
         linter.store.flush()
         return
     relative = os.path.relpath(Path(what).absolute(), config.root).replace(os.sep, "/")
-    page = sitemodel.find(linter, relative) or sitemodel.find(linter, what)
+    page = dump.find(linter, relative) or dump.find(linter, what)
     if page is None:
         _fail(f"index: no page or include file at {what!r} (a file of the site or a URL)")
     if fmt == "json":
-        click.echo(json.dumps(sitemodel.page_data(linter, page), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(dump.page_data(linter, page), ensure_ascii=False, indent=1))
     else:
-        click.echo(sitemodel.describe(linter, page), nl=False)
+        click.echo(dump.describe(linter, page), nl=False)
     linter.store.flush()
 
 

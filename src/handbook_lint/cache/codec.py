@@ -13,7 +13,8 @@ import marshal
 from collections.abc import Callable
 from dataclasses import astuple, fields, is_dataclass
 from functools import cache
-from typing import Any, get_args, get_origin, get_type_hints
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from handbook_lint.checks.registry import Finding
 from handbook_lint.parsing.facts import PageFacts, PageSummary
@@ -78,6 +79,20 @@ def _unpacker(cls: Any) -> Callable[[tuple[Any, ...]], Any]:
     return unpacker
 
 
+_SCALARS = (str, int, float, bool, bytes, type(None))
+
+
+def _marshallable(kind: Any) -> bool:
+    """A type marshal keeps as it is: scalars, and tuples, lists, dicts and
+    unions of them (no dataclass inside: those need a packer)."""
+    if kind in _SCALARS:
+        return True
+    origin = get_origin(kind)
+    if origin in (list, tuple, dict, Union, UnionType):
+        return all(arg is Ellipsis or _marshallable(arg) for arg in get_args(kind))
+    return False
+
+
 def _generate(cls: Any, pack: bool) -> Any:
     hints = get_type_hints(cls)
     names: dict[str, Any] = {"_plain": _plain, "_restore": _restore, "cls": cls}
@@ -93,8 +108,10 @@ def _generate(cls: Any, pack: bool) -> Any:
             parts.append(f"[f{index}(x) for x in {value}]" if many else f"f{index}({value})")
         elif Any in args or kind is Any:
             parts.append(f"{'_plain' if pack else '_restore'}({value})")
-        else:
+        elif _marshallable(kind):
             parts.append(value)
+        else:
+            raise TypeError(f"the cache codec cannot carry {cls.__name__}.{f.name}: {kind}")
     body = f"({', '.join(parts)},)" if pack else f"cls({', '.join(parts)})"
     source = f"def generated({'o' if pack else 'd'}):\n    return {body}\n"
     exec(compile(source, f"<codec {cls.__name__}>", "exec"), names)  # our own field names

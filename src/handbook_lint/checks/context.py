@@ -55,8 +55,8 @@ class PageContext:
     def path(self) -> str:
         return self.page.path
 
-    def resolve_include(self, target: str, from_path: str | None = None) -> str | None:
-        return self.site.resolve_include(from_path or self.page.path, target)
+    def resolve_include(self, target: str) -> str | None:
+        return self.site.resolve_include(self.page.path, target)
 
     def facts_of(self, path: str) -> PageFacts | None:
         return self._load(path)

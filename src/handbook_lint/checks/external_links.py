@@ -1,6 +1,6 @@
 """External links: verdicts of the run's URL check, reported at every linking place.
 
-The URLs are checked once per run, before the page checks (see external_pass);
+The URLs are checked once per run, before the page checks (see external/run.py);
 these rules only look their verdicts up. Without `--external` (or
 `external.enabled: true`) they do not run.
 """

@@ -9,6 +9,7 @@ from typing import Any
 
 from handbook_lint.checks.context import PageContext
 from handbook_lint.checks.registry import Problem, register
+from handbook_lint.parsing.facts import Include
 from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.model import content_ancestors
 from handbook_lint.site.suggest import closest
@@ -152,11 +153,17 @@ def include_cycle(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem
             return None
         return [(INCLUDE, i.target, i.line) for i in facts.includes if i.target and not i.error]
 
-    reported: set[int] = set()
-    for step in expand(ctx.path, calls, ctx.site.resolve_include):
-        if step.kind != "cycle" or step.call_line in reported:
-            continue  # (one cycle per call of the page)
-        reported.add(step.call_line)
-        call = next(i for i in ctx.facts.includes if i.line == step.call_line)
-        chain = [*step.chain, step.value]
-        yield Problem(call.line, call.column, "include cycle: " + " -> ".join(chain))
+    # Each call of the page on its own (two calls on a line, two cycles), each
+    # file entered once per call: whether a cycle is reached, not every path.
+    for call in ctx.facts.includes:
+        if call.error or not call.target:
+            continue
+
+        def from_call(path: str, call: Include = call) -> list[Event] | None:
+            return [(INCLUDE, call.target, call.line)] if path == ctx.path else calls(path)
+
+        for step in expand(ctx.path, from_call, ctx.site.resolve_include, once=True):
+            if step.kind == "cycle":
+                chain = [*step.chain, step.value]
+                yield Problem(call.line, call.column, "include cycle: " + " -> ".join(chain))
+                break

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Problem, register
+from handbook_lint.checks.registry import Problem, list_of_strings, register
 from handbook_lint.parsing.facts import CHECKED_KINDS, Link
 from handbook_lint.parsing.markdown import normalize_label
 from handbook_lint.site.model import Page, matches_any, normalize_url
@@ -103,6 +103,7 @@ def merged(ctx: PageContext, found: list[tuple[Page, Problem | None]]) -> Proble
         "ignore": "regular expressions: link destinations that match are not checked "
         "(for example destinations a site's link render hook rewrites)"
     },
+    validate=list_of_strings("ignore", regex=True),
 )
 def link_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -178,6 +179,7 @@ def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
         "skip_pages": "URL globs of pages whose anchors come from shortcodes or templates "
         "the linter cannot expand: links to them are checked, their anchors are not"
     },
+    validate=list_of_strings("skip_pages"),
 )
 def link_anchor_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """

@@ -9,6 +9,7 @@ why, a bad and a good example; docs/rules.md is generated from it.
 from __future__ import annotations
 
 import inspect
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +66,26 @@ class OptionError(ValueError):
 
 # Checks a rule's merged options (types are checked already); raises OptionError.
 ValidateFn = Callable[[dict[str, Any]], None]
+
+
+def list_of_strings(*keys: str, regex: bool = False) -> ValidateFn:
+    """A `validate` hook: each of `keys` is a list of strings (regular
+    expressions that compile, with `regex`)."""
+
+    def validate(options: dict[str, Any]) -> None:
+        for key in keys:
+            for i, item in enumerate(options[key]):
+                if not isinstance(item, str):
+                    raise OptionError(key, f"must be a list of strings (item {i + 1} is not)")
+                if regex:
+                    try:
+                        re.compile(item)
+                    except re.error as exc:
+                        raise OptionError(
+                            key, f"invalid regular expression {item!r}: {exc}"
+                        ) from None
+
+    return validate
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def _validate_page_types(options: dict[str, Any]) -> None:
             value = spec.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise OptionError(f"{at}.{key}", "must be a list of strings")
+        if not isinstance(spec.get("ordered", True), bool):
+            raise OptionError(f"{at}.ordered", "must be true or false")
         for section in spec.get("sections", []):
             try:
                 parse_spec(section)

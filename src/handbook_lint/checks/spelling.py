@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Problem, register
+from handbook_lint.checks.registry import Problem, list_of_strings, register
 from handbook_lint.checks.speller import Speller
 
 
@@ -35,6 +35,7 @@ def _speller(words: tuple[str, ...]) -> Speller:
         "link text and headings",
         "words": "project words that are never reported (case-insensitive)",
     },
+    validate=list_of_strings("words"),
 )
 def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from handbook_lint.config import globs as hugoglob
+from handbook_lint.config import globs
 
 NAMES = ("hugo", "config")
 # libyaml's loader when PyYAML has it: a site config parses in a tenth of the time.
@@ -225,9 +225,9 @@ def for_language(mount: Mount, language: str, default_language: str) -> bool:
         return language == default_language
     include = [g for g in mount.lang if not g.startswith("! ")]
     exclude = [g[2:] for g in mount.lang if g.startswith("! ")]
-    if any(hugoglob.matches(language, g) for g in exclude):
+    if any(globs.matches(language, g) for g in exclude):
         return False
-    return not include or any(hugoglob.matches(language, g) for g in include)
+    return not include or any(globs.matches(language, g) for g in include)
 
 
 def _flag(value: object) -> bool:

@@ -11,8 +11,7 @@ from typing import Any
 
 import yaml
 
-from handbook_lint.config import globs as hugoglob
-from handbook_lint.config import hugo as hugoconfig
+from handbook_lint.config import globs, hugo
 from handbook_lint.external.settings import ExternalConfigError, ExternalSettings, parse_external
 
 CONFIG_NAME = ".handbook-lint.yaml"
@@ -105,7 +104,7 @@ class Mount:
         """A file at `inner` (relative to the source) passes the `files` filter."""
         if not self.files:
             return True
-        return hugoglob.files_filter(self.files).admits(inner)
+        return globs.files_filter(self.files).admits(inner)
 
 
 @dataclass
@@ -164,7 +163,7 @@ def preset_names() -> list[str]:
 
 def _load_yaml(text: str, where: str) -> dict[str, Any]:
     try:
-        data = yaml.load(text, Loader=hugoconfig.SAFE_LOADER)
+        data = yaml.load(text, Loader=hugo.SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -359,18 +358,18 @@ def load_config_text(
         environment = data.get("hugo_environment", merged["hugo_environment"]) or None
         language = (given or {}).get("language") or data.get("language", merged["language"]) or None
         try:
-            found = hugoconfig.load(root, environment)
-            settings = hugoconfig.linter_settings(found, root, language) if found else {}
-        except hugoconfig.HugoConfigError as exc:
+            found = hugo.load(root, environment)
+            settings = hugo.linter_settings(found, root, language) if found else {}
+        except hugo.HugoConfigError as exc:
             raise ConfigError(str(exc)) from None
         if found is not None:
             hugo_files = found.files
-            unmodelled = hugoconfig.unmodelled(found)
+            unmodelled = hugo.unmodelled(found)
             before = dict(origins)
             merged = merge(merged, settings, origins, "Hugo config")
             for name, origin in origins.items():
                 if origin == "Hugo config" and before.get(name) != origin:
-                    origins[name] = hugoconfig.origin_of(found, name, root)
+                    origins[name] = hugo.origin_of(found, name, root)
     merged = merge(merged, data, origins, shown)
     if given:
         merged = merge(merged, given, origins, "command line")

@@ -16,7 +16,7 @@ empty gets no id at all.
 
 markdown-it-py gives the inline tokens; this module walks them as Goldmark
 would walk its nodes. Older Hugo (`heading_text: source`) uses the raw source
-of the heading instead (see parse.py).
+of the heading instead (see markdown.py).
 """
 
 from __future__ import annotations

@@ -679,11 +679,6 @@ class _Walker:
         return Include(target=target, line=call.line, column=call.column, source=raw, error=error)
 
 
-def _definition(text: str) -> bool:
-    """A line that starts a definition (`: text`)."""
-    return text[:2] in (": ", ":\t")
-
-
 _MARKUP_TOKENS = frozenset(
     {"strong_open", "strong_close", "em_open", "em_close", "s_open", "s_close"}
 )

@@ -189,11 +189,6 @@ class SiteIndex:
                     return Target(target.page, redirect=redirect)
         return None
 
-    def page_by_content_path(self, from_path: str, target: str) -> Page | None:
-        """Hugo's GetPage from the page at `from_path` (a content file path)."""
-        context = self.site.pages.get(from_path)
-        return self.get_page(context, target)
-
     def get_page(self, context: Page | None, ref: str, reflink: bool = False) -> Page | None:
         """Hugo's page lookup (`.GetPage`, the link render hook's first try, `ref`):
         `hugolib/pagecollections.go` getContentNode and getContentNodeForRef.

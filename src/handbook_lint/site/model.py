@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from handbook_lint.config import globs as hugoglob
+from handbook_lint.config import globs
 from handbook_lint.config.settings import Config, Mount, cascade_entries
 from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
@@ -56,7 +56,7 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     """The linter's own globs (`exclude`, `overrides`, `skip_pages`): Hugo's glob
     syntax (`*`, `?`, `**`, `{a,b}`, `[ab]`), case-sensitive, where `**/` also
     matches no folder at all."""
-    return re.compile(hugoglob.translate(pattern, optional_folders=True) + r"\Z", re.DOTALL)
+    return re.compile(globs.translate(pattern, optional_folders=True) + r"\Z", re.DOTALL)
 
 
 def matches_any(path: str, patterns: list[str]) -> bool:
@@ -404,10 +404,10 @@ class Site:
             if not isinstance(target, dict):
                 continue
             glob = target.get("path")
-            if isinstance(glob, str) and not hugoglob.matches(path_of, glob):
+            if isinstance(glob, str) and not globs.matches(path_of, glob):
                 continue
             kinds = target.get("kind")
-            if isinstance(kinds, str) and not hugoglob.matches(kind, kinds):
+            if isinstance(kinds, str) and not globs.matches(kind, kinds):
                 continue
             reason = _never_rendered(entry)
             if reason is not None:
@@ -551,10 +551,8 @@ class Site:
             found = summary(current)
             return None if found is None else [(INCLUDE, t, 0) for t in found.includes]
 
-        seen = {path}
-        for step in expand(path, calls, self.resolve_include):
-            if step.kind == "enter" and step.value not in seen:
-                seen.add(step.value)
+        for step in expand(path, calls, self.resolve_include, once=True):
+            if step.kind == "enter" and step.value != path:
                 yield step.value
 
     def include_files(self) -> list[str]:

@@ -547,3 +547,28 @@ def test_a_folder_in_exclude_or_overrides_is_everything_below_it(tmp_path: Path)
         },
     )
     assert [f.path for f in lint(tmp_path).findings] == ["content/archived.md"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        (
+            "link-broken: {ignore: ['(']}",
+            "rules.link-broken.ignore: invalid regular expression '('",
+        ),
+        ("link-broken: {ignore: [1]}", "rules.link-broken.ignore: must be a list of strings"),
+        ("link-anchor-missing: {skip_pages: [1]}", "rules.link-anchor-missing.skip_pages: must"),
+        ("spelling: {words: [1]}", "rules.spelling.words: must be a list of strings"),
+        (
+            "required-sections: {page_types: {a: {paths: [x], ordered: 'false'}}}",
+            "rules.required-sections.page_types.a.ordered: must be true or false",
+        ),
+    ],
+)
+def test_bad_rule_options_are_config_errors(tmp_path: Path, rules: str, message: str) -> None:
+    write_site(tmp_path, {"content/a.md": page()})
+    (tmp_path / ".handbook-lint.yaml").write_text(f"rules:\n  {rules}\n")
+    code, out, err = invoke(tmp_path, "check")
+    assert code == 2, out + err
+    assert message in err
+    assert "Traceback" not in out + err
