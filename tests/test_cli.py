@@ -37,11 +37,12 @@ def test_text_output_and_summary(tmp_path: Path) -> None:
     code, out, _ = invoke(tmp_path, "check", "--no-color")
     assert code == 1
     assert out.splitlines() == [
-        "content/a.md:7:1: warning list-numbering item numbered 2 in a list numbered 1. on "
-        "every item (did you mean '1.'?)",
+        "content/a.md:7:1: warning list-numbering [*] item numbered 2 in a list numbered 1. "
+        "on every item (did you mean '1.'?)",
         "content/b.md:1:1: error front-matter-missing page has no front matter (expected '---' "
         "on line 1)",
         "2 files checked: 1 error, 1 warning",
+        "[*] 1 fixable with --fix",
     ]
 
 
@@ -62,6 +63,12 @@ def test_json_contract(tmp_path: Path) -> None:
                 "severity": "warning",
                 "message": "item numbered 2 in a list numbered 1. on every item",
                 "suggestion": "1.",
+                "fix": {
+                    "safe": True,
+                    "edits": [
+                        {"line": 7, "column": 0, "old": "2.", "new": "1.", "whole_line": False}
+                    ],
+                },
             }
         ],
         "summary": {"files": 1, "errors": 0, "warnings": 1, "infos": 0},
@@ -78,7 +85,7 @@ def test_fail_on_select_ignore_and_severity_config(tmp_path: Path) -> None:
     code, out, _ = invoke(tmp_path, "check", "-q")
     assert code == 1
     assert out.splitlines() == [
-        "content/a.md:7:1: error list-numbering item numbered 2 in a list numbered 1. on "
+        "content/a.md:7:1: error list-numbering [*] item numbered 2 in a list numbered 1. on "
         "every item (did you mean '1.'?)"
     ]
 

@@ -109,4 +109,13 @@ def test_stats_summarise_missing_targets() -> None:
 def test_json_has_no_internal_fields() -> None:
     _, out, _ = invoke(SITE, "check", "--format", "json", "--no-cache")
     finding = json.loads(out)["findings"][0]
-    assert set(finding) == {"path", "line", "column", "rule", "severity", "message", "suggestion"}
+    assert set(finding) == {
+        "path",
+        "line",
+        "column",
+        "rule",
+        "severity",
+        "message",
+        "suggestion",
+        "fix",
+    }

@@ -6,6 +6,11 @@ bytes) written to content/page.md, optional other `files`, optional rule
 external links (`external`: URL -> {status, code, detail, new_url}), and the
 `findings` it must give: a list of `LINE: message substring` (or
 `LINE:COL: ...`), empty when the page is clean. Every rule has a case file.
+
+A case of a fixable rule may give `fix`: the page after `check --fix` applied
+the rule's fixes (with `unsafe: true`, also the unsafe ones), as sqlfluff's
+`fix_str`; every rule that declares a fix has one such case. The fixed page
+is linted again: none of the rule's fixable findings may be left.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import yaml
 from conftest import lint, write_site
 
 from handbook_lint.checks.registry import all_rules
+from handbook_lint.engine.fixer import fix_files, wanted
 from handbook_lint.external.results import ExternalResult
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -64,6 +70,21 @@ def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
         assert exp_msg in message, f"{message!r} does not contain {exp_msg!r}"
     if "suggestions" in case:  # (of the rule's findings)
         assert [f.suggestion for f in result.findings if f.rule == rule] == case["suggestions"]
+    unsafe = bool(case.get("unsafe"))
+    mine = [f for f in result.findings if f.rule == rule]
+    page = tmp_path / "content/page.md"
+    before = page.read_bytes()
+    done = fix_files(tmp_path, mine, {}, unsafe=unsafe)
+    if "fix" not in case:
+        assert page.read_bytes() == before, "fixed, but the case gives no `fix:`"
+        return
+    assert page.read_text("utf-8") == case["fix"]
+    # `not_applied`: fixes whose guard must refuse them (the line is not as expected)
+    not_applied = case.get("not_applied", 0)
+    assert sum(done.fixed.values()) == len(wanted(mine, unsafe)) - not_applied
+    again = lint(tmp_path, [str(tmp_path / target)], select, verdicts if verdicts else None)
+    left = wanted([f for f in again.findings if f.rule == rule], unsafe)
+    assert len(left) == not_applied, f"fixable findings left after fixing: {left}"
 
 
 def test_every_rule_has_a_case_file_with_findings_and_a_clean_case() -> None:
@@ -76,3 +97,6 @@ def test_every_rule_has_a_case_file_with_findings_and_a_clean_case() -> None:
         findings = [bool(case.get("findings")) for case in data["cases"]]
         assert any(findings), f"{path.name}: no case that gives a finding"
         assert not all(findings), f"{path.name}: no clean case (a page that must pass)"
+        if all_rules()[data["rule"]].fix:
+            fixed = [case for case in data["cases"] if "fix" in case]
+            assert fixed, f"{path.name}: the rule has a fix but no case gives `fix:`"

@@ -9,7 +9,7 @@ import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 import yaml
@@ -33,6 +33,9 @@ from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.report.stats import stats_lines
+
+if TYPE_CHECKING:
+    from handbook_lint.engine.fixer import FixPass
 
 
 def rule_infos(rules: dict[str, ActiveRule]) -> dict[str, RuleInfo]:
@@ -168,6 +171,23 @@ def main() -> None:
     is_flag=True,
     help="End the text output with the most-linked missing targets and counts per rule.",
 )
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Apply the safe fixes to the files, then report what remains.",
+)
+@click.option(
+    "--diff",
+    "show_diff",
+    is_flag=True,
+    help="Print the fixes as a unified diff, change nothing (exit 1 when there is one).",
+)
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix or --diff: also the fixes that may change meaning (a guessed URL "
+    "or anchor, a heading's id).",
+)
 def check(
     paths: tuple[str, ...],
     config_path: Path | None,
@@ -190,6 +210,9 @@ def check(
     quiet: bool,
     no_color: bool,
     stats: bool,
+    fix: bool,
+    show_diff: bool,
+    unsafe_fixes: bool,
 ) -> None:
     """Lint PATHS (files or folders; default: the whole site)."""
     # Parsing makes many short-lived objects and few cycles: collecting the young
@@ -203,6 +226,18 @@ def check(
         raise click.UsageError("--all-in-changed needs --diff-base or --staged")
     if diff_base and paths:
         raise click.UsageError("--diff-base lints what the branch changed: give no PATHS with it")
+    fixing = "diff" if show_diff else "fix" if fix else None
+    if fix and show_diff:
+        raise click.UsageError("--fix writes the fixes, --diff only shows them: give one")
+    if unsafe_fixes and fixing is None:
+        raise click.UsageError("--unsafe-fixes goes with --fix or --diff")
+    if fixing and (diff_base or staged):
+        raise click.UsageError(
+            f"--{fixing} fixes the files it lints: name them (pre-commit passes the staged "
+            "files) instead of --diff-base or --staged"
+        )
+    if fixing and write_baseline:
+        raise click.UsageError(f"--{fixing} and --write-baseline: fix first, then write it")
     cwd = Path.cwd()
     for raw in paths:
         if not os.path.lexists(raw):
@@ -237,6 +272,8 @@ def check(
         external_jobs,
         external_allow_private,
         lang,
+        fixing,
+        unsafe_fixes,
     )
     outcome = Outcome()
     for site in sites.groups:
@@ -254,6 +291,13 @@ def check(
     if outcome.unverified:
         _note(_unverified_note(outcome))
 
+    if fixing is not None:
+        done = outcome.fixes
+        if done is not None:
+            _report_fixes(done, fixing, quiet)
+        if fixing == "diff":
+            sys.stdout.write(done.diff() if done is not None else "")
+            sys.exit(1 if done is not None and done.files else 0)
     findings = sorted(outcome.findings, key=Finding.sort_key)
     if write_baseline:
         base_dir = write_baseline.resolve().parent
@@ -312,6 +356,8 @@ class RunSettings:
     external_jobs: int | None
     external_allow_private: bool
     lang: str | None = None
+    fixing: str | None = None  # "fix" (write the fixes), "diff" (show them) or None
+    unsafe_fixes: bool = False
 
 
 @dataclass
@@ -332,6 +378,7 @@ class Outcome:
     unverified: int = 0
     into_mounts: dict[str, int] = field(default_factory=dict)
     into_languages: int = 0
+    fixes: FixPass | None = None  # what --fix / --diff did (paths as shown)
 
 
 def _sites(paths: list[str], cwd: Path, config_path: Path | None, change: Changes | None) -> Sites:
@@ -360,6 +407,7 @@ def _lint_site(
     outcome: Outcome,
 ) -> None:
     from handbook_lint.engine.changes import run_change
+    from handbook_lint.engine.fixer import fix_until_settled
     from handbook_lint.engine.linter import Linter  # the engine only when there is a site to lint
     from handbook_lint.site.overlay import Overlay
 
@@ -416,6 +464,29 @@ def _lint_site(
         outcome.not_counted += result.old
         outcome.old_listed += result.old_listed
         outcome.new += result.new
+    elif settings.fixing is not None:
+
+        def fresh(overlay: Overlay | None) -> Linter:
+            return Linter(
+                config,
+                rules,
+                settings.select,
+                settings.ignore,
+                jobs=settings.jobs,
+                use_cache=settings.use_cache,
+                warn=_warn,
+                external=linter.external,
+                overlay=overlay,
+            )
+
+        result, done = fix_until_settled(
+            linter, fresh, named, settings.unsafe_fixes, write=settings.fixing == "fix"
+        )
+        as_shown = done.shown(lambda p: _shown(config.root / p, cwd))
+        if outcome.fixes is None:
+            outcome.fixes = as_shown
+        else:
+            outcome.fixes.merge(as_shown)
     else:
         result = linter.run(named)
     outcome.skipped += linter.skipped
@@ -435,6 +506,32 @@ def _lint_site(
     outcome.findings += _relative_to(listed, config.root, cwd)
     outcome.files += result.files
     outcome.infos.update(rule_infos(rules))
+
+
+def _report_fixes(done: FixPass, fixing: str, quiet: bool) -> None:
+    """What --fix did (or --diff would do), on stderr: stdout keeps the report."""
+    for warning in done.warnings:
+        _warn(warning)
+    if quiet:
+        return
+    count = sum(done.fixed.values())
+    files = len(done.files)
+    rules = ", ".join(f"{rule} {n}" for rule, n in sorted(done.fixed.items()))
+    verb = "fixed" if fixing == "fix" else "--diff: would fix"
+    if count:
+        _note(
+            f"{verb} {count} finding{'s' if count != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''} ({rules})"
+        )
+    elif done.left:
+        _note(f"{verb} nothing")
+    else:
+        _note("nothing to fix" if fixing == "fix" else "--diff: nothing to fix")
+    if done.left:
+        _note(
+            f"{done.left} fixable finding{'s' if done.left != 1 else ''} left: the text a "
+            "fix expects is not where it was, or its fixes overlap others"
+        )
 
 
 def _unverified_note(outcome: Outcome) -> str:

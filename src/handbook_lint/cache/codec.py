@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import datetime
 import marshal
-from collections.abc import Callable
-from dataclasses import astuple, fields, is_dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import fields, is_dataclass
 from functools import cache
 from types import UnionType
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
 from handbook_lint.checks.registry import Finding
 from handbook_lint.parsing.facts import PageFacts, PageSummary
 
-FORMAT = 7  # bump when the encoded shape changes
+FORMAT = 10  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -98,24 +98,43 @@ def _generate(cls: Any, pack: bool) -> Any:
     names: dict[str, Any] = {"_plain": _plain, "_restore": _restore, "cls": cls}
     parts = []
     for index, f in enumerate(fields(cls)):
-        kind: Any = hints[f.name]
-        args: tuple[Any, ...] = get_args(kind)
         value = f"o.{f.name}" if pack else f"d[{index}]"
-        many = get_origin(kind) is list and bool(args) and is_dataclass(args[0])
-        if is_dataclass(kind) or many:
-            sub: Any = args[0] if many else kind
-            names[f"f{index}"] = _packer(sub) if pack else _unpacker(sub)
-            parts.append(f"[f{index}(x) for x in {value}]" if many else f"f{index}({value})")
-        elif Any in args or kind is Any:
-            parts.append(f"{'_plain' if pack else '_restore'}({value})")
-        elif _marshallable(kind):
-            parts.append(value)
-        else:
-            raise TypeError(f"the cache codec cannot carry {cls.__name__}.{f.name}: {kind}")
+        expr = _expression(hints[f.name], value, pack, names)
+        if expr is None:
+            raise TypeError(
+                f"the cache codec cannot carry {cls.__name__}.{f.name}: {hints[f.name]}"
+            )
+        parts.append(expr)
     body = f"({', '.join(parts)},)" if pack else f"cls({', '.join(parts)})"
     source = f"def generated({'o' if pack else 'd'}):\n    return {body}\n"
     exec(compile(source, f"<codec {cls.__name__}>", "exec"), names)  # our own field names
     return names["generated"]
+
+
+def _expression(kind: Any, value: str, pack: bool, names: dict[str, Any]) -> str | None:
+    """Code that packs (or unpacks) `value` of type `kind`, or None when marshal
+    cannot carry it: a dataclass (alone, optional, in a list or a tuple) by its
+    generated function, Any by the date tags, marshal's own types as they are."""
+    args: tuple[Any, ...] = get_args(kind)
+    origin = get_origin(kind)
+    if is_dataclass(kind):
+        name, cls = f"f{len(names)}", cast(Hashable, kind)
+        names[name] = _packer(cls) if pack else _unpacker(cls)
+        return f"{name}({value})"
+    if origin in (Union, UnionType) and len(args) == 2 and type(None) in args:
+        inner = next(a for a in args if a is not type(None))
+        if is_dataclass(inner):
+            expr = _expression(inner, "v", pack, names)
+            return f"(None if {value} is None else (lambda v: {expr})({value}))"
+    if origin in (list, tuple) and args and is_dataclass(args[0]):
+        expr = _expression(args[0], "x", pack, names)
+        make = "list" if origin is list or pack else "tuple"
+        return f"{make}({expr} for x in {value})"
+    if Any in args or kind is Any:
+        return f"{'_plain' if pack else '_restore'}({value})"
+    if _marshallable(kind):
+        return value
+    return None
 
 
 def encode(facts: PageFacts) -> bytes:
@@ -159,11 +178,12 @@ def decode_summary(blob: bytes) -> PageSummary:
 
 
 def encode_findings(findings: list[Finding]) -> bytes:
-    return marshal.dumps([astuple(f) for f in findings])
+    return marshal.dumps([_packer(Finding)(f) for f in findings])
 
 
 def decode_findings(blob: bytes) -> list[Finding] | None:
     try:
-        return [Finding(*row) for row in marshal.loads(blob)]
-    except (ValueError, TypeError, EOFError):
+        unpack = _unpacker(Finding)
+        return [unpack(row) for row in marshal.loads(blob)]
+    except (ValueError, TypeError, EOFError, IndexError):
         return None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import OptionError, Problem, register
+from handbook_lint.checks.registry import Edit, Fix, OptionError, Problem, register
 from handbook_lint.parsing.dates import parse_date
 
 TYPE_NAMES = (
@@ -187,6 +188,9 @@ def _validate_types(options: dict[str, Any]) -> None:
         "types": "key -> type; types: " + ", ".join(TYPE_NAMES),
     },
     validate=_validate_types,
+    fix="safe: a single plain value where a list is required becomes a one-item list "
+    '(`tags: docs` to `tags: [docs]`); a quoted "true" or "false" where a boolean is '
+    "required loses its quotes; only when the key and its value stand alone on one line",
 )
 def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -234,7 +238,40 @@ def front_matter_type(ctx: PageContext, options: dict[str, Any]) -> Iterator[Pro
             continue
         problem = type_problem(value, expected)
         if problem:
-            yield Problem(_line(ctx, key), 1, f"front matter '{key}' {problem}")
+            line = _line(ctx, key)
+            yield Problem(
+                line,
+                1,
+                f"front matter '{key}' {problem}",
+                fix=_type_fix(ctx, key, line, value, expected),
+            )
+
+
+# A value that reads the same bare, quoted and as a flow-list item.
+_PLAIN = re.compile(r"[A-Za-z0-9/_.][A-Za-z0-9/_. -]*(?<! )")
+
+
+def _type_fix(ctx: PageContext, key: str, line: int, value: Any, expected: str) -> Fix | None:
+    """The line `key: value` rewritten with the value in the required type, when
+    the value is plain enough that the line can be known from the data (the
+    fixer then checks the line really reads so)."""
+    fm = ctx.facts.front_matter
+    written = next((k for k in fm.key_lines if k.lower() == key.lower()), None)
+    if written is None or not isinstance(value, str):
+        return None
+    sep = {"yaml": ": ", "toml": " = "}.get(fm.format or "")
+    if sep is None:
+        return None
+    if expected == "list" and _PLAIN.fullmatch(value):
+        if fm.format == "yaml":
+            old, new = f"{written}: {value}", f"{written}: [{value}]"
+        else:
+            old, new = f'{written} = "{value}"', f'{written} = ["{value}"]'
+    elif expected == "boolean" and value in ("true", "false"):
+        old, new = f'{written}{sep}"{value}"', f"{written}{sep}{value}"
+    else:
+        return None
+    return Fix((Edit(line, 0, old, new, whole_line=True),))
 
 
 def type_problem(value: Any, expected: str) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Problem, list_of_strings, register
+from handbook_lint.checks.registry import Edit, Fix, Problem, list_of_strings, register
 from handbook_lint.parsing.facts import CHECKED_KINDS, Link
 from handbook_lint.parsing.markdown import normalize_label
 from handbook_lint.site.model import Page, matches_any, normalize_url
@@ -82,6 +82,11 @@ def merged(ctx: PageContext, found: list[tuple[Page, Problem | None]]) -> Proble
     assert first is not None
     if not ctx.page.snippet:
         return first
+    if first.fix is not None and (
+        len(failing) < len(found) or any(p is None or p.fix != first.fix for _, p in failing)
+    ):
+        # A snippet renders in several pages: its fix must hold in all of them.
+        first = replace(first, fix=None)
     if len(failing) < len(found):
         names = ", ".join(where.path for where, _ in failing[:3])
         if len(failing) > 3:
@@ -104,6 +109,8 @@ def merged(ctx: PageContext, found: list[tuple[Page, Problem | None]]) -> Proble
         "(for example destinations a site's link render hook rewrites)"
     },
     validate=list_of_strings("ignore", regex=True),
+    fix="unsafe: replaces the link's path with the suggested URL when it is the only "
+    "existing URL close to it (a guess: check where it leads)",
 )
 def link_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -155,8 +162,13 @@ def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
     if res.kind != "broken":
         return None
     suggestion = None
+    fix = None
     if link.kind not in ("ref", "relref") and not res.url.lower().endswith(".md"):
-        suggestion = ctx.index.suggest_url(res.url)
+        close = ctx.index.close_urls(res.url)
+        suggestion = close[0] if close else None
+        path = link.target.split("#", 1)[0]
+        if len(close) == 1 and path:
+            fix = _destination_fix(link, path, close[0], safe=False)
     what = "page" if link.kind in ("ref", "relref") else "URL"
     shown = link.target.split("#", 1)[0] or link.target
     return Problem(
@@ -167,7 +179,17 @@ def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
         else f"link to {shown!r}: no such page or file",
         suggestion=suggestion,
         target=res.url,
+        fix=fix,
     )
+
+
+def _destination_fix(link: Link, old: str, new: str, safe: bool) -> Fix | None:
+    """Replace the start of an inline link's destination (`old`, as the facts
+    have it) with `new`. Only where the destination's place is known: not a
+    reference definition, a shortcode or HTML."""
+    if link.kind not in ("inline", "image") or link.column < 1 or not link.target.startswith(old):
+        return None
+    return Fix((Edit(link.line, link.column - 1, old, new),), safe)
 
 
 @register(
@@ -180,6 +202,8 @@ def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
         "the linter cannot expand: links to them are checked, their anchors are not"
     },
     validate=list_of_strings("skip_pages"),
+    fix="unsafe: replaces the fragment with the suggested anchor when it is the only "
+    "anchor of that page close to it",
 )
 def link_anchor_missing(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -231,7 +255,12 @@ def _missing_anchor(
         return None
     if ctx.index.has_unstable_ids(target):
         return None  # an id comes from a shortcode: heading-id-unstable says so there
-    suggestion = ctx.index.suggest_anchor(target, fragment)
+    close = ctx.index.close_anchors(target, fragment)
+    suggestion = close[0] if close else None
+    fix = None
+    at = link.target.find("#")
+    if len(close) == 1 and at >= 0 and link.kind in ("inline", "image") and link.column >= 1:
+        fix = Fix((Edit(link.line, link.column - 1 + at, link.target[at:], f"#{close[0]}"),), False)
     if not res.same_page:
         # The site path the link names (the page's URL, or an alias of it): what
         # the author wrote, and what stays the same when the page moves.
@@ -246,6 +275,7 @@ def _missing_anchor(
         f"no anchor #{fragment} on {where}",
         suggestion=f"#{suggestion}" if suggestion else None,
         target=f"{target.url}#{fragment}",
+        fix=fix,
     )
 
 
@@ -362,6 +392,8 @@ def _unverifiable(link: Link, res: Resolution) -> Problem | None:
         "aliases": "also report links to a page's `aliases` (each alias is a redirect page "
         "Hugo writes)"
     },
+    fix="safe: replaces a root-relative destination (`/old/`) with the page's own URL, "
+    "keeping the fragment",
 )
 def link_redirected(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -412,6 +444,9 @@ def _redirected(link: Link, res: Resolution, aliases: bool) -> Problem | None:
         link.column,
         message,
         suggestion=f"{landed}{fragment}" if landed else None,
+        fix=_destination_fix(link, shown, landed, safe=True)
+        if landed and shown.startswith("/") and not shown.startswith("//") and "?" not in shown
+        else None,
     )
 
 
@@ -475,6 +510,7 @@ def _definitions(ctx: PageContext, path: str) -> set[str]:
     "link-reference-unused",
     "warning",
     "A link reference definition that no link uses.",
+    fix="safe: removes the definition when it stands alone on its line",
 )
 def link_reference_unused(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -507,6 +543,13 @@ def link_reference_unused(ctx: PageContext, options: dict[str, Any]) -> Iterator
     used = {normalize_label(link.label) for link in ctx.facts.links if link.label}
     for included in ctx.included_facts():
         used.update(normalize_label(link.label) for link in included.links if link.label)
+    code = [(b.line, b.end_line) for b in ctx.facts.blocks if b.kind in ("fence", "code", "html")]
     for label, (_, line) in sorted(ctx.facts.ref_definitions.items(), key=lambda kv: kv[1][1]):
         if label not in used:
-            yield Problem(line or 1, 1, f"reference definition [{label.lower()}] is not used")
+            text = ctx.facts.single_line_definitions.get(label)
+            fix = None
+            if text is not None and not any(a <= line <= b for a, b in code):
+                fix = Fix((Edit(line, 0, text, "", whole_line=True),))
+            yield Problem(
+                line or 1, 1, f"reference definition [{label.lower()}] is not used", fix=fix
+            )

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import OptionError, Problem, register
-from handbook_lint.parsing.facts import Block, ListBlock, PageFacts
+from handbook_lint.checks.registry import Edit, Fix, OptionError, Problem, register
+from handbook_lint.parsing.facts import Block, ListBlock, ListItem, PageFacts
 
 STYLES = ("one", "ordered", "one-or-ordered")
 # Blocks that, standing between two ordered lists, show the list was split by
@@ -115,6 +115,9 @@ def _validate_numbering(options: dict[str, Any]) -> None:
         "(either, consistently within a list)"
     },
     validate=_validate_numbering,
+    fix="safe: renumbers the whole list to its style (every item the first item's number, "
+    "or counting up from it), keeping the start number; unsafe when a number changes "
+    "width (`9.` to `10.`), which moves the item's text column",
 )
 def list_numbering(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -160,7 +163,7 @@ def list_numbering(ctx: PageContext, options: dict[str, Any]) -> Iterator[Proble
             first = lst.items[0]
             yield Problem(
                 first.line,
-                first.indent + 1,
+                first.marker_column + 1,
                 f"list delimiter '{first.delimiter}' differs from "
                 f"'{adjacent.items[0].delimiter}' in the list above: this starts a new list",
             )
@@ -179,21 +182,26 @@ def _numbers(lst: ListBlock, style: str, continued: bool) -> Iterator[Problem]:
     # A list may start at 0; a single item or a list continuing an earlier one
     # (split by paragraphs, as numbered clauses are) may start anywhere.
     if numbers[0] not in (0, 1) and not continued and len(items) > 1:
-        yield Problem(first.line, first.indent + 1, f"list starts at {numbers[0]}, not 1")
+        yield Problem(first.line, first.marker_column + 1, f"list starts at {numbers[0]}, not 1")
+    start = numbers[0]
+    assert start is not None
+    wanted = [start if effective == "one" else start + i for i in range(len(items))]
+    fix = _renumbering(items, wanted)
     if effective == "one":
         for item in items[1:]:
-            if item.number != numbers[0]:
+            if item.number != start:
                 yield Problem(
                     item.line,
-                    item.indent + 1,
+                    item.marker_column + 1,
                     f"item numbered {item.number} in a list numbered "
-                    f"{numbers[0]}. on every item" + (" (style: one)" if style == "one" else ""),
-                    suggestion=f"{numbers[0]}{item.delimiter}",
+                    f"{start}. on every item" + (" (style: one)" if style == "one" else ""),
+                    suggestion=f"{start}{item.delimiter}",
+                    fix=fix,
                 )
         return
-    expected = numbers[0]
+    expected = start
     for item in items[1:]:
-        assert item.number is not None and expected is not None
+        assert item.number is not None
         expected += 1
         if item.number == expected:
             continue
@@ -205,17 +213,41 @@ def _numbers(lst: ListBlock, style: str, continued: bool) -> Iterator[Problem]:
             what = f"goes back to {item.number}"
         yield Problem(
             item.line,
-            item.indent + 1,
+            item.marker_column + 1,
             f"list item {what}; expected {expected}",
             suggestion=f"{expected}{item.delimiter}",
+            fix=fix,
         )
         expected = item.number
+
+
+def _renumbering(items: list[ListItem], wanted: list[int]) -> Fix:
+    """The whole list renumbered at once (every finding of the list carries the
+    same fix, so one pass settles the list). A number of another width moves the
+    item's text and could move what is nested under it: not safe."""
+    edits = tuple(
+        Edit(
+            item.line, item.marker_column, f"{item.number}{item.delimiter}", f"{n}{item.delimiter}"
+        )
+        for item, n in zip(items, wanted, strict=True)
+        if item.number != n
+        for d in (item.delimiter,)
+    )
+    safe = all(len(str(item.number)) == len(str(n)) for item, n in zip(items, wanted, strict=True))
+    return Fix(edits, safe)
+
+
+def _indented(block: Block, by: int) -> tuple[Edit, ...]:
+    """Edits that indent every line of `block` by `by` spaces (blank lines stay)."""
+    return tuple(Edit(line, 0, "", " " * by) for line in range(block.line, block.end_line + 1))
 
 
 @register(
     "list-restart",
     "warning",
     "An ordered list was split in two by content that is not indented under an item.",
+    fix="safe: indents the code block, table, quote or HTML between the two parts to the "
+    "text of the item above, so the two parts are one list again",
 )
 def list_restart(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -265,19 +297,25 @@ def list_restart(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]
             continue
         last = prev.items[-1].number
         what = ", ".join(sorted({b.kind for b in between}))
+        column = prev.items[-1].content_column
+        fix = Fix(
+            tuple(e for b in between if b.indent < column for e in _indented(b, column - b.indent))
+        )
         if last is not None and first.number == last + 1:
             yield Problem(
                 first.line,
-                first.indent + 1,
+                first.marker_column + 1,
                 f"list continues at {first.number} after a {what} block that is not indented "
                 f"under the item above: it renders as a separate list",
+                fix=fix,
             )
         elif first.number == 1 == prev.items[0].number:
             yield Problem(
                 first.line,
-                first.indent + 1,
+                first.marker_column + 1,
                 f"list starts again at 1 after a {what} block that is not indented under the "
                 f"item above: indent the block to keep one list",
+                fix=fix,
             )
 
 
@@ -285,6 +323,7 @@ def list_restart(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]
     "list-indent",
     "warning",
     "Content after a list item is indented less than the item's text, so it does not nest.",
+    fix="safe: indents the nested list, paragraph or code block to the item's text column",
 )
 def list_indent(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -337,6 +376,7 @@ def list_indent(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
                 f"{kind} indented {following.indent} spaces after a list item whose text "
                 f"starts at column {last.content_column + 1}: it is not part of the item "
                 f"(indent it {last.content_column} spaces)",
+                fix=Fix(_indented(following, last.content_column - following.indent)),
             )
 
 

@@ -13,10 +13,11 @@ Generated from the rules' own metadata by
 Configure a rule in `.handbook-lint.yaml` under `rules:`: `off`, `on`, a
 severity (`error`, `warning`, `info`), or a mapping with `severity:` and the
 rule's options. A rule marked *off by default* runs once the config names
-a severity for it (or `on`).
+a severity for it (or `on`). The *fix* column says what `check --fix`
+fixes (safe) and what it fixes only with `--unsafe-fixes` (unsafe).
 
-| rule | default severity | what it checks |
-| --- | --- | --- |
+| rule | default severity | fix | what it checks |
+| --- | --- | --- | --- |
 """
 
 
@@ -27,6 +28,9 @@ def rule_markdown(rule: Rule, level: int = 1) -> str:
         default += " Off by default."
     lines = [f"{head} {rule.name}", "", default, ""]
     lines += [rule.summary, "", rule.doc, ""]
+    if rule.fix:
+        kind, _, what = rule.fix.partition(": ")
+        lines += [f"**Fix ({kind}).** {what[:1].upper()}{what[1:]}.", ""]
     if rule.options:
         lines += [f"{head}# Options", ""]
         for key, default in rule.options.items():
@@ -42,7 +46,8 @@ def reference() -> str:
     for name in sorted(rules):
         rule = rules[name]
         severity = rule.severity if rule.enabled else f"{rule.severity} (off by default)"
-        out.append(f"| [`{name}`](#{name}) | {severity} | {rule.summary} |\n")
+        fix = rule.fix.partition(": ")[0]
+        out.append(f"| [`{name}`](#{name}) | {severity} | {fix} | {rule.summary} |\n")
     for name in sorted(rules):
         out.append("\n" + rule_markdown(rules[name], level=2))
     return "".join(out)

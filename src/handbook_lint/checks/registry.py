@@ -20,6 +20,33 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """One replacement in a file: `old` at `column` (0-based, in characters) of
+    `line` (1-based) becomes `new` (an empty `old`: `new` is inserted there).
+    With `whole_line`, `old` is the whole line (without its break): `new`
+    replaces it, or, when empty, the line and its line break go. An indent (only
+    spaces inserted at column 0) leaves a blank line alone.
+    A fixer applies an edit only where the file still holds `old`: a fix never
+    touches bytes it did not see."""
+
+    line: int
+    column: int
+    old: str
+    new: str
+    whole_line: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """How to fix a finding: edits to its file, applied together or not at all.
+    A safe fix keeps what the page means; an unsafe one (a guessed URL or
+    anchor, a heading whose id would change) needs --unsafe-fixes."""
+
+    edits: tuple[Edit, ...]
+    safe: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     line: int
     column: int
@@ -27,6 +54,7 @@ class Problem:
     suggestion: str | None = None
     target: str | None = None  # the missing link target, for --stats
     detail: str | None = None  # where or why, shown after the message (see Finding)
+    fix: Fix | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +70,7 @@ class Finding:
     # Shown after the message but not part of what identifies the finding (its
     # fingerprint): the pages an include file's link fails in, what a change did.
     detail: str | None = None
+    fix: Fix | None = None  # what --fix would do (not part of its identity either)
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
@@ -100,6 +129,7 @@ class Rule:
     validate: ValidateFn | None = None  # checks the options beyond their types
     source: str = ""  # where it is defined: the module's file and line
     external: bool = False  # needs the network: runs only with --external
+    fix: str = ""  # what its fix does, starting "safe:" or "unsafe:" ("" when none)
     enabled: bool = True  # runs unless the config turns it off
     # Off, it still runs: its findings are not listed but counted in one line
     # (the links the linter could not verify).
@@ -119,6 +149,7 @@ def register(
     counted: bool = False,
     validate: ValidateFn | None = None,
     external: bool = False,
+    fix: str = "",
 ) -> Callable[[CheckFn], CheckFn]:
     def wrap(fn: CheckFn) -> CheckFn:
         RULES[name] = Rule(
@@ -134,6 +165,7 @@ def register(
             validate=validate,
             source=_where(fn),
             external=external,
+            fix=fix,
         )
         return fn
 

@@ -7,8 +7,9 @@ from functools import lru_cache
 from typing import Any
 
 from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Problem, list_of_strings, register
+from handbook_lint.checks.registry import Edit, Fix, Problem, list_of_strings, register
 from handbook_lint.checks.speller import Speller
+from handbook_lint.parsing.facts import Heading, TextSpan
 
 
 def _likely_name(word: str) -> bool:
@@ -36,6 +37,9 @@ def _speller(words: tuple[str, ...]) -> Speller:
         "words": "project words that are never reported (case-insensitive)",
     },
     validate=list_of_strings("words"),
+    fix="safe: replaces the word with its correction, keeping its case (`Misson` to "
+    "`Mission`), when the list has exactly one; unsafe in a heading without an `{#id}` "
+    "of its own, whose id (which links may use) the fix changes",
 )
 def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
@@ -66,6 +70,7 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
     speller = _speller(tuple(options["words"]))
     prose = options["prose"]
+    headings = {h.line: h for h in ctx.facts.headings}
     for span in ctx.facts.texts:
         if span.kind == "prose" and not prose:
             continue
@@ -83,4 +88,21 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
                 column,
                 f"'{miss.word}' in {where} is a common misspelling",
                 suggestion=miss.suggestion,
+                fix=_replacement(span, column, miss.word, miss.candidates, headings),
             )
+
+
+def _replacement(
+    span: TextSpan,
+    column: int,
+    word: str,
+    candidates: tuple[str, ...],
+    headings: dict[int, Heading],
+) -> Fix | None:
+    """The word replaced by its only correction. A heading's id is made from its
+    text: unless the heading names its id, fixing the text moves the id."""
+    if len(candidates) != 1 or column < 1:
+        return None
+    heading = headings.get(span.line)  # (link text in a heading is part of its id too)
+    safe = heading.explicit if heading is not None else span.kind != "heading"
+    return Fix((Edit(span.line, column - 1, word, candidates[0]),), safe)

@@ -393,6 +393,7 @@ class Linter:
                         problem.suggestion,
                         problem.target,
                         problem.detail,
+                        problem.fix,
                     )
                 )
         unused = rules.get(suppress.UNUSED)

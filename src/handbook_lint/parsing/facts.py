@@ -61,6 +61,7 @@ class ListItem:
     number: int | None  # ordered lists only
     delimiter: str  # "." or ")" for ordered lists, the bullet otherwise
     content_column: int  # 0-based column where the item's content starts
+    marker_column: int = 0  # 0-based column of the marker (after any `>` of a quote)
 
 
 @dataclass(slots=True)
@@ -111,6 +112,8 @@ class PageFacts:
     links: list[Link] = field(default_factory=list)
     # normalised label -> (destination, line)
     ref_definitions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # definitions written whole on one line: label -> the line (what a fix removes)
+    single_line_definitions: dict[str, str] = field(default_factory=dict)
     # `[text][label]` whose label has no definition: (label as written, line, column)
     undefined_refs: list[tuple[str, int, int]] = field(default_factory=list)
     texts: list[TextSpan] = field(default_factory=list)

@@ -161,6 +161,7 @@ def parse_page(text: str, rel_path: str, settings: ParseSettings) -> PageFacts:
     refs = env.get("references")
     if isinstance(refs, dict):
         facts.ref_definitions = _reference_lines(refs, body_lines)
+        facts.single_line_definitions = _single_line(facts.ref_definitions, body_lines)
     facts.undefined_refs = [
         ref for ref in facts.undefined_refs if normalize_label(ref[0]) not in facts.ref_definitions
     ]
@@ -188,6 +189,26 @@ def _reference_lines(refs: dict[str, object], lines: list[str]) -> dict[str, tup
                 line = i + 1
                 break
         out[label] = (str(href), line)
+    return out
+
+
+# A whole definition on one line: `[label]: destination "optional title"`.
+_DEFINITION_LINE = re.compile(
+    r" {0,3}\[[^\]]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*"
+)
+
+
+def _single_line(definitions: dict[str, tuple[str, int]], lines: list[str]) -> dict[str, str]:
+    """Definitions written whole on their line (no title on the next one): label
+    -> the line as written, what a fix may remove."""
+    out: dict[str, str] = {}
+    for label, (_, line) in definitions.items():
+        if not 0 < line <= len(lines):
+            continue
+        text = lines[line - 1].removesuffix("\r")
+        after = lines[line].lstrip() if line < len(lines) else ""
+        if _DEFINITION_LINE.fullmatch(text) and not after.startswith(('"', "'", "(")):
+            out[label] = text
     return out
 
 
@@ -302,6 +323,7 @@ class _Walker:
             number=number,
             delimiter=token.markup,
             content_column=offset + len(marker) + spaces,
+            marker_column=offset,
         )
 
     # -- inline content ----------------------------------------------------

@@ -6,7 +6,7 @@ import json
 from typing import Any, TextIO
 
 from handbook_lint.report.fingerprint import fingerprints
-from handbook_lint.report.model import Report, full_message
+from handbook_lint.report.model import Report, fix_kind, full_message
 
 # Code Quality severities: info, minor, major, critical, blocker.
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
@@ -16,6 +16,10 @@ def write(report: Report, out: TextIO) -> None:
     issues: list[dict[str, Any]] = []
     for f, fingerprint in zip(report.findings, fingerprints(report.findings), strict=True):
         description = full_message(f)
+        kind = fix_kind(f)
+        if kind is not None:  # (not part of the fingerprint: the message is)
+            flags = " --unsafe-fixes" if kind == "unsafe" else ""
+            description += f" [fixable: handbook-lint check --fix{flags}]"
         issues.append(
             {
                 "description": description,

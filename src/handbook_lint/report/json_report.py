@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
+from handbook_lint.checks.registry import Finding
 from handbook_lint.report.model import Report
 
 
@@ -36,6 +37,7 @@ def write(report: Report, out: TextIO) -> None:
                 "severity": f.severity,
                 "message": f.text,
                 "suggestion": f.suggestion,
+                "fix": _fix(f),
             }
             for f in report.findings
         ],
@@ -43,3 +45,23 @@ def write(report: Report, out: TextIO) -> None:
     }
     json.dump(payload, out, ensure_ascii=False, indent=2)
     out.write("\n")
+
+
+def _fix(f: Finding) -> dict[str, Any] | None:
+    """The finding's fix: edits with 1-based lines, 0-based columns (in
+    characters) and the text each expects to replace."""
+    if f.fix is None:
+        return None
+    return {
+        "safe": f.fix.safe,
+        "edits": [
+            {
+                "line": e.line,
+                "column": e.column,
+                "old": e.old,
+                "new": e.new,
+                "whole_line": e.whole_line,
+            }
+            for e in f.fix.edits
+        ],
+    }

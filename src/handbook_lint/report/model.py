@@ -48,3 +48,11 @@ def full_message(f: Finding) -> str:
 def location(f: Finding) -> str:
     """`path:line:col:` (`path:line:` when the finding has no column)."""
     return f"{f.path}:{f.line}:{f.column}:" if f.column else f"{f.path}:{f.line}:"
+
+
+def fix_kind(f: Finding) -> str | None:
+    """ "safe" or "unsafe" when the finding carries a fix (`check --fix`, with
+    `--unsafe-fixes` for the unsafe ones), else None."""
+    if f.fix is None:
+        return None
+    return "safe" if f.fix.safe else "unsafe"

@@ -6,7 +6,7 @@ import json
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from handbook_lint.checks.registry import Finding
+from handbook_lint.checks.registry import Finding, Fix
 from handbook_lint.report.fingerprint import fingerprints
 from handbook_lint.report.model import Report, RuleInfo, full_message
 
@@ -72,13 +72,39 @@ def _result(f: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
         if f.column > 0:
             region["startColumn"] = f.column
         physical["region"] = region
-    return {
+    result: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": LEVELS.get(f.severity, "warning"),
         "message": {"text": text},
         "locations": [{"physicalLocation": physical}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if f.fix is not None:
+        result["fixes"] = [_fix(f.path, f.fix)]
+    return result
+
+
+def _fix(path: str, fix: Fix) -> dict[str, Any]:
+    """A SARIF fix: one artifact change, a replacement per edit (columns 1-based,
+    in code points as the run declares; a removed line is the region up to the
+    start of the next line)."""
+    replacements = []
+    for e in fix.edits:
+        start = {"startLine": e.line, "startColumn": e.column + 1}
+        if e.whole_line and not e.new:
+            region = {**start, "endLine": e.line + 1, "endColumn": 1}
+        else:
+            region = {**start, "endLine": e.line, "endColumn": e.column + 1 + len(e.old)}
+        replacement: dict[str, Any] = {"deletedRegion": region}
+        if e.new:
+            replacement["insertedContent"] = {"text": e.new}
+        replacements.append(replacement)
+    return {
+        "description": {"text": "safe fix" if fix.safe else "unsafe fix (--unsafe-fixes)"},
+        "artifactChanges": [
+            {"artifactLocation": {"uri": artifact_uri(path)}, "replacements": replacements}
+        ],
     }
 
 

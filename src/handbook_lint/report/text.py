@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from handbook_lint.report.model import Report, full_message, location
+from handbook_lint.report.model import Report, fix_kind, full_message, location
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -19,7 +19,9 @@ def write(report: Report, out: TextIO) -> None:
             where = f"{_BOLD}{where}{_RESET}"
             severity = f"{_COLORS.get(f.severity, '')}{severity}{_RESET}"
             rule = f"{_DIM}{rule}{_RESET}"
-        line = f"{where} {severity} {rule} {full_message(f)}"
+        # ruff's mark for what `--fix` fixes
+        mark = " [*]" if fix_kind(f) == "safe" else ""
+        line = f"{where} {severity} {rule}{mark} {full_message(f)}"
         out.write(line + "\n")
     if not report.quiet:
         out.write(summary(report) + "\n")
@@ -49,7 +51,15 @@ def summary(report: Report) -> str:
         notes.append(f"{_were(report.not_counted)} already on {since}, not counted")
     if report.in_baseline:
         notes.append(f"{_were(report.in_baseline)} in the baseline, not counted")
-    return line + (f" ({'; '.join(notes)})" if notes else "")
+    line += f" ({'; '.join(notes)})" if notes else ""
+    kinds = [fix_kind(f) for f in report.findings]
+    safe, unsafe = kinds.count("safe"), kinds.count("unsafe")
+    fixable = [f"[*] {safe} fixable with --fix"] if safe else []
+    if unsafe:
+        fixable.append(f"{unsafe} {'more' if safe else 'fixable'} with --fix --unsafe-fixes")
+    if fixable:
+        line += "\n" + ", ".join(fixable)
+    return line
 
 
 def _count(n: int, noun: str) -> str:

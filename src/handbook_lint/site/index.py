@@ -41,7 +41,7 @@ class SiteIndex:
     sections: set[str] = field(default_factory=set)  # URLs Hugo makes without a page file
     by_path: dict[str, Page] = field(default_factory=dict)  # content path -> page
     _anchors: dict[str, frozenset[str]] = field(default_factory=dict)
-    _suggestions: dict[str, str | None] = field(default_factory=dict)
+    _suggestions: dict[str, list[str]] = field(default_factory=dict)
     _by_last: dict[str, list[str]] = field(default_factory=dict)
     _last_names: Suggester | None = None
     _anchor_names: dict[str, Suggester] = field(default_factory=dict)
@@ -396,9 +396,14 @@ class SiteIndex:
         return False
 
     def suggest_url(self, url: str) -> str | None:
-        """The existing page URL closest to a broken one, when it is close: its
-        last segment must be close to an existing one (a long shared prefix
-        makes any sibling look close), then the whole URL decides."""
+        """The existing page URL closest to a broken one, when it is close."""
+        close = self.close_urls(url)
+        return close[0] if close else None
+
+    def close_urls(self, url: str) -> list[str]:
+        """The existing page URLs close to a broken one, closest first: the last
+        segment must be close to an existing one (a long shared prefix makes any
+        sibling look close), then the whole URL decides."""
         if url in self._suggestions:
             return self._suggestions[url]
         if self._last_names is None:
@@ -406,23 +411,29 @@ class SiteIndex:
                 self._by_last.setdefault(_last(known), []).append(known)
             self._last_names = Suggester(self._by_last, cutoff=0.8)
         norm = normalize_url(url.lower())
-        best: tuple[float, str] | None = None
+        scored: dict[str, float] = {}
         for name in self._last_names.close(_last(norm)):
             for candidate in self._by_last[name]:
                 score = self._last_names.score(candidate, norm)
-                if score >= 0.85 and (best is None or score > best[0]):
-                    best = (score, candidate)
-        result = best[1] if best else None
+                if score >= 0.85:
+                    scored[candidate] = score
+        # Best first; a tie goes to the URL met first, as before.
+        result = sorted(scored, key=lambda c: -scored[c])
         self._suggestions[url] = result
         return result
 
     def suggest_anchor(self, page: Page, fragment: str) -> str | None:
+        close = self.close_anchors(page, fragment)
+        return close[0] if close else None
+
+    def close_anchors(self, page: Page, fragment: str) -> list[str]:
+        """The page's anchors close to a missing one (at most two: enough to know
+        whether the closest is the only one), closest first."""
         suggester = self._anchor_names.get(page.path)
         if suggester is None:
             suggester = Suggester(self.anchors(page), cutoff=0.75)
             self._anchor_names[page.path] = suggester
-        found = suggester.close(fragment, n=1)
-        return found[0] if found else None
+        return suggester.close(fragment, n=2)
 
 
 def _last(url: str) -> str:

@@ -1,0 +1,289 @@
+"""Applying the fixes findings carry (`check --fix`, `--diff`).
+
+A fix is a set of edits to one file (checks/registry.py `Fix`). The fixer
+applies a fix only when every edit still finds the text it expects where it
+expects it, and when no edit overlaps one already taken in this pass (the next
+pass, after a fresh check, gets the rest). Everything outside the edited spans
+stays byte for byte: line endings, a byte order mark, a missing final newline,
+tabs. A file that changed since the linter read it is skipped with a warning;
+a file is written through a temporary file in its folder and renamed over, its
+mode (and, where allowed, owner) kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handbook_lint.cache.store import content_hash
+from handbook_lint.checks.registry import Edit, Finding, Fix
+from handbook_lint.site.overlay import Overlay
+
+if TYPE_CHECKING:
+    from handbook_lint.engine.linter import Linter, Result
+
+_BOM = "\ufeff"
+
+
+@dataclass
+class FixPass:
+    """What one pass over the findings did (or, for --diff, would do)."""
+
+    fixed: Counter[str] = field(default_factory=Counter)  # rule -> findings fixed
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
+    warnings: list[str] = field(default_factory=list)
+    left: int = 0  # fixable findings the last run still reports
+
+    def merge(self, other: FixPass) -> None:
+        """Add a later pass: a file's `before` stays the first pass's."""
+        self.fixed.update(other.fixed)
+        self.warnings += other.warnings
+        self.left += other.left
+        for path, (before, after) in other.files.items():
+            first = self.files.get(path)
+            self.files[path] = (first[0] if first else before, after)
+
+    def shown(self, name: Callable[[str], str]) -> FixPass:
+        """The same with each file's path as `name` gives it."""
+        files = {name(path): change for path, change in self.files.items()}
+        return FixPass(Counter(self.fixed), files, list(self.warnings), self.left)
+
+    def diff(self) -> str:
+        """The unified diff of every changed file."""
+        out: list[str] = []
+        for name, (before, after) in sorted(self.files.items()):
+            out += difflib.unified_diff(
+                before.splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                f"a/{name}",
+                f"b/{name}",
+            )
+        text = "".join(out)
+        return text if not text or text.endswith("\n") else text + "\n"
+
+
+def wanted(findings: Iterable[Finding], unsafe: bool) -> list[Finding]:
+    """The findings whose fix this run applies."""
+    return [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
+
+
+MAX_PASSES = 5  # fixes that conflict wait for the next pass; this many at most
+
+
+def fix_until_settled(
+    first: Linter,
+    make: Callable[[Overlay | None], Linter],
+    named: list[str] | None,
+    unsafe: bool,
+    write: bool,
+) -> tuple[Result, FixPass]:
+    """Lint, fix, lint again, until no fix is left to apply or MAX_PASSES: the
+    last run's result (what remains) and what the passes did. Without `write`
+    the fixed files live in an overlay the next pass lints (for --diff)."""
+    done = FixPass()
+    linter = first
+    result = linter.run(named)
+    fixed_now: dict[str, bytes] = {}
+    for _ in range(MAX_PASSES):
+        todo = wanted(result.findings, unsafe)
+        if not todo:
+            break
+        one = fix_files(
+            linter.config.root,
+            todo,
+            linter.store.hashes,
+            unsafe,
+            write,
+            read=fixed_now.get,
+        )
+        done.merge(one)
+        if not one.files:
+            break
+        if not write:
+            fixed_now.update({p: after.encode("utf-8") for p, (_, after) in one.files.items()})
+        linter = make(Overlay(dict(fixed_now), frozenset()) if fixed_now else None)
+        result = linter.run(named)
+    done.left = len(wanted(result.findings, unsafe))
+    return result, done
+
+
+def fix_files(
+    root: Path,
+    findings: Iterable[Finding],
+    hashes: dict[str, str],
+    unsafe: bool = False,
+    write: bool = True,
+    read: Callable[[str], bytes | None] | None = None,
+) -> FixPass:
+    """Apply the fixes of `findings` (paths relative to `root`) to their files.
+    `hashes`: what the linter read of each file (a changed file is skipped);
+    `read`: the file's bytes when they are not the disk's (None: read the disk)."""
+    result = FixPass()
+    by_file: dict[str, list[Finding]] = {}
+    for f in wanted(findings, unsafe):
+        by_file.setdefault(f.path, []).append(f)
+    for path, found in sorted(by_file.items()):
+        target = root / path
+        try:
+            given = read(path) if read is not None else None
+            data = given if given is not None else target.read_bytes()
+        except OSError as exc:
+            result.warnings.append(f"{path}: not fixed: cannot read it ({exc.strerror or exc})")
+            continue
+        if path in hashes and content_hash(data) != hashes[path]:
+            result.warnings.append(f"{path}: not fixed: it changed while it was being linted")
+            continue
+        try:
+            before = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # (never a page the linter read)
+        after, applied = apply_fixes(before, [f.fix for f in found if f.fix is not None])
+        if after == before:
+            continue
+        for finding, used in zip(found, applied, strict=True):
+            if used:
+                result.fixed[finding.rule] += 1
+        if write:
+            try:
+                write_keeping_mode(target, after.encode("utf-8"))
+            except OSError as exc:
+                result.warnings.append(
+                    f"{path}: not fixed: cannot write it ({exc.strerror or exc})"
+                )
+                continue
+        result.files[path] = (before, after)
+    return result
+
+
+def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[bool]]:
+    """`text` with as many of `fixes` applied as do not overlap (in order), and
+    which were."""
+    lines = text.split("\n")
+    bom = 1 if text.startswith(_BOM) else 0
+    taken: dict[tuple[int, int, str, str, bool], tuple[int, int, int]] = {}
+    applied: list[bool] = []
+    for fix in fixes:
+        edits = [e for e in fix.edits if not _blank_indent(lines, e)]
+        spans = [_locate(lines, edit, bom) for edit in edits]
+        if any(span is None for span in spans):
+            applied.append(False)
+            continue
+        placed = [(_key(edit), span) for edit, span in zip(edits, spans, strict=True) if span]
+        fresh = [(key, span) for key, span in placed if key not in taken]
+        if any(_overlaps(span, other) for _, span in fresh for other in taken.values()):
+            applied.append(False)
+            continue
+        for key, span in fresh:
+            taken[key] = span
+        applied.append(True)
+    # Right to left, bottom to top: earlier positions stay valid.
+    gone: set[int] = set()
+    for key, (line, start, end) in sorted(taken.items(), key=lambda kv: kv[1], reverse=True):
+        _, _, _, new, whole_line = key
+        if whole_line and not new:
+            gone.add(line)
+        elif whole_line:  # the line's content replaced, its break and any BOM kept
+            text = lines[line]
+            head = _BOM if line == 0 and text.startswith(_BOM) else ""
+            lines[line] = head + new + ("\r" if text.endswith("\r") else "")
+        else:
+            lines[line] = lines[line][:start] + new + lines[line][end:]
+    gone |= _doubled_blanks(lines, gone)
+    if gone:
+        lines = [text for i, text in enumerate(lines) if i not in gone]
+    return "\n".join(lines), applied
+
+
+def _doubled_blanks(lines: list[str], gone: set[int]) -> set[int]:
+    """Blank lines left doubled by removed lines (a definition between two blank
+    lines): the blank line after each removed run goes too, or the one before it
+    when the run ended the file."""
+    extra: set[int] = set()
+    for index in sorted(gone):
+        if index - 1 in gone:
+            continue  # not the start of a run
+        end = index
+        while end + 1 in gone:
+            end += 1
+        before = index == 0 or not lines[index - 1].strip()
+        after = end + 1
+        # (the last piece, after the final line break, is not a line)
+        if before and after < len(lines) - 1 and not lines[after].strip():
+            extra.add(after)
+        elif before and index > 0 and after == len(lines) - 1 and not lines[after]:
+            extra.add(index - 1)  # the run ended the file: the blank line above it goes
+    return extra
+
+
+def _blank_indent(lines: list[str], edit: Edit) -> bool:
+    """An indent for a blank line: a blank line needs none (and gets none, so the
+    fix leaves no trailing white space)."""
+    index = edit.line - 1
+    return (
+        not edit.old
+        and not edit.whole_line
+        and edit.column == 0
+        and not edit.new.strip(" \t")
+        and 0 <= index < len(lines)
+        and not lines[index].strip()
+    )
+
+
+def _key(edit: Edit) -> tuple[int, int, str, str, bool]:
+    return (edit.line, edit.column, edit.old, edit.new, edit.whole_line)
+
+
+def _locate(lines: list[str], edit: Edit, bom: int) -> tuple[int, int, int] | None:
+    """(0-based line, start, end) of the text an edit replaces, when it is there."""
+    index = edit.line - 1
+    if not 0 <= index < len(lines):
+        return None
+    if index == len(lines) - 1 and edit.whole_line and not edit.new:
+        return None  # (the last piece has no line break to take with it)
+    line = lines[index]
+    if edit.whole_line:
+        content = line.removesuffix("\r")
+        if index == 0:
+            content = content.removeprefix(_BOM)
+        return (index, 0, len(line)) if content == edit.old else None
+    column = edit.column + (bom if index == 0 else 0)
+    if not edit.old:  # an insertion
+        return (index, column, column) if column <= len(line.removesuffix("\r")) else None
+    if line.startswith(edit.old, column):
+        return index, column, column + len(edit.old)
+    return None
+
+
+def _overlaps(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    """Two spans touch the same characters (a whole-line span is the line). An
+    insertion overlaps what starts or ends where it goes: the order of the two
+    would be a guess."""
+    if a[0] != b[0]:
+        return False
+    if a[1] == a[2] or b[1] == b[2]:
+        return a[1] <= b[2] and b[1] <= a[2]
+    return a[1] < b[2] and b[1] < a[2]
+
+
+def write_keeping_mode(path: Path, data: bytes) -> None:
+    """Write `data` through a temporary file in the same folder, renamed over the
+    file: never half written. The file keeps its mode and, where allowed, owner."""
+    st = path.stat()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, st.st_mode & 0o7777)
+        with contextlib.suppress(PermissionError, AttributeError):
+            os.chown(tmp, st.st_uid, st.st_gid)  # (only root may give a file away)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
