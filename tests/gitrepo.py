@@ -51,12 +51,14 @@ def readme_block(heading: str, language: str) -> str:
     return match.group(1)
 
 
-def precommit_config(rev: str) -> str:
-    """The README's pre-commit snippet with its two placeholders filled in, as the
-    README tells a user to: the git URL of handbook-lint and a commit of it."""
-    data = yaml.safe_load(readme_block("### As a pre-commit hook", "yaml"))
+def precommit_config(rev: str, section: str = "### As a pre-commit hook") -> str:
+    """The README's pre-commit snippet (in `section`) with its two placeholders
+    filled in, as the README tells a user to: the git URL of handbook-lint and a
+    commit of it."""
+    data = yaml.safe_load(readme_block(section, "yaml"))
     (entry,) = data["repos"]
-    assert [h["id"] for h in entry["hooks"]] == ["handbook-lint"]
+    hooks = [h["id"] for h in entry["hooks"]]
+    assert hooks in (["handbook-lint"], ["handbook-lint-fix", "handbook-lint"]), hooks
     entry["repo"], entry["rev"] = str(PROJECT), rev
     return yaml.safe_dump(data, sort_keys=False)
 
@@ -81,8 +83,10 @@ class Handbook:
         if site_dir:  # a README beside the site, at the repository's top
             (top / "README.md").write_text("# The repository\n\nNo front matter.\n", "utf-8")
 
-    def install_hook(self, rev: str) -> None:
-        (self.top / ".pre-commit-config.yaml").write_text(precommit_config(rev), "utf-8")
+    def install_hook(self, rev: str, section: str = "### As a pre-commit hook") -> None:
+        (self.top / ".pre-commit-config.yaml").write_text(
+            precommit_config(rev, section), "utf-8"
+        )
         subprocess.run(
             [PRE_COMMIT, "install"],
             cwd=self.top,
@@ -119,8 +123,8 @@ class Handbook:
         return len(git(self.top, "log", "--oneline").stdout.splitlines())
 
 
-def job_script() -> list[str]:
-    return list(yaml.safe_load(JOB_FILE.read_text("utf-8"))["handbook-lint"]["script"])
+def job_script(job: str = "handbook-lint") -> list[str]:
+    return list(yaml.safe_load(JOB_FILE.read_text("utf-8"))[job]["script"])
 
 
 def run_job(work: Path, path: Path | None = None) -> tuple[int, str, list[dict[str, Any]]]:

@@ -5,10 +5,22 @@ by the job in docs/ci/gitlab-ci.yml against a real origin."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from gitrepo import Handbook, found, git, places, project_rev, push_and_branch, run_job
+from gitrepo import (
+    Handbook,
+    found,
+    git,
+    job_script,
+    places,
+    project_rev,
+    push_and_branch,
+    run_job,
+)
 
 pytestmark = pytest.mark.slow  # real pre-commit environments and git repositories
 
@@ -147,3 +159,76 @@ def test_a_clean_branch_passes_despite_old_findings(tmp_path: Path) -> None:
     code, log, report = run_job(work)
     assert code == 0, log
     assert report == []
+
+
+FIXABLE_PAGE = (
+    "---\ntitle: Steps\n---\n\nRead the [GitLab misson](/handbook/values/).\n\n"
+    "1. one\n1. two\n2. three\n"
+)
+FIXED_PAGE = FIXABLE_PAGE.replace("misson", "mission").replace("2. three", "1. three")
+
+
+def test_the_fix_hook_fixes_staged_pages_and_the_commit_waits_for_a_look(
+    tmp_path: Path, rev: str, hooks_home: Path
+) -> None:
+    handbook = Handbook(tmp_path / "handbook", "", hooks_home)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "the handbook so far")
+    handbook.install_hook(rev, "### Fixing what it finds")  # the README's two hooks
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "adopt handbook-lint", env=handbook.env)
+    commits = handbook.commits()
+    old = (handbook.site / "content/handbook/tools.md").read_bytes()
+
+    handbook.write("content/handbook/steps.md", FIXABLE_PAGE)
+    first = handbook.commit("steps")
+    out = first.stdout + first.stderr
+    assert first.returncode != 0 and handbook.commits() == commits, out
+    assert "files were modified by this hook" in out
+    assert "fixed 2 findings in 1 file (list-numbering 1, spelling 1)" in out
+    page = handbook.site / "content/handbook/steps.md"
+    assert page.read_text("utf-8") == FIXED_PAGE
+    # Only the staged page was touched (tools.md has an old, unfixable finding).
+    assert (handbook.site / "content/handbook/tools.md").read_bytes() == old
+
+    again = handbook.commit("steps, fixed")  # the user looked, staged, committed
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert handbook.commits() == commits + 1
+    shown = git(handbook.top, "show", "HEAD:content/handbook/steps.md").stdout
+    assert shown == FIXED_PAGE
+
+
+def test_the_scheduled_fix_job_pushes_a_branch_with_the_fixes(tmp_path: Path) -> None:
+    handbook = Handbook(tmp_path / "handbook")
+    handbook.write("content/handbook/steps.md", FIXABLE_PAGE)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "main")
+    work = push_and_branch(handbook, tmp_path)
+    git(work, "checkout", "-q", "main")
+    origin = tmp_path / "origin.git"
+    # GitLab takes the merge request from push options; a bare origin must accept them.
+    git(origin, "config", "receive.advertisePushOptions", "true")
+    env = {
+        **os.environ,
+        "HANDBOOK_LINT_PUSH_URL": str(origin),
+        "CI_DEFAULT_BRANCH": "main",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    script = "\n".join(job_script("handbook-lint-fix"))
+    proc = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    branches = git(origin, "branch", "--format=%(refname:short)").stdout.split()
+    (fixes,) = [b for b in branches if b.startswith("handbook-lint-fixes-")]
+    assert git(origin, "show", f"{fixes}:content/handbook/steps.md").stdout == FIXED_PAGE
+    changed = git(origin, "diff", "--name-only", "main", fixes).stdout.split()
+    assert changed == ["content/handbook/steps.md"]
+
+    # Run again on the fixed branch: nothing to fix, nothing pushed.
+    git(work, "checkout", "-q", fixes)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "nothing to fix" in proc.stdout, proc.stderr
+    assert git(origin, "branch", "--format=%(refname:short)").stdout.split() == branches

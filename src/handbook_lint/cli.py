@@ -528,10 +528,8 @@ def _report_fixes(done: FixPass, fixing: str, quiet: bool) -> None:
     else:
         _note("nothing to fix" if fixing == "fix" else "--diff: nothing to fix")
     if done.left:
-        _note(
-            f"{done.left} fixable finding{'s' if done.left != 1 else ''} left: the text a "
-            "fix expects is not where it was, or its fixes overlap others"
-        )
+        why = "see the warnings above" if done.warnings else "their text is not where it was"
+        _note(f"{done.left} fixable finding{'s' if done.left != 1 else ''} not fixed ({why})")
 
 
 def _unverified_note(outcome: Outcome) -> str:

@@ -166,8 +166,8 @@ def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
     if link.kind not in ("ref", "relref") and not res.url.lower().endswith(".md"):
         close = ctx.index.close_urls(res.url)
         suggestion = close[0] if close else None
-        path = link.target.split("#", 1)[0]
-        if len(close) == 1 and path:
+        path, _, fragment = link.target.partition("#")
+        if len(close) == 1 and path and _has_anchor(ctx, close[0], fragment):
             fix = _destination_fix(link, path, close[0], safe=False)
     what = "page" if link.kind in ("ref", "relref") else "URL"
     shown = link.target.split("#", 1)[0] or link.target
@@ -181,6 +181,17 @@ def _broken(ctx: PageContext, link: Link, res: Resolution) -> Problem | None:
         target=res.url,
         fix=fix,
     )
+
+
+def _has_anchor(ctx: PageContext, url: str, fragment: str) -> bool:
+    """The page at `url` has the anchor (or none is asked for): a fix that moves
+    a link there must not trade a broken link for a missing anchor."""
+    if not fragment:
+        return True
+    target = ctx.index.lookup(url)
+    if target is None or target.page is None:
+        return False
+    return unquote(fragment) in ctx.index.anchors(target.page)
 
 
 def _destination_fix(link: Link, old: str, new: str, safe: bool) -> Fix | None:

@@ -13,6 +13,18 @@ STYLES = ("one", "ordered", "one-or-ordered")
 # Blocks that, standing between two ordered lists, show the list was split by
 # content meant to sit inside an item (code, a table, a quote, raw HTML).
 _SPLITTERS = frozenset({"fence", "code", "html", "table", "blockquote"})
+# HTML that frames sections rather than sitting in a step: a closing tag, a
+# comment (CommonMark's way to end a list on purpose) or a container's opening
+# tag. Lists on either side of it are separate lists.
+_CONTAINERS = frozenset(
+    {"details", "summary", "div", "section", "article", "aside", "nav", "header", "footer"}
+    | {"main", "figure", "form", "fieldset", "center", "ul", "ol", "dl", "table"}
+)
+
+
+def _boundary(block: Block) -> bool:
+    tag = block.tag
+    return block.kind == "html" and (not tag or tag.startswith(("/", "!")) or tag in _CONTAINERS)
 
 
 def _list_blocks(ctx: PageContext) -> dict[int, int]:
@@ -50,7 +62,7 @@ def previous_list(
             if prev is None or not prev.ordered or not between:
                 return None
             return prev, list(reversed(between))
-        if block.kind not in _SPLITTERS:
+        if block.kind not in _SPLITTERS or _boundary(block):
             return None
         between.append(block)
         if len(between) > 3:

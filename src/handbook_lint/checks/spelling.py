@@ -48,10 +48,12 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     maintained list of known wrong spellings, not a full dictionary: unknown
     words and names are never reported). Code spans, code blocks, URLs, HTML
     and shortcode calls are never checked, nor words in identifiers, paths or
-    e-mail addresses, nor CJK text. Words that are likely names or acronyms
-    are skipped: ALL-CAPS words, words under 4 letters and capitalised words
-    under 6 letters. The suggestion is the correction. Add project terms
-    (and names) to `words`.
+    e-mail addresses, nor CJK text, nor a word of a lower-case name of four or
+    more hyphenated parts (`wg-incident-respose-management`), nor a word of
+    link text that the link's own URL spells the same way (a name). Words
+    that are likely names or acronyms are skipped: ALL-CAPS words, words
+    under 4 letters and capitalised words under 6 letters. The suggestion is
+    the correction. Add project terms (and names) to `words`.
 
     **Why.** A typo in link text is what readers click; a typo in a heading
     becomes a typo in its anchor, which every link to it must then repeat.
@@ -81,6 +83,10 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
                 span.glued_after and miss.offset + len(miss.word) == len(span.text)
             ):
                 continue  # part of a word split by markup: **P**roduction
+            if _slug(span.text, miss.offset, len(miss.word)):
+                continue
+            if span.kind == "link" and _in_destination(ctx, span.line, miss.word):
+                continue
             column = span.column + miss.offset if span.column else 0
             where = {"heading": "heading", "link": "link text"}.get(span.kind, "text")
             yield Problem(
@@ -90,6 +96,22 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
                 suggestion=miss.suggestion,
                 fix=_replacement(span, column, miss.word, miss.candidates, headings),
             )
+
+
+def _slug(text: str, offset: int, length: int) -> bool:
+    """The word is part of a lower-case name of four or more hyphenated parts
+    (`wg-incident-respose-management`): a channel, a label, a file: its name."""
+    start = text.rfind(" ", 0, offset) + 1
+    end = text.find(" ", offset + length)
+    chunk = text[start : end if end >= 0 else len(text)]
+    return chunk.count("-") >= 3 and chunk == chunk.lower()
+
+
+def _in_destination(ctx: PageContext, line: int, word: str) -> bool:
+    """The link's own URL spells the word so (`[Marti Konstant](https://martikonstant.com)`):
+    a name, written as its owner writes it."""
+    lowered = word.lower()
+    return any(link.line == line and lowered in link.target.lower() for link in ctx.facts.links)
 
 
 def _replacement(

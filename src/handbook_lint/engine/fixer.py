@@ -40,12 +40,16 @@ class FixPass:
     files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
     warnings: list[str] = field(default_factory=list)
     left: int = 0  # fixable findings the last run still reports
+    passes: int = 0  # lint-and-fix passes run
+    by_file: dict[str, Counter[str]] = field(default_factory=dict)  # path -> rule -> fixed
 
     def merge(self, other: FixPass) -> None:
         """Add a later pass: a file's `before` stays the first pass's."""
         self.fixed.update(other.fixed)
-        self.warnings += other.warnings
+        self.warnings += [w for w in other.warnings if w not in self.warnings]
         self.left += other.left
+        for path, counts in other.by_file.items():
+            self.by_file.setdefault(path, Counter()).update(counts)
         for path, (before, after) in other.files.items():
             first = self.files.get(path)
             self.files[path] = (first[0] if first else before, after)
@@ -75,6 +79,9 @@ def wanted(findings: Iterable[Finding], unsafe: bool) -> list[Finding]:
 
 
 MAX_PASSES = 5  # fixes that conflict wait for the next pass; this many at most
+MAX_TRIALS = 25  # passes in all, with those that retry a file's fixes one at a time
+
+Ident = tuple[str, str, str]  # a finding without its place: path, rule, message
 
 
 def fix_until_settled(
@@ -84,34 +91,137 @@ def fix_until_settled(
     unsafe: bool,
     write: bool,
 ) -> tuple[Result, FixPass]:
-    """Lint, fix, lint again, until no fix is left to apply or MAX_PASSES: the
+    """Lint, fix, lint again, until no fix is left to apply (or MAX_PASSES): the
     last run's result (what remains) and what the passes did. Without `write`
-    the fixed files live in an overlay the next pass lints (for --diff)."""
+    the fixed files live in an overlay the next pass lints (for --diff).
+
+    A fix must not add a finding it cannot also fix. When a pass's fixes in a
+    file add one, the file is put back as it was and its fixes are tried one at
+    a time in the next passes; a fix that adds a finding alone is not applied
+    (a warning names it)."""
     done = FixPass()
+    root = first.config.root
     linter = first
     result = linter.run(named)
-    fixed_now: dict[str, bytes] = {}
-    for _ in range(MAX_PASSES):
-        todo = wanted(result.findings, unsafe)
+    original = result.findings
+    overlay: dict[str, bytes] = {}
+    blocked: set[Ident] = set()  # fixes that add a finding: never applied again
+    single: set[str] = set()  # files whose fixes are tried one at a time
+    budget, passes = MAX_PASSES, 0
+    while passes < min(budget, MAX_TRIALS):
+        passes += 1
+        todo = _one_per_file(
+            [f for f in wanted(result.findings, unsafe) if _ident(f) not in blocked], single
+        )
         if not todo:
             break
-        one = fix_files(
-            linter.config.root,
-            todo,
-            linter.store.hashes,
-            unsafe,
-            write,
-            read=fixed_now.get,
-        )
-        done.merge(one)
+        one = fix_files(root, todo, linter.store.hashes, unsafe, write, read=overlay.get)
         if not one.files:
+            done.merge(one)
             break
         if not write:
-            fixed_now.update({p: after.encode("utf-8") for p, (_, after) in one.files.items()})
-        linter = make(Overlay(dict(fixed_now), frozenset()) if fixed_now else None)
-        result = linter.run(named)
+            overlay.update({p: after.encode("utf-8") for p, (_, after) in one.files.items()})
+        linter = make(Overlay(dict(overlay), frozenset()) if overlay else None)
+        after = linter.run(named)
+        added = _added(result.findings, after.findings, one.by_file, unsafe)
+        for path, finding in sorted(added.items()):
+            before = one.files.pop(path)[0]
+            if write:
+                write_keeping_mode((root / path).resolve(), before.encode("utf-8"))
+            else:
+                overlay[path] = before.encode("utf-8")
+            one.fixed -= one.by_file.pop(path, Counter())
+            tried = [f for f in todo if f.path == path]
+            if path in single:  # one fix alone added the finding: it stays unfixed
+                blocked.update(_ident(f) for f in tried)
+                one.warnings.append(
+                    f"{path}:{tried[0].line}: {tried[0].rule} not fixed: the fix would add "
+                    f"{finding.rule} '{finding.message}'"
+                )
+                budget += 1
+            else:  # a pass for each of its fixes, one at a time
+                single.add(path)
+                budget += len(tried)
+        done.merge(one)
+        if added:
+            linter = make(Overlay(dict(overlay), frozenset()) if overlay else None)
+            after = linter.run(named)
+        result = after
+    # The net: a file that ends with more findings of a rule than it had (fixes
+    # that each passed, but not together) is put back as it was.
+    worse = _added(original, result.findings, done.by_file, unsafe=False, excuse=False)
+    for path, finding in sorted(worse.items()):
+        before = done.files.pop(path)[0]
+        if write:
+            write_keeping_mode((root / path).resolve(), before.encode("utf-8"))
+        else:
+            overlay[path] = before.encode("utf-8")
+        done.fixed -= done.by_file.pop(path, Counter())
+        done.warnings.append(
+            f"{path}: not fixed: its fixes together would add {finding.rule} '{finding.message}'"
+        )
+    if worse:
+        result = make(Overlay(dict(overlay), frozenset()) if overlay else None).run(named)
     done.left = len(wanted(result.findings, unsafe))
+    done.passes = passes
+    if done.left and passes >= min(budget, MAX_TRIALS):
+        done.warnings.append(
+            f"stopped after {passes} passes: {done.left} fixable finding"
+            f"{'s' if done.left != 1 else ''} left (run --fix again)"
+        )
     return result, done
+
+
+def _ident(f: Finding) -> Ident:
+    return (f.path, f.rule, f.message)
+
+
+def _one_per_file(todo: list[Finding], single: set[str]) -> list[Finding]:
+    """The fixes to try: all of them, but only the first of a file in `single`."""
+    seen: set[str] = set()
+    out = []
+    for f in sorted(todo, key=Finding.sort_key):
+        if f.path in single:
+            if f.path in seen:
+                continue
+            seen.add(f.path)
+        out.append(f)
+    return out
+
+
+def _added(
+    before: list[Finding],
+    after: list[Finding],
+    fixed: dict[str, Counter[str]],
+    unsafe: bool,
+    excuse: bool = True,
+) -> dict[str, Finding]:
+    """Changed files whose fixes added a finding the next pass cannot fix, with
+    one such finding: a file that now has more findings of a rule without a
+    fix than before (the next pass fixes the others); without `excuse`, more
+    findings of a rule than it had less those fixed (`fixed`: path -> rule ->
+    findings fixed). Counts,
+    not messages, decide: a message may change with a fix, as a column does
+    when a number is renumbered. A finding added to an unchanged file (a link
+    into a fixed heading) is charged to every changed file."""
+    changed = set(fixed)
+    if excuse:  # the findings without a fix, before and after
+        fixable_before = {id(f) for f in wanted(before, unsafe)}
+        had = Counter((f.path, f.rule) for f in before if id(f) not in fixable_before)
+    else:  # all findings: what there was, less what was fixed
+        had = Counter((f.path, f.rule) for f in before)
+        had.subtract(Counter({(p, r): n for p, c in fixed.items() for r, n in c.items()}))
+    fixable = {id(f) for f in wanted(after, unsafe)} if excuse else set()
+    now = Counter((f.path, f.rule) for f in after if id(f) not in fixable)
+    extra = Counter({key: n - had[key] for key, n in now.items() if n > had[key]})
+    if not extra:
+        return {}
+    found = {f.path: f for f in after if (f.path, f.rule) in extra and id(f) not in fixable}
+    out = {path: f for path, f in found.items() if path in changed}
+    elsewhere = [f for path, f in found.items() if path not in changed]
+    if elsewhere:
+        out.update({path: elsewhere[0] for path in changed if path not in out})
+    return out
 
 
 def fix_files(
@@ -147,17 +257,23 @@ def fix_files(
         after, applied = apply_fixes(before, [f.fix for f in found if f.fix is not None])
         if after == before:
             continue
-        for finding, used in zip(found, applied, strict=True):
-            if used:
-                result.fixed[finding.rule] += 1
         if write:
             try:
-                write_keeping_mode(target, after.encode("utf-8"))
+                real = target.resolve()  # (a symlinked page: its file is fixed, the link kept)
+                if not real.stat().st_mode & 0o222:
+                    result.warnings.append(f"{path}: not fixed: it is read-only")
+                    continue
+                write_keeping_mode(real, after.encode("utf-8"))
             except OSError as exc:
                 result.warnings.append(
                     f"{path}: not fixed: cannot write it ({exc.strerror or exc})"
                 )
                 continue
+        mine = result.by_file[path] = Counter()
+        for finding, used in zip(found, applied, strict=True):
+            if used:
+                mine[finding.rule] += 1
+        result.fixed.update(mine)
         result.files[path] = (before, after)
     return result
 

@@ -82,6 +82,7 @@ class Block:
     end_line: int
     depth: int  # list nesting depth the block sits in
     indent: int  # leading spaces of its first line
+    tag: str = ""  # an HTML block's first tag: "details", "/details" (closing), "!--"
 
 
 @dataclass(slots=True)

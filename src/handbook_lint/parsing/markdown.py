@@ -192,6 +192,10 @@ def _reference_lines(refs: dict[str, object], lines: list[str]) -> dict[str, tup
     return out
 
 
+# The first tag of an HTML block: a name, a closing tag's `/name`, or a comment.
+_HTML_TAG = re.compile(r"\s*<(!--|/?[A-Za-z][A-Za-z0-9-]*)")
+
+
 # A whole definition on one line: `[label]: destination "optional title"`.
 _DEFINITION_LINE = re.compile(
     r" {0,3}\[[^\]]+\]:[ \t]*\S+(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*"
@@ -295,9 +299,11 @@ class _Walker:
         assert token.map is not None
         first = self.lines[token.map[0]] if token.map[0] < len(self.lines) else ""
         indent = len(first) - len(first.lstrip(" "))
-        self.facts.blocks.append(
-            Block(kind, token.map[0] + 1, max(token.map[1], token.map[0] + 1), depth, indent)
-        )
+        block = Block(kind, token.map[0] + 1, max(token.map[1], token.map[0] + 1), depth, indent)
+        if kind == "html":
+            tag = _HTML_TAG.match(token.content)
+            block.tag = tag.group(1).lower() if tag else ""
+        self.facts.blocks.append(block)
 
     def _item(self, token: Token, ordered: bool) -> ListItem:
         assert token.map is not None
