@@ -157,9 +157,7 @@ def hugo_same(root: Path, into: Path) -> dict[str, Any]:
         site, _ = hugo_corpus.hugodocs_site(root, into / label, hugo_corpus.HUGODOCS_GIT)
         public = into / label / "public"
         oracle.build(site, public)
-        built[label] = {
-            str(p.relative_to(public)): p.read_bytes() for p in public.rglob("*.html")
-        }
+        built[label] = {str(p.relative_to(public)): p.read_bytes() for p in public.rglob("*.html")}
     clean(root)
     before, after = built["before"], built["after"]
     differ = sorted(p for p in before.keys() & after.keys() if before[p] != after[p])

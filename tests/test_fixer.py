@@ -33,17 +33,7 @@ FIXABLE = (
     "[unused]: /values/\n"
 )
 VALUES = "---\ntitle: Values\n---\n\n## Dogfooding\n"
-FIXED = (
-    "---\n"
-    "title: T\n"
-    "---\n"
-    "\n"
-    "See the [GitLab mission](/values/).\n"
-    "\n"
-    "1. a\n"
-    "1. b\n"
-    "1. c\n"
-)
+FIXED = "---\ntitle: T\n---\n\nSee the [GitLab mission](/values/).\n\n1. a\n1. b\n1. c\n"
 
 
 def _site(tmp_path: Path, page: str | bytes = FIXABLE) -> Path:
@@ -214,7 +204,9 @@ def test_diff_shows_and_writes_nothing_fix_writes_and_a_second_fix_changes_nothi
     code, out, err = invoke(root, "check", "--fix")
     assert code == 0, out
     assert page.read_text("utf-8") == FIXED
-    assert "fixed 3 findings in 1 file (link-reference-unused 1, list-numbering 1, spelling 1)" in err
+    assert (
+        "fixed 3 findings in 1 file (link-reference-unused 1, list-numbering 1, spelling 1)" in err
+    )
     assert out.strip() == "2 files checked: no problems"
 
     assert invoke(root, "check", "--fix")[2].strip() == "handbook-lint: nothing to fix"
@@ -328,7 +320,7 @@ def test_fixing_settles_and_never_adds_a_finding(
     assert done.left == 0 or any("would add" in w or "stopped" in w for w in done.warnings)
     fixed = (root / "content/page.md").read_bytes()
     # Settled: another pass has nothing to do, and line endings stayed as they were.
-    again, more = fix_until_settled(make(None), make, None, unsafe=unsafe, write=True)
+    _, more = fix_until_settled(make(None), make, None, unsafe=unsafe, write=True)
     assert not more.files and (root / "content/page.md").read_bytes() == fixed
     if crlf:
         assert b"\n" not in fixed.replace(b"\r\n", b"")
@@ -348,6 +340,7 @@ def test_a_fix_that_would_add_a_finding_is_put_back_and_named(tmp_path: Path) ->
     page = "---\ntitle: T\n---\n\n1) paren\n  - nested\n1. one\n\n1. a\n2. b\n1. c\n"
     root = write_site(tmp_path, {"content/page.md": page}, {})
     code, _, err = invoke(root, "check", "--fix")
+    assert code == 0
     fixed = page.replace("2. b\n1. c", "1. b\n1. c")
     assert (root / "content/page.md").read_text("utf-8") == fixed  # the other fix is kept
     assert "content/page.md:6: list-indent not fixed: the fix would add list-numbering" in err

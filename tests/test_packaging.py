@@ -64,7 +64,7 @@ def test_the_wheel_installs_in_a_fresh_venv_and_lints_with_the_presets(
         )
         assert proc.returncode == 1, proc.stdout + proc.stderr
         assert "error link-broken link to '/nowhere/'" in proc.stdout
-        assert "spelling 'misson'" in proc.stdout
+        assert "spelling [*] 'misson'" in proc.stdout
     version = subprocess.run(
         [str(fresh_venv / "handbook-lint"), "--version"], capture_output=True, text=True, check=True
     )

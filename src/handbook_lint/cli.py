@@ -666,7 +666,8 @@ def list_rules(config_path: Path | None) -> None:
         on = active.get(name)
         severity = on.severity if on else "off"
         changed = f" (default {rule.severity})" if severity != rule.severity else ""
-        click.echo(f"{name:<{width}}  {severity:<7}  {rule.summary}{changed}")
+        fix = f" [fix: {rule.fix.partition(': ')[0]}]" if rule.fix else ""
+        click.echo(f"{name:<{width}}  {severity:<7}  {rule.summary}{changed}{fix}")
         if on is not None:
             for key, value in on.options.items():
                 shown = json.dumps(value, ensure_ascii=False, default=str)
