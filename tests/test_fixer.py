@@ -15,7 +15,7 @@ from test_cli import invoke
 from handbook_lint.checks.registry import Edit, Fix
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
-from handbook_lint.engine.fixer import apply_fixes, fix_files, fix_until_settled
+from handbook_lint.engine.fixer import apply_fixes, fix_files, fix_until_settled, restore
 from handbook_lint.engine.linter import Linter
 from handbook_lint.site.overlay import Overlay
 
@@ -178,7 +178,8 @@ def test_passes_settle_fixes_that_wait_for_each_other(tmp_path: Path) -> None:
 
     for write in (False, True):
         result, done = fix_until_settled(make(None), make, None, unsafe=False, write=write)
-        assert done.fixed == Counter({"list-restart": 1, "list-numbering": 1})
+        # (the numbering finding the first pass made and the second fixed is not counted)
+        assert done.fixed == Counter({"list-restart": 1})
         after = "---\ntitle: T\n---\n\n1. one\n2. two\n\n   ```sh\n   x\n   ```\n\n3. three\n"
         assert done.files == {"content/page.md": (page, after)}
         assert result.findings == [] and done.left == 0
@@ -314,10 +315,14 @@ def test_fixing_settles_and_never_adds_a_finding(
 
     # (counts, not messages: a message may name a column the fix moved)
     assert not per_rule(result.findings) - per_rule(before), "the fix added a finding"
-    # A fixable finding is left only when its fix alone would add a finding (and
-    # a warning says so).
-    # (or when the passes ran out, which a warning says too)
-    assert done.left == 0 or any("would add" in w or "stopped" in w for w in done.warnings)
+    # A fixable finding is left only when its fix alone would add a finding, or
+    # the passes ran out (a warning says so), or the fix's guard refuses it on
+    # the final text (its text is not where the rule found it).
+    text = (root / "content/page.md").read_text("utf-8")
+    for f in result.findings:
+        if f.fix is not None and (f.fix.safe or unsafe):
+            warned = any("would add" in w or "stopped" in w for w in done.warnings)
+            assert warned or apply_fixes(text, [f.fix])[1] == [False], f
     fixed = (root / "content/page.md").read_bytes()
     # Settled: another pass has nothing to do, and line endings stayed as they were.
     _, more = fix_until_settled(make(None), make, None, unsafe=unsafe, write=True)
@@ -345,3 +350,83 @@ def test_a_fix_that_would_add_a_finding_is_put_back_and_named(tmp_path: Path) ->
     assert (root / "content/page.md").read_text("utf-8") == fixed  # the other fix is kept
     assert "content/page.md:6: list-indent not fixed: the fix would add list-numbering" in err
     assert "fixed 1 finding in 1 file (list-numbering 1)" in err
+
+
+# -- guards the review asked for --------------------------------------------------
+
+
+def test_an_edit_never_lands_in_a_code_span_or_inside_a_word() -> None:
+    line = "Set `adress` and ``a `adress` b`` and adress.\n"
+    in_code = Fix((Edit(1, 5, "adress", "address", word=True),))
+    in_double = Fix((Edit(1, 22, "adress", "address", word=True),))
+    assert apply_fixes(line, [in_code, in_double]) == (line, [False, False])
+    inside = Fix((Edit(1, 1, "dress", "x", word=True),))
+    assert apply_fixes("adress\n", [inside]) == ("adress\n", [False])
+    real = Fix((Edit(1, 38, "adress", "address", word=True),))
+    assert apply_fixes(line, [real])[0] == line.replace("and adress.", "and address.")
+
+
+def test_a_destination_edit_needs_its_link_before_it() -> None:
+    fix = Fix((Edit(1, 5, "/old/", "/new/", after="](|](<"),))
+    assert (
+        apply_fixes("[a](/old/)\n", [Fix((Edit(1, 4, "/old/", "/new/", after="](|](<"),))])[0]
+        == "[a](/new/)\n"
+    )
+    assert apply_fixes("[a](</old/>)\n", [fix])[0] == "[a](</new/>)\n"
+    assert apply_fixes("see /old/ here\n", [Fix((Edit(1, 4, "/old/", "/x/", after="]("),))])[1] == [
+        False
+    ]
+
+
+def test_removing_the_first_line_keeps_the_bom_and_the_last_line_its_lack_of_break() -> None:
+    first = Fix((Edit(1, 0, "[u]: /x", "", whole_line=True),))
+    assert apply_fixes("\ufeff[u]: /x\nText.\n", [first])[0] == "\ufeffText.\n"
+    last = Fix((Edit(3, 0, "[u]: /x", "", whole_line=True),))
+    assert apply_fixes("a\r\nb\r\n[u]: /x", [last]) == ("a\r\nb", [True])
+
+
+def test_the_diff_marks_a_last_line_without_a_break(tmp_path: Path) -> None:
+    page = "---\ntitle: T\n---\n\n1. a\n2. b\n1. c"
+    root = write_site(tmp_path, {"content/page.md": page}, {})
+    code, out, _ = invoke(root, "check", "--diff")
+    assert code == 1
+    assert out.endswith(
+        "-1. c\n\\ No newline at end of file\n+3. c\n\\ No newline at end of file\n"
+    )
+
+
+def test_a_file_with_lone_cr_breaks_is_not_fixed(tmp_path: Path) -> None:
+    page = "---\ntitle: T\n---\n\nText\rmore\n\n1. a\n  - b\n"
+    root = write_site(tmp_path, {"content/page.md": page.encode("utf-8")}, {})
+    done = fix_files(root, lint(root).findings, {})
+    assert done.warnings == ["content/page.md: not fixed: it has line breaks that are a lone CR"]
+    assert (root / "content/page.md").read_bytes() == page.encode("utf-8")
+
+
+def test_a_put_back_never_overwrites_an_edit_made_meanwhile(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text("the fixer wrote this\n", "utf-8")
+    assert restore(page, "before\n", "the fixer wrote this\n") is None
+    assert page.read_text("utf-8") == "before\n"
+    page.write_text("an editor saved this\n", "utf-8")
+    assert restore(page, "before\n", "the fixer wrote this\n") == (
+        "changed while it was being fixed: left as it is now"
+    )
+    assert page.read_text("utf-8") == "an editor saved this\n"
+    assert "could not be put back" in str(restore(tmp_path / "gone.md", "x", "y"))
+
+
+def test_fixes_stay_when_an_old_finding_of_the_same_rule_stays(tmp_path: Path) -> None:
+    # "list starts at 5" has no fix and stays; the other fix must not be undone for it.
+    page = "---\ntitle: T\n---\n\n1. one\n3. two\n\nText.\n\n5. x\n6. y\n"
+    root = write_site(tmp_path, {"content/page.md": page}, {})
+    code, _, err = invoke(root, "check", "--fix")
+    assert code == 0
+    assert "fixed 1 finding in 1 file (list-numbering 1)" in err, err
+    assert (root / "content/page.md").read_text("utf-8") == page.replace("3. two", "2. two")
+
+
+def test_diff_takes_no_report_format(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    code, _, err = invoke(root, "check", "--diff", "--format", "json")
+    assert code == 2 and "--diff prints a unified diff" in err

@@ -231,6 +231,8 @@ def check(
         raise click.UsageError("--fix writes the fixes, --diff only shows them: give one")
     if unsafe_fixes and fixing is None:
         raise click.UsageError("--unsafe-fixes goes with --fix or --diff")
+    if show_diff and (output is not None or fmt != "text"):
+        raise click.UsageError("--diff prints a unified diff: it takes no --format or --output")
     if fixing and (diff_base or staged):
         raise click.UsageError(
             f"--{fixing} fixes the files it lints: name them (pre-commit passes the staged "
@@ -666,7 +668,10 @@ def list_rules(config_path: Path | None) -> None:
         on = active.get(name)
         severity = on.severity if on else "off"
         changed = f" (default {rule.severity})" if severity != rule.severity else ""
-        fix = f" [fix: {rule.fix.partition(': ')[0]}]" if rule.fix else ""
+        kind = rule.fix.partition(": ")[0]
+        if kind == "safe" and "unsafe" in rule.fix:
+            kind = "safe, some unsafe"
+        fix = f" [fix: {kind}]" if rule.fix else ""
         click.echo(f"{name:<{width}}  {severity:<7}  {rule.summary}{changed}{fix}")
         if on is not None:
             for key, value in on.options.items():

@@ -194,13 +194,17 @@ def _has_anchor(ctx: PageContext, url: str, fragment: str) -> bool:
     return unquote(fragment) in ctx.index.anchors(target.page)
 
 
+# What stands before a link's destination: `](` or `](<`.
+_DESTINATION = "](|](<"
+
+
 def _destination_fix(link: Link, old: str, new: str, safe: bool) -> Fix | None:
     """Replace the start of an inline link's destination (`old`, as the facts
     have it) with `new`. Only where the destination's place is known: not a
     reference definition, a shortcode or HTML."""
     if link.kind not in ("inline", "image") or link.column < 1 or not link.target.startswith(old):
         return None
-    return Fix((Edit(link.line, link.column - 1, old, new),), safe)
+    return Fix((Edit(link.line, link.column - 1, old, new, after=_DESTINATION),), safe)
 
 
 @register(
@@ -271,7 +275,10 @@ def _missing_anchor(
     fix = None
     at = link.target.find("#")
     if len(close) == 1 and at >= 0 and link.kind in ("inline", "image") and link.column >= 1:
-        fix = Fix((Edit(link.line, link.column - 1 + at, link.target[at:], f"#{close[0]}"),), False)
+        path = link.target[:at]
+        where = f"]({path}|](<{path}"  # (the fragment follows the link's own path)
+        edit = Edit(link.line, link.column - 1 + at, link.target[at:], f"#{close[0]}", after=where)
+        fix = Fix((edit,), False)
     if not res.same_page:
         # The site path the link names (the page's URL, or an alias of it): what
         # the author wrote, and what stays the same when the page moves.

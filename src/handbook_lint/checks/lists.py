@@ -235,23 +235,29 @@ def _numbers(lst: ListBlock, style: str, continued: bool) -> Iterator[Problem]:
 
 def _renumbering(items: list[ListItem], wanted: list[int]) -> Fix:
     """The whole list renumbered at once (every finding of the list carries the
-    same fix, so one pass settles the list). A number of another width moves the
-    item's text and could move what is nested under it: not safe."""
-    edits = tuple(
-        Edit(
-            item.line, item.marker_column, f"{item.number}{item.delimiter}", f"{n}{item.delimiter}"
-        )
-        for item, n in zip(items, wanted, strict=True)
-        if item.number != n
-        for d in (item.delimiter,)
-    )
-    safe = all(len(str(item.number)) == len(str(n)) for item, n in zip(items, wanted, strict=True))
-    return Fix(edits, safe)
+    same fix, so one pass settles the list), zero-padded as written (`01.`
+    stays two digits). A marker of another width moves the item's text
+    and could move what is nested under it: not safe."""
+    edits = []
+    safe = True
+    for item, n in zip(items, wanted, strict=True):
+        if item.number == n:
+            continue
+        digits = item.marker[: -len(item.delimiter)]
+        padded = len(digits) > 1 and digits.startswith("0")  # (`01.`: keep the zeros)
+        marker = (str(n).zfill(len(digits)) if padded else str(n)) + item.delimiter
+        safe = safe and len(marker) == len(item.marker)
+        edits.append(Edit(item.line, item.marker_column, item.marker, marker))
+    return Fix(tuple(edits), safe)
 
 
 def _indented(block: Block, by: int) -> tuple[Edit, ...]:
-    """Edits that indent every line of `block` by `by` spaces (blank lines stay)."""
-    return tuple(Edit(line, 0, "", " " * by) for line in range(block.line, block.end_line + 1))
+    """Edits that indent every line of `block` by `by` spaces. Each line must
+    start with the block's own indent (a line indented less, a heredoc in a
+    code block, would end up outside the item: no fix); blank lines stay."""
+    old = " " * block.indent
+    new = " " * (block.indent + by)
+    return tuple(Edit(line, 0, old, new) for line in range(block.line, block.end_line + 1))
 
 
 @register(
@@ -310,9 +316,12 @@ def list_restart(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]
         last = prev.items[-1].number
         what = ", ".join(sorted({b.kind for b in between}))
         column = prev.items[-1].content_column
-        fix = Fix(
-            tuple(e for b in between if b.indent < column for e in _indented(b, column - b.indent))
-        )
+        edits: list[Edit] = []
+        for block in between:
+            wanted = column + (4 if block.kind == "code" else 0)  # (indented code: 4 more)
+            if block.indent < wanted:
+                edits += _indented(block, wanted - block.indent)
+        fix = Fix(tuple(edits)) if edits else None
         if last is not None and first.number == last + 1:
             yield Problem(
                 first.line,
@@ -382,14 +391,25 @@ def list_indent(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
         # One stray space is a typo, not an attempt to nest.
         if max(last.indent + 1, 2) <= following.indent < last.content_column:
             kind = "nested list" if following.kind == "list" else following.kind
+            # An indented code block stays code inside the item 4 columns in.
+            wanted = last.content_column + (4 if following.kind == "code" else 0)
+            fix: Fix | None = Fix(_indented(following, wanted - following.indent))
+            if following.kind == "list" and _ragged(facts, following):
+                fix = None  # (an item indented less than the first: no one indent fits)
             yield Problem(
                 following.line,
                 following.indent + 1,
                 f"{kind} indented {following.indent} spaces after a list item whose text "
                 f"starts at column {last.content_column + 1}: it is not part of the item "
-                f"(indent it {last.content_column} spaces)",
-                fix=Fix(_indented(following, last.content_column - following.indent)),
+                f"(indent it {wanted} spaces)",
+                fix=fix,
             )
+
+
+def _ragged(facts: PageFacts, block: Block) -> bool:
+    """A list whose items are indented less than its first one."""
+    lst = _list_at(facts, block.line, block.depth)
+    return lst is not None and any(item.indent < block.indent for item in lst.items)
 
 
 def _next_sibling(blocks: list[Block], at: int, depth: int) -> Block | None:

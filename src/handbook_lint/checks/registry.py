@@ -24,8 +24,9 @@ class Edit:
     """One replacement in a file: `old` at `column` (0-based, in characters) of
     `line` (1-based) becomes `new` (an empty `old`: `new` is inserted there).
     With `whole_line`, `old` is the whole line (without its break): `new`
-    replaces it, or, when empty, the line and its line break go. An indent (only
-    spaces inserted at column 0) leaves a blank line alone.
+    replaces it, or, when empty, the line and its line break go. An indent
+    (`old` the line's leading spaces, `new` more of them, at column 0) leaves
+    a blank line alone.
     A fixer applies an edit only where the file still holds `old`: a fix never
     touches bytes it did not see."""
 
@@ -34,6 +35,11 @@ class Edit:
     old: str
     new: str
     whole_line: bool = False
+    # Where `old` must stand, beyond being there: after one of these texts
+    # ("|"-separated, e.g. "](|](<" for a link destination), and as a whole
+    # word (not inside a longer one). An edit never lands in a code span.
+    after: str = ""
+    word: bool = False
 
 
 @dataclass(frozen=True, slots=True)

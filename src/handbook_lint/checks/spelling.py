@@ -89,12 +89,15 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
                 continue
             column = span.column + miss.offset if span.column else 0
             where = {"heading": "heading", "link": "link text"}.get(span.kind, "text")
+            fix = None
+            if not (span.kind == "link" and _in_label(ctx, span.line, miss.word)):
+                fix = _replacement(span, column, miss.word, miss.candidates, headings)
             yield Problem(
                 span.line,
                 column,
                 f"'{miss.word}' in {where} is a common misspelling",
                 suggestion=miss.suggestion,
-                fix=_replacement(span, column, miss.word, miss.candidates, headings),
+                fix=fix,
             )
 
 
@@ -114,6 +117,16 @@ def _in_destination(ctx: PageContext, line: int, word: str) -> bool:
     return any(link.line == line and lowered in link.target.lower() for link in ctx.facts.links)
 
 
+def _in_label(ctx: PageContext, line: int, word: str) -> bool:
+    """A reference link on the line whose label holds the word (`[Recieve]`, a
+    shortcut reference, is its own label): fixing the text would unlink it."""
+    lowered = word.lower()
+    return any(
+        link.line == line and link.kind == "reference" and lowered in link.label.lower()
+        for link in ctx.facts.links
+    )
+
+
 def _replacement(
     span: TextSpan,
     column: int,
@@ -123,8 +136,9 @@ def _replacement(
 ) -> Fix | None:
     """The word replaced by its only correction. A heading's id is made from its
     text: unless the heading names its id, fixing the text moves the id."""
-    if len(candidates) != 1 or column < 1:
-        return None
+    if len(candidates) != 1 or column < 1 or "\n" in span.text[: column - span.column]:
+        return None  # (a word on a later line of the text: its place is not known)
     heading = headings.get(span.line)  # (link text in a heading is part of its id too)
-    safe = heading.explicit if heading is not None else span.kind != "heading"
-    return Fix((Edit(span.line, column - 1, word, candidates[0]),), safe)
+    # A heading's or a definition term's id is made from its text.
+    safe = heading.explicit if heading is not None else span.kind not in ("heading", "term")
+    return Fix((Edit(span.line, column - 1, word, candidates[0], word=True),), safe)

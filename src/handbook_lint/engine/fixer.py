@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from handbook_lint.engine.linter import Linter, Result
 
 _BOM = "\ufeff"
+# What diff and git write after a last line that has no line break.
+NO_EOL = "\n\\ No newline at end of file\n"
 
 
 @dataclass
@@ -41,6 +43,7 @@ class FixPass:
     warnings: list[str] = field(default_factory=list)
     left: int = 0  # fixable findings the last run still reports
     passes: int = 0  # lint-and-fix passes run
+    refused: list[Finding] = field(default_factory=list)  # fixes their guard refused
     by_file: dict[str, Counter[str]] = field(default_factory=dict)  # path -> rule -> fixed
 
     def merge(self, other: FixPass) -> None:
@@ -63,14 +66,21 @@ class FixPass:
         """The unified diff of every changed file."""
         out: list[str] = []
         for name, (before, after) in sorted(self.files.items()):
-            out += difflib.unified_diff(
-                before.splitlines(keepends=True),
-                after.splitlines(keepends=True),
+            for line in difflib.unified_diff(
+                _lines(before),
+                _lines(after),
                 f"a/{name}",
                 f"b/{name}",
-            )
-        text = "".join(out)
-        return text if not text or text.endswith("\n") else text + "\n"
+            ):
+                out.append(line if line.endswith("\n") else line + NO_EOL)
+        return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their `\n` (only `\n` breaks a line, as in git's diff)."""
+    parts = text.split("\n")
+    out = [part + "\n" for part in parts[:-1]]
+    return [*out, parts[-1]] if parts[-1] else out
 
 
 def wanted(findings: Iterable[Finding], unsafe: bool) -> list[Finding]:
@@ -81,7 +91,7 @@ def wanted(findings: Iterable[Finding], unsafe: bool) -> list[Finding]:
 MAX_PASSES = 5  # fixes that conflict wait for the next pass; this many at most
 MAX_TRIALS = 25  # passes in all, with those that retry a file's fixes one at a time
 
-Ident = tuple[str, str, str]  # a finding without its place: path, rule, message
+Ident = tuple[str, str, str, int, int]  # a finding: path, rule, message, line, column
 
 
 def fix_until_settled(
@@ -98,16 +108,27 @@ def fix_until_settled(
     A fix must not add a finding it cannot also fix. When a pass's fixes in a
     file add one, the file is put back as it was and its fixes are tried one at
     a time in the next passes; a fix that adds a finding alone is not applied
-    (a warning names it)."""
+    (a warning names it). At the end, a file with more findings of a rule than
+    it started with is put back whole."""
     done = FixPass()
     root = first.config.root
     linter = first
     result = linter.run(named)
     original = result.findings
     overlay: dict[str, bytes] = {}
-    blocked: set[Ident] = set()  # fixes that add a finding: never applied again
+    blocked: set[Ident] = set()  # fixes that add a finding: not applied again
+    notes: dict[Ident, str] = {}  # why a fix is blocked (said if it still is at the end)
     single: set[str] = set()  # files whose fixes are tried one at a time
     budget, passes = MAX_PASSES, 0
+
+    def put_back(path: str, before: str, written: str) -> None:
+        if not write:
+            overlay[path] = before.encode("utf-8")
+            return
+        problem = restore(root / path, before, written)
+        if problem:
+            done.warnings.append(f"{path}: {problem}")
+
     while passes < min(budget, MAX_TRIALS):
         passes += 1
         todo = _one_per_file(
@@ -116,8 +137,14 @@ def fix_until_settled(
         if not todo:
             break
         one = fix_files(root, todo, linter.store.hashes, unsafe, write, read=overlay.get)
+        # A fix tried alone that its guard refuses: the next one of the file is next.
+        alone = {_ident(f) for f in one.refused if f.path in single} - blocked
+        blocked |= alone
         if not one.files:
             done.merge(one)
+            if alone:
+                budget += 1
+                continue
             break
         if not write:
             overlay.update({p: after.encode("utf-8") for p, (_, after) in one.files.items()})
@@ -125,16 +152,13 @@ def fix_until_settled(
         after = linter.run(named)
         added = _added(result.findings, after.findings, one.by_file, unsafe)
         for path, finding in sorted(added.items()):
-            before = one.files.pop(path)[0]
-            if write:
-                write_keeping_mode((root / path).resolve(), before.encode("utf-8"))
-            else:
-                overlay[path] = before.encode("utf-8")
-            one.fixed -= one.by_file.pop(path, Counter())
+            before, written = one.files.pop(path)
+            put_back(path, before, written)
+            one.by_file.pop(path, None)
             tried = [f for f in todo if f.path == path]
             if path in single:  # one fix alone added the finding: it stays unfixed
                 blocked.update(_ident(f) for f in tried)
-                one.warnings.append(
+                notes[_ident(tried[0])] = (
                     f"{path}:{tried[0].line}: {tried[0].rule} not fixed: the fix would add "
                     f"{finding.rule} '{finding.message}'"
                 )
@@ -142,26 +166,33 @@ def fix_until_settled(
             else:  # a pass for each of its fixes, one at a time
                 single.add(path)
                 budget += len(tried)
+        # A file that changed since a fix was refused or blocked in it: those
+        # verdicts were about the old text, and its fixes are tried again.
+        blocked = {ident for ident in blocked if ident[0] not in one.files}
         done.merge(one)
         if added:
             linter = make(Overlay(dict(overlay), frozenset()) if overlay else None)
             after = linter.run(named)
         result = after
-    # The net: a file that ends with more findings of a rule than it had (fixes
-    # that each passed, but not together) is put back as it was.
-    worse = _added(original, result.findings, done.by_file, unsafe=False, excuse=False)
+    done.warnings += [note for ident, note in notes.items() if ident in blocked]
+    # The net: a file that ends with more findings of a rule than it started
+    # with (fixes that each passed, but not together) is put back as it was.
+    worse = _worse(original, result.findings, set(done.files))
     for path, finding in sorted(worse.items()):
-        before = done.files.pop(path)[0]
-        if write:
-            write_keeping_mode((root / path).resolve(), before.encode("utf-8"))
-        else:
-            overlay[path] = before.encode("utf-8")
-        done.fixed -= done.by_file.pop(path, Counter())
+        before, written = done.files.pop(path)
+        put_back(path, before, written)
         done.warnings.append(
             f"{path}: not fixed: its fixes together would add {finding.rule} '{finding.message}'"
         )
     if worse:
         result = make(Overlay(dict(overlay), frozenset()) if overlay else None).run(named)
+    # What was fixed: per file and rule, the findings that are gone (a finding a
+    # pass made and the next one fixed is not counted).
+    had = Counter((f.path, f.rule) for f in original if f.path in done.files)
+    left = Counter((f.path, f.rule) for f in result.findings if f.path in done.files)
+    done.fixed = Counter()
+    for (_, rule), n in (had - left).items():
+        done.fixed[rule] += n
     done.left = len(wanted(result.findings, unsafe))
     done.passes = passes
     if done.left and passes >= min(budget, MAX_TRIALS):
@@ -172,8 +203,33 @@ def fix_until_settled(
     return result, done
 
 
+def restore(target: Path, before: str, written: str) -> str | None:
+    """Put a file the fixer wrote back as it was, unless it changed since (an
+    editor saved it): why not, or None."""
+    try:
+        real = target.resolve()
+        if real.read_bytes() != written.encode("utf-8"):
+            return "changed while it was being fixed: left as it is now"
+        write_keeping_mode(real, before.encode("utf-8"))
+    except OSError as exc:
+        return f"could not be put back as it was ({exc.strerror or exc})"
+    return None
+
+
+def _worse(before: list[Finding], after: list[Finding], changed: set[str]) -> dict[str, Finding]:
+    """Changed files with more findings of a rule than they had, with one of them."""
+    had = Counter((f.path, f.rule) for f in before if f.path in changed)
+    now = Counter((f.path, f.rule) for f in after if f.path in changed)
+    extra = now - had
+    found: dict[str, Finding] = {}
+    for f in after:
+        if (f.path, f.rule) in extra:
+            found.setdefault(f.path, f)
+    return found
+
+
 def _ident(f: Finding) -> Ident:
-    return (f.path, f.rule, f.message)
+    return (f.path, f.rule, f.message, f.line, f.column)
 
 
 def _one_per_file(todo: list[Finding], single: set[str]) -> list[Finding]:
@@ -234,34 +290,50 @@ def fix_files(
 ) -> FixPass:
     """Apply the fixes of `findings` (paths relative to `root`) to their files.
     `hashes`: what the linter read of each file (a changed file is skipped);
-    `read`: the file's bytes when they are not the disk's (None: read the disk)."""
+    `read`: the file's bytes when they are not the disk's (None: read the disk).
+    Without `write` nothing is written, but a file that could not be written
+    is left out all the same (so --diff shows what --fix does)."""
     result = FixPass()
     by_file: dict[str, list[Finding]] = {}
     for f in wanted(findings, unsafe):
         by_file.setdefault(f.path, []).append(f)
+    seen: set[Path] = set()  # real files: two symlinks to one file fix it once
     for path, found in sorted(by_file.items()):
         target = root / path
         try:
+            real = target.resolve()  # (a symlinked page: its file is fixed, the link kept)
+            if real in seen:
+                continue
+            seen.add(real)
             given = read(path) if read is not None else None
-            data = given if given is not None else target.read_bytes()
+            data = given if given is not None else real.read_bytes()
         except OSError as exc:
             result.warnings.append(f"{path}: not fixed: cannot read it ({exc.strerror or exc})")
             continue
         if path in hashes and content_hash(data) != hashes[path]:
             result.warnings.append(f"{path}: not fixed: it changed while it was being linted")
             continue
+        refused = _unwritable(real)
+        if refused:
+            result.warnings.append(f"{path}: not fixed: {refused}")
+            continue
         try:
             before = data.decode("utf-8")
         except UnicodeDecodeError:
             continue  # (never a page the linter read)
+        if "\r" in before.replace("\r\n", ""):
+            # Lines the parser breaks at a lone CR, the fixer would not: the
+            # places would not agree.
+            result.warnings.append(f"{path}: not fixed: it has line breaks that are a lone CR")
+            continue
         after, applied = apply_fixes(before, [f.fix for f in found if f.fix is not None])
         if after == before:
+            result.refused += [f for f, used in zip(found, applied, strict=True) if not used]
             continue
         if write:
             try:
-                real = target.resolve()  # (a symlinked page: its file is fixed, the link kept)
-                if not real.stat().st_mode & 0o222:
-                    result.warnings.append(f"{path}: not fixed: it is read-only")
+                if given is None and real.read_bytes() != data:  # (saved meanwhile)
+                    result.warnings.append(f"{path}: not fixed: it changed while being fixed")
                     continue
                 write_keeping_mode(real, after.encode("utf-8"))
             except OSError as exc:
@@ -273,9 +345,28 @@ def fix_files(
         for finding, used in zip(found, applied, strict=True):
             if used:
                 mine[finding.rule] += 1
+            else:
+                result.refused.append(finding)
         result.fixed.update(mine)
         result.files[path] = (before, after)
     return result
+
+
+def _unwritable(real: Path) -> str | None:
+    """Why the fixer must not replace this file, or None. Replacing works by a
+    rename in the folder, which would also replace a file the user may not
+    write (read-only, or someone else's): such files are left alone."""
+    try:
+        st = real.stat()
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror or exc})"
+    if not st.st_mode & 0o222:
+        return "it is read-only"
+    if not os.access(real, os.W_OK):
+        return "it is not writable by you"
+    if hasattr(os, "geteuid") and os.geteuid() != 0 and st.st_uid != os.geteuid():
+        return "it belongs to another user"
+    return None
 
 
 def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[bool]]:
@@ -312,9 +403,17 @@ def apply_fixes(text: str, fixes: list[Fix]) -> tuple[str, list[bool]]:
         else:
             lines[line] = lines[line][:start] + new + lines[line][end:]
     gone |= _doubled_blanks(lines, gone)
-    if gone:
-        lines = [text for i, text in enumerate(lines) if i not in gone]
-    return "\n".join(lines), applied
+    if not gone:
+        return "\n".join(lines), applied
+    kept = [text for i, text in enumerate(lines) if i not in gone]
+    if len(lines) - 1 in gone and kept:
+        # The file's last line, which had no line break after it, went: the
+        # line now last loses its break (a CRLF's CR too), as the file had none.
+        kept[-1] = kept[-1].removesuffix("\r")
+    joined = "\n".join(kept)
+    if bom and not joined.startswith(_BOM):  # the first line went: its BOM stays
+        joined = _BOM + joined
+    return joined, applied
 
 
 def _doubled_blanks(lines: list[str], gone: set[int]) -> set[int]:
@@ -343,10 +442,10 @@ def _blank_indent(lines: list[str], edit: Edit) -> bool:
     fix leaves no trailing white space)."""
     index = edit.line - 1
     return (
-        not edit.old
-        and not edit.whole_line
+        not edit.whole_line
         and edit.column == 0
-        and not edit.new.strip(" \t")
+        and not edit.old.strip(" ")
+        and not edit.new.strip(" ")
         and 0 <= index < len(lines)
         and not lines[index].strip()
     )
@@ -361,8 +460,8 @@ def _locate(lines: list[str], edit: Edit, bom: int) -> tuple[int, int, int] | No
     index = edit.line - 1
     if not 0 <= index < len(lines):
         return None
-    if index == len(lines) - 1 and edit.whole_line and not edit.new:
-        return None  # (the last piece has no line break to take with it)
+    if index == len(lines) - 1 and edit.whole_line and not edit.new and index == 0:
+        return None  # (a file of one line: nothing to take the place of its break)
     line = lines[index]
     if edit.whole_line:
         content = line.removesuffix("\r")
@@ -372,9 +471,41 @@ def _locate(lines: list[str], edit: Edit, bom: int) -> tuple[int, int, int] | No
     column = edit.column + (bom if index == 0 else 0)
     if not edit.old:  # an insertion
         return (index, column, column) if column <= len(line.removesuffix("\r")) else None
-    if line.startswith(edit.old, column):
-        return index, column, column + len(edit.old)
-    return None
+    if not line.startswith(edit.old, column):
+        return None
+    end = column + len(edit.old)
+    if edit.after and not any(line[:column].endswith(a) for a in edit.after.split("|")):
+        return None
+    if edit.word and (
+        (column > 0 and line[column - 1].isalnum()) or (end < len(line) and line[end].isalnum())
+    ):
+        return None
+    if edit.column > 0 and _in_code_span(line, column):
+        return None  # (the place was found by searching: it may be a copy in code)
+    return index, column, end
+
+
+def _in_code_span(line: str, column: int) -> bool:
+    """`column` of `line` falls inside an inline code span (a run of backticks up
+    to the next run of the same length)."""
+    at = 0
+    while True:
+        start = line.find("`", at)
+        if start < 0 or start >= column:
+            return False
+        run = start
+        while run < len(line) and line[run] == "`":
+            run += 1
+        ticks = line[start:run]
+        close = line.find(ticks, run)
+        while close >= 0 and line.startswith("`", close + len(ticks)):
+            close = line.find(ticks, close + len(ticks) + 1)
+        if close < 0:
+            at = run  # an unclosed run is literal backticks
+            continue
+        if column < close + len(ticks):
+            return True
+        at = close + len(ticks)
 
 
 def _overlaps(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
