@@ -147,6 +147,27 @@ def run_job(work: Path, path: Path | None = None) -> tuple[int, str, list[dict[s
     return proc.returncode, proc.stdout + proc.stderr, report
 
 
+def run_after_script(work: Path, env: dict[str, str]) -> tuple[int, str]:
+    """The merge-request job's after_script, with the CI variables `env`: GitLab
+    runs each line in a fresh shell, and a line's failure fails the step."""
+    lines = yaml.safe_load(JOB_FILE.read_text("utf-8"))["handbook-lint"]["after_script"]
+    full = {
+        **os.environ,
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        **env,
+    }
+    proc = subprocess.run(
+        ["bash", "-e", "-c", "\n".join(lines)],
+        cwd=work,
+        env=full,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def push_and_branch(handbook: Handbook, tmp: Path, branch: str = "feature") -> Path:
     """Push the handbook's main to a bare origin; return a clone on a new branch."""
     origin = tmp / "origin.git"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import write_site
 
@@ -183,3 +184,14 @@ def test_explain_points_at_the_rules_source_and_cases(tmp_path: Path) -> None:
     text = (tmp_path / path if not Path(path).is_absolute() else Path(path)).read_text("utf-8")
     assert '"link-broken"' in "".join(text.splitlines(keepends=True)[int(line) - 1 : int(line) + 2])
     assert "Cases: tests/cases/link-broken.yaml" in out
+
+
+def test_every_ci_job_line_is_a_shell_line() -> None:
+    """A job line with `: ` in it unquoted is a YAML mapping, not a command."""
+    jobs = yaml.safe_load((ROOT / "docs/ci/gitlab-ci.yml").read_text("utf-8"))
+    for name, job in jobs.items():
+        if not isinstance(job, dict) or "script" not in job:
+            continue
+        for part in ("before_script", "script", "after_script"):
+            for line in job.get(part, []):
+                assert isinstance(line, str), f"{name}.{part}: {line!r}"

@@ -8,7 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 from gitrepo import (
@@ -19,6 +23,7 @@ from gitrepo import (
     places,
     project_rev,
     push_and_branch,
+    run_after_script,
     run_job,
 )
 
@@ -232,3 +237,68 @@ def test_the_scheduled_fix_job_pushes_a_branch_with_the_fixes(tmp_path: Path) ->
     )
     assert proc.returncode == 0 and "nothing to fix" in proc.stdout, proc.stderr
     assert git(origin, "branch", "--format=%(refname:short)").stdout.split() == branches
+
+
+class _Notes:
+    """A stand-in for GitLab's notes API on 127.0.0.1: records each POST."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, str], str]] = []
+        notes = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length).decode("utf-8")
+                notes.posts.append((self.path, dict(self.headers), body))
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"id": 1}')
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/api/v4"
+
+
+def test_a_failing_merge_request_gets_a_comment_with_the_new_findings(tmp_path: Path) -> None:
+    handbook = Handbook(tmp_path / "handbook")
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "main")
+    work = push_and_branch(handbook, tmp_path)
+    handbook_page = work / "content/handbook/new.md"
+    handbook_page.write_text("---\ntitle: New\n---\n\n[a | b](/handbook/nowhere/)\n", "utf-8")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "a broken link")
+    notes = _Notes()
+    try:
+        env = {
+            "CI_JOB_STATUS": "failed",
+            "HANDBOOK_LINT_API_TOKEN": "glpat-secret",
+            "CI_API_V4_URL": notes.url,
+            "CI_PROJECT_ID": "7",
+            "CI_MERGE_REQUEST_IID": "3",
+        }
+        code, log, _ = run_job(work)
+        assert code == 1, log
+        code, log = run_after_script(work, env)
+        assert code == 0, log
+        ((path, headers, body),) = notes.posts
+        assert path == "/api/v4/projects/7/merge_requests/3/notes"
+        assert headers["PRIVATE-TOKEN"] == "glpat-secret"
+        comment = parse_qs(body)["body"][0]
+        assert comment.startswith(
+            "**handbook-lint**: 1 new finding (1 error, 0 warnings) in 1 file"
+        )
+        assert "| link-broken | content/handbook/new.md:5 | link to '/handbook/nowhere/'" in comment
+        assert "glpat-secret" not in log
+
+        # A passing job, or one without a token, posts nothing.
+        assert run_after_script(work, {**env, "CI_JOB_STATUS": "success"})[0] == 0
+        assert run_after_script(work, {**env, "HANDBOOK_LINT_API_TOKEN": ""})[0] == 0
+        assert len(notes.posts) == 1
+    finally:
+        notes.httpd.shutdown()

@@ -7,7 +7,9 @@ import io
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -28,6 +30,7 @@ from handbook_lint.config.settings import (
 from handbook_lint.config.sites import SiteGroup, Sites, find_site, group
 from handbook_lint.engine.baseline import BaselineError, atomic_write, new_findings, read_baseline
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
+from handbook_lint.engine.context import commit_of, docs_template, source
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.report import FORMAT_NAMES, Report, writer
@@ -38,14 +41,23 @@ if TYPE_CHECKING:
     from handbook_lint.engine.fixer import FixPass
 
 
-def rule_infos(rules: dict[str, ActiveRule]) -> dict[str, RuleInfo]:
+def rule_infos(rules: dict[str, ActiveRule], docs: str | None = None) -> dict[str, RuleInfo]:
+    """What reporters may say about the rules; `docs`: a URL with `{rule}`."""
     return {
-        name: RuleInfo(name, active.severity, active.rule.summary, None, active.rule.doc)
+        name: RuleInfo(
+            name,
+            active.severity,
+            active.rule.summary,
+            docs.replace("{rule}", name) if docs else None,
+            active.rule.doc,
+        )
         for name, active in rules.items()
     }
 
 
 FILE = click.Path(dir_okay=False, path_type=Path)  # a file option's value
+# Formats read by people, which name the site and link to its sources.
+READ_BY_PEOPLE = ("html", "markdown")
 FAIL_ON = {"error": ("error",), "warning": ("error", "warning"), "never": ()}
 
 
@@ -172,6 +184,13 @@ def main() -> None:
     help="End the text output with the most-linked missing targets and counts per rule.",
 )
 @click.option(
+    "--max-rows",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="--format markdown: the table's rows before 'and N more'.",
+)
+@click.option(
     "--fix",
     is_flag=True,
     help="Apply the safe fixes to the files, then report what remains.",
@@ -210,6 +229,7 @@ def check(
     quiet: bool,
     no_color: bool,
     stats: bool,
+    max_rows: int,
     fix: bool,
     show_diff: bool,
     unsafe_fixes: bool,
@@ -219,6 +239,7 @@ def check(
     # generation every 100,000 allocations instead of 700 saves about 8% of a
     # cold run (gitlab-handbook-ja, 3 interleaved pairs) for about 5 MB.
     gc.set_threshold(100_000, 50, 1000)
+    started, clock = datetime.now(UTC), time.perf_counter()
     selected, ignored = _split(select, "--select"), _split(ignore, "--ignore")
     if diff_base and staged:
         raise click.UsageError("--diff-base and --staged compare with different things: give one")
@@ -276,6 +297,7 @@ def check(
         lang,
         fixing,
         unsafe_fixes,
+        linked=fmt != "text" or output is not None,
     )
     outcome = Outcome()
     for site in sites.groups:
@@ -333,7 +355,18 @@ def check(
         old_listed=outcome.old_listed,
         in_baseline=in_baseline,
         unverified=outcome.unverified,
+        max_rows=max_rows,
     )
+    if fmt in READ_BY_PEOPLE and outcome.site is not None:
+        config = outcome.site
+        report.site = config.report.get("site_name") or config.root.resolve().name
+        report.commit = commit_of(config.root)
+        report.source = source(
+            config.report.get("repo_url", ""), config.report.get("branch", ""), config.root, cwd
+        )
+        report.started = started.isoformat(timespec="seconds")
+        report.seconds = time.perf_counter() - clock
+        report.settings = _run_settings(config, paths, selected, ignored, diff_base, staged)
     if stats:
         report.extra = stats_lines(findings)
     if output is not None:
@@ -360,6 +393,7 @@ class RunSettings:
     lang: str | None = None
     fixing: str | None = None  # "fix" (write the fixes), "diff" (show them) or None
     unsafe_fixes: bool = False
+    linked: bool = False  # the report links rules to their documentation
 
 
 @dataclass
@@ -381,6 +415,7 @@ class Outcome:
     into_mounts: dict[str, int] = field(default_factory=dict)
     into_languages: int = 0
     fixes: FixPass | None = None  # what --fix / --diff did (paths as shown)
+    site: Config | None = None  # the first site's settings (the report names it)
 
 
 def _sites(paths: list[str], cwd: Path, config_path: Path | None, change: Changes | None) -> Sites:
@@ -507,7 +542,36 @@ def _lint_site(
     )
     outcome.findings += _relative_to(listed, config.root, cwd)
     outcome.files += result.files
-    outcome.infos.update(rule_infos(rules))
+    docs = docs_template(config.report.get("docs_url", "")) if settings.linked else None
+    outcome.infos.update(rule_infos(rules, docs))
+    if outcome.site is None:
+        outcome.site = config
+
+
+def _run_settings(
+    config: Config,
+    paths: tuple[str, ...],
+    selected: list[str] | None,
+    ignored: list[str] | None,
+    diff_base: str | None,
+    staged: bool,
+) -> dict[str, str]:
+    """The settings that shaped the run, as a report shows them."""
+    out = {
+        "Config": str(config.source) if config.source else "none (the defaults)",
+        "Linted": " ".join(paths) if paths else "the whole site",
+    }
+    if config.extends:
+        out["Preset"] = config.extends
+    if selected:
+        out["Rules selected"] = ", ".join(selected)
+    if ignored:
+        out["Rules ignored"] = ", ".join(ignored)
+    if diff_base:
+        out["Changes since"] = diff_base
+    if staged:
+        out["Changes"] = "staged, against HEAD"
+    return out
 
 
 def _report_fixes(done: FixPass, fixing: str, quiet: bool) -> None:

@@ -285,6 +285,9 @@ def linter_settings(config: HugoConfig, root: Path, language: str | None = None)
     base_url = config.get("baseurl")
     if isinstance(base_url, str) and base_url.strip():
         out["base_url"] = base_url.strip().rstrip("/")
+    title = config.get("title")
+    if isinstance(title, str) and title.strip():
+        out["report"] = {"site_name": title.strip()}
     # Content: the mounts for this language, else contentDir (per language). Once
     # a site declares content mounts, Hugo's default one (contentDir) is gone.
     all_content = [m for m in mounts(config) if m.target.split("/", 1)[0] == "content"]
@@ -395,6 +398,7 @@ def _targets_language(entry: dict[str, Any], language: str, default: str) -> boo
 _GOLDMARK = ("markup", "goldmark")
 _SOURCES: dict[str, tuple[tuple[str, ...], ...]] = {
     "base_url": (("baseurl",),),
+    "report.site_name": (("title",),),
     "language": (("defaultcontentlanguage",), ("languages",)),
     "content_dir": (("module", "mounts"), ("languages",), ("contentdir",)),
     "content_mounts": (("module", "mounts"),),

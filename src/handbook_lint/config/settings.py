@@ -83,6 +83,19 @@ DEFAULTS: dict[str, Any] = {
     },
     "rules": {},
     "overrides": [],
+    # What reports link to and call the site (the HTML and Markdown reports,
+    # SARIF's helpUri, the Code Quality body).
+    "report": {
+        # The repository's web URL: source links to each finding's line
+        # (GitLab's /-/blob/ or, for github.com, /blob/). Default in GitLab CI:
+        # CI_PROJECT_URL; in GitHub Actions: GITHUB_SERVER_URL/GITHUB_REPOSITORY.
+        "repo_url": "",
+        "branch": "",  # the ref in source links (default: the commit linted)
+        # Rule documentation: a URL with {rule} (default: docs/rules.md of the
+        # installed handbook-lint, when pip installed it from a git URL or a folder)
+        "docs_url": "",
+        "site_name": "",  # default: the Hugo config's title, else the folder's name
+    },
 }
 
 _CHOICES = {
@@ -154,6 +167,7 @@ class Config:
     merged: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     extends: str | None = None
+    report: dict[str, str] = field(default_factory=dict)  # the `report` settings
 
 
 def preset_names() -> list[str]:
@@ -446,6 +460,7 @@ def load_config_text(
         merged=merged,
         origins=origins,
         extends=extends,
+        report={k: str(v) for k, v in merged["report"].items()},
     )
 
 

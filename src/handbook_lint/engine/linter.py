@@ -252,7 +252,7 @@ class Linter:
         config = {
             k: v
             for k, v in vars(self.config).items()
-            if k not in ("root", "source", "rules", "merged", "origins")
+            if k not in ("root", "source", "rules", "merged", "origins", "report")
         }
         external = sorted(
             (url, r.status, r.code, r.detail, r.new_url)

@@ -19,6 +19,8 @@ _MODULES = {
     "sarif": "sarif",
     "junit": "junit",
     "github": "github",
+    "html": "html",
+    "markdown": "markdown",
 }
 FORMAT_NAMES = tuple(_MODULES)
 

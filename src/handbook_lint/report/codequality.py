@@ -20,14 +20,18 @@ def write(report: Report, out: TextIO) -> None:
         if kind is not None:  # (not part of the fingerprint: the message is)
             flags = " --unsafe-fixes" if kind == "unsafe" else ""
             description += f" [fixable: handbook-lint check --fix{flags}]"
-        issues.append(
-            {
-                "description": description,
-                "check_name": f.rule,
-                "fingerprint": fingerprint,
-                "severity": SEVERITIES.get(f.severity, "minor"),
-                "location": {"path": f.path, "lines": {"begin": max(f.line, 1)}},
-            }
-        )
+        issue: dict[str, Any] = {
+            "description": description,
+            "check_name": f.rule,
+            "fingerprint": fingerprint,
+            "severity": SEVERITIES.get(f.severity, "minor"),
+            "location": {"path": f.path, "lines": {"begin": max(f.line, 1)}},
+        }
+        docs = report.docs_link(f.rule)
+        if docs and docs.startswith(
+            ("https://", "http://")
+        ):  # Code Climate's `content.body` (Markdown): where the rule is explained
+            issue["content"] = {"body": f"[{f.rule}]({docs})"}
+        issues.append(issue)
     json.dump(issues, out, ensure_ascii=False, indent=2)
     out.write("\n")

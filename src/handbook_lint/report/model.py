@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from handbook_lint.checks.registry import Finding
 
@@ -16,6 +18,23 @@ class RuleInfo:
     summary: str = ""
     help_uri: str | None = None  # where the rule's documentation lives, as given by the caller
     help: str = ""  # the rule's documentation (Markdown)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the linted files are on a forge: `url` is a template with `{path}`
+    (relative to the repository's top) and `{line}`; `prefix` is the working
+    directory relative to that top (finding paths are relative to it)."""
+
+    url: str
+    prefix: str
+
+    def link(self, path: str, line: int) -> str | None:
+        joined = posixpath.normpath(posixpath.join(self.prefix, path))
+        if joined.startswith("../") or joined == "..":
+            return None  # outside the repository
+        anchor = f"{max(line, 1)}"
+        return self.url.replace("{path}", quote(joined)).replace("{line}", anchor)
 
 
 @dataclass
@@ -35,6 +54,24 @@ class Report:
     old_listed: int = 0  # old findings of the changed files that are listed (--all-in-changed)
     in_baseline: int = 0  # findings the baseline hid
     unverified: int = 0  # links into content mounted from sources missing here
+    # About the run, for the reports people read (html, markdown): the site's
+    # name, its commit, when the run started (ISO 8601) and how long it took,
+    # the settings that shaped it (name -> value as given).
+    site: str = ""
+    commit: str | None = None
+    started: str = ""
+    seconds: float | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+    # Where a finding's line is on the forge (None: no repository known).
+    source: Source | None = None
+    max_rows: int = 50  # markdown: the rows shown before "and N more"
+
+    def source_link(self, f: Finding) -> str | None:
+        return self.source.link(f.path, f.line) if self.source is not None else None
+
+    def docs_link(self, rule: str) -> str | None:
+        info = self.rules.get(rule)
+        return info.help_uri if info is not None else None
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)

@@ -1,0 +1,77 @@
+"""What a report says about its run beyond the findings: the site's name and
+commit, where a finding's source line is on the forge, where a rule's
+documentation is. Worked out here, so reporters only format what they get.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from handbook_lint.engine.git import GitError, _git
+from handbook_lint.report.model import Source
+
+
+def commit_of(root: Path) -> str | None:
+    """The commit the site's checkout is at (CI's own variable first)."""
+    for name in ("CI_COMMIT_SHA", "GITHUB_SHA"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        return _git(root, "rev-parse", "HEAD").decode("utf-8").strip() or None
+    except GitError:
+        return None
+
+
+def source(repo_url: str, branch: str, root: Path, cwd: Path) -> Source | None:
+    """The source-link template for a site at `root` linted from `cwd`: from the
+    config's `repo_url`, else GitLab CI's or GitHub Actions' variables."""
+    url = repo_url.strip().rstrip("/")
+    if not url and os.environ.get("CI_PROJECT_URL"):
+        url = os.environ["CI_PROJECT_URL"].rstrip("/")
+    if not url and os.environ.get("GITHUB_REPOSITORY"):
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+        url = f"{server}/{os.environ['GITHUB_REPOSITORY']}"
+    if not url:
+        return None
+    url = url.removesuffix(".git")
+    ref = branch.strip() or commit_of(root) or "HEAD"
+    try:
+        top = Path(_git(root, "rev-parse", "--show-toplevel").decode("utf-8").strip())
+        prefix = Path(os.path.relpath(cwd, top)).as_posix()
+    except (GitError, ValueError):
+        prefix = "."
+    github = urlsplit(url).hostname == "github.com" or "GITHUB_REPOSITORY" in os.environ
+    blob = "blob" if github else "-/blob"
+    return Source(f"{url}/{blob}/{quote(ref, safe='')}/{{path}}#L{{line}}", prefix)
+
+
+def docs_template(docs_url: str) -> str | None:
+    """Where rule documentation is, with `{rule}` in it: the config's, else the
+    docs/rules.md of this handbook-lint as pip installed it (from a git URL: its
+    blob at the installed commit; from a folder: the file), else None."""
+    given = docs_url.strip()
+    if given:
+        return given if "{rule}" in given else f"{given.split('#', 1)[0]}#{{rule}}"
+    try:
+        raw = metadata.distribution("handbook-lint").read_text("direct_url.json")
+        info = json.loads(raw or "null")
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+        return None
+    url: str = info["url"]
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict) and isinstance(vcs.get("commit_id"), str):
+        base = url.removeprefix("git+").removesuffix(".git").rstrip("/")
+        if urlsplit(base).scheme not in ("http", "https"):
+            return None  # (an ssh or file git URL has no web page)
+        blob = "blob" if urlsplit(base).hostname == "github.com" else "-/blob"
+        return f"{base}/{blob}/{vcs['commit_id']}/docs/rules.md#{{rule}}"
+    if url.startswith("file://") and isinstance(info.get("dir_info"), dict):
+        rules = Path(urlsplit(url).path) / "docs" / "rules.md"
+        return f"{rules.as_uri()}#{{rule}}" if rules.is_file() else None
+    return None
