@@ -30,10 +30,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench import CORPORA, unpack  # noqa: E402
-
 from handbook_lint.checks.registry import Finding  # noqa: E402
 from handbook_lint.report import Report, writer  # noqa: E402
 
+LINT = [sys.executable, "-m", "handbook_lint", "check"]
 REPO = {"gitlab-handbook-ja": "https://gitlab.com/gitlab-com/content-sites/handbook"}
 
 
@@ -42,7 +42,7 @@ def timings(browser: Any, page_path: Path, runs: int, text: str) -> dict[str, li
     for _ in range(runs):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("pageerror", errors.append)
         start = time.perf_counter()
         page.goto(page_path.as_uri())
         page.wait_for_selector("#rows tr")
@@ -135,8 +135,7 @@ def main() -> int:
         report = root / "report.html"
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "handbook_lint", "check", "--format", "html"]
-            + ["--output", str(report)],
+            [*LINT, "--format", "html", "--output", str(report)],
             cwd=root,
             capture_output=True,
             check=False,

@@ -226,3 +226,29 @@ def test_markdown_from_the_command_line(tmp_path: Path) -> None:
     rows = table_of(out)
     assert len(rows) == 3
     assert "and 4 more findings." in out
+
+
+def test_docs_url_reaches_sarif_code_quality_and_markdown(tmp_path: Path) -> None:
+    config = {"report": {"docs_url": "https://docs.example.org/handbook-lint/{rule}.html"}}
+    write_site(tmp_path, SITE, config)
+    invoke(tmp_path, "check", "--format", "sarif", "--output", "r.sarif")
+    rules = json.loads((tmp_path / "r.sarif").read_text("utf-8"))["runs"][0]["tool"]["driver"]
+    uris = {r["id"]: r.get("helpUri") for r in rules["rules"]}
+    assert uris["link-broken"] == "https://docs.example.org/handbook-lint/link-broken.html"
+    invoke(tmp_path, "check", "--format", "codequality", "--output", "cq.json")
+    issues = json.loads((tmp_path / "cq.json").read_text("utf-8"))
+    assert issues[0]["content"]["body"] == (
+        f"[{issues[0]['check_name']}](https://docs.example.org/handbook-lint/"
+        f"{issues[0]['check_name']}.html)"
+    )
+    _, out, _ = invoke(tmp_path, "check", "--format", "markdown")
+    assert "[spelling](https://docs.example.org/handbook-lint/spelling.html)" in out
+
+
+def test_a_local_docs_file_is_linked_from_the_page_but_not_from_a_comment() -> None:
+    local = "file:///opt/handbook-lint/docs/rules.md#link-broken"
+    report = sample(1)
+    report.rules = {"link-broken": RuleInfo("link-broken", "error", "A link", local)}
+    assert "file://" not in rendered("markdown", report)
+    assert "file://" not in rendered("codequality", report)
+    assert "file:///opt/handbook-lint/docs/rules.md" in rendered("html", report)
