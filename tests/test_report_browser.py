@@ -181,3 +181,26 @@ def test_the_keyboard_reaches_the_filters_and_both_colour_schemes_read(
         page.close()
     assert colours["light"] == ["rgb(255, 255, 255)", "rgb(27, 27, 27)"]
     assert colours["dark"] == ["rgb(22, 22, 22)", "rgb(236, 236, 236)"]
+
+
+def test_sections_ranked_by_one_rule(browser: Any, report: Any) -> None:
+    path, data = report
+    page = _open(browser, path)
+    assert page.locator("svg.sections:visible").get_attribute("data-rule") == ""
+    page.select_option("#s-rule", "link-broken")
+    chart = page.locator("svg.sections:visible")
+    assert chart.get_attribute("data-rule") == "link-broken"
+    broken = [f["path"] for f in data["findings"] if f["rule"] == "link-broken"]
+    top = max(
+        {"/".join(p.split("/")[:3]) for p in broken},
+        key=lambda s: sum(1 for p in broken if p.startswith(s + "/")),
+    )
+    labels = chart.locator("a.filter text")
+    assert labels.first.text_content() == top
+    labels.first.click()  # the folder's broken links, listed
+    assert page.input_value("#f-rule") == "link-broken"
+    assert page.input_value("#f-path") == f"{top}/"
+    expected = sum(1 for p in broken if p.startswith(f"{top}/"))
+    assert f"of {expected:,} matching findings" in _count(page)
+    assert page.errors == []
+    page.close()

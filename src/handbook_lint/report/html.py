@@ -156,73 +156,105 @@ def sections(paths: list[str], depth_limit: int = 4) -> dict[str, str]:
 
 
 def _section_chart(findings: list[Finding], ranked: list[str], colours: dict[str, str]) -> str:
+    """Findings per section, stacked by rule; and, to pick from a list, one
+    chart per rule with the sections in that rule's order (which section has
+    the most broken links?)."""
     section_of = sections([f.path for f in findings])
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for f in findings:
         counts[section_of[f.path]][f.rule] += 1
-    order = sorted(counts, key=lambda s: (-sum(counts[s].values()), s))
-    shown, rest = order[:TOP_SECTIONS], order[TOP_SECTIONS:]
-    if rest:
-        merged: Counter[str] = Counter()
-        for name in rest:
-            merged.update(counts[name])
-        counts[f"{len(rest)} other sections"] = merged
-        shown.append(f"{len(rest)} other sections")
-    most = max(sum(c.values()) for c in counts.values())
-    height, room = _height(len(shown)), ROOM
     keys = [r for r in ranked if r in colours]
-    rows = []
-    for i, name in enumerate(shown):
-        y = 4 + 26 * i
-        x = 260.0
-        total = sum(counts[name].values())
-        is_folder = not name.endswith(" other sections") and name != "(top)"
-        label = f'<text x="252" y="{y + 16}" text-anchor="end" class="label">{_e(name)}</text>'
-        if is_folder:
-            label = f'<a href="#findings" class="filter" data-path="{_e(name)}/">{label}</a>'
-        pieces = []
-        for rule in [*keys, None]:
-            n = (
-                counts[name][rule]
-                if rule
-                else sum(v for r, v in counts[name].items() if r not in colours)
-            )
-            if not n:
-                continue
-            length = n / most * room
-            pieces.append(
-                f'<rect x="{x:.1f}" y="{y + 3}" width="{max(length, 1):.1f}" height="18" '
-                f'fill="{colours.get(rule or "", OTHER)}"><title>{_e(name)}: {n:,} '
-                f"{_e(rule or 'other rules')}</title></rect>"
-            )
-            x += length
-        rows.append(
-            f"<g>{label}{''.join(pieces)}"
-            f'<text x="{x + 6:.1f}" y="{y + 16}" class="value">{total:,}</text></g>'
-        )
+    charts = [_sections_svg(counts, None, keys, colours)]
+    charts += [_sections_svg(counts, rule, keys, colours) for rule in keys if len(keys) > 1]
+    options = '<option value="">all rules, stacked</option>' + "".join(
+        f'<option value="{_e(r)}">{_e(r)}</option>' for r in keys if len(keys) > 1
+    )
     legend = "".join(
         f'<li><span class="swatch" style="background:{colours[r]}"></span>{_e(r)}</li>'
         for r in keys
     )
     if len(ranked) > len(keys):
         legend += f'<li><span class="swatch" style="background:{OTHER}"></span>other rules</li>'
+    order = sorted(counts, key=lambda s: (-sum(counts[s].values()), s))
     table_rows = "".join(
         f"<tr><th scope=row>{_e(s)}</th><td>{sum(counts[s].values()):,}</td><td>"
         + _e(", ".join(f"{r} {n:,}" for r, n in counts[s].most_common()))
         + "</td></tr>"
-        for s in shown
+        for s in order
     )
     return (
         '<section aria-labelledby="sections-h">\n'
         '<h2 id="sections-h">Findings by section</h2>\n'
-        '<p class="hint">Each bar is a folder, split by rule; select a folder to list '
-        "its findings.</p>\n"
-        f'<svg viewBox="0 0 760 {height}" width="760" height="{height}" role="group" '
-        f'aria-label="Findings by section, stacked by rule">{"".join(rows)}</svg>\n'
+        '<p class="hint">Each bar is a folder; select a folder to list its findings, or '
+        "a rule to rank the folders by it.</p>\n"
+        '<label class="chart-rule">Rule <select id="s-rule">'
+        f"{options}</select></label>\n"
+        f"{''.join(charts)}"
         f'<ul class="legend" aria-label="Colours">{legend}</ul>\n'
-        "<details><summary>As a table</summary><table><thead><tr><th scope=col>Section</th>"
-        "<th scope=col>Findings</th><th scope=col>By rule</th></tr></thead>"
-        f"<tbody>{table_rows}</tbody></table></details>\n</section>\n"
+        "<details><summary>As a table (every section)</summary><table><thead><tr>"
+        "<th scope=col>Section</th><th scope=col>Findings</th><th scope=col>By rule</th>"
+        f"</tr></thead><tbody>{table_rows}</tbody></table></details>\n</section>\n"
+    )
+
+
+def _sections_svg(
+    counts: defaultdict[str, Counter[str]],
+    rule: str | None,
+    keys: list[str],
+    colours: dict[str, str],
+) -> str:
+    """One chart: every rule stacked (`rule` None), or one rule's findings."""
+
+    def total(name: str) -> int:
+        return counts[name][rule] if rule else sum(counts[name].values())
+
+    order = sorted((s for s in counts if total(s)), key=lambda s: (-total(s), s))
+    shown, rest = order[:TOP_SECTIONS], order[TOP_SECTIONS:]
+    merged: Counter[str] = Counter()
+    for name in rest:
+        merged.update(counts[name])
+    rows_of = {name: counts[name] for name in shown}
+    if rest:
+        other = f"{len(rest)} other sections"
+        rows_of[other] = merged
+        shown = [*shown, other]
+    most = max((c[rule] if rule else sum(c.values())) for c in rows_of.values())
+    rows = []
+    for i, name in enumerate(shown):
+        y = 4 + 26 * i
+        x = 260.0
+        row = rows_of[name]
+        label = f'<text x="252" y="{y + 16}" text-anchor="end" class="label">{_e(name)}</text>'
+        if name in counts and name != "(top)":
+            rule_attr = f' data-rule="{_e(rule)}"' if rule else ""
+            label = (
+                f'<a href="#findings" class="filter" data-path="{_e(name)}/"{rule_attr}>{label}</a>'
+            )
+        pieces = []
+        parts = [rule] if rule else [*keys, None]
+        for part in parts:
+            n = row[part] if part else sum(v for r, v in row.items() if r not in colours)
+            if not n:
+                continue
+            length = n / most * ROOM
+            pieces.append(
+                f'<rect x="{x:.1f}" y="{y + 3}" width="{max(length, 1):.1f}" height="18" '
+                f'fill="{colours.get(part or "", OTHER)}"><title>{_e(name)}: {n:,} '
+                f"{_e(part or 'other rules')}</title></rect>"
+            )
+            x += length
+        value = row[rule] if rule else sum(row.values())
+        rows.append(
+            f"<g>{label}{''.join(pieces)}"
+            f'<text x="{x + 6:.1f}" y="{y + 16}" class="value">{value:,}</text></g>'
+        )
+    what = f"Findings of {rule} by section" if rule else "Findings by section, stacked by rule"
+    hidden = " hidden" if rule else ""
+    height = _height(len(shown))
+    return (
+        f'<svg class="sections" data-rule="{_e(rule or "")}"{hidden} viewBox="0 0 760 '
+        f'{height}" width="760" height="{height}" role="group" aria-label="{_e(what)}">'
+        f"{''.join(rows)}</svg>\n"
     )
 
 
@@ -376,6 +408,9 @@ svg { max-width: 100%; height: auto; display: block; }
 svg text { fill: var(--fg); font-size: 13px; }
 svg .value { fill: var(--muted); }
 svg a:focus rect, svg a:hover rect { stroke: var(--fg); stroke-width: 2; }
+.chart-rule { display: inline-flex; gap: .4rem; align-items: center; font-weight: 600;
+  font-size: 13px; margin: 0 0 .4rem; }
+svg[hidden] { display: none; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1rem; }
 .swatch { display: inline-block; width: .9rem; height: .9rem; margin-right: .3rem;
   vertical-align: -2px; border-radius: 2px; }
@@ -562,6 +597,15 @@ _SCRIPT = r"""
       el("findings").focus();
     });
   });
+  var chartRule = el("s-rule");
+  if (chartRule) {
+    chartRule.addEventListener("change", function () {
+      Array.prototype.forEach.call(document.querySelectorAll("svg.sections"), function (svg) {
+        if (svg.getAttribute("data-rule") === chartRule.value) { svg.removeAttribute("hidden"); }
+        else { svg.setAttribute("hidden", ""); }
+      });
+    });
+  }
   window.addEventListener("hashchange", function () { fromHash(); filter(); render(); });
   fromHash(); filter(); render();
 })();
