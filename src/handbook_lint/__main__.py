@@ -1,3 +1,3 @@
-from handbook_lint.cli import main
+from handbook_lint.cli import run
 
-main()
+run()

@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -90,6 +91,21 @@ def use_color(no_color: bool) -> bool:
 @click.version_option(__version__, "--version", prog_name="handbook-lint")
 def main() -> None:
     """Lint a Hugo handbook site: front matter, lists, sections, includes, links."""
+
+
+def run() -> None:
+    """The `handbook-lint` command. Ctrl-C and SIGTERM (CI cancelling a job)
+    stop the run the same way: the workers are terminated, the cache stays
+    valid (its writes are transactions), and the exit code is 128 + the signal
+    (130, 143)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stopped)
+    main()
+
+
+def _stopped(signum: int, frame: object) -> None:
+    sys.stderr.write(f"\nhandbook-lint: stopped ({signal.Signals(signum).name})\n")
+    raise SystemExit(128 + signum)
 
 
 @main.command()

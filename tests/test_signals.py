@@ -1,0 +1,113 @@
+"""Stopping a run: SIGTERM and Ctrl-C end it with 143 and 130 and no worker
+left behind; SIGKILL of the run takes its workers with it; the next run is
+correct. Real processes: the installed command on a site big enough to be
+parsed in worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import write_site
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
+]
+
+COMMAND = [sys.executable, "-m", "handbook_lint", "check", "--jobs", "2", "--format", "json"]
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("big")
+    body = "".join(
+        f"## Part {i}\n\n[x](/p{i}/) and text with a [link](#part-{i}).\n\n" for i in range(60)
+    )
+    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(3000)}
+    write_site(root, files, {})
+    return root
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (from /proc's children lists)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":  # (a zombie is dead, waiting to be reaped)
+            out.add(pid)
+    return out
+
+
+def _start_and_wait_for_workers(root: Path) -> tuple[subprocess.Popen[bytes], set[int]]:
+    proc = subprocess.Popen(
+        [*COMMAND, "--no-cache"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while time.monotonic() < deadline and len(workers) < 2:
+        workers = _descendants(proc.pid)
+        time.sleep(0.02)
+    assert len(workers) >= 2, "the run never started its workers"
+    return proc, workers
+
+
+def _gone(pids: set[int], within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not _alive(pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stopped_run_exits_128_plus_the_signal_and_leaves_no_worker(
+    big_site: Path, signum: int, code: int
+) -> None:
+    proc, workers = _start_and_wait_for_workers(big_site)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err.decode()
+    assert f"stopped ({signal.Signals(signum).name})" in err.decode()
+    assert "Traceback" not in err.decode()
+    assert _gone(workers), f"workers left: {_alive(workers)}"
+
+
+def test_sigkill_of_the_run_takes_its_workers_and_the_next_run_is_right(big_site: Path) -> None:
+    clean = subprocess.run([*COMMAND, "--no-cache"], cwd=big_site, capture_output=True, check=False)
+    expected = json.loads(clean.stdout)["findings"]
+    for delay in (0.0, 0.3, 0.8):
+        proc, workers = _start_and_wait_for_workers(big_site)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert _gone(workers), f"workers outlived a SIGKILLed run: {_alive(workers)}"
+    again = subprocess.run(COMMAND, cwd=big_site, capture_output=True, check=False)
+    assert json.loads(again.stdout)["findings"] == expected
