@@ -148,8 +148,9 @@ def run_job(work: Path, path: Path | None = None) -> tuple[int, str, list[dict[s
 
 
 def run_after_script(work: Path, env: dict[str, str]) -> tuple[int, str]:
-    """The merge-request job's after_script, with the CI variables `env`: GitLab
-    runs each line in a fresh shell, and a line's failure fails the step."""
+    """The merge-request job's after_script, with the CI variables `env`, as
+    GitLab runs it: its lines in one shell (so `exit 0` ends the step), in a
+    shell of its own apart from the script's."""
     lines = yaml.safe_load(JOB_FILE.read_text("utf-8"))["handbook-lint"]["after_script"]
     full = {
         **os.environ,

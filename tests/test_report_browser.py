@@ -204,3 +204,16 @@ def test_sections_ranked_by_one_rule(browser: Any, report: Any) -> None:
     assert f"of {expected:,} matching findings" in _count(page)
     assert page.errors == []
     page.close()
+
+
+def test_in_page_anchors_keep_the_filters(browser: Any, report: Any) -> None:
+    path, _ = report
+    page = _open(browser, path, hash="#rule=spelling")
+    before = _count(page)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link: #findings
+    page.click('a[href="#rule-spelling"] >> nth=0')  # a rule's explanation
+    assert page.input_value("#f-rule") == "spelling"
+    assert _count(page) == before
+    assert page.errors == []
+    page.close()

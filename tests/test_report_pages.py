@@ -15,12 +15,12 @@ from markdown_it import MarkdownIt
 from test_cli import invoke
 
 from handbook_lint.checks.registry import Finding
-from handbook_lint.engine.context import docs_template, source
 from handbook_lint.report import Report, RuleInfo, writer
+from handbook_lint.report.context import docs_template, source
 from handbook_lint.report.html import sections
 from handbook_lint.report.model import Source
 
-SOURCE = Source("https://gitlab.example.com/g/handbook/-/blob/main/{path}#L{line}", ".")
+SOURCE = Source("https://gitlab.example.com/g/handbook/-/blob/main/{path}#L{line}", "/r", "/r")
 DOCS = "https://docs.example.org/rules.md#{rule}"
 
 SITE = {
@@ -60,10 +60,13 @@ def test_source_links_are_relative_to_the_repository_top() -> None:
     assert SOURCE.link("content/a b.md", 12) == (
         "https://gitlab.example.com/g/handbook/-/blob/main/content/a%20b.md#L12"
     )
-    in_site = Source("https://h/x/-/blob/abc/{path}#L{line}", "site")
+    in_site = Source("https://h/x/-/blob/abc/{path}#L{line}", "/r", "/r/site")
     assert in_site.link("content/a.md", 0) == "https://h/x/-/blob/abc/site/content/a.md#L1"
     assert in_site.link("../README.md", 3) == "https://h/x/-/blob/abc/README.md#L3"
-    assert Source("https://h/{path}#L{line}", ".").link("../outside.md", 1) is None
+    assert Source("https://h/{path}#L{line}", "/r", "/r").link("../outside.md", 1) is None
+    # run from above the repository: paths still land inside it
+    above = Source("https://h/{path}#L{line}", "/t/repo", "/t")
+    assert above.link("repo/site/a.md", 2) == "https://h/site/a.md#L2"
 
 
 def test_source_from_config_or_ci_and_github_blob_urls(
@@ -74,10 +77,14 @@ def test_source_from_config_or_ci_and_github_blob_urls(
     assert source("", "", tmp_path, tmp_path) is None
     found = source("https://github.com/o/r.git", "main", tmp_path, tmp_path)
     assert found is not None and found.url == "https://github.com/o/r/blob/main/{path}#L{line}"
+    assert found.top == str(tmp_path.resolve())  # (not a git checkout: the site's folder)
     monkeypatch.setenv("CI_PROJECT_URL", "https://gitlab.com/g/p")
     monkeypatch.setenv("CI_COMMIT_SHA", "abc123")
     found = source("", "", tmp_path, tmp_path)
     assert found is not None and found.url == "https://gitlab.com/g/p/-/blob/abc123/{path}#L{line}"
+    # In CI the commit built wins over a configured branch (an MR's files are on it).
+    found = source("https://gitlab.com/g/p", "main", tmp_path, tmp_path)
+    assert found is not None and "/-/blob/abc123/" in found.url
 
 
 def test_docs_links_from_the_config_or_the_installed_copy() -> None:
@@ -112,12 +119,12 @@ def test_html_report_of_a_run_holds_the_counts_charts_and_every_finding(tmp_path
     )
     assert len(embedded["rows"]) == len(data["findings"])
     assert sorted(embedded["files"]) == sorted({f["path"] for f in data["findings"]})
-    assert embedded["source"] == {
-        "url": "https://gitlab.example.com/g/handbook/-/blob/main/{path}#L{line}",
-        "prefix": ".",
-    }
+    assert embedded["source"] == "https://gitlab.example.com/g/handbook/-/blob/main/{path}#L{line}"
+    assert embedded["repo"] == embedded["files"]  # (the site is the repository's top)
     assert 'href="https://gitlab.example.com/g/handbook/-/blob/main/content/blog/c.md#L5"' in page
-    assert "http" not in page.replace("https://gitlab.example.com", "").split("<script>")[0].lower()
+    # self-contained: nothing is fetched from anywhere
+    for fetch in ("<link", 'src="http', "src='http", "@import", "url(http", "<iframe"):
+        assert fetch not in page.lower()
 
 
 def test_html_escapes_what_pages_say() -> None:
@@ -245,10 +252,54 @@ def test_docs_url_reaches_sarif_code_quality_and_markdown(tmp_path: Path) -> Non
     assert "[spelling](https://docs.example.org/handbook-lint/spelling.html)" in out
 
 
-def test_a_local_docs_file_is_linked_from_the_page_but_not_from_a_comment() -> None:
+def test_a_local_docs_file_is_never_linked_the_page_explains_the_rules() -> None:
     local = "file:///opt/handbook-lint/docs/rules.md#link-broken"
     report = sample(1)
-    report.rules = {"link-broken": RuleInfo("link-broken", "error", "A link", local)}
-    assert "file://" not in rendered("markdown", report)
-    assert "file://" not in rendered("codequality", report)
-    assert "file:///opt/handbook-lint/docs/rules.md" in rendered("html", report)
+    doc = "**What it does.** Checks links.\n\n<b>not html</b>"
+    report.rules = {"link-broken": RuleInfo("link-broken", "error", "A link", local, doc)}
+    for fmt in ("markdown", "codequality", "html"):
+        assert "file://" not in rendered(fmt, report), fmt
+    page = rendered("html", report)
+    assert '<li id="rule-link-broken"><details><summary><code>link-broken</code>: A link' in page
+    assert "<strong>What it does.</strong> Checks links." in page
+    assert "&lt;b&gt;not html&lt;/b&gt;" in page  # (the docs' own HTML stays text)
+
+
+def test_markdown_keeps_gitlab_references_and_entities_inert() -> None:
+    message = "link to '@all' and #12 and ~~x~~ &nbsp; &amp; !3 ~bug %m $s"
+    report = Report([finding("content/a.md", 2, "link-broken", message)], 1, "1")
+    text = rendered("markdown", report)
+    cells = table_of(text)[1]
+    assert cells[2] == message  # read back as written, every word
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    html = md.render(text)
+    assert "<s>" not in html and "\xa0" not in html
+    for ref in ("@all", "#12", "!3", "~bug", "%m", "$s", "&amp;nbsp;"):
+        assert f"<code>{ref}" in html, ref  # (GitLab leaves code alone)
+
+
+def test_markdown_with_no_rows_is_only_the_summary() -> None:
+    report = sample(3)
+    report.max_rows = 0
+    assert rendered("markdown", report) == (
+        "**handbook-lint**: 3 findings (3 errors, 0 warnings) in 3 files "
+        "(not listed: `--max-rows 0`).\n"
+    )
+
+
+def test_markdown_says_which_findings_are_new_with_all_in_changed() -> None:
+    report = sample(3)
+    report.compared_with, report.new, report.old_listed = "origin/main", 2, 1
+    assert rendered("markdown", report).startswith(
+        "**handbook-lint**: 2 new findings and 1 already there (3 errors, 0 warnings) in 3 files"
+        " since `origin/main`."
+    )
+
+
+def test_a_folder_holding_other_sections_is_not_a_filter_link() -> None:
+    findings = [finding("content/handbook/top.md", 1, "link-broken", "x")]
+    findings += [finding(f"content/handbook/eng/p{i}.md", 1, "link-broken", "x") for i in range(5)]
+    findings += [finding("content/handbook/sales/s.md", 1, "link-broken", "x")]
+    page = rendered("html", Report(findings, 7, "1"))
+    assert 'data-path="content/handbook/eng/"' in page
+    assert 'data-path="content/handbook/"' not in page  # (it would list eng/ and sales/ too)

@@ -31,10 +31,10 @@ from handbook_lint.config.settings import (
 from handbook_lint.config.sites import SiteGroup, Sites, find_site, group
 from handbook_lint.engine.baseline import BaselineError, atomic_write, new_findings, read_baseline
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
-from handbook_lint.engine.context import commit_of, docs_template, source
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.report import FORMAT_NAMES, Report, writer
+from handbook_lint.report.context import commit_of, docs_template, source
 from handbook_lint.report.model import RuleInfo
 from handbook_lint.report.stats import stats_lines
 

@@ -167,6 +167,11 @@ def _git(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def output(cwd: Path, *args: str) -> str:
+    """What `git ARGS` prints in `cwd`, stripped (GitError when it fails)."""
+    return _git(cwd, *args).decode("utf-8", "surrogateescape").strip()
+
+
 def _paths(out: bytes) -> set[str]:
     return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 

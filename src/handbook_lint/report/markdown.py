@@ -9,6 +9,7 @@ is not empty.
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from handbook_lint.checks.registry import Finding
@@ -19,9 +20,11 @@ def write(report: Report, out: TextIO) -> None:
     findings = sorted(report.findings, key=Finding.sort_key)
     if not findings:
         return
-    out.write(summary(report) + "\n\n")
-    out.write("| Rule | Location | Message | Suggestion |\n| --- | --- | --- | --- |\n")
+    out.write(summary(report) + "\n")
     shown = findings[: max(report.max_rows, 0)]
+    if not shown:
+        return
+    out.write("\n| Rule | Location | Message | Suggestion |\n| --- | --- | --- | --- |\n")
     for f in shown:
         docs = report.docs_link(f.rule)
         on_web = docs is not None and docs.startswith(("https://", "http://"))
@@ -41,17 +44,19 @@ def summary(report: Report) -> str:
     errors, warnings, infos = (report.count(s) for s in ("error", "warning", "info"))
     files = len({f.path for f in report.findings})
     since = report.compared_with
-    noun = "new finding" if since else "finding"
     parts = [_n(errors, "error"), _n(warnings, "warning")] + ([f"{infos} info"] if infos else [])
-    line = (
-        f"**handbook-lint**: {_n(len(report.findings), noun)} ({', '.join(parts)}) "
-        f"in {_n(files, 'file')}"
-    )
+    if since and report.old_listed:  # (--all-in-changed: old findings of the files too)
+        found = f"{_n(report.new, 'new finding')} and {report.old_listed:,} already there"
+    else:
+        found = _n(len(report.findings), "new finding" if since else "finding")
+    line = f"**handbook-lint**: {found} ({', '.join(parts)}) in {_n(files, 'file')}"
     if since:
-        line += f" since `{_cell(since)}`"
+        line += f" since {_code(since)}"
         if report.not_counted:
             were = "was" if report.not_counted == 1 else "were"
             line += f" ({report.not_counted:,} already there {were} not counted)"
+    if not report.findings[: max(report.max_rows, 0)]:
+        line += " (not listed: `--max-rows 0`)"
     return line + "."
 
 
@@ -59,11 +64,28 @@ def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+# A word GitLab would make a reference (`@user` notifies, `#12`, `!3`, `~label`,
+# `%milestone`, `$snippet`) or an entity (`&amp;`): shown as code, inert.
+_REFERENCE = re.compile(r"(?<![\w`])[@#!~%$&][\w][^\s`|]*")
+
+
 def _cell(text: str) -> str:
-    """Text safe in a table cell: one line, no `|` closing the cell, and no
-    Markdown or HTML of its own (a page's message may quote `*`, `<`, `[`)."""
+    """Text safe in a table cell: one line, no `|` closing the cell, no Markdown
+    or HTML of its own (a page's message may quote `*`, `<`, `[`, `~~`), and no
+    GitLab reference or HTML entity (as code instead)."""
     text = " ".join(text.split())
-    for char in "\\`*_[]<>|#":
+    out = []
+    at = 0
+    for match in _REFERENCE.finditer(text):
+        out.append(_escape(text[at : match.start()]))
+        out.append(_code(match.group()))
+        at = match.end()
+    out.append(_escape(text[at:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    for char in "\\`*_[]<>|#~&@!$%":
         text = text.replace(char, "\\" + char)
     return text
 

@@ -23,18 +23,25 @@ class RuleInfo:
 @dataclass(frozen=True)
 class Source:
     """Where the linted files are on a forge: `url` is a template with `{path}`
-    (relative to the repository's top) and `{line}`; `prefix` is the working
-    directory relative to that top (finding paths are relative to it)."""
+    (relative to the repository's top) and `{line}`; `top` is the repository's
+    folder and `cwd` the working directory finding paths are relative to (both
+    absolute)."""
 
     url: str
-    prefix: str
+    top: str
+    cwd: str
+
+    def repo_path(self, path: str) -> str | None:
+        """A finding's path relative to the repository's top (None: outside it)."""
+        full = posixpath.normpath(posixpath.join(self.cwd, path))
+        inside = posixpath.relpath(full, self.top)
+        return None if inside == ".." or inside.startswith("../") else inside
 
     def link(self, path: str, line: int) -> str | None:
-        joined = posixpath.normpath(posixpath.join(self.prefix, path))
-        if joined.startswith("../") or joined == "..":
-            return None  # outside the repository
-        anchor = f"{max(line, 1)}"
-        return self.url.replace("{path}", quote(joined)).replace("{line}", anchor)
+        inside = self.repo_path(path)
+        if inside is None:
+            return None
+        return self.url.replace("{path}", quote(inside)).replace("{line}", f"{max(line, 1)}")
 
 
 @dataclass

@@ -1,6 +1,7 @@
-"""What a report says about its run beyond the findings: the site's name and
-commit, where a finding's source line is on the forge, where a rule's
-documentation is. Worked out here, so reporters only format what they get.
+"""What a report says about its run beyond the findings: the site's commit,
+where a finding's source line is on the forge, where a rule's documentation
+is. Worked out here (from git, the CI's variables and the installed package)
+before the report is written, so the writers only format what they get.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from handbook_lint.engine.git import GitError, _git
+from handbook_lint.engine.git import GitError, output
 from handbook_lint.report.model import Source
 
 
@@ -21,14 +22,16 @@ def commit_of(root: Path) -> str | None:
         if os.environ.get(name):
             return os.environ[name]
     try:
-        return _git(root, "rev-parse", "HEAD").decode("utf-8").strip() or None
+        return output(root, "rev-parse", "HEAD") or None
     except GitError:
         return None
 
 
 def source(repo_url: str, branch: str, root: Path, cwd: Path) -> Source | None:
     """The source-link template for a site at `root` linted from `cwd`: from the
-    config's `repo_url`, else GitLab CI's or GitHub Actions' variables."""
+    config's `repo_url`, else GitLab CI's or GitHub Actions' variables. The ref
+    is the commit CI builds, else the config's `branch`, else the checkout's
+    commit."""
     url = repo_url.strip().rstrip("/")
     if not url and os.environ.get("CI_PROJECT_URL"):
         url = os.environ["CI_PROJECT_URL"].rstrip("/")
@@ -38,15 +41,16 @@ def source(repo_url: str, branch: str, root: Path, cwd: Path) -> Source | None:
     if not url:
         return None
     url = url.removesuffix(".git")
-    ref = branch.strip() or commit_of(root) or "HEAD"
+    ci = os.environ.get("CI_COMMIT_SHA") or os.environ.get("GITHUB_SHA")
+    ref = ci or branch.strip() or commit_of(root) or "HEAD"
     try:
-        top = Path(_git(root, "rev-parse", "--show-toplevel").decode("utf-8").strip())
-        prefix = Path(os.path.relpath(cwd, top)).as_posix()
-    except (GitError, ValueError):
-        prefix = "."
+        top = Path(output(root, "rev-parse", "--show-toplevel"))
+    except GitError:
+        top = root
     github = urlsplit(url).hostname == "github.com" or "GITHUB_REPOSITORY" in os.environ
     blob = "blob" if github else "-/blob"
-    return Source(f"{url}/{blob}/{quote(ref, safe='')}/{{path}}#L{{line}}", prefix)
+    template = f"{url}/{blob}/{quote(ref, safe='')}/{{path}}#L{{line}}"
+    return Source(template, str(top.resolve()), str(cwd.resolve()))
 
 
 def docs_template(docs_url: str) -> str | None:
