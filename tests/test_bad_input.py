@@ -141,3 +141,81 @@ def test_a_folder_without_permission(tmp_path: Path) -> None:
     assert by_path(payload) == {
         "content/secret": [("file-unreadable", 1, "cannot read folder: Permission denied")]
     }
+
+
+ALIAS_BOMB = "\n".join(
+    ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [
+        f"{n}: &{n} [" + ", ".join([f"*{p}"] * 9) + "]"
+        for p, n in zip("abcdef", "bcdefg", strict=True)
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("base_url: 0x_\n", ":1: invalid YAML: cannot read the value '0x_'"),
+        ("title_: x\nbase_url: 2024-13-45\n", ":2: invalid YAML: cannot read the value"),
+        ("external: !!bool maybe\n", ":1: invalid YAML: cannot read the value 'maybe'"),
+        ("taxonomies: !!timestamp x\n", ":1: invalid YAML: cannot read the value 'x'"),
+        ("content_dir: !!float x\n", ":1: invalid YAML: cannot read the value 'x'"),
+        ("x: " + "[" * 1500 + "]" * 1500 + "\n", "invalid YAML"),
+        (ALIAS_BOMB + "\nrules: {spelling: {words: *g}}\n", "config error"),
+    ],
+)
+def test_a_config_yaml_cannot_read_is_a_config_error(
+    tmp_path: Path, config: str, message: str
+) -> None:
+    write_site(tmp_path, {"content/a.md": GOOD})
+    (tmp_path / ".handbook-lint.yaml").write_text(config, "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "check", "--no-cache"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert message in proc.stderr
+
+
+def test_a_hugo_config_yaml_cannot_read_is_a_config_error(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/a.md": GOOD, "hugo.yaml": "title: x\nbaseURL: !!bool maybe\n"})
+    code, _, err = _run(tmp_path)
+    assert code == 2 and "hugo.yaml: the Hugo config does not parse: line 2" in err
+
+
+def test_front_matter_that_refers_to_itself_or_explodes_is_invalid(tmp_path: Path) -> None:
+    pages = {
+        "content/self.md": "---\ntitle: T\na: &a [*a]\n---\n",
+        "content/bomb.md": "---\ntitle: T\n" + ALIAS_BOMB + "\n---\n",
+        "content/typed.md": "---\ntitle: T\ndraft: !!bool maybe\n---\n",
+        "content/deep.md": "---\ntitle: T\nx: " + "[" * 150 + "]" * 150 + "\n---\n",
+        "content/good.md": GOOD,
+    }
+    write_site(tmp_path, pages, {})
+    code, payload = run_json(tmp_path, "--no-cache")
+    assert code == 1
+    found = by_path(payload)
+    assert found["content/self.md"] == [
+        ("front-matter-invalid", 3, "invalid yaml: 'a' refers to itself through a YAML alias")
+    ]
+    assert found["content/bomb.md"][0][:2] == ("front-matter-invalid", 8)
+    assert "expands to more than 100,000 values" in found["content/bomb.md"][0][2]
+    assert found["content/typed.md"][0][:2] == ("front-matter-invalid", 3)
+    assert "cannot read the value 'maybe'" in found["content/typed.md"][0][2]
+    assert found["content/deep.md"][0][0] == "front-matter-invalid"
+    assert "content/good.md" not in found
+
+
+def _run(root: Path) -> tuple[int, str, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "check", "--no-cache"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    return proc.returncode, proc.stdout, proc.stderr

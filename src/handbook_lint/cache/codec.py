@@ -19,7 +19,7 @@ from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 from handbook_lint.checks.registry import Finding
 from handbook_lint.parsing.facts import PageFacts, PageSummary
 
-FORMAT = 12  # bump when the encoded shape changes
+FORMAT = 13  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 from handbook_lint.config import globs
+from handbook_lint.yamlvalue import bad_value
 
 NAMES = ("hugo", "config")
 # libyaml's loader when PyYAML has it: a site config parses in a tenth of the time.
@@ -142,8 +143,13 @@ def _parse(path: Path, rel: str) -> Any:
         if path.suffix == ".json":
             return json.loads(text)
         return yaml.load(text, Loader=_HugoYamlLoader) or {}
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
+    except RecursionError:
+        raise HugoConfigError(f"{rel}: the Hugo config does not parse: nested too deeply") from None
+    except Exception as exc:  # (a parser or a YAML constructor: whatever it raises)
         problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if path.suffix not in (".toml", ".json") and not isinstance(exc, yaml.YAMLError):
+            line, _ = bad_value(text, _HugoYamlLoader)
+            problem = f"line {line}: {problem}" if line else problem
         raise HugoConfigError(f"{rel}: the Hugo config does not parse: {problem}") from None
 
 

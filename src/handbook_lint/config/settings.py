@@ -13,6 +13,7 @@ import yaml
 
 from handbook_lint.config import globs, hugo
 from handbook_lint.external.settings import ExternalConfigError, ExternalSettings, parse_external
+from handbook_lint.yamlvalue import bad_value
 
 CONFIG_NAME = ".handbook-lint.yaml"
 SEVERITIES = ("error", "warning", "info")
@@ -183,6 +184,17 @@ def _load_yaml(text: str, where: str) -> dict[str, Any]:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{where}{line}: invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: invalid YAML: nested too deeply") from None
+    except Exception as exc:  # (PyYAML's constructors raise what they meet)
+        # Values that look typed but are not (`0x_`, `2024-13-45`, `!!bool
+        # maybe`): ValueError, KeyError, ... Name the value and its line.
+        number, value = bad_value(text, hugo.SAFE_LOADER)
+        at = f":{number}" if number else ""
+        shown = f" {value!r}" if value is not None else ""
+        raise ConfigError(
+            f"{where}{at}: invalid YAML: cannot read the value{shown} ({exc})"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -196,7 +208,7 @@ def key_lines(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return out
 
     def walk(node: yaml.Node | None, prefix: str) -> None:

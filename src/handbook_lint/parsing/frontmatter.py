@@ -38,6 +38,8 @@ import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from handbook_lint.yamlvalue import bad_value
+
 from .facts import FrontMatter
 
 __all__ = ["split_front_matter"]
@@ -277,8 +279,13 @@ def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
     except RecursionError:
         _fail(fm, "front matter is nested too deeply", fm.start_line)
         return
-    except Exception as exc:  # a loader bug must not stop a run over 5,000 pages
-        _fail(fm, str(exc) or type(exc).__name__, fm.start_line)
+    except Exception as exc:  # a value a constructor cannot read, or a loader bug
+        number, value = bad_value(block, _PyLoader)
+        if number is not None:
+            line = min(fm.start_line + number, fm.end_line or fm.start_line + number)
+            _fail(fm, f"cannot read the value {value!r} ({exc})", line)
+        else:
+            _fail(fm, str(exc) or type(exc).__name__, fm.start_line)
         return
 
     data, root_offset, key_offsets, merge_offset = result
@@ -287,6 +294,13 @@ def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
     if not isinstance(data, dict):
         _fail(fm, _NOT_A_MAPPING, _line_of(block, root_offset, fm))
         return
+    for key, value in data.items():
+        problem = _unbounded(value)
+        if problem:
+            offset = key_offsets.get(key)
+            line = _line_of(block, offset, fm) if offset is not None else fm.start_line
+            _fail(fm, f"'{key}' {problem}", line)
+            return
     fm.data = {key if isinstance(key, str) else str(key): value for key, value in data.items()}
     key_lines = {key: _line_of(block, offset, fm) for key, offset in key_offsets.items()}
     if merge_offset is not None:  # keys that only come from a `<<: *anchor` merge
@@ -294,6 +308,35 @@ def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
         for key in fm.data:
             key_lines.setdefault(key, merge_line)
     fm.key_lines = {key: line for key, line in key_lines.items() if key in fm.data}
+
+
+# What a value may hold, its aliases expanded: beyond this it is a YAML alias
+# bomb (`b: [*a, *a, ...]` nine times over) or deeper than any page needs.
+MAX_NODES = 100_000
+MAX_DEPTH = 100
+
+
+def _unbounded(value: Any) -> str | None:
+    """Why a front matter value cannot be used as data (Hugo rejects it too): it
+    holds itself through an alias, expands past MAX_NODES, or nests past
+    MAX_DEPTH. None when it is fine."""
+    count = 0
+    stack: list[tuple[Any, int, frozenset[int]]] = [(value, 0, frozenset())]
+    while stack:
+        item, depth, path = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            return f"expands to more than {MAX_NODES:,} values through YAML aliases"
+        if not isinstance(item, dict | list):
+            continue
+        if id(item) in path:
+            return "refers to itself through a YAML alias"
+        if depth >= MAX_DEPTH:
+            return f"is nested more than {MAX_DEPTH} levels deep"
+        inner = path | {id(item)}
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1, inner) for child in children)
+    return None
 
 
 def _describe_yaml_error(exc: yaml.MarkedYAMLError, block: str) -> tuple[str, int | None]:
