@@ -219,3 +219,23 @@ def _run(root: Path) -> tuple[int, str, str]:
         timeout=30,
     )
     return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of raw bytes")
+def test_a_file_name_that_is_not_utf8_in_every_format_and_a_cached_run(tmp_path: Path) -> None:
+    write_site(tmp_path, {"content/good.md": GOOD}, {})
+    name = os.fsencode(tmp_path / "content") + b"/bad\xff\xfe.md"
+    with open(name, "wb") as out:
+        out.write(b"---\ntitle: T\n---\n\n[x](/nowhere/)\n")
+    formats = ("text", "json", "codequality", "sarif", "github", "junit", "html", "markdown")
+    for fmt in (*formats, "text"):  # (the last run is answered from the cache)
+        proc = subprocess.run(
+            [sys.executable, "-m", "handbook_lint", "check", "--format", fmt],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert b"Traceback" not in proc.stderr
+        out = proc.stdout.decode("utf-8")  # valid UTF-8, whatever the name
+        assert "bad" in out and "xff" in out and "xfe.md" in out, (fmt, out[:300])

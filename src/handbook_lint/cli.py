@@ -338,7 +338,9 @@ def check(
         if fixing == "diff":
             sys.stdout.write(done.diff() if done is not None else "")
             sys.exit(1 if done is not None and done.files else 0)
-    findings = sorted(outcome.findings, key=Finding.sort_key)
+    # A file name that is not UTF-8 is shown with its bytes escaped (`\xff`):
+    # every report stays valid UTF-8 (JSON, SARIF, XML, the terminal).
+    findings = sorted((_printable(f) for f in outcome.findings), key=Finding.sort_key)
     if write_baseline:
         base_dir = write_baseline.resolve().parent
         atomic_write_or_fail(
@@ -562,6 +564,15 @@ def _lint_site(
     outcome.infos.update(rule_infos(rules, docs))
     if outcome.site is None:
         outcome.site = config
+
+
+def _printable(f: Finding) -> Finding:
+    try:
+        f.path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = f.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return replace(f, path=shown)
+    return f
 
 
 def _run_settings(

@@ -258,5 +258,18 @@ class FactStore:
 
     def flush(self, result: tuple[str, bytes] | None = None) -> None:
         if self.cache is not None:
-            self.cache.write(self._new_files, self._new_entries, result)
+            # A file name that is not UTF-8 (`bad\xff.md`) cannot be a key of the
+            # SQLite text columns: such a file is parsed again each run instead.
+            files = [row for row in self._new_files if _storable(row[0])]
+            entries = [row for row in self._new_entries if _storable(row[0])]
+            self.cache.write(files, entries, result)
         self._new_files, self._new_entries = [], []
+
+
+def _storable(path: str) -> bool:
+    """The path can be written as UTF-8 text (no surrogate-escaped bytes)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
