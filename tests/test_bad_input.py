@@ -225,8 +225,8 @@ def _run(root: Path) -> tuple[int, str, str]:
 def test_a_file_name_that_is_not_utf8_in_every_format_and_a_cached_run(tmp_path: Path) -> None:
     write_site(tmp_path, {"content/good.md": GOOD}, {})
     name = os.fsencode(tmp_path / "content") + b"/bad\xff\xfe.md"
-    with open(name, "wb") as out:
-        out.write(b"---\ntitle: T\n---\n\n[x](/nowhere/)\n")
+    with open(name, "wb") as page:
+        page.write(b"---\ntitle: T\n---\n\n[x](/nowhere/)\n")
     formats = ("text", "json", "codequality", "sarif", "github", "junit", "html", "markdown")
     for fmt in (*formats, "text"):  # (the last run is answered from the cache)
         proc = subprocess.run(
