@@ -239,3 +239,38 @@ def test_a_file_name_that_is_not_utf8_in_every_format_and_a_cached_run(tmp_path:
         assert b"Traceback" not in proc.stderr
         out = proc.stdout.decode("utf-8")  # valid UTF-8, whatever the name
         assert "bad" in out and "xff" in out and "xfe.md" in out, (fmt, out[:300])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="FIFOs, /dev/zero, Linux name limits")
+def test_special_files_long_names_and_deep_trees_are_findings_not_hangs(tmp_path: Path) -> None:
+    long_include = "x" * 300
+    write_site(
+        tmp_path,
+        {"content/good.md": f'---\ntitle: G\n---\n\n{{{{% include "{long_include}.md" %}}}}\n'},
+        {},
+    )
+    deep = tmp_path / "content"
+    for _ in range(1000):  # (os.makedirs recurses per level, as os.walk does)
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "deep.md").write_text(GOOD, "utf-8")
+    os.mkfifo(tmp_path / "content/fifo.md")
+    (tmp_path / "content/zero.md").symlink_to("/dev/zero")
+    for args in (["--no-cache"], [], []):  # (then twice with the cache)
+        proc = subprocess.run(
+            [sys.executable, "-m", "handbook_lint", "check", "--format", "json", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        found = by_path(json.loads(proc.stdout))
+        assert found["content/fifo.md"] == [
+            ("file-unreadable", 1, "not a regular file but a named pipe (FIFO)")
+        ]
+        assert found["content/zero.md"] == [
+            ("file-unreadable", 1, "not a regular file but a character device")
+        ]
+        assert [f[0] for f in found["content/good.md"]] == ["include-missing"]
+        assert json.loads(proc.stdout)["summary"]["files"] == 4  # the deep page too

@@ -19,6 +19,7 @@ from handbook_lint.parsing.markdown import (
     Unreadable,
     decode_page,
     parse_page,
+    read_capped,
     read_page,
 )
 from handbook_lint.site.overlay import Overlay
@@ -60,10 +61,13 @@ def _parse_chunk(paths: list[str]) -> list[Parsed]:
 
 
 def file_hash(path: Path) -> str | None:
+    """The file's content hash (None: it cannot be read as a page, and parsing
+    will say why)."""
     try:
-        return content_hash(path.read_bytes())
+        data = read_capped(path)
     except OSError:
         return None
+    return content_hash(data) if data is not None else None
 
 
 def content_hash(data: bytes) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from handbook_lint.config.hugo import is_site_root
 from handbook_lint.config.settings import CONFIG_NAME, find_config
+from handbook_lint.walk import walk
 
 # Folders never searched for sites: tools' and builds' own trees, and themes
 # (a theme has a Hugo config of its own but is not a site).
@@ -62,7 +63,7 @@ def sites_below(folder: Path) -> list[tuple[Path | None, Path]]:
     """(config file, root) of the sites inside `folder`: folders with a
     `.handbook-lint.yaml` or a Hugo configuration (not sites inside sites)."""
     found: list[tuple[Path | None, Path]] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in walk(folder):
         here = Path(dirpath)
         if CONFIG_NAME in filenames:
             found.append((here / CONFIG_NAME, here))
@@ -80,7 +81,7 @@ def markdown_outside(folder: Path, roots: list[Path]) -> list[Path]:
     """Markdown files under `folder` that are in none of the site `roots`."""
     out: list[Path] = []
     inside = {r.resolve() for r in roots}
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in walk(folder):
         here = Path(dirpath)
         dirnames[:] = sorted(
             d

@@ -6,7 +6,9 @@ true); shortcode calls are masked first, as Hugo replaces them before Markdown.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,13 +108,48 @@ Unreadable = tuple[str, int]
 def read_page(path: Path) -> tuple[str | None, Unreadable | None]:
     """The page's text, or None and the reason it cannot be read as a page."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, (too_big(size), 1)
-        data = path.read_bytes()
+        data = read_capped(path)
+    except NotAFile as exc:
+        return None, (str(exc), 1)
     except OSError as exc:
         return None, (f"cannot read file: {exc.strerror or exc}", 1)
+    if data is None:
+        return None, (too_big(path.stat().st_size), 1)
     return decode_page(data)
+
+
+class NotAFile(OSError):
+    """A path that is not a regular file (a FIFO, a device, a socket)."""
+
+
+_KINDS = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """A regular file's bytes, or None past `limit`: never blocks on a FIFO nor
+    reads a device (`x.md -> /dev/zero`) without end (NotAFile for those)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        kind = stat.S_IFMT(os.fstat(fd).st_mode)
+        if kind != stat.S_IFREG:
+            raise NotAFile(f"not a regular file but {_KINDS.get(kind, 'a special file')}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 def too_big(size: int) -> str:

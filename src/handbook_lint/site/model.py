@@ -20,6 +20,7 @@ from handbook_lint.parsing.facts import PageSummary
 from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
+from handbook_lint.walk import walk
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -82,7 +83,7 @@ def walk_markdown(
     root_prefix = str(root).rstrip(os.sep) + os.sep
     folder_prefix = str(folder).rstrip(os.sep) + os.sep
     found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error):
+    for dirpath, dirnames, filenames in walk(folder, onerror=on_error):
         # Hidden folders (.git, the cache, .venv) are neither content nor published.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = dirpath + os.sep
@@ -228,7 +229,12 @@ class Site:
     def exists(self, path: str) -> bool:
         """A file of the site (relative to the root), in the view being linted."""
         known = self.overlay.knows(path) if self.overlay else None
-        return (self.root / path).is_file() if known is None else known
+        if known is not None:
+            return known
+        try:
+            return (self.root / path).is_file()
+        except OSError:  # (a name too long for the file system is no file either)
+            return False
 
     def discover(self) -> Discovery:
         problems: list[tuple[str, str]] = []

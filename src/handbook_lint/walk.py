@@ -1,0 +1,38 @@
+"""`os.walk`, top-down, without recursion: Python 3.11's walk recurses once per
+folder level, so a tree 1,000 folders deep ends in a RecursionError. Same
+contract: (folder, subfolder names, file names); the caller may prune the
+subfolder names in place; symlinked folders are listed but not entered (no
+loops); an unreadable folder goes to `onerror`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+
+def walk(
+    top: str | os.PathLike[str], onerror: Callable[[OSError], None] | None = None
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    stack = [os.fspath(top)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            if onerror is not None:
+                onerror(exc)
+            continue
+        folders: list[str] = []
+        files: list[str] = []
+        for entry in entries:
+            try:
+                inside = entry.is_dir()
+            except OSError:
+                inside = False
+            (folders if inside else files).append(entry.name)
+        yield folder, folders, files
+        for name in reversed(folders):  # (depth first, in the caller's order)
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                stack.append(path)
