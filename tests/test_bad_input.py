@@ -254,6 +254,16 @@ def test_special_files_long_names_and_deep_trees_are_findings_not_hangs(tmp_path
         deep = deep / "d"
         deep.mkdir()
     (deep / "deep.md").write_text(GOOD, "utf-8")
+    try:
+        _lint_odd_site(tmp_path)
+    finally:  # (shutil.rmtree recurses too: pytest's clean-up could not remove it)
+        (deep / "deep.md").unlink()
+        while deep != tmp_path / "content":
+            deep.rmdir()
+            deep = deep.parent
+
+
+def _lint_odd_site(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "content/fifo.md")
     (tmp_path / "content/zero.md").symlink_to("/dev/zero")
     for args in (["--no-cache"], [], []):  # (then twice with the cache)

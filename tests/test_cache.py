@@ -183,3 +183,42 @@ def test_every_page_fact_survives_the_codec(tmp_path: Path) -> None:
     )
     facts = parse_page(text, "content/a.md", ParseSettings("github", "plain"))
     assert codec.decode(codec.encode(facts)) == facts
+
+
+DAMAGE = {
+    "random summary blobs": "UPDATE facts SET summary = randomblob(40)",
+    "NULL summary blobs": "UPDATE facts SET summary = NULL",
+    "a summary of the wrong shape": "UPDATE facts SET summary = X'e903000000'",
+    "random facts blobs": "UPDATE facts SET facts = randomblob(60)",
+    "a size that is not a number": "UPDATE files SET size = 'big'",
+    "a damaged run result": "UPDATE results SET findings = randomblob(30)",
+    "summaries and facts swapped between pages": (
+        "UPDATE facts SET summary = (SELECT f2.summary FROM facts f2 WHERE f2.path != "
+        "facts.path LIMIT 1), facts = (SELECT f2.facts FROM facts f2 WHERE f2.path != "
+        "facts.path LIMIT 1)"
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_cache_rows_are_parsed_again_and_the_run_is_right(
+    tmp_path: Path, damage: str
+) -> None:
+    pages = {
+        "content/a.md": "---\ntitle: A\n---\n\n## Alpha\n\n[b](/b/#beta) [x](/b/#nope)\n",
+        "content/b.md": "---\ntitle: B\n---\n\n## Beta\n\n1. x\n2. y\n2. z\n",
+        "content/c.md": "---\ntitle: C\n---\n\n[a](/a/#alpha) [gone](/gone/)\n",
+    }
+    write_site(tmp_path, pages, {})
+    command = [sys.executable, "-m", "handbook_lint", "check", "--format", "json", "-j", "1"]
+    clean = subprocess.run([*command, "--no-cache"], cwd=tmp_path, capture_output=True)
+    first = subprocess.run(command, cwd=tmp_path, capture_output=True)
+    assert first.stdout == clean.stdout
+    db = sqlite3.connect(tmp_path / ".handbook-lint-cache" / "facts.sqlite")
+    db.execute(DAMAGE[damage])
+    db.commit()
+    db.close()
+    for _ in range(2):  # the damaged run, then the run after it (repaired)
+        again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+        assert "Traceback" not in again.stderr, again.stderr
+        assert again.stdout == clean.stdout.decode(), damage

@@ -173,8 +173,18 @@ def encode_summary(summary: PageSummary) -> bytes:
 
 
 def decode_summary(blob: bytes) -> PageSummary:
-    path, meta, events, unstable, includes, links = marshal.loads(blob)
-    return PageSummary(path, _restore(meta), [tuple(e) for e in events], unstable, includes, links)
+    """A page summary from the cache (DecodeError when the blob is damaged)."""
+    try:
+        path, meta, events, unstable, includes, links = marshal.loads(blob)
+        if not isinstance(path, str) or not isinstance(events, list | tuple):
+            raise DecodeError("bad summary")
+        return PageSummary(
+            path, _restore(meta), [tuple(e) for e in events], unstable, includes, links
+        )
+    except DecodeError:
+        raise
+    except Exception as exc:  # (marshal and unpacking raise what damage gives them)
+        raise DecodeError(f"bad cache entry: {exc}") from None
 
 
 def encode_findings(findings: list[Finding]) -> bytes:
@@ -185,5 +195,5 @@ def decode_findings(blob: bytes) -> list[Finding] | None:
     try:
         unpack = _unpacker(Finding)
         return [unpack(row) for row in marshal.loads(blob)]
-    except (ValueError, TypeError, EOFError, IndexError):
+    except Exception:  # (a damaged result is no result: the run checks again)
         return None

@@ -150,11 +150,16 @@ class Cache:
 
     def file_states(self) -> dict[str, tuple[int, int, int, str]]:
         rows = self._query("SELECT path, size, mtime_ns, ino, hash FROM files")
-        return {str(r[0]): (int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows}
+        out = {}
+        for r in rows:  # (a damaged row is skipped: its file is hashed again)
+            if all(isinstance(v, int) for v in r[1:4]) and isinstance(r[4], str):
+                out[str(r[0])] = (r[1], r[2], r[3], r[4])
+        return out
 
     def summaries(self, key: str) -> dict[tuple[str, str], bytes]:
         rows = self._query("SELECT path, hash, summary FROM facts WHERE key = ?", (key,))
-        return {(str(r[0]), str(r[1])): bytes(r[2]) for r in rows}
+        # (a damaged row is skipped: its file is parsed again)
+        return {(str(r[0]), str(r[1])): bytes(r[2]) for r in rows if isinstance(r[2], bytes)}
 
     def facts(self, path: str, digest: str, key: str) -> bytes | None:
         rows = self._query(

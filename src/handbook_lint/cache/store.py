@@ -103,6 +103,7 @@ class FactStore:
         self._new_files: list[tuple[str, int, int, int, str]] = []
         self._new_entries: list[tuple[str, str, str, bytes, bytes]] = []
         self.parsed = 0  # pages parsed in this run (not from the cache)
+        self.damaged = 0  # cached summaries that did not decode (parsed again)
         self._states: dict[str, tuple[int, int, int, str]] = {}  # the cache's file table
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
 
@@ -145,8 +146,14 @@ class FactStore:
                 to_parse.append(path)  # parsing reports why it cannot be read
                 continue
             blob = cached.get((path, digest))
+            summary = None
             if blob is not None:
-                self.summaries[path] = codec.decode_summary(blob)
+                try:
+                    summary = codec.decode_summary(blob)
+                except codec.DecodeError:
+                    self.damaged += 1  # parsed again, and stored again
+            if summary is not None and summary.path == path:
+                self.summaries[path] = summary
             else:
                 to_parse.append(path)
         for parsed in self._parse_many(to_parse):
@@ -242,6 +249,8 @@ class FactStore:
                 facts = codec.decode(blob)
             except codec.DecodeError:
                 facts = None
+            if facts is not None and facts.path != path:  # (another page's entry)
+                facts = None
         if facts is None and path not in self.errors:
             _, error, blob, _summary = self._parse_one(path)
             if blob is None:
@@ -261,6 +270,12 @@ class FactStore:
         return self.errors.get(path)
 
     def flush(self, result: tuple[str, bytes] | None = None) -> None:
+        if self.cache is not None and self.damaged:
+            self.cache.warn(
+                f"{self.damaged} cache entr{'y was' if self.damaged == 1 else 'ies were'} "
+                "damaged: those pages were parsed again and stored anew"
+            )
+            self.damaged = 0
         if self.cache is not None:
             # A file name that is not UTF-8 (`bad\xff.md`) cannot be a key of the
             # SQLite text columns: such a file is parsed again each run instead.
