@@ -161,7 +161,8 @@ ALIAS_BOMB = "\n".join(
         ("taxonomies: !!timestamp x\n", ":1: invalid YAML: cannot read the value 'x'"),
         ("content_dir: !!float x\n", ":1: invalid YAML: cannot read the value 'x'"),
         ("x: " + "[" * 1500 + "]" * 1500 + "\n", "invalid YAML"),
-        (ALIAS_BOMB + "\nrules: {spelling: {words: *g}}\n", "config error"),
+        (ALIAS_BOMB + "\nrules: {spelling: {words: *g}}\n", "expands to more than 100,000"),
+        ("a: &a {b: *a}\n", "the config refers to itself through a YAML alias"),
     ],
 )
 def test_a_config_yaml_cannot_read_is_a_config_error(
@@ -193,6 +194,12 @@ def test_front_matter_that_refers_to_itself_or_explodes_is_invalid(tmp_path: Pat
         "content/bomb.md": "---\ntitle: T\n" + ALIAS_BOMB + "\n---\n",
         "content/typed.md": "---\ntitle: T\ndraft: !!bool maybe\n---\n",
         "content/deep.md": "---\ntitle: T\nx: " + "[" * 150 + "]" * 150 + "\n---\n",
+        "content/pairs.md": "---\ntitle: T\nx: &x !!pairs [k: *x]\n---\n",
+        "content/spread.md": "---\ntitle: T\na: &a ["
+        + ", ".join(['"v"'] * 900)
+        + "]\n"
+        + "".join(f"k{i}: *a\n" for i in range(200))
+        + "---\n",
         "content/good.md": GOOD,
     }
     write_site(tmp_path, pages, {})
@@ -207,6 +214,11 @@ def test_front_matter_that_refers_to_itself_or_explodes_is_invalid(tmp_path: Pat
     assert found["content/typed.md"][0][:2] == ("front-matter-invalid", 3)
     assert "cannot read the value 'maybe'" in found["content/typed.md"][0][2]
     assert found["content/deep.md"][0][0] == "front-matter-invalid"
+    assert found["content/pairs.md"] == [
+        ("front-matter-invalid", 3, "invalid yaml: 'x' refers to itself through a YAML alias")
+    ]
+    # (a bomb spread over many keys: the values of the whole front matter count)
+    assert "expands to more than 100,000 values" in found["content/spread.md"][0][2]
     assert "content/good.md" not in found
 
 
@@ -223,7 +235,8 @@ def _run(root: Path) -> tuple[int, str, str]:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="a file name of raw bytes")
 def test_a_file_name_that_is_not_utf8_in_every_format_and_a_cached_run(tmp_path: Path) -> None:
-    write_site(tmp_path, {"content/good.md": GOOD}, {})
+    # a.md links to the file by a near name: the suggestion names it too
+    write_site(tmp_path, {"content/good.md": GOOD, "content/a.md": GOOD + "\n[x](/badx/)\n"}, {})
     name = os.fsencode(tmp_path / "content") + b"/bad\xff\xfe.md"
     with open(name, "wb") as page:
         page.write(b"---\ntitle: T\n---\n\n[x](/nowhere/)\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import sqlite3
 import subprocess
 import sys
@@ -186,6 +187,13 @@ def test_every_page_fact_survives_the_codec(tmp_path: Path) -> None:
 
 
 DAMAGE = {
+    "NULL facts blobs": "UPDATE facts SET facts = NULL",
+    "a NULL run result": "UPDATE results SET findings = NULL",
+    "a summary with wrong inner types": (
+        "UPDATE facts SET summary = X'"
+        + marshal.dumps(("content/a.md", None, [], 0, 5, 5)).hex()
+        + "' WHERE path = 'content/a.md'"
+    ),
     "random summary blobs": "UPDATE facts SET summary = randomblob(40)",
     "NULL summary blobs": "UPDATE facts SET summary = NULL",
     "a summary of the wrong shape": "UPDATE facts SET summary = X'e903000000'",
@@ -216,6 +224,8 @@ def test_damaged_cache_rows_are_parsed_again_and_the_run_is_right(
     assert first.stdout == clean.stdout
     db = sqlite3.connect(tmp_path / ".handbook-lint-cache" / "facts.sqlite")
     db.execute(DAMAGE[damage])
+    if "result" not in damage:  # (else the cached run result is all that is read)
+        db.execute("DELETE FROM results")
     db.commit()
     db.close()
     for _ in range(2):  # the damaged run, then the run after it (repaired)

@@ -111,3 +111,15 @@ def test_sigkill_of_the_run_takes_its_workers_and_the_next_run_is_right(big_site
         assert _gone(workers), f"workers outlived a SIGKILLed run: {_alive(workers)}"
     again = subprocess.run(COMMAND, cwd=big_site, capture_output=True, check=False)
     assert json.loads(again.stdout)["findings"] == expected
+
+
+def test_a_second_signal_while_stopping_changes_nothing(big_site: Path) -> None:
+    for _ in range(3):
+        proc, workers = _start_and_wait_for_workers(big_site)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err.decode()
+        assert "Traceback" not in err.decode() and "Exception ignored" not in err.decode()
+        assert _gone(workers)

@@ -1,3 +1,3 @@
-from handbook_lint.cli import run
+from handbook_lint.entry import run
 
 run()

@@ -6,7 +6,6 @@ import gc
 import io
 import json
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -91,21 +90,6 @@ def use_color(no_color: bool) -> bool:
 @click.version_option(__version__, "--version", prog_name="handbook-lint")
 def main() -> None:
     """Lint a Hugo handbook site: front matter, lists, sections, includes, links."""
-
-
-def run() -> None:
-    """The `handbook-lint` command. Ctrl-C and SIGTERM (CI cancelling a job)
-    stop the run the same way: the workers are terminated, the cache stays
-    valid (its writes are transactions), and the exit code is 128 + the signal
-    (130, 143)."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _stopped)
-    main()
-
-
-def _stopped(signum: int, frame: object) -> None:
-    sys.stderr.write(f"\nhandbook-lint: stopped ({signal.Signals(signum).name})\n")
-    raise SystemExit(128 + signum)
 
 
 @main.command()
@@ -567,12 +551,35 @@ def _lint_site(
 
 
 def _printable(f: Finding) -> Finding:
+    """The finding with every text in it valid UTF-8: the bytes of a file name
+    that is not UTF-8 shown escaped (in its path, or a suggestion naming it).
+    Its fix goes: it would write what cannot be written back as text."""
+    texts = (f.path, f.message, f.suggestion or "", f.target or "", f.detail or "")
+    if all(_utf8(t) for t in texts) and (
+        f.fix is None or all(_utf8(e.old) and _utf8(e.new) for e in f.fix.edits)
+    ):
+        return f
+    return replace(
+        f,
+        path=_escaped(f.path),
+        message=_escaped(f.message),
+        suggestion=_escaped(f.suggestion) if f.suggestion else f.suggestion,
+        target=_escaped(f.target) if f.target else f.target,
+        detail=_escaped(f.detail) if f.detail else f.detail,
+        fix=None,
+    )
+
+
+def _utf8(text: str) -> bool:
     try:
-        f.path.encode("utf-8")
+        text.encode("utf-8")
     except UnicodeEncodeError:
-        shown = f.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        return replace(f, path=shown)
-    return f
+        return False
+    return True
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _run_settings(

@@ -176,7 +176,10 @@ def decode_summary(blob: bytes) -> PageSummary:
     """A page summary from the cache (DecodeError when the blob is damaged)."""
     try:
         path, meta, events, unstable, includes, links = marshal.loads(blob)
-        if not isinstance(path, str) or not isinstance(events, list | tuple):
+        shapes = (events, includes, links)
+        if not isinstance(path, str) or not all(isinstance(v, list | tuple) for v in shapes):
+            raise DecodeError("bad summary")
+        if not isinstance(meta, list | tuple | dict):
             raise DecodeError("bad summary")
         return PageSummary(
             path, _restore(meta), [tuple(e) for e in events], unstable, includes, links

@@ -175,11 +175,11 @@ class Cache:
         rows = self._query(
             "SELECT facts FROM facts WHERE path = ? AND hash = ? AND key = ?", (path, digest, key)
         )
-        return bytes(rows[0][0]) if rows else None
+        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
 
     def result(self, key: str) -> bytes | None:
         rows = self._query("SELECT findings FROM results WHERE key = ?", (key,))
-        return bytes(rows[0][0]) if rows else None
+        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
 
     # -- writes ---------------------------------------------------------------
 

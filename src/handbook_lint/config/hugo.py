@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from handbook_lint.config import globs
-from handbook_lint.yamlvalue import bad_value
+from handbook_lint.yamlvalue import bad_value, unbounded
 
 NAMES = ("hugo", "config")
 # libyaml's loader when PyYAML has it: a site config parses in a tenth of the time.
@@ -142,7 +142,13 @@ def _parse(path: Path, rel: str) -> Any:
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)
-        return yaml.load(text, Loader=_HugoYamlLoader) or {}
+        data = yaml.load(text, Loader=_HugoYamlLoader) or {}
+        problem = unbounded(data)
+        if problem:
+            raise HugoConfigError(f"{rel}: the Hugo config {problem}")
+        return data
+    except HugoConfigError:
+        raise
     except RecursionError:
         raise HugoConfigError(f"{rel}: the Hugo config does not parse: nested too deeply") from None
     except Exception as exc:  # (a parser or a YAML constructor: whatever it raises)

@@ -13,7 +13,7 @@ import yaml
 
 from handbook_lint.config import globs, hugo
 from handbook_lint.external.settings import ExternalConfigError, ExternalSettings, parse_external
-from handbook_lint.yamlvalue import bad_value
+from handbook_lint.yamlvalue import bad_value, unbounded
 
 CONFIG_NAME = ".handbook-lint.yaml"
 SEVERITIES = ("error", "warning", "info")
@@ -199,6 +199,9 @@ def _load_yaml(text: str, where: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the config must be a mapping of settings")
+    problem = unbounded(data)
+    if problem:
+        raise ConfigError(f"{where}: the config {problem}")
     return data
 
 
@@ -211,9 +214,12 @@ def key_lines(text: str) -> dict[str, int]:
     except (yaml.YAMLError, RecursionError):
         return out
 
+    seen: set[int] = set()
+
     def walk(node: yaml.Node | None, prefix: str) -> None:
-        if not isinstance(node, yaml.MappingNode):
-            return
+        if not isinstance(node, yaml.MappingNode) or id(node) in seen:
+            return  # (an alias of a mapping already walked: no loop, no bomb)
+        seen.add(id(node))
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 name = f"{prefix}{key.value}"

@@ -38,7 +38,7 @@ import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from handbook_lint.yamlvalue import bad_value
+from handbook_lint.yamlvalue import Budget, bad_value, unbounded
 
 from .facts import FrontMatter
 
@@ -283,7 +283,8 @@ def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
         number, value = bad_value(block, _PyLoader)
         if number is not None:
             line = min(fm.start_line + number, fm.end_line or fm.start_line + number)
-            _fail(fm, f"cannot read the value {value!r} ({exc})", line)
+            why = "" if str(exc).strip("'\"") == value else f" ({exc})"
+            _fail(fm, f"cannot read the value {value!r}{why}", line)
         else:
             _fail(fm, str(exc) or type(exc).__name__, fm.start_line)
         return
@@ -294,8 +295,9 @@ def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
     if not isinstance(data, dict):
         _fail(fm, _NOT_A_MAPPING, _line_of(block, root_offset, fm))
         return
+    budget = Budget()  # (one for the whole front matter: a bomb spread over keys)
     for key, value in data.items():
-        problem = _unbounded(value)
+        problem = unbounded(value, budget)
         if problem:
             offset = key_offsets.get(key)
             line = _line_of(block, offset, fm) if offset is not None else fm.start_line
@@ -308,35 +310,6 @@ def _parse_yaml(handler: YAMLHandler, block: str, fm: FrontMatter) -> None:
         for key in fm.data:
             key_lines.setdefault(key, merge_line)
     fm.key_lines = {key: line for key, line in key_lines.items() if key in fm.data}
-
-
-# What a value may hold, its aliases expanded: beyond this it is a YAML alias
-# bomb (`b: [*a, *a, ...]` nine times over) or deeper than any page needs.
-MAX_NODES = 100_000
-MAX_DEPTH = 100
-
-
-def _unbounded(value: Any) -> str | None:
-    """Why a front matter value cannot be used as data (Hugo rejects it too): it
-    holds itself through an alias, expands past MAX_NODES, or nests past
-    MAX_DEPTH. None when it is fine."""
-    count = 0
-    stack: list[tuple[Any, int, frozenset[int]]] = [(value, 0, frozenset())]
-    while stack:
-        item, depth, path = stack.pop()
-        count += 1
-        if count > MAX_NODES:
-            return f"expands to more than {MAX_NODES:,} values through YAML aliases"
-        if not isinstance(item, dict | list):
-            continue
-        if id(item) in path:
-            return "refers to itself through a YAML alias"
-        if depth >= MAX_DEPTH:
-            return f"is nested more than {MAX_DEPTH} levels deep"
-        inner = path | {id(item)}
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1, inner) for child in children)
-    return None
 
 
 def _describe_yaml_error(exc: yaml.MarkedYAMLError, block: str) -> tuple[str, int | None]:

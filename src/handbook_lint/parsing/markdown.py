@@ -133,6 +133,9 @@ _KINDS = {
 def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
     """A regular file's bytes, or None past `limit`: never blocks on a FIFO nor
     reads a device (`x.md -> /dev/zero`) without end (NotAFile for those)."""
+    kind = stat.S_IFMT(os.stat(path).st_mode)  # (a socket cannot even be opened)
+    if kind != stat.S_IFREG:
+        raise NotAFile(f"not a regular file but {_KINDS.get(kind, 'a special file')}")
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         kind = stat.S_IFMT(os.fstat(fd).st_mode)

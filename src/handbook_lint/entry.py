@@ -1,0 +1,37 @@
+"""The `handbook-lint` command's entry point: signal handlers first, then the
+command line (whose imports take a while: a Ctrl-C during them must end the
+run as any other)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+
+def run() -> None:
+    """Ctrl-C and SIGTERM (CI cancelling a job) stop the run the same way: the
+    worker processes are terminated, the cache stays valid (its writes are
+    transactions), and the exit code is 128 + the signal (130, 143)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stopped)
+    from handbook_lint.cli import main
+
+    main()
+
+
+GRACE_SECONDS = 2.0  # how long stopping may take (threads finishing a request)
+
+
+def _stopped(signum: int, frame: object) -> None:
+    code = 128 + signum
+    for other in (signal.SIGINT, signal.SIGTERM):  # (a second signal changes nothing)
+        signal.signal(other, signal.SIG_IGN)
+    sys.stderr.write(f"\nhandbook-lint: stopped ({signal.Signals(signum).name})\n")
+    # Threads in the middle of a request (external links) would hold the exit
+    # up; CI follows SIGTERM with SIGKILL a few seconds later.
+    timer = threading.Timer(GRACE_SECONDS, os._exit, (code,))
+    timer.daemon = True
+    timer.start()
+    raise SystemExit(code)
