@@ -170,16 +170,10 @@ def test_a_config_yaml_cannot_read_is_a_config_error(
 ) -> None:
     write_site(tmp_path, {"content/a.md": GOOD})
     (tmp_path / ".handbook-lint.yaml").write_text(config, "utf-8")
-    proc = subprocess.run(
-        [sys.executable, "-m", "handbook_lint", "check", "--no-cache"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert message in proc.stderr
+    code, _, err = _run(tmp_path)
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert message in err
 
 
 def test_a_hugo_config_yaml_cannot_read_is_a_config_error(tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ from handbook_lint.engine.baseline import BaselineError, atomic_write, new_findi
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
 from handbook_lint.external.settings import ExternalSettings
+from handbook_lint.names import is_utf8
+from handbook_lint.names import shown as shown_text
 from handbook_lint.report import FORMAT_NAMES, Report, writer
 from handbook_lint.report.context import commit_of, docs_template, source
 from handbook_lint.report.model import RuleInfo
@@ -555,31 +557,19 @@ def _printable(f: Finding) -> Finding:
     that is not UTF-8 shown escaped (in its path, or a suggestion naming it).
     Its fix goes: it would write what cannot be written back as text."""
     texts = (f.path, f.message, f.suggestion or "", f.target or "", f.detail or "")
-    if all(_utf8(t) for t in texts) and (
-        f.fix is None or all(_utf8(e.old) and _utf8(e.new) for e in f.fix.edits)
+    if all(is_utf8(t) for t in texts) and (
+        f.fix is None or all(is_utf8(e.old) and is_utf8(e.new) for e in f.fix.edits)
     ):
         return f
     return replace(
         f,
-        path=_escaped(f.path),
-        message=_escaped(f.message),
-        suggestion=_escaped(f.suggestion) if f.suggestion else f.suggestion,
-        target=_escaped(f.target) if f.target else f.target,
-        detail=_escaped(f.detail) if f.detail else f.detail,
+        path=shown_text(f.path),
+        message=shown_text(f.message),
+        suggestion=shown_text(f.suggestion) if f.suggestion else f.suggestion,
+        target=shown_text(f.target) if f.target else f.target,
+        detail=shown_text(f.detail) if f.detail else f.detail,
         fix=None,
     )
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _escaped(text: str) -> str:
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _run_settings(

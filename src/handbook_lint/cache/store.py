@@ -13,6 +13,7 @@ from handbook_lint.cache import codec
 from handbook_lint.cache.sqlite import Cache
 from handbook_lint.engine.progress import Progress
 from handbook_lint.engine.workers import in_workers
+from handbook_lint.names import is_utf8
 from handbook_lint.parsing.facts import PageFacts, PageSummary, summarize
 from handbook_lint.parsing.markdown import (
     ParseSettings,
@@ -279,16 +280,7 @@ class FactStore:
         if self.cache is not None:
             # A file name that is not UTF-8 (`bad\xff.md`) cannot be a key of the
             # SQLite text columns: such a file is parsed again each run instead.
-            files = [row for row in self._new_files if _storable(row[0])]
-            entries = [row for row in self._new_entries if _storable(row[0])]
+            files = [row for row in self._new_files if is_utf8(row[0])]
+            entries = [row for row in self._new_entries if is_utf8(row[0])]
             self.cache.write(files, entries, result)
         self._new_files, self._new_entries = [], []
-
-
-def _storable(path: str) -> bool:
-    """The path can be written as UTF-8 text (no surrogate-escaped bytes)."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -72,7 +72,6 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
     """
     speller = _speller(tuple(options["words"]))
     prose = options["prose"]
-    headings = {h.line: h for h in ctx.facts.headings}
     for span in ctx.facts.texts:
         if span.kind == "prose" and not prose:
             continue
@@ -91,7 +90,7 @@ def spelling(ctx: PageContext, options: dict[str, Any]) -> Iterator[Problem]:
             where = {"heading": "heading", "link": "link text"}.get(span.kind, "text")
             fix = None
             if not (span.kind == "link" and _in_label(ctx, span.line, miss.word)):
-                fix = _replacement(span, column, miss.word, miss.candidates, headings)
+                fix = _replacement(span, column, miss.word, miss.candidates, ctx.facts.headings)
             yield Problem(
                 span.line,
                 column,
@@ -132,13 +131,14 @@ def _replacement(
     column: int,
     word: str,
     candidates: tuple[str, ...],
-    headings: dict[int, Heading],
+    headings: list[Heading],
 ) -> Fix | None:
     """The word replaced by its only correction. A heading's id is made from its
     text: unless the heading names its id, fixing the text moves the id."""
     if len(candidates) != 1 or column < 1 or "\n" in span.text[: column - span.column]:
         return None  # (a word on a later line of the text: its place is not known)
-    heading = headings.get(span.line)  # (link text in a heading is part of its id too)
-    # A heading's or a definition term's id is made from its text.
+    # A heading's or a definition term's id is made from its text (link text in
+    # a heading too). Looked up here, for the rare misspelling with a fix.
+    heading = next((h for h in headings if h.line == span.line), None)
     safe = heading.explicit if heading is not None else span.kind not in ("heading", "term")
     return Fix((Edit(span.line, column - 1, word, candidates[0], word=True),), safe)

@@ -42,17 +42,13 @@ class FixPass:
     files: dict[str, tuple[str, str]] = field(default_factory=dict)  # path -> (before, after)
     warnings: list[str] = field(default_factory=list)
     left: int = 0  # fixable findings the last run still reports
-    passes: int = 0  # lint-and-fix passes run
     refused: list[Finding] = field(default_factory=list)  # fixes their guard refused
-    by_file: dict[str, Counter[str]] = field(default_factory=dict)  # path -> rule -> fixed
 
     def merge(self, other: FixPass) -> None:
         """Add a later pass: a file's `before` stays the first pass's."""
         self.fixed.update(other.fixed)
         self.warnings += [w for w in other.warnings if w not in self.warnings]
         self.left += other.left
-        for path, counts in other.by_file.items():
-            self.by_file.setdefault(path, Counter()).update(counts)
         for path, (before, after) in other.files.items():
             first = self.files.get(path)
             self.files[path] = (first[0] if first else before, after)
@@ -150,11 +146,10 @@ def fix_until_settled(
             overlay.update({p: after.encode("utf-8") for p, (_, after) in one.files.items()})
         linter = make(Overlay(dict(overlay), frozenset()) if overlay else None)
         after = linter.run(named)
-        added = _added(result.findings, after.findings, one.by_file, unsafe)
+        added = _added(result.findings, after.findings, set(one.files), unsafe)
         for path, finding in sorted(added.items()):
             before, written = one.files.pop(path)
             put_back(path, before, written)
-            one.by_file.pop(path, None)
             tried = [f for f in todo if f.path == path]
             if path in single:  # one fix alone added the finding: it stays unfixed
                 blocked.update(_ident(f) for f in tried)
@@ -194,7 +189,6 @@ def fix_until_settled(
     for (_, rule), n in (had - left).items():
         done.fixed[rule] += n
     done.left = len(wanted(result.findings, unsafe))
-    done.passes = passes
     if done.left and passes >= min(budget, MAX_TRIALS):
         done.warnings.append(
             f"stopped after {passes} passes: {done.left} fixable finding"
@@ -246,30 +240,19 @@ def _one_per_file(todo: list[Finding], single: set[str]) -> list[Finding]:
 
 
 def _added(
-    before: list[Finding],
-    after: list[Finding],
-    fixed: dict[str, Counter[str]],
-    unsafe: bool,
-    excuse: bool = True,
+    before: list[Finding], after: list[Finding], changed: set[str], unsafe: bool
 ) -> dict[str, Finding]:
     """Changed files whose fixes added a finding the next pass cannot fix, with
     one such finding: a file that now has more findings of a rule without a
-    fix than before (the next pass fixes the others); without `excuse`, more
-    findings of a rule than it had less those fixed (`fixed`: path -> rule ->
-    findings fixed). Counts,
-    not messages, decide: a message may change with a fix, as a column does
-    when a number is renumbered. A finding added to an unchanged file (a link
-    into a fixed heading) is charged to every changed file."""
-    changed = set(fixed)
-    if excuse:  # the findings without a fix, before and after
-        fixable_before = {id(f) for f in wanted(before, unsafe)}
-        had = Counter((f.path, f.rule) for f in before if id(f) not in fixable_before)
-    else:  # all findings: what there was, less what was fixed
-        had = Counter((f.path, f.rule) for f in before)
-        had.subtract(Counter({(p, r): n for p, c in fixed.items() for r, n in c.items()}))
-    fixable = {id(f) for f in wanted(after, unsafe)} if excuse else set()
+    fix than before (the next pass fixes the others). Counts, not messages,
+    decide: a message may change with a fix, as a column does when a number is
+    renumbered. A finding added to an unchanged file (a link into a fixed
+    heading) is charged to every changed file."""
+    fixable_before = {id(f) for f in wanted(before, unsafe)}
+    had = Counter((f.path, f.rule) for f in before if id(f) not in fixable_before)
+    fixable = {id(f) for f in wanted(after, unsafe)}
     now = Counter((f.path, f.rule) for f in after if id(f) not in fixable)
-    extra = Counter({key: n - had[key] for key, n in now.items() if n > had[key]})
+    extra = now - had
     if not extra:
         return {}
     found = {f.path: f for f in after if (f.path, f.rule) in extra and id(f) not in fixable}
@@ -341,13 +324,11 @@ def fix_files(
                     f"{path}: not fixed: cannot write it ({exc.strerror or exc})"
                 )
                 continue
-        mine = result.by_file[path] = Counter()
         for finding, used in zip(found, applied, strict=True):
             if used:
-                mine[finding.rule] += 1
+                result.fixed[finding.rule] += 1
             else:
                 result.refused.append(finding)
-        result.fixed.update(mine)
         result.files[path] = (before, after)
     return result
 

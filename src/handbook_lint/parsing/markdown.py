@@ -6,6 +6,7 @@ true); shortcode calls are masked first, as Hugo replaces them before Markdown.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -133,14 +134,14 @@ _KINDS = {
 def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
     """A regular file's bytes, or None past `limit`: never blocks on a FIFO nor
     reads a device (`x.md -> /dev/zero`) without end (NotAFile for those)."""
-    kind = stat.S_IFMT(os.stat(path).st_mode)  # (a socket cannot even be opened)
-    if kind != stat.S_IFREG:
-        raise NotAFile(f"not a regular file but {_KINDS.get(kind, 'a special file')}")
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        kind = stat.S_IFMT(os.fstat(fd).st_mode)
-        if kind != stat.S_IFREG:
-            raise NotAFile(f"not a regular file but {_KINDS.get(kind, 'a special file')}")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # (a socket cannot even be opened: say what it is)
+            _refuse(os.stat(path).st_mode)
+        raise
+    try:
+        _refuse(os.fstat(fd).st_mode)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -153,6 +154,12 @@ def read_capped(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
             chunks.append(chunk)
     finally:
         os.close(fd)
+
+
+def _refuse(mode: int) -> None:
+    kind = stat.S_IFMT(mode)
+    if kind != stat.S_IFREG:
+        raise NotAFile(f"not a regular file but {_KINDS.get(kind, 'a special file')}")
 
 
 def too_big(size: int) -> str:

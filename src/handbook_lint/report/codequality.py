@@ -27,10 +27,8 @@ def write(report: Report, out: TextIO) -> None:
             "severity": SEVERITIES.get(f.severity, "minor"),
             "location": {"path": f.path, "lines": {"begin": max(f.line, 1)}},
         }
-        docs = report.docs_link(f.rule)
-        if docs and docs.startswith(
-            ("https://", "http://")
-        ):  # Code Climate's `content.body` (Markdown): where the rule is explained
+        docs = report.web_docs_link(f.rule)
+        if docs:  # Code Climate's `content.body` (Markdown): where the rule is explained
             issue["content"] = {"body": f"[{f.rule}]({docs})"}
         issues.append(issue)
     json.dump(issues, out, ensure_ascii=False, indent=2)

@@ -47,9 +47,8 @@ def source(repo_url: str, branch: str, root: Path, cwd: Path) -> Source | None:
         top = Path(output(root, "rev-parse", "--show-toplevel"))
     except GitError:
         top = root
-    github = urlsplit(url).hostname == "github.com" or "GITHUB_REPOSITORY" in os.environ
-    blob = "blob" if github else "-/blob"
-    template = f"{url}/{blob}/{quote(ref, safe='')}/{{path}}#L{{line}}"
+    actions = "GITHUB_REPOSITORY" in os.environ  # (a GitHub Actions run: GitHub)
+    template = f"{url}/{_blob(url, actions)}/{quote(ref, safe='')}/{{path}}#L{{line}}"
     return Source(template, str(top.resolve()), str(cwd.resolve()))
 
 
@@ -73,9 +72,14 @@ def docs_template(docs_url: str) -> str | None:
         base = url.removeprefix("git+").removesuffix(".git").rstrip("/")
         if urlsplit(base).scheme not in ("http", "https"):
             return None  # (an ssh or file git URL has no web page)
-        blob = "blob" if urlsplit(base).hostname == "github.com" else "-/blob"
-        return f"{base}/{blob}/{vcs['commit_id']}/docs/rules.md#{{rule}}"
+        return f"{base}/{_blob(base)}/{vcs['commit_id']}/docs/rules.md#{{rule}}"
     if url.startswith("file://") and isinstance(info.get("dir_info"), dict):
         rules = Path(urlsplit(url).path) / "docs" / "rules.md"
         return f"{rules.as_uri()}#{{rule}}" if rules.is_file() else None
     return None
+
+
+def _blob(url: str, on_github: bool = False) -> str:
+    """The path part of a file's page on the forge: GitHub's `blob`, GitLab's
+    `-/blob`. `on_github`: known to be GitHub whatever the server's name."""
+    return "blob" if on_github or urlsplit(url).hostname == "github.com" else "-/blob"

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from handbook_lint.checks.registry import Finding
 from handbook_lint.report.model import Report, fix_kind
+from handbook_lint.report.stats import missing_targets
 
 # Okabe and Ito's palette (readable with colour blindness; its sky blue and
 # orange darkened), then a grey for the rest: each keeps 3:1 against both page
@@ -280,21 +281,17 @@ def _sections_svg(
 
 
 def _targets(findings: list[Finding], report: Report) -> str:
-    links: Counter[str] = Counter()
-    places: defaultdict[str, list[Finding]] = defaultdict(list)
-    for f in findings:
-        if f.target:
-            links[f.target] += 1
-            places[f.target].append(f)
-    if not links:
+    targets = missing_targets(findings)
+    if not targets:
         return ""
-    top = sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TARGETS]
+    top = targets[:TOP_TARGETS]
     items = []
-    for target, count in top:
-        pages = sorted({f.path for f in places[target]})
+    for target, found in top:
+        count = len(found)
         first: dict[str, Finding] = {}
-        for f in places[target]:
+        for f in found:
             first.setdefault(f.path, f)
+        pages = sorted(first)
         lis = []
         for path in pages[:PAGES_PER_TARGET]:
             f = first[path]
@@ -315,7 +312,7 @@ def _targets(findings: list[Finding], report: Report) -> str:
     return (
         '<section aria-labelledby="targets-h">\n'
         f'<h2 id="targets-h">Most-linked missing targets (top {len(top)} of '
-        f"{len(links):,})</h2>\n"
+        f"{len(targets):,})</h2>\n"
         '<p class="hint">Pages and anchors that links point to but that do not exist; '
         "open one to see the pages that link to it.</p>\n"
         f'<ol class="targets">{"".join(items)}</ol>\n</section>\n'
@@ -360,7 +357,7 @@ def _rules(report: Report, ranked: list[str]) -> str:
         info = report.rules.get(rule)
         summary = info.summary if info else ""
         doc = md.render(info.help) if info and info.help else ""
-        web = _web(report.docs_link(rule))
+        web = report.web_docs_link(rule)
         more = f' <a href="{_e(web)}">Documentation</a>' if web else ""
         items.append(
             f'<li id="rule-{_e(rule)}"><details><summary><code>{_e(rule)}</code>: '
@@ -400,19 +397,13 @@ def _data(report: Report, ranked: list[str]) -> dict[str, Any]:
     source = report.source
     return {
         "rules": rules,
-        "docs": [_web(report.docs_link(r)) or "" for r in rules],
+        "docs": [report.web_docs_link(r) or "" for r in rules],
         "files": files,
         "rows": rows,
         "source": source.url if source else None,
         # each file's path in the repository (null: outside it)
         "repo": [source.repo_path(f) for f in files] if source else None,
     }
-
-
-def _web(url: str | None) -> str | None:
-    """A documentation link worth following from a page: a web one (a file://
-    Markdown file opens as raw text; the rules are explained in the page)."""
-    return url if url and url.startswith(("https://", "http://")) else None
 
 
 def _script(report: Report, ranked: list[str]) -> str:

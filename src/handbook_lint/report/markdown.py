@@ -26,9 +26,8 @@ def write(report: Report, out: TextIO) -> None:
         return
     out.write("\n| Rule | Location | Message | Suggestion |\n| --- | --- | --- | --- |\n")
     for f in shown:
-        docs = report.docs_link(f.rule)
-        on_web = docs is not None and docs.startswith(("https://", "http://"))
-        rule = f"[{_cell(f.rule)}]({_url(docs or '')})" if on_web else _cell(f.rule)
+        docs = report.web_docs_link(f.rule)
+        rule = f"[{_cell(f.rule)}]({_url(docs)})" if docs else _cell(f.rule)
         where = f"{f.path}:{f.line}"
         link = report.source_link(f)
         location = f"[{_cell(where)}]({_url(link)})" if link else _cell(where)

@@ -80,6 +80,12 @@ class Report:
         info = self.rules.get(rule)
         return info.help_uri if info is not None else None
 
+    def web_docs_link(self, rule: str) -> str | None:
+        """The rule's documentation when it is on the web: what a comment, an
+        issue or a page can link to (a file:// Markdown file is of no use there)."""
+        url = self.docs_link(rule)
+        return url if url and url.startswith(("https://", "http://")) else None
+
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 

@@ -7,21 +7,30 @@ from collections import Counter, defaultdict
 from handbook_lint.checks.registry import Finding
 
 
-def stats_lines(findings: list[Finding], top: int = 20) -> list[str]:
-    links: Counter[str] = Counter()
-    pages: defaultdict[str, set[str]] = defaultdict(set)
+def missing_targets(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Each missing link target with the findings that link to it, the most
+    linked first (what `--stats` and the HTML report list)."""
+    places: defaultdict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         if f.target:
-            links[f.target] += 1
-            pages[f.target].add(f.path)
+            places[f.target].append(f)
+    return sorted(places.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
+def stats_lines(findings: list[Finding], top: int = 20) -> list[str]:
+    targets = missing_targets(findings)
     lines: list[str] = []
-    if links:
-        lines += ["", f"Most-linked missing targets (top {min(top, len(links))} of {len(links)}):"]
-        width = max(len(str(n)) for n in links.values())
-        for target, count in sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
+    if targets:
+        lines += [
+            "",
+            f"Most-linked missing targets (top {min(top, len(targets))} of {len(targets)}):",
+        ]
+        width = max(len(str(len(found))) for _, found in targets)
+        for target, found in targets[:top]:
+            count, pages = len(found), len({f.path for f in found})
             lines.append(
                 f"  {count:>{width}} link{'s' if count != 1 else ' '} from "
-                f"{len(pages[target]):>{width}} page{'s' if len(pages[target]) != 1 else ' '}  "
+                f"{pages:>{width}} page{'s' if pages != 1 else ' '}  "
                 f"{target}"
             )
     per_rule = Counter(f.rule for f in findings)
