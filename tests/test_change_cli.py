@@ -75,11 +75,13 @@ def test_staged_reports_a_deletion_in_a_subfolder_site_when_a_readme_is_named(
     git(repo, "add", "README.md")
     code, out, err = run(repo, "--staged", "README.md")
     assert code == 1
-    assert [line.split(": error ")[0] for line in lines(out)] == [
+    assert [line.split(": error ")[0].split(": warning ")[0] for line in lines(out)] == [
         "site/content/handbook/_index.md:5:10",
         "site/content/handbook/tools.md:5:14",
+        "site/content/handbook/values.md:1",  # page-url-lost, at the deleted page
     ]
     assert "site/content/handbook/values.md was deleted by this change" in out
+    assert "nothing serves /handbook/values/ any more" in out
     assert "skipped 1 file" in err
 
 
@@ -111,12 +113,13 @@ def test_diff_base_all_in_changed_lists_old_findings_once(tmp_path: Path) -> Non
     git(repo, "rm", "-q", "content/handbook/values.md")
     git(repo, "commit", "-q", "-am", "feature")
     _, plain, _ = run(repo, "--diff-base", "main")
-    assert [line.split(" error ")[0] for line in lines(plain)] == [
+    assert [line.split(" error ")[0].split(" warning ")[0] for line in lines(plain)] == [
         "content/handbook/_index.md:5:10:",
         "content/handbook/tools.md:7:7:",
+        "content/handbook/values.md:1:",  # page-url-lost
     ]
     assert plain.splitlines()[-1].endswith(
-        "2 new findings: 2 errors, 0 warnings (1 was already on main, not counted)"
+        "3 new findings: 2 errors, 1 warning (1 was already on main, not counted)"
     )
     _, listed, _ = run(repo, "--diff-base", "main", "--all-in-changed", "--format", "json")
     payload = json.loads(listed)
@@ -125,8 +128,9 @@ def test_diff_base_all_in_changed_lists_old_findings_once(tmp_path: Path) -> Non
         ("content/handbook/_index.md", 5),
         ("content/handbook/tools.md", 5),
         ("content/handbook/tools.md", 7),
+        ("content/handbook/values.md", 1),
     ]
-    assert payload["summary"]["new"] == 2 and payload["summary"]["old_listed"] == 1
+    assert payload["summary"]["new"] == 3 and payload["summary"]["old_listed"] == 1
 
 
 def test_of_identical_findings_the_new_one_is_on_the_added_line(tmp_path: Path) -> None:
@@ -170,7 +174,9 @@ def test_removing_an_alias_says_so(tmp_path: Path) -> None:
     _, out, _ = run(repo, "--staged")
     assert lines(out) == [
         "content/a.md:5:5: error link-broken link to '/old-v/': no such page or file "
-        "(this change removed the alias /old-v/ from content/v.md: keep it, or update the link)"
+        "(this change removed the alias /old-v/ from content/v.md: keep it, or update the link)",
+        "content/v.md:1: warning page-url-lost this change takes an alias out of the page, and "
+        "nothing serves /old-v/ any more: add it to the page's aliases, or a redirect",
     ]
 
 

@@ -5,7 +5,14 @@ bytes) written to content/page.md, optional other `files`, optional rule
 `options` and `config`, other rules to run beside it (`select`), verdicts for
 external links (`external`: URL -> {status, code, detail, new_url}), and the
 `findings` it must give: a list of `LINE: message substring` (or
-`LINE:COL: ...`), empty when the page is clean. Every rule has a case file.
+`LINE:COL: ...`; `PATH:LINE: ...` for a finding in another file than the
+page), empty when the page is clean. Every rule has a case file.
+
+A rule of the whole site lints the whole site (`path: "."`). A rule of a change
+gives `before` (the files of the first commit, in a fresh git repository) and
+`delete` (paths removed from it); the page and `files` are then written, all
+staged, and `check --staged` runs. A file given as `{size: N}` is N bytes
+(sparse: a big image or video costs nothing to write).
 
 A case of a fixable rule may give `fix`: the page after `check --fix` applied
 the rule's fixes (with `unsafe: true`, also the unsafe ones), as sqlfluff's
@@ -15,14 +22,19 @@ is linted again: none of the rule's fixable findings may be left.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from conftest import lint, write_site
+from gitrepo import git
 
-from handbook_lint.checks.registry import all_rules
+from handbook_lint.checks.registry import Finding, all_rules
+from handbook_lint.cli import main
 from handbook_lint.engine.fixer import fix_files, wanted
 from handbook_lint.external.results import ExternalResult
 
@@ -39,10 +51,47 @@ def _cases() -> list[Any]:
     return out
 
 
-def _expected(entry: str) -> tuple[int, int | None, str]:
+def _expected(entry: str) -> tuple[str | None, int, int | None, str]:
     head, _, message = entry.partition(": ")
     parts = head.split(":")
-    return int(parts[0]), int(parts[1]) if len(parts) > 1 else None, message
+    path = None if parts[0].isdigit() else parts.pop(0)
+    return path, int(parts[0]), int(parts[1]) if len(parts) > 1 else None, message
+
+
+def _write(root: Path, files: dict[str, Any], config: dict[str, Any] | None = None) -> None:
+    sized = {path: spec["size"] for path, spec in files.items() if isinstance(spec, dict)}
+    write_site(root, {p: c for p, c in files.items() if p not in sized}, config)
+    for path, size in sized.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        with open(root / path, "wb") as out:
+            out.truncate(size)
+
+
+def _staged(tmp_path: Path, case: dict[str, Any], config: dict[str, Any], rule: str) -> list[Any]:
+    """The findings of `check --staged` after the case's change (see the module doc)."""
+    _write(tmp_path, case["before"], config)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "before")
+    for path in case.get("delete", []):
+        (tmp_path / path).unlink()
+    files: dict[str, str | bytes] = {"content/page.md": case["page"]}
+    files.update(case.get("files", {}))
+    _write(tmp_path, files)
+    git(tmp_path, "add", "-A")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        select = ",".join([rule, *case.get("select", [])])
+        args = ["check", "--staged", "--no-cache", "--format", "json", "--select", select]
+        result = CliRunner().invoke(main, args)
+    finally:
+        os.chdir(old)
+    assert result.exit_code in (0, 1), result.output
+    return [
+        Finding(f["path"], f["line"], f["column"], f["rule"], f["severity"], f["message"])
+        for f in json.loads(result.stdout)["findings"]
+    ]
 
 
 @pytest.mark.parametrize(("rule", "case"), _cases())
@@ -52,26 +101,36 @@ def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
         config.setdefault("rules", {})[rule] = case["options"]
     files: dict[str, str | bytes] = {"content/page.md": case["page"]}
     files.update(case.get("files", {}))
-    write_site(tmp_path, files, config)
+    if "before" not in case:
+        _write(tmp_path, files, config)
     target = case.get("path", "content/page.md")
     verdicts = {
         url: ExternalResult(url, v["status"], v.get("code"), v.get("detail", ""), v.get("new_url"))
         for url, v in case.get("external", {}).items()
     }
     select = [rule, *case.get("select", [])]
-    result = lint(tmp_path, [str(tmp_path / target)], select, verdicts if verdicts else None)
-    got = [(f.line, f.column, f.message) for f in result.findings if f.rule == rule]
+    if "before" in case:
+        findings = _staged(tmp_path, case, config, rule)
+    else:
+        result = lint(tmp_path, [str(tmp_path / target)], select, verdicts if verdicts else None)
+        findings = result.findings
+    got = [(f.path, f.line, f.column, f.message) for f in findings if f.rule == rule]
     expected = [_expected(e) for e in case.get("findings", [])]
     assert len(got) == len(expected), f"findings: {got}"
-    for (line, column, message), (exp_line, exp_col, exp_msg) in zip(got, expected, strict=True):
+    for (path, line, column, message), (exp_path, exp_line, exp_col, exp_msg) in zip(
+        got, expected, strict=True
+    ):
+        assert path == (exp_path or target), f"{message!r} in {path}, expected {exp_path}"
         assert line == exp_line, f"{message!r} at line {line}, expected {exp_line}"
         if exp_col is not None:
             assert column == exp_col
         assert exp_msg in message, f"{message!r} does not contain {exp_msg!r}"
     if "suggestions" in case:  # (of the rule's findings)
-        assert [f.suggestion for f in result.findings if f.rule == rule] == case["suggestions"]
+        assert [f.suggestion for f in findings if f.rule == rule] == case["suggestions"]
+    if "before" in case:
+        return
     unsafe = bool(case.get("unsafe"))
-    mine = [f for f in result.findings if f.rule == rule]
+    mine = [f for f in findings if f.rule == rule]
     page = tmp_path / "content/page.md"
     before = page.read_bytes()
     done = fix_files(tmp_path, mine, {}, unsafe=unsafe)

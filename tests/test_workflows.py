@@ -110,6 +110,20 @@ def test_commits_are_refused_only_for_what_they_introduce(
     moved = handbook.commit("rename values, keep its URL")
     assert moved.returncode == 0, moved.stdout + moved.stderr
 
+    # (d) A commit of images only (pre-commit passes the hook no file): a
+    # screenshot beside a page is refused; in static/images/ it commits.
+    (handbook.site / "content/handbook/screenshot.png").write_bytes(b"\x89PNG\r\n")
+    media = handbook.commit("a screenshot")
+    out = media.stdout + media.stderr
+    assert media.returncode != 0
+    assert (
+        f"{prefix}content/handbook/screenshot.png:1: error media-location an image outside "
+        "static/images/"
+    ) in out, out
+    git(handbook.top, "mv", f"{prefix}content/handbook/screenshot.png", f"{prefix}static/images/")
+    media = handbook.commit("a screenshot, in its place")
+    assert media.returncode == 0, media.stdout + media.stderr
+
     # pre-commit run --all-files still lints everything (the old finding too).
     run = handbook.run_hooks("--all-files")
     assert run.returncode != 0

@@ -1,4 +1,5 @@
-"""What a page rule may ask about the site: facts, never files."""
+"""What a rule may ask about the site: facts, never files' contents (a page rule
+its page's, a site rule names and sizes, a change rule both views)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.model import Page, Site
 
 if TYPE_CHECKING:
+    from handbook_lint.engine.git import SiteChanges
     from handbook_lint.external.results import ExternalResult
     from handbook_lint.site.index import SiteIndex
 
@@ -93,3 +95,35 @@ class PageContext:
                 via = step.chain[1] if len(step.chain) > 1 else None
                 out.append(PlacedHeading(step.value, step.call_line or step.line, via))
         return out
+
+
+class SiteContext:
+    """What a rule of the whole site may ask: every file (names and sizes, not
+    contents), the CODEOWNERS file, the pages and the index."""
+
+    def __init__(self, site: Site, index: Callable[[], SiteIndex]) -> None:
+        self.site = site
+        self._index = index
+
+    @property
+    def index(self) -> SiteIndex:
+        return self._index()
+
+
+class ChangeContext:
+    """What a rule of a change may ask: the site before and after it, and what
+    the change did to which file (paths relative to the site root)."""
+
+    def __init__(
+        self,
+        now: Site,
+        before: Site,
+        now_index: SiteIndex,
+        before_index: SiteIndex,
+        changes: SiteChanges,
+        load: FactsLoader,
+    ) -> None:
+        self.now, self.before = now, before
+        self.now_index, self.before_index = now_index, before_index
+        self.changes = changes
+        self.load = load  # facts of a file as it is now

@@ -13,10 +13,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from handbook_lint.checks.context import PageContext
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +58,8 @@ class Problem:
     target: str | None = None  # the missing link target, for --stats
     detail: str | None = None  # where or why, shown after the message (see Finding)
     fix: Fix | None = None
+    # The file it is in, for a rule of the whole site (None: the page checked).
+    path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +86,10 @@ class Finding:
         return f"{self.message} ({self.detail})" if self.detail else self.message
 
 
-CheckFn = Callable[["PageContext", dict[str, Any]], Iterator[Problem]]
+# A check gets a PageContext (a page rule), a SiteContext (a rule of the whole
+# site: media, CODEOWNERS) or a ChangeContext (a rule of a change: moved pages).
+CheckFn = Callable[[Any, dict[str, Any]], Iterator[Problem]]
+SCOPES = ("page", "site", "change")
 
 
 class OptionError(ValueError):
@@ -140,6 +142,7 @@ class Rule:
     # Off, it still runs: its findings are not listed but counted in one line
     # (the links the linter could not verify).
     counted: bool = False
+    scope: str = "page"  # what its check gets: one page, the site, or a change
 
 
 RULES: dict[str, Rule] = {}
@@ -156,7 +159,10 @@ def register(
     validate: ValidateFn | None = None,
     external: bool = False,
     fix: str = "",
+    scope: str = "page",
 ) -> Callable[[CheckFn], CheckFn]:
+    assert scope in SCOPES, scope
+
     def wrap(fn: CheckFn) -> CheckFn:
         RULES[name] = Rule(
             name=name,
@@ -172,6 +178,7 @@ def register(
             source=_where(fn),
             external=external,
             fix=fix,
+            scope=scope,
         )
         return fn
 

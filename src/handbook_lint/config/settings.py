@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     "taxonomies": ["tags", "categories"],
     # Files of Netlify-style redirects the site serves (missing ones are ignored).
     "redirects": ["static/_redirects", "layouts/index.redirects"],
+    # GitLab's CODEOWNERS file, relative to the site root ("": where GitLab looks,
+    # CODEOWNERS, docs/CODEOWNERS or .gitlab/CODEOWNERS, in the site root or the
+    # top of the git repository holding it).
+    "codeowners": "",
     "hugo": {
         "heading_ids": "github",
         "heading_text": "plain",
@@ -169,6 +173,7 @@ class Config:
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     extends: str | None = None
     report: dict[str, str] = field(default_factory=dict)  # the `report` settings
+    codeowners: str = ""  # the CODEOWNERS file ("": looked for)
 
 
 def preset_names() -> list[str]:
@@ -467,6 +472,7 @@ def load_config_text(
         embedded_link_hook=merged["hugo"]["embedded_link_hook"],
         taxonomies=list(merged["taxonomies"]),
         redirects=list(merged["redirects"]),
+        codeowners=str(merged["codeowners"]).strip(),
         include_roots=include_roots,
         include_relative_to_page=merged["includes"]["relative_to_page"],
         include_folders=[str(f).strip("/") for f in merged["includes"]["folders"]],

@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
+from handbook_lint.checks.context import ChangeContext
 from handbook_lint.checks.registry import Finding
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import ConfigError, load_config_text
@@ -89,6 +90,7 @@ def run_change(
             for f in found_now
             if f.path in written and id(f) not in fresh and f.rule not in now.counted
         ]
+        new += _site_findings(now, before, changes)
         result.findings += [_explain(f, now, before, changes) for f in new]
         result.new = sum(1 for f in new if f.rule not in now.counted)
         if all_in_changed:
@@ -101,6 +103,26 @@ def run_change(
     result.findings.sort(key=Finding.sort_key)
     result.files = len(whole) + len(recheck)
     return result
+
+
+def _site_findings(now: Linter, before: Linter, changes: SiteChanges) -> list[Finding]:
+    """What the change brought to the rules of the whole site (media, CODEOWNERS:
+    their findings now, minus those before, a renamed file matched with its old
+    self), and what the rules of a change find (moved pages)."""
+    found_before = [
+        replace(f, path=changes.renamed.get(f.path, f.path)) for f in before.check_site()
+    ]
+    out = _minus(now.check_site(), found_before, changes)
+    change_rules = [(n, a) for n, a in now.rules.items() if a.rule.scope == "change"]
+    if change_rules:
+        ctx = ChangeContext(now.site, before.site, now.index(), before.index(), changes, now.load)
+        for name, active in change_rules:
+            assert active.rule.check is not None
+            for problem in active.rule.check(ctx, active.options):
+                finding = now.as_finding(problem.path or "", name, problem)
+                if finding is not None:
+                    out.append(finding)
+    return out
 
 
 def _minus(now: list[Finding], before: list[Finding], changes: SiteChanges) -> list[Finding]:
@@ -197,6 +219,7 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
     for path in changes.before() & pages_before.keys():
         affected.update(p for p in map(to_now, index_before.included(path)) if p)
 
+    affected |= _covered_anew(now, before)
     anchored = _anchors_changed(now, before, changes, affected)
     moved = (
         index_now.destinations() != index_before.destinations()
@@ -213,6 +236,35 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
             if reach.changed(page.summary.links, places):
                 recheck.add(path)
     return {p for p in recheck if now.owns(p) and p in pages_now}
+
+
+def _covered_anew(now: Linter, before: Linter) -> set[str]:
+    """With the CODEOWNERS file changed, the pages its controlled-documents
+    section covers now or covered before (their findings may have changed)."""
+    active = now.rules.get("controlled-document")
+    owners_now, owners_before = now.site.codeowners(), before.site.codeowners()
+    if active is None or owners_now is None:
+        return set()
+    section = str(active.options["section"]).lower()
+    if owners_before is not None and (owners_now.entries, owners_now.sections) == (
+        owners_before.entries,
+        owners_before.sections,
+    ):
+        return set()
+    out: set[str] = set()
+    for path in now.site.pages:
+        if not now.site.is_content(path):
+            continue
+        if owners_before is None:  # a new CODEOWNERS file: any page may be reported
+            out.add(path)
+            continue
+        repo_path = now.site.repository_path(path)
+        if (
+            owners_now.governing(section, repo_path) is not None
+            or owners_before.governing(section, repo_path) is not None
+        ):
+            out.add(path)
+    return out
 
 
 def _anchors_changed(

@@ -18,6 +18,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handbook_lint.site.codeowners import LOCATIONS as CODEOWNERS_FILES
+
 # git's empty tree: the "before" of a first commit.
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _HUNK_RE = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
@@ -66,14 +68,17 @@ class Changes(Touched):
 
     def under(self, root: Path) -> SiteChanges:
         """The part of the change inside `root` (the site root, which may be below
-        or above the repository's top), with paths relative to it."""
+        or above the repository's top), with paths relative to it; and the
+        repository's CODEOWNERS file (`../.gitlab/CODEOWNERS` from a site in a
+        subfolder), which the site's rules read."""
         top = self.top.resolve()
         root = root.resolve()
         out = SiteChanges(change=self)
 
         def inside(path: str) -> str | None:
             rel = os.path.relpath(top / path, root).replace(os.sep, "/")
-            if rel.startswith("../") or rel == "..":
+            # (outside the site only GitLab's CODEOWNERS file at the top is its)
+            if (rel.startswith("../") or rel == "..") and path not in CODEOWNERS_FILES:
                 return None
             out.repo_paths[rel] = path
             return rel

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from handbook_lint.cache import codec
 from handbook_lint.cache.sqlite import Cache
 from handbook_lint.cache.store import FactStore
-from handbook_lint.checks.context import PageContext
-from handbook_lint.checks.registry import Finding, all_rules, external_rules
+from handbook_lint.checks.context import PageContext, SiteContext
+from handbook_lint.checks.registry import Finding, Problem, all_rules, external_rules
 from handbook_lint.checks.selection import ActiveRule, merge_rule_settings, resolve_rules
 from handbook_lint.config.settings import Config
 from handbook_lint.engine import suppress
@@ -48,6 +48,7 @@ class Expanded:
     files: list[str] = field(default_factory=list)  # relative to the root
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     skipped: list[str] = field(default_factory=list)  # named Markdown of no site, as named
+    named: list[str] = field(default_factory=list)  # every path named, relative to the root
 
 
 @dataclass
@@ -216,6 +217,7 @@ class Linter:
 
     def run(self, paths: list[str] | None = None) -> Result:
         """Lint `paths` (files or folders; None: the whole site)."""
+        scope: list[str] | None = None
         if paths is None:
             problems = self.load_site()
             targets = self.site_targets()
@@ -223,12 +225,15 @@ class Linter:
             named = self.expand(paths)
             targets, problems = named.files, named.problems
             self.skipped = named.skipped
+            scope = named.named
             self.load_site(targets)
-        return self._run(targets, problems)
+        return self._run(targets, problems, scope)
 
-    def _run(self, targets: list[str], problems: list[tuple[str, str]]) -> Result:
+    def _run(
+        self, targets: list[str], problems: list[tuple[str, str]], scope: list[str] | None = None
+    ) -> Result:
         self.check_external(targets)
-        key = self._result_key(targets, problems)
+        key = self._result_key(targets, problems, scope)
         cached = self.store.cache.result(key) if self.store.cache else None
         if cached is not None:
             findings = codec.decode_findings(cached)
@@ -238,10 +243,14 @@ class Linter:
                 return Result(findings, len(targets))
         result = Result(self.problem_findings(problems), files=len(targets))
         result.findings += self.check(targets)
+        result.findings += self.check_site(scope)
+        result.findings.sort(key=Finding.sort_key)
         self.store.flush((key, codec.encode_findings(result.findings)))
         return result
 
-    def _result_key(self, targets: list[str], problems: list[tuple[str, str]]) -> str:
+    def _result_key(
+        self, targets: list[str], problems: list[tuple[str, str]], scope: list[str] | None
+    ) -> str:
         """Everything a run's findings depend on: if none of it changed, neither did they."""
         store = self.store
         files = sorted(set(self.site.pages) | set(self.site.include_files()) | set(targets))
@@ -259,9 +268,74 @@ class Linter:
             for url, r in (self.external_results or {}).items()
         )
         data = repr(
-            (store.key, rules, config, targets, state, sorted(self._files), problems, external)
+            (
+                store.key,
+                rules,
+                config,
+                targets,
+                state,
+                sorted(self._files),
+                problems,
+                external,
+                scope,
+                self._repository_state(),
+            )
         )
         return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _repository_state(self) -> object:
+        """What the rules of the whole repository read (file names and sizes, the
+        CODEOWNERS file), when one of them runs."""
+        names = {n for n, a in self.rules.items() if a.rule.scope == "site"}
+        if not names and "controlled-document" not in self.rules:
+            return None
+        owners = self.site.codeowners()
+        entries = (owners.path, owners.top, owners.entries, owners.sections) if owners else None
+        if not names:
+            return entries
+        return (entries, self.site.all_files(), sorted(self.site.file_sizes().items()))
+
+    # -- rules of the whole site ---------------------------------------------
+
+    def check_site(self, scope: list[str] | None = None) -> list[Finding]:
+        """The findings of the rules of the whole site (media, CODEOWNERS); with a
+        `scope` (the paths named on the command line), those in it only."""
+        site_rules = [(n, a) for n, a in self.rules.items() if a.rule.scope == "site"]
+        if not site_rules:
+            return []
+        ctx = SiteContext(self.site, self.index)
+        found: list[Finding] = []
+        for name, active in site_rules:
+            assert active.rule.check is not None
+            for problem in active.rule.check(ctx, active.options):
+                path = problem.path or ""
+                if scope is not None and not _in_scope(path, scope):
+                    continue
+                finding = self.as_finding(path, name, problem)
+                if finding is not None:
+                    found.append(finding)
+        found.sort(key=Finding.sort_key)
+        return found
+
+    def as_finding(self, path: str, name: str, problem: Problem) -> Finding | None:
+        """A problem a rule of the site or of a change found in `path`, with the
+        severity the config (and its overrides for that path) gives the rule
+        (None: the overrides turn it off there)."""
+        active = self.rules_for(path).get(name)
+        if active is None:
+            return None
+        return Finding(
+            path,
+            problem.line,
+            problem.column,
+            name,
+            active.severity,
+            problem.message,
+            problem.suggestion,
+            problem.target,
+            problem.detail,
+            problem.fix,
+        )
 
     def check_external(self, targets: list[str]) -> None:
         """Check the external links of the linted pages, once per URL, before the
@@ -292,6 +366,7 @@ class Linter:
         # facts) with no copying; only findings come back.
         global _CHECKER
         self.index()
+        self.site.codeowners()
         _CHECKER = self
         found: list[Finding] = []
         bar = Progress("checking", self.store.progress)
@@ -320,6 +395,7 @@ class Linter:
             # The real folder (the root is a real path), the file's own name.
             absolute = Path(os.path.realpath(absolute.parent)) / absolute.name
             shown = rel(root, absolute)
+            out.named.append(shown)
             if absolute.is_dir():
                 found = walk_markdown(root, absolute, out.problems)
                 out.files += [f for f in found if not self.site.excluded(f)]
@@ -379,7 +455,7 @@ class Linter:
         found: list[Finding] = []
         for name, active in rules.items():
             check = active.rule.check
-            if check is None:
+            if check is None or active.rule.scope != "page":
                 continue
             for problem in check(ctx, active.options):
                 found.append(
@@ -407,3 +483,11 @@ class Linter:
             self._idle_lines(facts),
             frozenset(n for n, r in all_rules().items() if not r.enabled and n not in rules),
         )
+
+
+def _in_scope(path: str, scope: list[str]) -> bool:
+    """`path` is one of the named paths or below a named folder."""
+    for named in scope:
+        if named in ("", ".") or path == named or path.startswith(named.rstrip("/") + "/"):
+            return True
+    return False

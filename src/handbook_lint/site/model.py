@@ -17,7 +17,9 @@ from handbook_lint.config import globs
 from handbook_lint.config.settings import Config, Mount, cascade_entries
 from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
+from handbook_lint.site import codeowners as owners_file
 from handbook_lint.site.includes import INCLUDE, Event, expand
+from handbook_lint.site.inventory import file_size, list_files, repository_top
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
 from handbook_lint.walk import walk
@@ -126,11 +128,16 @@ class Site:
         self._mount_kinds: dict[str, bool] = {}  # mount source -> it is one file
         self._roots: list[tuple[str, str, Mount | None]] | None = None
         self._missing: list[Mount] | None = None
+        # Every file under the root (and of the CODEOWNERS' repository), with the
+        # sizes of those that are not Markdown: shared with the view before a change.
+        self._tree: dict[str, Any] = {}
+        self._codeowners: tuple[owners_file.CodeOwners | None] | None = None
+        self._fileset: owners_file.FileSet | None = None
 
     def before(self, overlay: Overlay) -> Site:
         """The same site as it was before a change (`overlay`)."""
         other = Site(self.config, overlay)
-        other._disk, other._urls = self._disk, self._urls
+        other._disk, other._urls, other._tree = self._disk, self._urls, self._tree
         return other
 
     def _walk(self, folder: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
@@ -347,6 +354,89 @@ class Site:
         if self.overlay is not None:
             files = self.overlay.listing(files, assets)
         return [f[len(assets) + 1 :] for f in files]
+
+    # -- every file, not only pages (media, CODEOWNERS) -------------------------
+
+    def all_files(self) -> list[str]:
+        """Every file under the root in this view, relative to it (git's files in
+        a work tree: see inventory.py)."""
+        disk: list[str] | None = self._tree.get("files")
+        if disk is None:
+            disk = self._tree["files"] = list_files(self.root)
+        return self.overlay.listing(disk, "") if self.overlay is not None else disk
+
+    def file_sizes(self) -> dict[str, int]:
+        """The files that are not Markdown, in this view, with their sizes in bytes
+        (stat only; special files and those that vanished are left out)."""
+        sizes: dict[str, int | None] = self._tree.setdefault("sizes", {})
+        out: dict[str, int] = {}
+        root = str(self.root) + os.sep
+        for path in self.all_files():
+            if path.endswith(MARKDOWN_SUFFIXES):
+                continue
+            if self.overlay is not None and path in self.overlay.files:
+                out[path] = len(self.overlay.files[path])
+                continue
+            if path not in sizes:
+                sizes[path] = file_size(root + path)
+            size = sizes[path]
+            if size is not None:
+                out[path] = size
+        return out
+
+    def codeowners(self) -> owners_file.CodeOwners | None:
+        """GitLab's CODEOWNERS file of the site's repository, parsed (None: none)."""
+        if self._codeowners is None:
+            self._codeowners = (self._read_codeowners(),)
+        return self._codeowners[0]
+
+    def _read_codeowners(self) -> owners_file.CodeOwners | None:
+        where = self.config.codeowners
+        if where:
+            path = where.strip("/") if not where.startswith("../") else where
+            holder = posixpath.dirname(path)
+            top = (
+                posixpath.dirname(holder)
+                if posixpath.basename(holder) in ("docs", ".gitlab")
+                else holder
+            )
+        else:  # where GitLab looks: the repository's top (else the site root)
+            repo = repository_top(self.root)
+            top = rel(self.root, repo) if repo is not None and repo != self.root else ""
+            path = next(
+                (
+                    posixpath.join(top, name) if top else name
+                    for name in owners_file.LOCATIONS
+                    if self.exists(posixpath.join(top, name) if top else name)
+                ),
+                "",
+            )
+            if not path:
+                return None
+        text = self.read_text(path)
+        return owners_file.parse(text, path, top) if text is not None else None
+
+    def repository_files(self) -> owners_file.FileSet:
+        """The files of the CODEOWNERS' repository (paths relative to its top)."""
+        if self._fileset is None:
+            owners = self.codeowners()
+            top = owners.top if owners is not None else ""
+            if top in ("", "."):
+                files = self.all_files()
+            else:  # (the repository above the site: as on disk)
+                files = self._tree.get(top) or self._tree.setdefault(
+                    top, list_files(self.root / top)
+                )
+            self._fileset = owners_file.FileSet(files)
+        return self._fileset
+
+    def repository_path(self, path: str) -> str:
+        """A site-relative path as the CODEOWNERS' repository names it."""
+        owners = self.codeowners()
+        if owners is None or owners.top in ("", "."):
+            return path
+        inside = os.path.relpath(self.root, os.path.normpath(self.root / owners.top))
+        return posixpath.normpath(posixpath.join(inside.replace(os.sep, "/"), path))
 
     def excluded(self, path: str) -> bool:
         return bool(self.config.exclude) and matches_any(path, self.config.exclude)

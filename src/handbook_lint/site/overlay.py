@@ -40,7 +40,11 @@ class Overlay:
         kept = [p for p in paths if p not in self.absent]
         have = set(kept)
         prefix = "" if folder in ("", ".") else folder.strip("/") + "/"
-        kept += [p for p in self.files if p.startswith(prefix) and p not in have]
+        kept += [
+            p
+            for p in self.files
+            if p.startswith(prefix) and p not in have and not p.startswith("../")
+        ]
         return sorted(kept)
 
     def knows(self, path: str) -> bool | None:
