@@ -163,3 +163,16 @@ def test_fileset_agrees_with_matching_every_file(parts: list[list[str]], pattern
     paths = ["/".join(p) for p in parts]
     files = FileSet(paths)
     assert files.any_match(pattern) == any(matches(pattern, p) for p in paths)
+
+
+_LITERALISH = st.text(alphabet="ab./*", min_size=1, max_size=10)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LITERALISH, st.lists(_PATH_PART, min_size=1, max_size=4))
+def test_string_tests_agree_with_the_regular_expression(pattern: str, parts: list[str]) -> None:
+    """The fast forms of `matcher` (a file, a folder, a name anywhere) answer as
+    the fnmatch regular expression does."""
+    path = "/".join(parts)
+    regex = codeowners.compile_pattern(pattern)
+    assert codeowners.matcher(pattern)(path) == (regex.fullmatch("/" + path) is not None)

@@ -101,9 +101,24 @@ class SiteContext:
     """What a rule of the whole site may ask: every file (names and sizes, not
     contents), the CODEOWNERS file, the pages and the index."""
 
-    def __init__(self, site: Site, index: Callable[[], SiteIndex]) -> None:
+    def __init__(
+        self, site: Site, index: Callable[[], SiteIndex], only: frozenset[str] | None = None
+    ) -> None:
         self.site = site
         self._index = index
+        self.only = only  # the files to look at (a change's), None: every file
+
+    def files(self) -> list[str]:
+        """Every file of the site (relative to its root), or those looked at."""
+        every = self.site.all_files()
+        return every if self.only is None else [p for p in every if p in self.only]
+
+    def sizes(self) -> dict[str, int]:
+        """The sizes of the files that are not Markdown (of those looked at)."""
+        every = self.site.file_sizes()
+        if self.only is None:
+            return every
+        return {p: every[p] for p in self.only if p in every}
 
     @property
     def index(self) -> SiteIndex:

@@ -131,7 +131,7 @@ def media_location(ctx: SiteContext, options: dict[str, Any]) -> Iterator[Proble
         for ext in extensions:
             kinds.setdefault(ext.lower().lstrip("."), (kind, folder, allow))
     static_dirs = ctx.site.config.static_dirs
-    for path in ctx.site.all_files():
+    for path in ctx.files():
         found = kinds.get(_extension(path))
         if found is None:
             continue
@@ -195,7 +195,7 @@ def media_size(ctx: SiteContext, options: dict[str, Any]) -> Iterator[Problem]:
     images = {e.lower().lstrip(".") for e in options["image_extensions"]}
     image_limit = options["image_limit_kb"] * 1024
     file_limit = options["file_limit_mb"] * 1024 * 1024
-    for path, size in ctx.site.file_sizes().items():
+    for path, size in ctx.sizes().items():
         if size < min(image_limit, file_limit) or _ignored(path, options["ignore"]):
             continue
         if _extension(path) in images:

@@ -109,10 +109,21 @@ def _site_findings(now: Linter, before: Linter, changes: SiteChanges) -> list[Fi
     """What the change brought to the rules of the whole site (media, CODEOWNERS:
     their findings now, minus those before, a renamed file matched with its old
     self), and what the rules of a change find (moved pages)."""
+    # A finding of the media rules is about one file: only the touched files'
+    # can differ. CODEOWNERS findings can differ when the file changed, and
+    # (entries matching nothing) when files came or went.
+    touched = frozenset(changes.touched())
+    owners = now.site.codeowners() or before.site.codeowners()
+    rules = {n for n, a in now.rules.items() if a.rule.scope == "site"}
+    if owners is None or owners.path not in touched:
+        rules = {n for n in rules if not n.startswith("codeowners-")}
+        if changes.added or changes.deleted or changes.renamed:
+            rules.add("codeowners-unmatched")
     found_before = [
-        replace(f, path=changes.renamed.get(f.path, f.path)) for f in before.check_site()
+        replace(f, path=changes.renamed.get(f.path, f.path))
+        for f in before.check_site(only=touched, rules=rules)
     ]
-    out = _minus(now.check_site(), found_before, changes)
+    out = _minus(now.check_site(only=touched, rules=rules), found_before, changes)
     change_rules = [(n, a) for n, a in now.rules.items() if a.rule.scope == "change"]
     if change_rules:
         ctx = ChangeContext(now.site, before.site, now.index(), before.index(), changes, now.load)

@@ -28,6 +28,7 @@ from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.parsing.facts import PageFacts
 from handbook_lint.parsing.markdown import ParseSettings
 from handbook_lint.site.index import SiteIndex
+from handbook_lint.site.inventory import ignored
 from handbook_lint.site.model import (
     MARKDOWN_SUFFIXES,
     Site,
@@ -297,13 +298,24 @@ class Linter:
 
     # -- rules of the whole site ---------------------------------------------
 
-    def check_site(self, scope: list[str] | None = None) -> list[Finding]:
+    def check_site(
+        self,
+        scope: list[str] | None = None,
+        only: frozenset[str] | None = None,
+        rules: set[str] | None = None,
+    ) -> list[Finding]:
         """The findings of the rules of the whole site (media, CODEOWNERS); with a
-        `scope` (the paths named on the command line), those in it only."""
-        site_rules = [(n, a) for n, a in self.rules.items() if a.rule.scope == "site"]
+        `scope` (the paths named on the command line), those in it only; with
+        `only`, the rules that look at files one by one look at those only; with
+        `rules`, only those run."""
+        site_rules = [
+            (n, a)
+            for n, a in self.rules.items()
+            if a.rule.scope == "site" and (rules is None or n in rules)
+        ]
         if not site_rules:
             return []
-        ctx = SiteContext(self.site, self.index)
+        ctx = SiteContext(self.site, self.index, only)
         found: list[Finding] = []
         for name, active in site_rules:
             assert active.rule.check is not None
@@ -314,6 +326,9 @@ class Linter:
                 finding = self.as_finding(path, name, problem)
                 if finding is not None:
                     found.append(finding)
+        # Files git ignores are not the repository's (a build's output, a local file).
+        left_out = ignored(self.config.root, sorted({f.path for f in found}))
+        found = [f for f in found if f.path not in left_out]
         found.sort(key=Finding.sort_key)
         return found
 

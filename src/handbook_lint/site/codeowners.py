@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -81,7 +82,7 @@ class CodeOwners:
                 by_section.setdefault(one.section, []).append(one)
         found: Entry | None = None
         for entry in by_section.get(section, ()):
-            if not matches(entry.pattern, repo_path):
+            if not matcher(entry.pattern)(repo_path):
                 continue
             if entry.exclusion:
                 return entry
@@ -148,6 +149,10 @@ def parse(text: str, path: str = ".gitlab/CODEOWNERS", top: str = "") -> CodeOwn
 
 def _split_pattern(line: str) -> tuple[str, str]:
     """The pattern (up to the first white space no backslash escapes) and the rest."""
+    if "\\" not in line:
+        pattern, _, rest = line.partition(" ")
+        if "\t" not in pattern:
+            return pattern, rest
     i = 0
     while i < len(line):
         if line[i] == "\\" and i + 1 < len(line):
@@ -182,8 +187,39 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(_fnmatch_regex(normalize(pattern)), re.S)
 
 
+_WILD = re.compile(r"[*?\[\\]")
+
+
+@lru_cache(maxsize=4096)
+def matcher(pattern: str) -> Callable[[str], bool]:
+    """A test of a repository path against `pattern` (as written in the file).
+    The usual forms (a file, a folder, a name anywhere) are string tests; the
+    rest a regular expression (compiling one costs more than a thousand tests)."""
+    norm = normalize(pattern)
+    if norm == "/**/*":
+        return bool
+    anywhere = norm.startswith("/**/")
+    body = norm[4:] if anywhere else norm[1:]
+    folder = body.endswith("/**/*")
+    if folder:
+        body = body[:-5]
+    if body and not _WILD.search(body) and "/**/" not in "/" + body + "/":
+        if folder and anywhere:
+            inner = "/" + body + "/"
+            return lambda path: inner in "/" + path
+        if folder:
+            start = body + "/"
+            return lambda path: path.startswith(start)
+        if anywhere:
+            end = "/" + body
+            return lambda path: path == body or path.endswith(end)
+        return lambda path: path == body
+    regex = compile_pattern(pattern)
+    return lambda path: regex.fullmatch("/" + path) is not None
+
+
 def matches(pattern: str, repo_path: str) -> bool:
-    return compile_pattern(pattern).fullmatch("/" + repo_path) is not None
+    return matcher(pattern)(repo_path)
 
 
 def _fnmatch_regex(pattern: str) -> str:
@@ -221,26 +257,34 @@ def _fnmatch_regex(pattern: str) -> str:
 
 
 def _bracket(pattern: str, start: int) -> tuple[int, str]:
-    """A `[...]` class at `start`: (the index after it, its regex), or (-1, "")."""
+    """A `[...]` class at `start`: (the index after it, its regex), or (-1, "")
+    when it is not closed. A reversed range (`[z-a]`) matches nothing."""
     i = start + 1
     negate = i < len(pattern) and pattern[i] in "!^"
     if negate:
         i += 1
-    chars: list[str] = []
+    chars: list[str] = []  # single characters and ranges, as one regex class body
     first = True
     while i < len(pattern):
         c = pattern[i]
         if c == "]" and not first:
             body = "".join(chars)
-            return i + 1, f"(?![/])[{'^' if negate else ''}{body}]"
+            if negate:
+                return i + 1, f"[^/{body}]"
+            return i + 1, f"(?!/)[{body}]" if body else "(?!)"
         if c == "\\" and i + 1 < len(pattern):
-            chars.append(re.escape(pattern[i + 1]))
-            i += 2
-        elif c == "-" and chars and i + 1 < len(pattern) and pattern[i + 1] != "]":
-            chars.append("-")
+            c = pattern[i + 1]
             i += 1
+        if i + 2 < len(pattern) and pattern[i + 1] == "-" and pattern[i + 2] != "]":
+            end = pattern[i + 2]
+            if end == "\\" and i + 3 < len(pattern):
+                end = pattern[i + 3]
+                i += 1
+            if c <= end:
+                chars.append(f"{re.escape(c)}-{re.escape(end)}")
+            i += 3
         else:
-            chars.append(re.escape(c) if c not in "-" else r"\-")
+            chars.append(re.escape(c))
             i += 1
         first = False
     return -1, ""
@@ -254,15 +298,8 @@ class FileSet:
 
     def __init__(self, paths: list[str]) -> None:
         self.paths = sorted(paths)
-        self._by_name: dict[str, list[str]] = {}
-        for path in self.paths:
-            self._by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-        folders: set[str] = set()
-        for path in self.paths:
-            parts = path.split("/")[:-1]
-            for k in range(1, len(parts) + 1):
-                folders.add("/".join(parts[:k]))
-        self.folders = folders
+        self._by_name: dict[str, list[str]] | None = None
+        self._folders: list[str] | None = None
 
     def _candidates(self, normalized: str) -> list[str]:
         literal = re.match(r"/([^*?\[\\]*/)", normalized)
@@ -272,16 +309,27 @@ class FileSet:
             hi = bisect.bisect_left(self.paths, prefix[:-1] + "0")  # "/" + 1
             return self.paths[lo:hi]
         name = normalized.rsplit("/", 1)[-1]
-        if name and not re.search(r"[*?\[\\]", name):
+        if name and not _WILD.search(name) and "[" not in normalized:
+            if self._by_name is None:
+                self._by_name = {}
+                for path in self.paths:
+                    self._by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
             return self._by_name.get(name, [])
         return self.paths
 
     def any_match(self, pattern: str) -> bool:
-        regex = compile_pattern(pattern)
-        return any(regex.fullmatch("/" + p) for p in self._candidates(normalize(pattern)))
+        test = matcher(pattern)
+        return any(test(p) for p in self._candidates(normalize(pattern)))
 
     def is_folder(self, pattern: str) -> bool:
         """The pattern (without a trailing `/`) names a folder that holds files:
         GitLab matches it against files only, so it owns nothing."""
-        regex = compile_pattern(pattern)
-        return any(regex.fullmatch("/" + f) for f in self.folders)
+        if self._folders is None:
+            folders: set[str] = set()
+            for path in self.paths:
+                parts = path.split("/")[:-1]
+                for k in range(1, len(parts) + 1):
+                    folders.add("/".join(parts[:k]))
+            self._folders = sorted(folders)
+        test = matcher(pattern)
+        return any(test(f) for f in self._folders)

@@ -2,11 +2,12 @@
 and CODEOWNERS. Names and sizes only (one `stat` per file that is not
 Markdown), never contents.
 
-In a git work tree the files are git's: tracked ones and untracked ones that
-are not ignored (`git ls-files --cached --others --exclude-standard`), so a
-built `public/` or `node_modules/` is never counted. Outside git the folder is
-walked, leaving out hidden folders (but `.gitlab` and `.github`), `.git`, and
-what Hugo and npm generate (`public`, `resources`, `node_modules`).
+The files are found by walking the folder (the site model's walks of the
+content, static and assets folders are reused, so a run walks each folder
+once), leaving out hidden folders (but `.gitlab` and `.github`) and what Hugo
+and npm generate (`public`, `resources`, `node_modules`). In a git work tree,
+files git ignores are left out of findings (`ignored`): asking git for the
+few reported files costs less than listing every file through git.
 """
 
 from __future__ import annotations
@@ -30,45 +31,44 @@ def repository_top(folder: Path) -> Path | None:
     return None
 
 
-def list_files(folder: Path) -> list[str]:
-    """The files under `folder`, relative to it, sorted."""
-    if repository_top(folder) is not None:
-        found = _git_files(folder)
-        if found is not None:
-            return found
-    return _walked(folder)
+def list_files(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The files under `folder`, relative to it, sorted; the folders in `skip`
+    (relative paths) are not entered."""
+    prefix = str(folder).rstrip(os.sep) + os.sep
+    out: list[str] = []
+    for dirpath, dirnames, filenames in walk(folder):
+        base = dirpath + os.sep
+        here = base[len(prefix) :].replace(os.sep, "/")
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in GENERATED
+            and (not d.startswith(".") or d in KEPT_HIDDEN)
+            and here + d not in skip
+        ]
+        out += [here + n for n in filenames]
+    out.sort()
+    return out
 
 
-def _git_files(folder: Path) -> list[str] | None:
+def ignored(top: Path, paths: list[str]) -> set[str]:
+    """Which of `paths` (relative to `top`) git ignores (none outside git)."""
+    if not paths or repository_top(top) is None:
+        return set()
+    data = "\0".join(paths).encode("utf-8", "surrogateescape") + b"\0"
     try:
         proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=folder,
+            ["git", "check-ignore", "-z", "--stdin"],
+            cwd=top,
+            input=data,
             capture_output=True,
             check=False,
         )
     except OSError:
-        return None
-    if proc.returncode != 0:
-        return None
-    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
-    # (a file deleted from the working tree stays in the index until staged)
-    return sorted({n for n in names if n and os.path.lexists(os.path.join(folder, n))})
-
-
-def _walked(folder: Path) -> list[str]:
-    prefix = str(folder).rstrip(os.sep) + os.sep
-    out: list[str] = []
-    for dirpath, dirnames, filenames in walk(folder):
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if d not in GENERATED and (not d.startswith(".") or d in KEPT_HIDDEN)
-        ]
-        base = dirpath + os.sep
-        out += [(base + n)[len(prefix) :].replace(os.sep, "/") for n in filenames]
-    out.sort()
-    return out
+        return set()
+    if proc.returncode not in (0, 1):
+        return set()
+    return {p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 def file_size(path: str) -> int | None:

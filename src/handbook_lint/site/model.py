@@ -362,26 +362,46 @@ class Site:
         a work tree: see inventory.py)."""
         disk: list[str] | None = self._tree.get("files")
         if disk is None:
-            disk = self._tree["files"] = list_files(self.root)
+            disk = self._tree["files"] = self._every_file()
         return self.overlay.listing(disk, "") if self.overlay is not None else disk
+
+    def _every_file(self) -> list[str]:
+        """Every file on disk: the folders the site model walks anyway (content,
+        static, assets) from those walks, the rest walked without them."""
+        if self.content_dir.strip("/") in ("", "."):  # (content at the root: one walk)
+            return list_files(self.root)
+        walked = [self.content_dir, *self.config.static_dirs, self.config.assets_dir]
+        walked = [f.strip("/") for f in walked if not f.startswith((".", "/"))]
+        walked = [
+            f for f in dict.fromkeys(walked) if not any(f.startswith(g + "/") for g in walked)
+        ]
+        files = list_files(self.root, frozenset(walked))
+        for folder in walked:
+            markdown, others, _ = self._walk(folder)
+            files += markdown + others
+        files.sort()
+        return files
 
     def file_sizes(self) -> dict[str, int]:
         """The files that are not Markdown, in this view, with their sizes in bytes
         (stat only; special files and those that vanished are left out)."""
-        sizes: dict[str, int | None] = self._tree.setdefault("sizes", {})
-        out: dict[str, int] = {}
-        root = str(self.root) + os.sep
-        for path in self.all_files():
-            if path.endswith(MARKDOWN_SUFFIXES):
-                continue
-            if self.overlay is not None and path in self.overlay.files:
-                out[path] = len(self.overlay.files[path])
-                continue
-            if path not in sizes:
-                sizes[path] = file_size(root + path)
-            size = sizes[path]
-            if size is not None:
-                out[path] = size
+        disk: dict[str, int] | None = self._tree.get("sizes")
+        if disk is None:
+            disk = self._tree["sizes"] = {}
+            root = str(self.root) + os.sep
+            for path in self._tree.get("files") or self.all_files():
+                if not path.endswith(MARKDOWN_SUFFIXES):
+                    size = file_size(root + path)
+                    if size is not None:
+                        disk[path] = size
+        if self.overlay is None:
+            return disk
+        out = {p: disk[p] for p in self.all_files() if p in disk}
+        out.update(
+            (p, len(data))
+            for p, data in self.overlay.files.items()
+            if not p.endswith(MARKDOWN_SUFFIXES) and not p.startswith("../")
+        )
         return out
 
     def codeowners(self) -> owners_file.CodeOwners | None:
@@ -414,7 +434,13 @@ class Site:
             if not path:
                 return None
         text = self.read_text(path)
-        return owners_file.parse(text, path, top) if text is not None else None
+        if text is None:
+            if not where:
+                return None
+            missing = owners_file.CodeOwners(path, top)  # (named in the config: say so)
+            missing.problems.append((1, f"the config's codeowners file {path} does not exist"))
+            return missing
+        return owners_file.parse(text, path, top)
 
     def repository_files(self) -> owners_file.FileSet:
         """The files of the CODEOWNERS' repository (paths relative to its top)."""
