@@ -30,6 +30,14 @@ IMAGE_EXTENSIONS = [
     "tiff",
     "heic",
 ]
+# Icons browsers and phones ask for at the site's root (/favicon-32x32.png).
+SITE_ICONS = [
+    "static/favicon*",
+    "static/apple-touch-icon*",
+    "static/android-chrome-*",
+    "static/mstile-*",
+    "static/safari-pinned-tab.svg",
+]
 VIDEO_EXTENSIONS = ["mov", "mp4", "m4v", "avi", "mkv", "ogg", "webm"]
 
 
@@ -81,7 +89,7 @@ def _validate_location(options: dict[str, Any]) -> None:
     options={
         "image_dir": "static/images",
         "image_extensions": IMAGE_EXTENSIONS,
-        "image_allow": ["assets/**/*.svg"],
+        "image_allow": ["assets/**/*.svg", *SITE_ICONS],
         "video_dir": "static/videos",
         "video_extensions": VIDEO_EXTENSIONS,
         "pdf_dir": "static/pdfs",
@@ -91,7 +99,8 @@ def _validate_location(options: dict[str, Any]) -> None:
     option_docs={
         "image_dir": "The folder for images (relative to the site root).",
         "image_extensions": "What counts as an image (file extensions, any case).",
-        "image_allow": "Other places an image may be (globs; SVGs the templates use).",
+        "image_allow": "Other places an image may be (globs): SVGs the templates use, "
+        "the icons browsers ask for at the site's root.",
         "video_dir": "The folder for videos.",
         "video_extensions": "What counts as a video.",
         "pdf_dir": "The folder for PDFs.",
@@ -107,7 +116,8 @@ def media_location(ctx: SiteContext, options: dict[str, Any]) -> Iterator[Proble
     **What it does.** Reports an image, a video or a PDF anywhere in the
     repository but the folder kept for its kind (`static/images/`,
     `static/videos/`, `static/pdfs/` by default; SVGs under `assets/` are
-    allowed, for the templates). The repository's files are git's (tracked or
+    allowed, for the templates, and so are the icons browsers ask for at the
+    site's root, such as `static/favicon-32x32.png`). The repository's files are git's (tracked or
     not ignored); outside git, the folder is walked. In a merge request or a
     commit it reports the files the change puts in the wrong place.
 

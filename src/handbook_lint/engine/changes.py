@@ -123,7 +123,7 @@ def _site_findings(now: Linter, before: Linter, changes: SiteChanges) -> list[Fi
         replace(f, path=changes.renamed.get(f.path, f.path))
         for f in before.check_site(only=touched, rules=rules)
     ]
-    out = _minus(now.check_site(only=touched, rules=rules), found_before, changes)
+    out = now.tracked(_minus(now.check_site(only=touched, rules=rules), found_before, changes))
     change_rules = [(n, a) for n, a in now.rules.items() if a.rule.scope == "change"]
     if change_rules:
         ctx = ChangeContext(now.site, before.site, now.index(), before.index(), changes, now.load)

@@ -239,6 +239,7 @@ class Linter:
         if cached is not None:
             findings = codec.decode_findings(cached)
             if findings is not None:
+                findings = self.tracked(findings)
                 self.from_cache = True
                 self.store.flush()
                 return Result(findings, len(targets))
@@ -247,6 +248,7 @@ class Linter:
         result.findings += self.check_site(scope)
         result.findings.sort(key=Finding.sort_key)
         self.store.flush((key, codec.encode_findings(result.findings)))
+        result.findings = self.tracked(result.findings)
         return result
 
     def _result_key(
@@ -307,7 +309,7 @@ class Linter:
         """The findings of the rules of the whole site (media, CODEOWNERS); with a
         `scope` (the paths named on the command line), those in it only; with
         `only`, the rules that look at files one by one look at those only; with
-        `rules`, only those run."""
+        `rules`, only those run. Files git ignores are still in (see `tracked`)."""
         site_rules = [
             (n, a)
             for n, a in self.rules.items()
@@ -326,11 +328,20 @@ class Linter:
                 finding = self.as_finding(path, name, problem)
                 if finding is not None:
                     found.append(finding)
-        # Files git ignores are not the repository's (a build's output, a local file).
-        left_out = ignored(self.config.root, sorted({f.path for f in found}))
-        found = [f for f in found if f.path not in left_out]
         found.sort(key=Finding.sort_key)
         return found
+
+    def tracked(self, findings: list[Finding]) -> list[Finding]:
+        """The findings without those of the site's rules in files git ignores (a
+        build's output, a local file): asked each run, as .gitignore files are
+        not part of what the result cache knows."""
+        site = {
+            f.path
+            for f in findings
+            if f.rule in self.rules and self.rules[f.rule].rule.scope == "site"
+        }
+        left_out = ignored(self.config.root, sorted(site))
+        return [f for f in findings if f.path not in left_out or f.path not in site]
 
     def as_finding(self, path: str, name: str, problem: Problem) -> Finding | None:
         """A problem a rule of the site or of a change found in `path`, with the
