@@ -24,7 +24,7 @@ from handbook_lint.checks.registry import Finding
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import ConfigError, load_config_text
 from handbook_lint.engine.git import SiteChanges
-from handbook_lint.engine.linter import Linter, Result
+from handbook_lint.engine.linter import Expanded, Linter, Result
 from handbook_lint.parsing.facts import REF_KINDS, Link
 from handbook_lint.site.index import SiteIndex
 from handbook_lint.site.model import Page, normalize_url, rel
@@ -52,6 +52,9 @@ def run_change(
     now.skipped = named.skipped if named else []
     now.load_site(named.files if named else [])
     written = {p for p in changes.now() if p in now.site.pages}
+    # pre-commit splits a long list of files over several runs: the findings of
+    # the site's own rules (media, CODEOWNERS) go to one of them.
+    site_here = _first_run(now, named, written if changes else set(now.site_targets()))
     whole = [p for p in (named.files if named else []) if p not in written]
     if only_named and named is not None:
         written &= set(named.files)
@@ -71,6 +74,8 @@ def run_change(
             recheck = {p for p in recheck if p in written or p not in changes.now()}
     now.check_external([*whole, *sorted(recheck)])
     result.findings += now.check(whole)
+    if not changes and whole and site_here:  # (pre-commit run --all-files)
+        result.findings += now.check_site()
     if before is not None:
         before.external_results = now.external_results
         found_now = now.check(sorted(recheck))
@@ -90,7 +95,11 @@ def run_change(
             for f in found_now
             if f.path in written and id(f) not in fresh and f.rule not in now.counted
         ]
-        new += _site_findings(now, before, changes)
+        if site_here:
+            site_new, site_old, looked_at = _site_findings(now, before, changes)
+            new += site_new
+            old += site_old
+            result.files += looked_at
         result.findings += [_explain(f, now, before, changes) for f in new]
         result.new = sum(1 for f in new if f.rule not in now.counted)
         if all_in_changed:
@@ -101,14 +110,29 @@ def run_change(
         before.store.flush()
     now.store.flush()
     result.findings.sort(key=Finding.sort_key)
-    result.files = len(whole) + len(recheck)
+    result.files += len(whole) + len(recheck)
     return result
 
 
-def _site_findings(now: Linter, before: Linter, changes: SiteChanges) -> list[Finding]:
+def _first_run(now: Linter, named: Expanded | None, candidates: set[str]) -> bool:
+    """Whether this run reports the findings of the site's own rules: always,
+    unless pre-commit named files; then the run given the first tracked file of
+    `candidates` (the commit's pages, or every page), which only one run is."""
+    if named is None:
+        return True
+    tracked = set(now.site.all_files())
+    first = min((p for p in candidates if p in tracked), default=None)
+    return first is not None and first in set(named.files)
+
+
+def _site_findings(
+    now: Linter, before: Linter, changes: SiteChanges
+) -> tuple[list[Finding], list[Finding], int]:
     """What the change brought to the rules of the whole site (media, CODEOWNERS:
     their findings now, minus those before, a renamed file matched with its old
-    self), and what the rules of a change find (moved pages)."""
+    self) and what the rules of a change find (moved pages); the site rules'
+    findings in the touched files that were there before; and how many files
+    that are not pages were looked at."""
     # A finding of the media rules is about one file: only the touched files'
     # can differ. CODEOWNERS findings can differ when the file changed, and
     # (entries matching nothing) when files came or went.
@@ -123,7 +147,10 @@ def _site_findings(now: Linter, before: Linter, changes: SiteChanges) -> list[Fi
         replace(f, path=changes.renamed.get(f.path, f.path))
         for f in before.check_site(only=touched, rules=rules)
     ]
-    out = now.tracked(_minus(now.check_site(only=touched, rules=rules), found_before, changes))
+    found_now = now.check_site(only=touched, rules=rules)
+    out = _minus(found_now, found_before, changes)
+    fresh = {id(f) for f in out}
+    old = [f for f in found_now if id(f) not in fresh]
     change_rules = [(n, a) for n, a in now.rules.items() if a.rule.scope == "change"]
     if change_rules:
         ctx = ChangeContext(now.site, before.site, now.index(), before.index(), changes, now.load)
@@ -133,7 +160,9 @@ def _site_findings(now: Linter, before: Linter, changes: SiteChanges) -> list[Fi
                 finding = now.as_finding(problem.path or "", name, problem)
                 if finding is not None:
                     out.append(finding)
-    return out
+    files = set(now.site.all_files())
+    looked_at = sum(1 for p in touched if p in files and p not in now.site.pages)
+    return out, old, looked_at
 
 
 def _minus(now: list[Finding], before: list[Finding], changes: SiteChanges) -> list[Finding]:

@@ -28,7 +28,6 @@ from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.parsing.facts import PageFacts
 from handbook_lint.parsing.markdown import ParseSettings
 from handbook_lint.site.index import SiteIndex
-from handbook_lint.site.inventory import ignored
 from handbook_lint.site.model import (
     MARKDOWN_SUFFIXES,
     Site,
@@ -239,7 +238,6 @@ class Linter:
         if cached is not None:
             findings = codec.decode_findings(cached)
             if findings is not None:
-                findings = self.tracked(findings)
                 self.from_cache = True
                 self.store.flush()
                 return Result(findings, len(targets))
@@ -248,7 +246,6 @@ class Linter:
         result.findings += self.check_site(scope)
         result.findings.sort(key=Finding.sort_key)
         self.store.flush((key, codec.encode_findings(result.findings)))
-        result.findings = self.tracked(result.findings)
         return result
 
     def _result_key(
@@ -293,10 +290,19 @@ class Linter:
         if not names and "controlled-document" not in self.rules:
             return None
         owners = self.site.codeowners()
-        entries = (owners.path, owners.top, owners.entries, owners.sections) if owners else None
+        entries = (
+            (owners.path, owners.top, owners.entries, owners.sections, owners.problems)
+            if owners
+            else None
+        )
         if not names:
             return entries
-        return (entries, self.site.all_files(), sorted(self.site.file_sizes().items()))
+        above = (  # the repository's files, when it is above the site
+            self.site.repository_files().paths
+            if owners and owners.top not in ("", ".") and "codeowners-unmatched" in names
+            else None
+        )
+        return (entries, self.site.all_files(), sorted(self.site.file_sizes().items()), above)
 
     # -- rules of the whole site ---------------------------------------------
 
@@ -309,7 +315,7 @@ class Linter:
         """The findings of the rules of the whole site (media, CODEOWNERS); with a
         `scope` (the paths named on the command line), those in it only; with
         `only`, the rules that look at files one by one look at those only; with
-        `rules`, only those run. Files git ignores are still in (see `tracked`)."""
+        `rules`, only those run."""
         site_rules = [
             (n, a)
             for n, a in self.rules.items()
@@ -330,18 +336,6 @@ class Linter:
                     found.append(finding)
         found.sort(key=Finding.sort_key)
         return found
-
-    def tracked(self, findings: list[Finding]) -> list[Finding]:
-        """The findings without those of the site's rules in files git ignores (a
-        build's output, a local file): asked each run, as .gitignore files are
-        not part of what the result cache knows."""
-        site = {
-            f.path
-            for f in findings
-            if f.rule in self.rules and self.rules[f.rule].rule.scope == "site"
-        }
-        left_out = ignored(self.config.root, sorted(site))
-        return [f for f in findings if f.path not in left_out or f.path not in site]
 
     def as_finding(self, path: str, name: str, problem: Problem) -> Finding | None:
         """A problem a rule of the site or of a change found in `path`, with the

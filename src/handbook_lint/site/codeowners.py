@@ -98,6 +98,9 @@ def parse(text: str, path: str = ".gitlab/CODEOWNERS", top: str = "") -> CodeOwn
         if not line or line.startswith("#"):
             continue
         header = _SECTION_RE.match(line) if line.startswith(("[", "^[")) else None
+        if header is None and line.startswith(("[", "^[")) and "]" not in line:
+            out.problems.append((number, "a section header without its closing ]"))
+            continue
         if header is not None:
             optional, name, approvals, rest = header.groups()
             name = name.strip()
@@ -137,7 +140,16 @@ def parse(text: str, path: str = ".gitlab/CODEOWNERS", top: str = "") -> CodeOwn
             pattern = pattern[1:]
         if not pattern:
             continue
-        owners = tuple(o for o in rest.split() if _OWNER_RE.match(o))
+        words = rest.split()
+        if "#" in words:  # (GitLab has no inline comments; words after a lone # are not owners)
+            words = words[: words.index("#")]
+        owners = tuple(o for o in words if _OWNER_RE.match(o))
+        bad = [w for w in words if not _OWNER_RE.match(w)]
+        if bad:
+            hint = " (a space in a path is written \\ )" if not owners or bad[0] == words[0] else ""
+            out.problems.append(
+                (number, f"{bad[0]!r} is not an owner (@user, @group, @@role or an e-mail){hint}")
+            )
         entry = Entry(pattern, number, section, owners, exclusion)
         if not owners and not exclusion and not out.owners_of(entry):
             out.problems.append(
@@ -180,13 +192,6 @@ def normalize(pattern: str) -> str:
     return pattern
 
 
-@lru_cache(maxsize=4096)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """A regular expression that matches `/` + a path when `pattern` (as written
-    in the file) does."""
-    return re.compile(_fnmatch_regex(normalize(pattern)), re.S)
-
-
 _WILD = re.compile(r"[*?\[\\]")
 
 
@@ -194,7 +199,7 @@ _WILD = re.compile(r"[*?\[\\]")
 def matcher(pattern: str) -> Callable[[str], bool]:
     """A test of a repository path against `pattern` (as written in the file).
     The usual forms (a file, a folder, a name anywhere) are string tests; the
-    rest a regular expression (compiling one costs more than a thousand tests)."""
+    rest Ruby's File.fnmatch (`fnmatch`)."""
     norm = normalize(pattern)
     if norm == "/**/*":
         return bool
@@ -214,80 +219,133 @@ def matcher(pattern: str) -> Callable[[str], bool]:
             end = "/" + body
             return lambda path: path == body or path.endswith(end)
         return lambda path: path == body
-    regex = compile_pattern(pattern)
-    return lambda path: regex.fullmatch("/" + path) is not None
+    return lambda path: fnmatch(norm, "/" + path)
 
 
 def matches(pattern: str, repo_path: str) -> bool:
     return matcher(pattern)(repo_path)
 
 
-def _fnmatch_regex(pattern: str) -> str:
-    """Ruby's File.fnmatch with FNM_PATHNAME | FNM_DOTMATCH, as a regex."""
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        at_segment = i == 0 or pattern[i - 1] == "/"
-        if c == "*" and at_segment and pattern.startswith("**/", i):
-            out.append("(?:[^/]*/)*")
-            i += 3
-        elif c == "*":
-            while i < n and pattern[i] == "*":
-                i += 1
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
+def fnmatch(p: str, s: str) -> bool:
+    """Ruby's `File.fnmatch(p, s, File::FNM_PATHNAME | File::FNM_DOTMATCH)`, as
+    dir.c does it: folder by folder, a `**/` retried one folder further when
+    what follows fails, and within a name a `*` retried one character further.
+    Time grows with the lengths' product at worst, never exponentially."""
+    pi = si = 0
+    ptmp = stmp = -1
+    while True:
+        if p.startswith("**/", pi):
+            while p.startswith("**/", pi):
+                pi += 3
+            ptmp, stmp = pi, si
+        matched, pe, se = _segment(p, pi, s, si)
+        if matched:
+            if pe < len(p) and se < len(s):
+                pi, si = pe + 1, se + 1
+                continue
+            if pe >= len(p) and se >= len(s):
+                return True
+        if ptmp >= 0:
+            slash = s.find("/", stmp)
+            if slash >= 0:
+                pi, stmp = ptmp, slash + 1
+                si = stmp
+                continue
+        return False
+
+
+def _segment(p: str, pi: int, s: str, si: int) -> tuple[bool, int, int]:
+    """One folder or file name of `s` from `si` against `p` from `pi` (dir.c's
+    fnmatch_helper): whether it matches, and where each stops (at a `/` or
+    the end; on a match, `s` is skipped to its `/`)."""
+    np, ns = len(p), len(s)
+
+    def end_p(i: int) -> bool:
+        return i >= np or p[i] == "/"
+
+    def end_s(i: int) -> bool:
+        return i >= ns or s[i] == "/"
+
+    def skip(i: int) -> int:
+        while not end_s(i):
             i += 1
-        elif c == "[":
-            end, cls = _bracket(pattern, i)
-            if end < 0:
-                out.append(re.escape(c))
-                i += 1
-            else:
-                out.append(cls)
-                i = end
-        elif c == "\\" and i + 1 < n:
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
+        return i
+
+    ptmp = stmp = -1
+    while True:
+        c = p[pi] if pi < np else ""
+        if c == "*":
+            while pi < np and p[pi] == "*":
+                pi += 1
+            after = pi + 1 if pi < np and p[pi] == "\\" else pi
+            if end_p(after):
+                return True, after, skip(si)
+            if end_s(si):
+                return False, pi, si
+            ptmp, stmp = pi, si
+            continue
+        if c == "?":
+            if end_s(si):
+                return False, pi, si
+            pi, si = pi + 1, si + 1
+            continue
+        if c == "[":
+            if end_s(si):
+                return False, pi, si
+            after = _bracket(p, pi + 1, s[si])
+            if after >= 0:
+                pi, si = after, si + 1
+                continue
         else:
-            out.append(re.escape(c))
-            i += 1
-    return "".join(out)
+            if c == "\\":
+                pi += 1
+            if end_s(si):
+                return end_p(pi), pi, si
+            if not end_p(pi) and p[pi] == s[si]:
+                pi, si = pi + 1, si + 1
+                continue
+        # failed: the last `*` takes one more character
+        if ptmp >= 0:
+            pi, stmp = ptmp, stmp + 1
+            si = stmp
+            continue
+        return False, pi, si
 
 
-def _bracket(pattern: str, start: int) -> tuple[int, str]:
-    """A `[...]` class at `start`: (the index after it, its regex), or (-1, "")
-    when it is not closed. A reversed range (`[z-a]`) matches nothing."""
-    i = start + 1
-    negate = i < len(pattern) and pattern[i] in "!^"
+def _bracket(p: str, pi: int, c: str) -> int:
+    """A `[...]` whose text starts at `pi` (after the `[`) against the character
+    `c`: where the pattern goes on after it, or -1 (no match, or not closed).
+    As dir.c's bracket: a `]` right after the `[` closes it, a range's ends
+    match themselves even when reversed."""
+    np = len(p)
+    negate = pi < np and p[pi] in "!^"
     if negate:
-        i += 1
-    chars: list[str] = []  # single characters and ranges, as one regex class body
-    first = True
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "]" and not first:
-            body = "".join(chars)
-            if negate:
-                return i + 1, f"[^/{body}]"
-            return i + 1, f"(?!/)[{body}]" if body else "(?!)"
-        if c == "\\" and i + 1 < len(pattern):
-            c = pattern[i + 1]
-            i += 1
-        if i + 2 < len(pattern) and pattern[i + 1] == "-" and pattern[i + 2] != "]":
-            end = pattern[i + 2]
-            if end == "\\" and i + 3 < len(pattern):
-                end = pattern[i + 3]
-                i += 1
-            if c <= end:
-                chars.append(f"{re.escape(c)}-{re.escape(end)}")
-            i += 3
-        else:
-            chars.append(re.escape(c))
-            i += 1
-        first = False
-    return -1, ""
+        pi += 1
+    ok = False
+    while pi < np and p[pi] != "]":
+        if p[pi] == "\\":
+            pi += 1
+        if pi >= np:
+            return -1
+        first = p[pi]
+        pi += 1
+        if pi >= np:
+            return -1
+        if p[pi] == "-" and pi + 1 < np and p[pi + 1] != "]":
+            pi += 1
+            if p[pi] == "\\":
+                pi += 1
+            if pi >= np:
+                return -1
+            last = p[pi]
+            pi += 1
+            if c in (first, last) or first <= c <= last:
+                ok = True
+        elif c == first:
+            ok = True
+    if pi >= np:
+        return -1
+    return pi + 1 if ok != negate else -1
 
 
 class FileSet:
@@ -298,24 +356,49 @@ class FileSet:
 
     def __init__(self, paths: list[str]) -> None:
         self.paths = sorted(paths)
-        self._by_name: dict[str, list[str]] | None = None
+        self._indexes: dict[str, dict[str, list[str]]] = {}
         self._folders: list[str] | None = None
 
     def _candidates(self, normalized: str) -> list[str]:
+        """The files a normalised pattern can match (a superset): those under its
+        literal start, those in a folder it names, those of its literal name or
+        extension; else every file."""
         literal = re.match(r"/([^*?\[\\]*/)", normalized)
         if literal and not normalized.startswith("/**/"):
             prefix = literal.group(1)
             lo = bisect.bisect_left(self.paths, prefix)
             hi = bisect.bisect_left(self.paths, prefix[:-1] + "0")  # "/" + 1
             return self.paths[lo:hi]
-        name = normalized.rsplit("/", 1)[-1]
-        if name and not _WILD.search(name) and "[" not in normalized:
-            if self._by_name is None:
-                self._by_name = {}
-                for path in self.paths:
-                    self._by_name.setdefault(path.rsplit("/", 1)[-1], []).append(path)
-            return self._by_name.get(name, [])
+        if "[" in normalized:
+            return self.paths
+        segments = normalized.strip("/").split("/")
+        folders = [f for f in segments[:-1] if f != "**" and not _WILD.search(f)]
+        if folders:
+            return self._index("folders").get(folders[-1], [])
+        name = segments[-1]
+        if name and not _WILD.search(name):
+            return self._index("names").get(name, [])
+        rest = name.lstrip("*")
+        if "." in rest and not _WILD.search(rest):
+            return self._index("extensions").get(rest.rsplit(".", 1)[1], [])
         return self.paths
+
+    def _index(self, kind: str) -> dict[str, list[str]]:
+        """Files by a folder in their path, by name, or by extension (built once)."""
+        found = self._indexes.get(kind)
+        if found is None:
+            found = self._indexes[kind] = {}
+            for path in self.paths:
+                parts = path.split("/")
+                if kind == "folders":
+                    keys = set(parts[:-1])
+                elif kind == "names":
+                    keys = {parts[-1]}
+                else:
+                    keys = {parts[-1].rsplit(".", 1)[1]} if "." in parts[-1] else set()
+                for key in keys:
+                    found.setdefault(key, []).append(path)
+        return found
 
     def any_match(self, pattern: str) -> bool:
         test = matcher(pattern)

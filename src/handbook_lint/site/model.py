@@ -358,29 +358,12 @@ class Site:
     # -- every file, not only pages (media, CODEOWNERS) -------------------------
 
     def all_files(self) -> list[str]:
-        """Every file under the root in this view, relative to it (git's files in
-        a work tree: see inventory.py)."""
+        """Every file under the root in this view, relative to it (the files git
+        tracks in a work tree: see inventory.py)."""
         disk: list[str] | None = self._tree.get("files")
         if disk is None:
-            disk = self._tree["files"] = self._every_file()
+            disk = self._tree["files"] = list_files(self.root)
         return self.overlay.listing(disk, "") if self.overlay is not None else disk
-
-    def _every_file(self) -> list[str]:
-        """Every file on disk: the folders the site model walks anyway (content,
-        static, assets) from those walks, the rest walked without them."""
-        if self.content_dir.strip("/") in ("", "."):  # (content at the root: one walk)
-            return list_files(self.root)
-        walked = [self.content_dir, *self.config.static_dirs, self.config.assets_dir]
-        walked = [f.strip("/") for f in walked if not f.startswith((".", "/"))]
-        walked = [
-            f for f in dict.fromkeys(walked) if not any(f.startswith(g + "/") for g in walked)
-        ]
-        files = list_files(self.root, frozenset(walked))
-        for folder in walked:
-            markdown, others, _ = self._walk(folder)
-            files += markdown + others
-        files.sort()
-        return files
 
     def file_sizes(self) -> dict[str, int]:
         """The files that are not Markdown, in this view, with their sizes in bytes
@@ -413,7 +396,7 @@ class Site:
     def _read_codeowners(self) -> owners_file.CodeOwners | None:
         where = self.config.codeowners
         if where:
-            path = where.strip("/") if not where.startswith("../") else where
+            path = self._from_root(where)
             holder = posixpath.dirname(path)
             top = (
                 posixpath.dirname(holder)
@@ -423,14 +406,8 @@ class Site:
         else:  # where GitLab looks: the repository's top (else the site root)
             repo = repository_top(self.root)
             top = rel(self.root, repo) if repo is not None and repo != self.root else ""
-            path = next(
-                (
-                    posixpath.join(top, name) if top else name
-                    for name in owners_file.LOCATIONS
-                    if self.exists(posixpath.join(top, name) if top else name)
-                ),
-                "",
-            )
+            found = (self._from_root(posixpath.join(top, name)) for name in owners_file.LOCATIONS)
+            path = next((p for p in found if self.exists(p)), "")
             if not path:
                 return None
         text = self.read_text(path)
@@ -442,17 +419,34 @@ class Site:
             return missing
         return owners_file.parse(text, path, top)
 
+    def _from_root(self, path: str) -> str:
+        """A path relative to the root, normalised (`../docs/CODEOWNERS` from a
+        site in `docs/` is `CODEOWNERS`)."""
+        return rel(self.root, Path(os.path.normpath(self.root / path)))
+
     def repository_files(self) -> owners_file.FileSet:
-        """The files of the CODEOWNERS' repository (paths relative to its top)."""
+        """The files of the CODEOWNERS' repository (paths relative to its top), in
+        this view."""
         if self._fileset is None:
             owners = self.codeowners()
             top = owners.top if owners is not None else ""
             if top in ("", "."):
                 files = self.all_files()
-            else:  # (the repository above the site: as on disk)
-                files = self._tree.get(top) or self._tree.setdefault(
-                    top, list_files(self.root / top)
+            else:  # the repository above the site, with this view's changes
+                key = f"repository {top}"
+                disk: list[str] = self._tree.get(key) or self._tree.setdefault(
+                    key, list_files(self.root / top)
                 )
+                files = disk
+                if self.overlay is not None:
+                    absent = {self.repository_path(p) for p in self.overlay.absent}
+                    have = set(disk)
+                    files = [p for p in disk if p not in absent]
+                    files += [
+                        q
+                        for q in map(self.repository_path, self.overlay.files)
+                        if q not in have and not q.startswith("../")
+                    ]
             self._fileset = owners_file.FileSet(files)
         return self._fileset
 
