@@ -54,8 +54,9 @@ def _tracked(folder: Path) -> list[str] | None:
     return sorted(n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n)
 
 
-def walked(folder: Path) -> list[str]:
-    """The files under `folder` as a walk finds them (see the module doc)."""
+def walked(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
+    """The files under `folder` as a walk finds them (see the module doc),
+    without entering the folders in `skip` (paths relative to `folder`)."""
     prefix = str(folder).rstrip(os.sep) + os.sep
     out: list[str] = []
     for dirpath, dirnames, filenames in walk(folder):
@@ -64,7 +65,9 @@ def walked(folder: Path) -> list[str]:
         dirnames[:] = [
             d
             for d in dirnames
-            if (not d.startswith(".") or d in KEPT_HIDDEN) and not (here == "" and d in GENERATED)
+            if (not d.startswith(".") or d in KEPT_HIDDEN)
+            and not (here == "" and d in GENERATED)
+            and here + d not in skip
         ]
         out += [here + n for n in filenames]
     out.sort()

@@ -19,7 +19,7 @@ from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
 from handbook_lint.site import codeowners as owners_file
 from handbook_lint.site.includes import INCLUDE, Event, expand
-from handbook_lint.site.inventory import file_size, list_files, repository_top
+from handbook_lint.site.inventory import file_size, list_files, repository_top, walked
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
 from handbook_lint.walk import walk
@@ -362,8 +362,26 @@ class Site:
         tracks in a work tree: see inventory.py)."""
         disk: list[str] | None = self._tree.get("files")
         if disk is None:
-            disk = self._tree["files"] = list_files(self.root)
+            in_git = repository_top(self.root) is not None
+            disk = self._tree["files"] = list_files(self.root) if in_git else self._walked()
         return self.overlay.listing(disk, "") if self.overlay is not None else disk
+
+    def _walked(self) -> list[str]:
+        """Every file outside git: the content, static and assets folders from
+        the walks discovery made, the rest walked (each folder once)."""
+        if self.content_dir.strip("/") in ("", "."):
+            return walked(self.root)
+        folders = [self.content_dir, *self.config.static_dirs, self.config.assets_dir]
+        folders = [f.strip("/") for f in folders if not f.startswith((".", "/"))]
+        folders = [
+            f for f in dict.fromkeys(folders) if not any(f.startswith(g + "/") for g in folders)
+        ]
+        files = walked(self.root, frozenset(folders))
+        for folder in folders:
+            markdown, others, _ = self._walk(folder)
+            files += markdown + others
+        files.sort()
+        return files
 
     def file_sizes(self) -> dict[str, int]:
         """The files that are not Markdown, in this view, with their sizes in bytes
