@@ -197,6 +197,8 @@ class Linter:
         unchanged); `named` files outside the site's folders are added too.
         Returns the problems discovery met (unreadable folders)."""
         named = named or []
+        if any(a.rule.scope == "site" for a in self.rules.values()):
+            self.site.start_listing()  # (git lists the files while the pages load)
         discovery = self.site.discover() if self._content_exists() else None
         self._site_files = discovery.files if discovery else []
         snippets = self.site.snippet_files()

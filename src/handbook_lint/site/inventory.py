@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from handbook_lint.walk import walk
@@ -35,23 +36,33 @@ def repository_top(folder: Path) -> Path | None:
 def list_files(folder: Path) -> list[str]:
     """The files under `folder`, relative to it, sorted: git's in a work tree,
     else walked."""
+    return start_listing(folder)()
+
+
+def start_listing(folder: Path) -> Callable[[], list[str]]:
+    """`list_files`, begun: in a work tree git runs beside the caller (reading
+    the site's pages meanwhile) until the returned function is called."""
     if repository_top(folder) is not None:
-        found = _tracked(folder)
-        if found is not None:
-            return found
-    return walked(folder)
+        try:
+            proc = subprocess.Popen(
+                ["git", "ls-files", "-z", "--cached"],
+                cwd=folder,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            pass
+        else:
 
+            def finish() -> list[str]:
+                out, _ = proc.communicate()
+                if proc.returncode != 0:
+                    return walked(folder)
+                names = out.decode("utf-8", "surrogateescape").split("\0")
+                return sorted(n for n in names if n)
 
-def _tracked(folder: Path) -> list[str] | None:
-    try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached"], cwd=folder, capture_output=True, check=False
-        )
-    except OSError:
-        return None
-    if proc.returncode != 0:
-        return None
-    return sorted(n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n)
+            return finish
+    return lambda: walked(folder)
 
 
 def walked(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:

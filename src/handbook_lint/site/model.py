@@ -19,7 +19,13 @@ from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
 from handbook_lint.site import codeowners as owners_file
 from handbook_lint.site.includes import INCLUDE, Event, expand
-from handbook_lint.site.inventory import file_size, list_files, repository_top, walked
+from handbook_lint.site.inventory import (
+    file_size,
+    list_files,
+    repository_top,
+    start_listing,
+    walked,
+)
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
 from handbook_lint.walk import walk
@@ -362,9 +368,18 @@ class Site:
         tracks in a work tree: see inventory.py)."""
         disk: list[str] | None = self._tree.get("files")
         if disk is None:
-            in_git = repository_top(self.root) is not None
-            disk = self._tree["files"] = list_files(self.root) if in_git else self._walked()
+            pending = self._tree.pop("listing", None)
+            if pending is None:
+                self.start_listing()
+                pending = self._tree.pop("listing")
+            disk = self._tree["files"] = pending()
         return self.overlay.listing(disk, "") if self.overlay is not None else disk
+
+    def start_listing(self) -> None:
+        """Begin listing every file (git runs beside the reading of the pages)."""
+        if "files" not in self._tree and "listing" not in self._tree:
+            in_git = repository_top(self.root) is not None
+            self._tree["listing"] = start_listing(self.root) if in_git else self._walked
 
     def _walked(self) -> list[str]:
         """Every file outside git: the content, static and assets folders from
