@@ -77,6 +77,22 @@ class Finding:
     detail: str | None = None
     fix: Fix | None = None  # what --fix would do (not part of its identity either)
 
+    @classmethod
+    def of(cls, path: str, rule: str, severity: str, problem: Problem) -> Finding:
+        """What a rule's `problem` in `path` is as a finding."""
+        return cls(
+            path,
+            problem.line,
+            problem.column,
+            rule,
+            severity,
+            problem.message,
+            problem.suggestion,
+            problem.target,
+            problem.detail,
+            problem.fix,
+        )
+
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule)
 

@@ -344,20 +344,7 @@ class Linter:
         severity the config (and its overrides for that path) gives the rule
         (None: the overrides turn it off there)."""
         active = self.rules_for(path).get(name)
-        if active is None:
-            return None
-        return Finding(
-            path,
-            problem.line,
-            problem.column,
-            name,
-            active.severity,
-            problem.message,
-            problem.suggestion,
-            problem.target,
-            problem.detail,
-            problem.fix,
-        )
+        return Finding.of(path, name, active.severity, problem) if active else None
 
     def check_external(self, targets: list[str]) -> None:
         """Check the external links of the linted pages, once per URL, before the
@@ -479,21 +466,9 @@ class Linter:
             check = active.rule.check
             if check is None or active.rule.scope != "page":
                 continue
-            for problem in check(ctx, active.options):
-                found.append(
-                    Finding(
-                        path,
-                        problem.line,
-                        problem.column,
-                        name,
-                        active.severity,
-                        problem.message,
-                        problem.suggestion,
-                        problem.target,
-                        problem.detail,
-                        problem.fix,
-                    )
-                )
+            found += (
+                Finding.of(path, name, active.severity, p) for p in check(ctx, active.options)
+            )
         unused = rules.get(suppress.UNUSED)
         return suppress.apply(
             found,

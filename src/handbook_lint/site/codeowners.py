@@ -312,6 +312,16 @@ def _segment(p: str, pi: int, s: str, si: int) -> tuple[bool, int, int]:
         return False, pi, si
 
 
+def _class_char(p: str, pi: int) -> tuple[str, int]:
+    """The character of a `[...]` at `pi` (the one after a backslash) and the
+    index after it (past the end, len(p) or more, when the pattern ends)."""
+    if p[pi] == "\\":
+        pi += 1
+    if pi >= len(p):
+        return "", len(p) + 1
+    return p[pi], pi + 1
+
+
 def _bracket(p: str, pi: int, c: str) -> int:
     """A `[...]` whose text starts at `pi` (after the `[`) against the character
     `c`: where the pattern goes on after it, or -1 (no match, or not closed).
@@ -323,22 +333,11 @@ def _bracket(p: str, pi: int, c: str) -> int:
         pi += 1
     ok = False
     while pi < np and p[pi] != "]":
-        if p[pi] == "\\":
-            pi += 1
-        if pi >= np:
-            return -1
-        first = p[pi]
-        pi += 1
+        first, pi = _class_char(p, pi)
         if pi >= np:
             return -1
         if p[pi] == "-" and pi + 1 < np and p[pi + 1] != "]":
-            pi += 1
-            if p[pi] == "\\":
-                pi += 1
-            if pi >= np:
-                return -1
-            last = p[pi]
-            pi += 1
+            last, pi = _class_char(p, pi + 1)
             if c in (first, last) or first <= c <= last:
                 ok = True
         elif c == first:
