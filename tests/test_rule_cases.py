@@ -12,7 +12,9 @@ A rule of the whole site lints the whole site (`path: "."`). A rule of a change
 gives `before` (the files of the first commit, in a fresh git repository) and
 `delete` (paths removed from it); the page and `files` are then written, all
 staged, and `check --staged` runs. A file given as `{size: N}` is N bytes
-(sparse: a big image or video costs nothing to write).
+(sparse: a big image or video costs nothing to write). `crash: RULE` (or
+`crash: parse`) makes that rule (or the Markdown parse) raise, for
+`internal-error`.
 
 A case of a fixable rule may give `fix`: the page after `check --fix` applied
 the rule's fixes (with `unsafe: true`, also the unsafe ones), as sqlfluff's
@@ -22,6 +24,7 @@ is linted again: none of the rule's fixable findings may be left.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -33,7 +36,8 @@ from click.testing import CliRunner
 from conftest import lint, write_site
 from gitrepo import git
 
-from handbook_lint.checks.registry import Finding, all_rules
+from handbook_lint.cache import store
+from handbook_lint.checks.registry import RULES, Finding, all_rules
 from handbook_lint.cli import main
 from handbook_lint.engine.fixer import fix_files, wanted
 from handbook_lint.external.results import ExternalResult
@@ -94,8 +98,24 @@ def _staged(tmp_path: Path, case: dict[str, Any], config: dict[str, Any], rule: 
     ]
 
 
+def _crash(monkeypatch: pytest.MonkeyPatch, what: str) -> None:
+    """Make `what` (a rule, or `parse`: reading a page's Markdown) raise."""
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    if what == "parse":
+        monkeypatch.setattr(store, "parse_page", boom)
+    else:
+        monkeypatch.setitem(RULES, what, dataclasses.replace(all_rules()[what], check=boom))
+
+
 @pytest.mark.parametrize(("rule", "case"), _cases())
-def test_rule_case(tmp_path: Path, rule: str, case: dict[str, Any]) -> None:
+def test_rule_case(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rule: str, case: dict[str, Any]
+) -> None:
+    if "crash" in case:
+        _crash(monkeypatch, case["crash"])
     config: dict[str, Any] = dict(case.get("config", {}))
     if "options" in case:
         config.setdefault("rules", {})[rule] = case["options"]

@@ -31,6 +31,14 @@ CHUNK = 32
 # One parsed file: (path, why it is unreadable, encoded facts, encoded summary)
 Parsed = tuple[str, Unreadable | None, bytes | None, bytes | None]
 CANNOT_READ: Unreadable = ("cannot read file", 1)
+INTERNAL = "handbook-lint failed on this file"
+
+
+def internal_error(exc: BaseException, where: str = "") -> str:
+    """The message of an `internal-error` finding (see checks/files.py)."""
+    what = f"{type(exc).__name__}: {exc}"[:300]
+    return f"{INTERNAL}{where} ({what}): this is a bug, please report it with the file"
+
 
 _WORKER: tuple[Path, ParseSettings, tuple[str, ...]] | None = None
 
@@ -51,8 +59,11 @@ def parse_file(
     text, error = read_page(root / path) if data is None else decode_page(data)
     if text is None:
         return path, error or CANNOT_READ, None, None
-    facts = parse_page(text, path, settings)
-    return path, None, codec.encode(facts), codec.encode_summary(summarize(facts, taxonomies))
+    try:
+        facts = parse_page(text, path, settings)
+        return path, None, codec.encode(facts), codec.encode_summary(summarize(facts, taxonomies))
+    except Exception as exc:  # a bug (or a limit) of ours, not the page's fault: said on it
+        return path, (internal_error(exc), 1), None, None
 
 
 def _parse_chunk(paths: list[str]) -> list[Parsed]:

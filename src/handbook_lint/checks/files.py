@@ -46,3 +46,25 @@ declare(
     ```
     """,
 )
+
+declare(
+    "internal-error",
+    "error",
+    "handbook-lint itself failed on a file (a bug): its other checks still ran.",
+    """
+    **What it does.** Reports a file on which handbook-lint met an error of
+    its own: reading the page's Markdown raised, or one rule did. The message
+    names the rule and the error; the other rules, and the other files, are
+    checked as usual, and the run's exit code says there was an error. A
+    rule of the whole site or of a change that fails is reported at `.`.
+
+    **Why.** A linter that stops at its first bug checks nothing; one that
+    skips a file silently hides it. Each such finding is a bug to report.
+
+    **Example.** `content/deep.md:1: error internal-error handbook-lint failed on
+    this file (spelling) (RecursionError: ...): this is a bug, please report it`.
+
+    **Use instead.** Report it (with the file, if you can share it). Until it
+    is fixed, an `overrides` entry can turn the failing rule off for that file.
+    """,
+)

@@ -156,7 +156,12 @@ def _site_findings(
         ctx = ChangeContext(now.site, before.site, now.index(), before.index(), changes, now.load)
         for name, active in change_rules:
             assert active.rule.check is not None
-            for problem in active.rule.check(ctx, active.options):
+            try:
+                problems = list(active.rule.check(ctx, active.options))
+            except Exception as exc:  # one rule's bug: said, and the run goes on
+                out.append(now._crashed(".", name, exc))
+                continue
+            for problem in problems:
                 finding = now.as_finding(problem.path or "", name, problem)
                 if finding is not None:
                     out.append(finding)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from handbook_lint.cache import codec
 from handbook_lint.cache.sqlite import Cache
-from handbook_lint.cache.store import FactStore
+from handbook_lint.cache.store import INTERNAL, FactStore, internal_error
 from handbook_lint.checks.context import PageContext, SiteContext
 from handbook_lint.checks.registry import Finding, Problem, all_rules, external_rules
 from handbook_lint.checks.selection import ActiveRule, merge_rule_settings, resolve_rules
@@ -329,7 +329,12 @@ class Linter:
         found: list[Finding] = []
         for name, active in site_rules:
             assert active.rule.check is not None
-            for problem in active.rule.check(ctx, active.options):
+            try:
+                problems = list(active.rule.check(ctx, active.options))
+            except Exception as exc:  # one rule's bug: said, and the run goes on
+                found.append(self._crashed(".", name, exc))
+                continue
+            for problem in problems:
                 path = problem.path or ""
                 if scope is not None and not _in_scope(path, scope):
                     continue
@@ -338,6 +343,12 @@ class Linter:
                     found.append(finding)
         found.sort(key=Finding.sort_key)
         return found
+
+    def _crashed(self, path: str, rule: str, exc: Exception) -> Finding:
+        """The `internal-error` finding of a rule that raised on `path`."""
+        active = self.all_rules.get("internal-error")
+        severity = active.severity if active else "error"
+        return Finding(path, 1, 0, "internal-error", severity, internal_error(exc, f" ({rule})"))
 
     def as_finding(self, path: str, name: str, problem: Problem) -> Finding | None:
         """A problem a rule of the site or of a change found in `path`, with the
@@ -445,13 +456,10 @@ class Linter:
         rules = self.rules_for(path)
         facts = self.load(path)
         if facts is None:
-            active = rules.get("file-unreadable")
             message, line = self.store.error(path) or ("cannot read file", 1)
-            return (
-                [Finding(path, line, 0, "file-unreadable", active.severity, message)]
-                if active
-                else []
-            )
+            kind = "internal-error" if message.startswith(INTERNAL) else "file-unreadable"
+            active = rules.get(kind)
+            return [Finding(path, line, 0, kind, active.severity, message)] if active else []
         if facts.empty:
             active = rules.get("file-empty")
             return (
@@ -466,9 +474,12 @@ class Linter:
             check = active.rule.check
             if check is None or active.rule.scope != "page":
                 continue
-            found += (
-                Finding.of(path, name, active.severity, p) for p in check(ctx, active.options)
-            )
+            try:
+                found += (
+                    Finding.of(path, name, active.severity, p) for p in check(ctx, active.options)
+                )
+            except Exception as exc:  # one rule's bug: a finding on the page, the run goes on
+                found.append(self._crashed(path, name, exc))
         unused = rules.get(suppress.UNUSED)
         return suppress.apply(
             found,
