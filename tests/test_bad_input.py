@@ -291,3 +291,38 @@ def _lint_odd_site(tmp_path: Path) -> None:
         ]
         assert [f[0] for f in found["content/good.md"]] == ["include-missing"]
         assert json.loads(proc.stdout)["summary"]["files"] == 4  # the deep page too
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="FIFOs")
+def test_a_named_fifo_and_an_included_one_are_unreadable_not_missing(tmp_path: Path) -> None:
+    """`check content/fifo.md` names the FIFO (it used to say "0 files checked"),
+    and an include of a FIFO finds it (it used to be "not found, did you mean"
+    itself): the FIFO is reported once, as unreadable, and never opened."""
+    page = '---\ntitle: A\n---\n\n{{% include "includes/pipe.md" %}}\n'
+    write_site(tmp_path, {"content/a.md": page, "assets/includes/.keep": ""}, {})
+    os.mkfifo(tmp_path / "content/fifo.md")
+    os.mkfifo(tmp_path / "assets/includes/pipe.md")
+    for args in (["content/fifo.md"], []):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "handbook_lint",
+                "check",
+                "--no-cache",
+                "--format",
+                "json",
+                *args,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        found = by_path(json.loads(proc.stdout))
+        unreadable = [("file-unreadable", 1, "not a regular file but a named pipe (FIFO)")]
+        assert found["content/fifo.md"] == unreadable
+        if not args:
+            assert found["assets/includes/pipe.md"] == unreadable
+            assert "content/a.md" not in found

@@ -419,7 +419,7 @@ class Linter:
             if absolute.is_dir():
                 found = walk_markdown(root, absolute, out.problems)
                 out.files += [f for f in found if not self.site.excluded(f)]
-            elif absolute.is_file() or absolute.is_symlink():
+            elif absolute.is_symlink() or absolute.exists():  # (a FIFO too: said unreadable)
                 if absolute.name.endswith(MARKDOWN_SUFFIXES):
                     if self._content_exists() and not self.owns(shown):
                         out.skipped.append(raw)

@@ -244,9 +244,9 @@ class Site:
         known = self.overlay.knows(path) if self.overlay else None
         if known is not None:
             return known
-        try:
-            return (self.root / path).is_file()
-        except OSError:  # (a name too long for the file system is no file either)
+        try:  # (a FIFO or a device is a file too: reading it is reported, not missing it)
+            return os.path.exists(self.root / path) and not os.path.isdir(self.root / path)
+        except (OSError, ValueError):  # (a name too long for the file system is no file)
             return False
 
     def discover(self) -> Discovery:
