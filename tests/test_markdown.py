@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -157,3 +160,32 @@ def test_parser_never_crashes_and_lines_lie_in_the_file(text: str) -> None:
         lines += [line for _, line in facts.html_anchors]
         assert all(1 <= line <= last + 1 for line in lines), (lines, last)
         assert all(link.column >= 0 for link in facts.links)
+
+
+def test_a_definition_is_found_on_its_own_line_not_a_longer_labels() -> None:
+    """`[Git]:` after `[GitHub Pages]:` (hugo-docs has it): the old prefix search
+    gave Git the GitHub line, and a fix removing an unused Git definition would
+    have looked there."""
+    text = (
+        "---\ntitle: T\n---\n\nSee [GitHub Pages] and [Git].\n\n"
+        "[GitHub Pages]: /pages/\n[Git]: https://git-scm.com/\n"
+    )
+    facts = parse_page(text, "content/p.md", ParseSettings("github", "plain"))
+    lines = {label: line for label, (_, line) in facts.ref_definitions.items()}
+    assert lines == {"GITHUB PAGES": 7, "GIT": 8}
+
+
+def test_bracket_and_definition_scans_are_linear() -> None:
+    """A MB of `[` and 50,000 definitions: each scan used to start again per
+    bracket or per label (minutes); in a child capped at 60 s so a regression
+    fails instead of hanging the suite."""
+    code = (
+        "from handbook_lint.parsing.markdown import _Brackets, _reference_lines\n"
+        "text = ('[t][x] ' + '[' * 100 + '\\n') * 9000\n"
+        "b = _Brackets(text)\n"
+        "assert sum(b.close(i) < 0 for i, c in enumerate(text) if c == '[') == 900000\n"
+        "lines = [f'[l{i}]: /p{i}' for i in range(50000)]\n"
+        "refs = {f'L{i}': {'href': f'/p{i}'} for i in range(50000)}\n"
+        "assert _reference_lines(refs, lines)['L49999'] == ('/p49999', 50000)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

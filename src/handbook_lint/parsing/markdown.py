@@ -10,6 +10,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,17 +225,30 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
+_DEFINITION_START = re.compile(r"\[((?:\\.|[^\\\]])*)\]:")
+
+
 def _reference_lines(refs: dict[str, object], lines: list[str]) -> dict[str, tuple[str, int]]:
+    """Each definition's destination and line: the first line that starts (after
+    a quote's `>`) with `[label]:`, found through one index of the page's
+    definition lines; a label written otherwise (over two lines) by a scan."""
+    first: dict[str, int] = {}
+    for i, text in enumerate(lines):
+        if "]:" in text:
+            found = _DEFINITION_START.match(text.lstrip(" >"))
+            if found:
+                first.setdefault(" ".join(found.group(1).lower().split()), i + 1)
     out: dict[str, tuple[str, int]] = {}
     for label, value in refs.items():
         href = value.get("href", "") if isinstance(value, dict) else ""
-        line = 0
-        needle = "[" + label.lower()
-        for i, text in enumerate(lines):
-            stripped = text.lstrip(" >").lower()
-            if stripped.startswith(needle) and "]:" in stripped:
-                line = i + 1
-                break
+        line = first.get(" ".join(label.lower().split()), 0)
+        if not line:
+            needle = "[" + label.lower()
+            for i, text in enumerate(lines):
+                stripped = text.lstrip(" >").lower()
+                if stripped.startswith(needle) and "]:" in stripped:
+                    line = i + 1
+                    break
         out[label] = (str(href), line)
     return out
 
@@ -288,6 +302,7 @@ class _Walker:
         self.literal_calls: set[int] = set()  # calls inside code: not calls
         self.consumed: set[int] = set()  # calls already recorded as link destinations
         self.cursor = 0  # search position for link locations
+        self.brackets = _Brackets(text)
         self.text_cursor = 0  # search position for text spans
 
     def run(self) -> None:
@@ -539,7 +554,7 @@ class _Walker:
         want = _squash(shown)
         at = text.find("[", start, end)
         while at >= 0:
-            close = _closing_bracket(text, at)
+            close = self.brackets.close(at)
             if close > 0 and (not want or want in _squash(text[at + 1 : close])):
                 break
             at = text.find("[", at + 1, end)
@@ -547,7 +562,7 @@ class _Walker:
             at = start
             link.label, after = "", start + 1
         else:
-            link.label, after = _reference_label(text, at)
+            link.label, after = _reference_label(text, at, self.brackets.close)
         link.line, link.column = shortcodes.position(self.line_starts, at)
         self.cursor = after
 
@@ -769,19 +784,19 @@ def _glued(children: list[Token], i: int, edge: str) -> bool:
 normalize_label = normalizeReference
 
 
-def _reference_label(text: str, at: int) -> tuple[str, int]:
+def _reference_label(text: str, at: int, close: Callable[[int], int]) -> tuple[str, int]:
     """The label of the reference link whose `[` stands at `at`, and the offset
-    just after the link's source."""
-    end = _closing_bracket(text, at)
+    just after the link's source (`close`: where a `[`'s `]` is)."""
+    end = close(at)
     if end < 0:
         return "", at + 1
     inner = text[at + 1 : end]
     if text.startswith("[", end + 1):
-        close = _closing_bracket(text, end + 1)
-        if close > end + 2:
-            return text[end + 2 : close], close + 1
-        if close == end + 2:
-            return inner, close + 1
+        close_at = close(end + 1)
+        if close_at > end + 2:
+            return text[end + 2 : close_at], close_at + 1
+        if close_at == end + 2:
+            return inner, close_at + 1
     return inner, end + 1
 
 
@@ -793,10 +808,47 @@ def _squash(text: str) -> str:
     return text.translate(_SQUASH)
 
 
+class _Brackets:
+    """Where the `]` of each `[` of a page is (as `_closing_bracket` finds it),
+    worked out in one pass over the page on first use: asking for each of n
+    brackets by scanning cost n times the scan (219 s for a MB of `[[[...`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._pairs: dict[int, int] | None = None
+
+    def close(self, at: int) -> int:
+        if self._pairs is None:
+            self._pairs = _bracket_pairs(self.text)
+        found = self._pairs.get(at)
+        if found is None:  # (a `[` escaped in a scan from the start: scanned from itself)
+            return _closing_bracket(self.text, at)
+        return found if 0 <= found < at + _BRACKET_REACH else -1
+
+
+def _bracket_pairs(text: str) -> dict[int, int]:
+    """Each unescaped `[` -> its `]` (-1: none), in one pass: the pairs
+    `_closing_bracket` gives, which scans from the `[` with the same escapes."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for match in _BRACKET_TOKENS.finditer(text):
+        token = match.group()
+        if token == "[":
+            stack.append(match.start())
+            pairs[match.start()] = -1
+        elif token == "]" and stack:
+            pairs[stack.pop()] = match.start()
+    return pairs
+
+
+_BRACKET_TOKENS = re.compile(r"\\[\s\S]|[\[\]]")
+_BRACKET_REACH = 2000  # a `]` further than this from its `[` is not looked for
+
+
 def _closing_bracket(text: str, at: int) -> int:
     depth = 0
     i = at
-    limit = min(len(text), at + 2000)
+    limit = min(len(text), at + _BRACKET_REACH)
     while i < limit:
         ch = text[i]
         if ch == "\\":
