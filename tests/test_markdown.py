@@ -176,9 +176,10 @@ def test_a_definition_is_found_on_its_own_line_not_a_longer_labels() -> None:
 
 
 def test_bracket_and_definition_scans_are_linear() -> None:
-    """A MB of `[` and 50,000 definitions: each scan used to start again per
-    bracket or per label (minutes); in a child capped at 60 s so a regression
-    fails instead of hanging the suite."""
+    """A MB of `[`, 50,000 definitions, 90,000 front matter keys, 100,000 links
+    not found as written: each scan used to start again per bracket, label,
+    key or link (minutes each); in a child capped at 60 s so a regression fails
+    instead of hanging the suite."""
     code = (
         "from handbook_lint.parsing.markdown import _Brackets, _reference_lines\n"
         "text = ('[t][x] ' + '[' * 100 + '\\n') * 9000\n"
@@ -187,5 +188,15 @@ def test_bracket_and_definition_scans_are_linear() -> None:
         "lines = [f'[l{i}]: /p{i}' for i in range(50000)]\n"
         "refs = {f'L{i}': {'href': f'/p{i}'} for i in range(50000)}\n"
         "assert _reference_lines(refs, lines)['L49999'] == ('/p49999', 50000)\n"
+        # 90,000 front matter keys (each key's line was counted from the start)
+        "from handbook_lint.parsing.markdown import ParseSettings, parse_page\n"
+        "s = ParseSettings('github', 'plain')\n"
+        "keys = ''.join(f'k{i}: v\\n' for i in range(90000))\n"
+        "fm = parse_page('---\\n' + keys + 'title: T\\n---\\n', 'c/p.md', s).front_matter\n"
+        "assert fm.key_lines['title'] == 90002\n"
+        # 100,000 links whose source writes the destination otherwise (&amp;)
+        "links = ''.join(f'[a](/x&amp;{i})\\n' for i in range(100000))\n"
+        "facts = parse_page('---\\ntitle: T\\n---\\n' + links, 'c/p.md', s)\n"
+        "assert len(facts.links) == 100000\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
