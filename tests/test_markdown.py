@@ -200,3 +200,15 @@ def test_bracket_and_definition_scans_are_linear() -> None:
         "assert len(facts.links) == 100000\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_link_far_into_a_long_paragraph_keeps_its_place() -> None:
+    """40 links, then 17 KB of the same paragraph, then one more: each link's
+    source is searched for as `](href` and `](<href`; the search past 16 KB
+    must not run out on the second form's misses (the last link became a
+    reference link, at its text's column)."""
+    body = "".join(f"see [l{i}](/p{i}/) " for i in range(40)) + "\n"
+    body += ("word " * 20 + "\n") * 170 + "and [last](/final/) end\n"
+    facts = parse_page("# T\n\n" + body, "content/x.md", ParseSettings("github", "plain"))
+    last = facts.links[-1]
+    assert (last.target, last.line, last.column, last.kind) == ("/final/", 174, 12, "inline")

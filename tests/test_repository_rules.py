@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -159,3 +161,25 @@ def test_pre_commit_batches_report_the_repository_findings_once(tmp_path: Path) 
     assert second == []
     listed = _staged(tmp_path, "--all-in-changed")
     assert listed == [("content/new.png", "media-location"), ("content/old.png", "media-location")]
+
+
+def test_a_fifo_where_codeowners_is_looked_for_is_not_read(tmp_path: Path) -> None:
+    """A FIFO (or a link to a device) named CODEOWNERS or as the redirects file
+    is never opened: the run ends, with no CODEOWNERS file."""
+    config = {"rules": {"codeowners-syntax": {"enabled": True}}}
+    write_site(tmp_path, {"content/page.md": PAGE}, config)
+    os.mkfifo(tmp_path / "CODEOWNERS")
+    os.mkdir(tmp_path / "static")
+    os.symlink("/dev/zero", tmp_path / "static/_redirects")
+    code = (
+        "from pathlib import Path\n"
+        "from handbook_lint.config.settings import load_config\n"
+        "from handbook_lint.checks.selection import active_rules\n"
+        "from handbook_lint.engine.linter import Linter\n"
+        f"c = load_config(Path({str(tmp_path / '.handbook-lint.yaml')!r}))\n"
+        "print(len(Linter(c, active_rules(c), jobs=1, use_cache=False).run().findings))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "0"

@@ -62,6 +62,8 @@ def parse_file(
     try:
         facts = parse_page(text, path, settings)
         return path, None, codec.encode(facts), codec.encode_summary(summarize(facts, taxonomies))
+    except MemoryError:
+        raise
     except Exception as exc:  # a bug (or a limit) of ours, not the page's fault: said on it
         return path, (internal_error(exc), 1), None, None
 

@@ -158,8 +158,10 @@ def _site_findings(
             assert active.rule.check is not None
             try:
                 problems = list(active.rule.check(ctx, active.options))
+            except MemoryError:
+                raise
             except Exception as exc:  # one rule's bug: said, and the run goes on
-                out.append(now._crashed(".", name, exc))
+                out += now._crashed(".", name, exc)
                 continue
             for problem in problems:
                 finding = now.as_finding(problem.path or "", name, problem)

@@ -331,8 +331,10 @@ class Linter:
             assert active.rule.check is not None
             try:
                 problems = list(active.rule.check(ctx, active.options))
+            except MemoryError:
+                raise
             except Exception as exc:  # one rule's bug: said, and the run goes on
-                found.append(self._crashed(".", name, exc))
+                found += self._crashed(".", name, exc)
                 continue
             for problem in problems:
                 path = problem.path or ""
@@ -344,11 +346,14 @@ class Linter:
         found.sort(key=Finding.sort_key)
         return found
 
-    def _crashed(self, path: str, rule: str, exc: Exception) -> Finding:
-        """The `internal-error` finding of a rule that raised on `path`."""
-        active = self.all_rules.get("internal-error")
-        severity = active.severity if active else "error"
-        return Finding(path, 1, 0, "internal-error", severity, internal_error(exc, f" ({rule})"))
+    def _crashed(self, path: str, rule: str, exc: Exception) -> list[Finding]:
+        """The `internal-error` finding of a rule that raised on `path` (none
+        when the config turns the rule off there)."""
+        active = self.rules_for(path).get("internal-error")
+        if active is None:
+            return []
+        message = internal_error(exc, f" ({rule})")
+        return [Finding(path, 1, 0, "internal-error", active.severity, message)]
 
     def as_finding(self, path: str, name: str, problem: Problem) -> Finding | None:
         """A problem a rule of the site or of a change found in `path`, with the
@@ -475,11 +480,13 @@ class Linter:
             if check is None or active.rule.scope != "page":
                 continue
             try:
-                found += (
-                    Finding.of(path, name, active.severity, p) for p in check(ctx, active.options)
-                )
+                problems = list(check(ctx, active.options))
+            except MemoryError:
+                raise
             except Exception as exc:  # one rule's bug: a finding on the page, the run goes on
-                found.append(self._crashed(path, name, exc))
+                found += self._crashed(path, name, exc)
+                continue
+            found += (Finding.of(path, name, active.severity, p) for p in problems)
         unused = rules.get(suppress.UNUSED)
         return suppress.apply(
             found,

@@ -303,7 +303,7 @@ class _Walker:
         self.consumed: set[int] = set()  # calls already recorded as link destinations
         self.cursor = 0  # search position for link locations
         self.brackets = _Brackets(text)
-        self.far_searches = 0  # searches past _NEAR that found nothing (see _find)
+        self.far_searches = 0  # searches past _NEAR that found nothing (see _link)
         self.text_cursor = 0  # search position for text spans
 
     def run(self) -> None:
@@ -534,10 +534,15 @@ class _Walker:
         best = -1
         if href:
             prefixes = ("<",) if kind == "autolink" else ("](", "](<")
-            for prefix in prefixes:
-                at = self._find(prefix + href, start, end)
-                if at >= 0 and (best < 0 or at + len(prefix) < best):
-                    best = at + len(prefix)
+            near = min(end, start + _NEAR)
+            best = self._first(href, prefixes, start, near)
+            # Past `_NEAR` (a destination the source writes otherwise, `&amp;`,
+            # is never found, and searching each such one to the end of a block
+            # of 60,000 links took half a minute): a page gets `_FAR_SEARCHES`
+            # searches to its block's end that find nothing.
+            if best < 0 and near < end and self.far_searches < _FAR_SEARCHES:
+                best = self._first(href, prefixes, max(start, near - len(href) - 3), end)
+                self.far_searches += best < 0
         if best < 0:
             # Reference-style: placed once its text is known (_place_reference).
             line, column = shortcodes.position(self.line_starts, start)
@@ -548,19 +553,14 @@ class _Walker:
         self.cursor = best + 1
         return Link(target=href, line=line, column=column, kind=kind)
 
-    def _find(self, needle: str, start: int, end: int) -> int:
-        """`text.find` for a link's source, near the cursor first: a destination
-        the source writes otherwise (`&amp;`) is never found, and searching each
-        such one to the end of a block of 60,000 links took half a minute. Past
-        `_NEAR`, a page gets `_FAR_SEARCHES` searches to its block's end."""
-        near = min(end, start + _NEAR)
-        at = self.text.find(needle, start, near)
-        if at >= 0 or near >= end or self.far_searches >= _FAR_SEARCHES:
-            return at
-        at = self.text.find(needle, max(start, near - len(needle)), end)
-        if at < 0:
-            self.far_searches += 1
-        return at
+    def _first(self, href: str, prefixes: tuple[str, ...], start: int, end: int) -> int:
+        """Where `href` stands after the first of `prefixes` in [start, end) (-1)."""
+        best = -1
+        for prefix in prefixes:
+            at = self.text.find(prefix + href, start, end)
+            if at >= 0 and (best < 0 or at + len(prefix) < best):
+                best = at + len(prefix)
+        return best
 
     def _place_reference(self, link: Link, shown: str) -> None:
         """Find `[text][label]` / `[text][]` / `[text]` for a reference link whose

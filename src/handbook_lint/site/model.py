@@ -17,6 +17,7 @@ from handbook_lint.config import globs
 from handbook_lint.config.settings import Config, Mount, cascade_entries
 from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
+from handbook_lint.parsing.markdown import read_capped
 from handbook_lint.site import codeowners as owners_file
 from handbook_lint.site.includes import INCLUDE, Event, expand
 from handbook_lint.site.inventory import (
@@ -338,10 +339,11 @@ class Site:
                 return None
             if path in self.overlay.files:
                 return self.overlay.files[path].decode("utf-8", "replace")
-        try:
-            return (self.root / path).read_text("utf-8", errors="replace")
+        try:  # (never blocks on a FIFO or reads a device without end)
+            data = read_capped(self.root / path)
         except OSError:
             return None
+        return data.decode("utf-8", "replace") if data is not None else None
 
     def redirects(self) -> Redirects:
         """The redirects the site serves from its redirect files."""
