@@ -17,7 +17,7 @@ from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine import linter as engine
 from handbook_lint.engine.linter import Linter
-from handbook_lint.parsing.markdown import ParseSettings, parse_page
+from handbook_lint.parsing.markdown import ParseSettings, parse_page, read_page_bytes
 
 PAGES = {
     f"content/section-{i}/page-{j}.md": (
@@ -232,3 +232,29 @@ def test_damaged_cache_rows_are_parsed_again_and_the_run_is_right(
         again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
         assert "Traceback" not in again.stderr, again.stderr
         assert again.stdout == clean.stdout.decode(), damage
+
+
+def test_a_page_edited_between_its_hash_and_its_parse_is_never_cached_as_the_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash and the parse read a file apart; an edit in between (another
+    editor, a checkout) used to store one version's facts under the other's
+    hash, and a later run that saw that version again got the wrong facts. The
+    facts now go under the hash of the bytes parsed."""
+    page = tmp_path / "content/page.md"
+    write_site(tmp_path, {"content/page.md": "---\ntitle: T\n---\n[x](/a/)\n"}, {})
+    config = load_config(None, cwd=tmp_path)
+
+    def targets() -> list[str | None]:
+        result = Linter(config, active_rules(config), jobs=1).run()
+        return [f.target for f in result.findings if f.rule == "link-broken"]
+
+    edited = b"---\ntitle: T\n---\n[x](/b/)\n"
+    real = read_page_bytes
+    monkeypatch.setattr(store, "read_page_bytes", lambda path: (edited, None))
+    assert targets() == ["/b/"]  # what was parsed: the edit
+    monkeypatch.setattr(store, "read_page_bytes", real)
+    assert page.read_text("utf-8").endswith("[x](/a/)\n")
+    assert targets() == ["/a/"]  # the file as it is, never the edit's facts
+    page.write_bytes(edited)
+    assert targets() == ["/b/"]

@@ -21,15 +21,16 @@ from handbook_lint.parsing.markdown import (
     decode_page,
     parse_page,
     read_capped,
-    read_page,
+    read_page_bytes,
 )
 from handbook_lint.site.overlay import Overlay
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32
 
-# One parsed file: (path, why it is unreadable, encoded facts, encoded summary)
-Parsed = tuple[str, Unreadable | None, bytes | None, bytes | None]
+# One parsed file: (path, why it is unreadable, encoded facts, encoded summary,
+# the content hash of the very bytes parsed)
+Parsed = tuple[str, Unreadable | None, bytes | None, bytes | None, str | None]
 CANNOT_READ: Unreadable = ("cannot read file", 1)
 INTERNAL = "handbook-lint failed on this file"
 
@@ -55,17 +56,26 @@ def parse_file(
     taxonomies: tuple[str, ...],
     data: bytes | None = None,
 ) -> Parsed:
-    """Parse one file: from disk, or from `data` (its bytes as they were in git)."""
-    text, error = read_page(root / path) if data is None else decode_page(data)
+    """Parse one file: from disk, or from `data` (its bytes as they were in git).
+    The bytes are read once, and their hash goes with the facts: a file edited
+    between its hashing and its parsing has its facts stored under the hash of
+    what was parsed, never another version's."""
+    if data is None:
+        data, error = read_page_bytes(root / path)
+        if data is None:
+            return path, error or CANNOT_READ, None, None, None
+    digest = content_hash(data)
+    text, error = decode_page(data)
     if text is None:
-        return path, error or CANNOT_READ, None, None
+        return path, error or CANNOT_READ, None, None, digest
     try:
         facts = parse_page(text, path, settings)
-        return path, None, codec.encode(facts), codec.encode_summary(summarize(facts, taxonomies))
+        summary = codec.encode_summary(summarize(facts, taxonomies))
+        return path, None, codec.encode(facts), summary, digest
     except MemoryError:
         raise
     except Exception as exc:  # a bug (or a limit) of ours, not the page's fault: said on it
-        return path, (internal_error(exc), 1), None, None
+        return path, (internal_error(exc), 1), None, None, digest
 
 
 def _parse_chunk(paths: list[str]) -> list[Parsed]:
@@ -229,8 +239,10 @@ class FactStore:
         bar.close()
 
     def _record(self, parsed: Parsed) -> None:
-        path, error, blob, summary = parsed
+        path, error, blob, summary, parsed_digest = parsed
         self.parsed += 1
+        if parsed_digest is not None and self._git_bytes(path) is None:
+            self.hashes[path] = parsed_digest  # (what was parsed, if it changed since)
         if error is not None or blob is None or summary is None:
             self.errors[path] = error or CANNOT_READ
             self.summaries[path] = None
@@ -266,7 +278,7 @@ class FactStore:
             if facts is not None and facts.path != path:  # (another page's entry)
                 facts = None
         if facts is None and path not in self.errors:
-            _, error, blob, _summary = self._parse_one(path)
+            _, error, blob, _summary, _digest = self._parse_one(path)
             if blob is None:
                 self.errors[path] = error or CANNOT_READ
             else:

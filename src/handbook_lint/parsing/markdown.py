@@ -109,6 +109,12 @@ Unreadable = tuple[str, int]
 
 def read_page(path: Path) -> tuple[str | None, Unreadable | None]:
     """The page's text, or None and the reason it cannot be read as a page."""
+    data, error = read_page_bytes(path)
+    return decode_page(data) if data is not None else (None, error)
+
+
+def read_page_bytes(path: Path) -> tuple[bytes | None, Unreadable | None]:
+    """The page's bytes, or None and the reason it cannot be read as a page."""
     try:
         data = read_capped(path)
     except NotAFile as exc:
@@ -116,8 +122,11 @@ def read_page(path: Path) -> tuple[str | None, Unreadable | None]:
     except OSError as exc:
         return None, (f"cannot read file: {exc.strerror or exc}", 1)
     if data is None:
-        return None, (too_big(path.stat().st_size), 1)
-    return decode_page(data)
+        try:
+            return None, (too_big(path.stat().st_size), 1)
+        except OSError as exc:
+            return None, (f"cannot read file: {exc.strerror or exc}", 1)
+    return data, None
 
 
 class NotAFile(OSError):
