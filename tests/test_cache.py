@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import marshal
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,3 +260,51 @@ def test_a_page_edited_between_its_hash_and_its_parse_is_never_cached_as_the_oth
     assert targets() == ["/a/"]  # the file as it is, never the edit's facts
     page.write_bytes(edited)
     assert targets() == ["/b/"]
+
+
+@pytest.mark.slow
+def test_concurrent_runs_with_edits_leave_a_cache_that_answers_as_no_cache(
+    tmp_path: Path,
+) -> None:
+    """Four processes lint one site while its pages are edited under them; then
+    a cached run must report exactly what a run with no cache reports. Ten
+    rounds, each with other edits. (At this size the race of a hash and a parse
+    reading different versions did not show even before the fix: the test
+    above, which edits the page between the two, is the one that caught it.)"""
+    pages: dict[str, str | bytes] = {
+        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n## Part {i}\n\n[n](/p{i + 1}/#part-{i + 1})"
+        for i in range(40)
+    }
+    write_site(tmp_path, pages, {})
+    cmd = [sys.executable, "-m", "handbook_lint", "check", "--format", "json", "--jobs", "2"]
+
+    def findings(*extra: str) -> list[tuple[str, int, str, str]]:
+        done = subprocess.run(
+            [*cmd, *extra], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return sorted(
+            (f["path"], f["line"], f["rule"], f["message"])
+            for f in json.loads(done.stdout)["findings"]
+        )
+
+    for round_ in range(10):
+        runs = [
+            subprocess.Popen(
+                cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for _ in range(4)
+        ]
+        for k in range(60):  # edits while they run: headings, links, whole pages
+            i = (round_ * 7 + k) % 40
+            page = tmp_path / f"content/p{i}.md"
+            heading = "Part" if (round_ + k) % 2 else "Section"
+            page.write_text(
+                f"---\ntitle: P{i}\n---\n\n## {heading} {i}\n\n"
+                f"[next](/p{(i + k) % 45}/#part-{(i + k) % 45})\n",
+                "utf-8",
+            )
+            time.sleep(0.005)
+        for run in runs:
+            run.wait(timeout=120)
+        assert findings() == findings("--no-cache"), f"round {round_}"
