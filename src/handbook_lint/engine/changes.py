@@ -155,18 +155,7 @@ def _site_findings(
     if change_rules:
         ctx = ChangeContext(now.site, before.site, now.index(), before.index(), changes, now.load)
         for name, active in change_rules:
-            assert active.rule.check is not None
-            try:
-                problems = list(active.rule.check(ctx, active.options))
-            except MemoryError:
-                raise
-            except Exception as exc:  # one rule's bug: said, and the run goes on
-                out += now._crashed(".", name, exc)
-                continue
-            for problem in problems:
-                finding = now.as_finding(problem.path or "", name, problem)
-                if finding is not None:
-                    out.append(finding)
+            out += now.run_rule(name, active, ctx)
     files = set(now.site.all_files())
     looked_at = sum(1 for p in touched if p in files and p not in now.site.pages)
     return out, old, looked_at

@@ -328,23 +328,25 @@ class Linter:
         ctx = SiteContext(self.site, self.index, only)
         found: list[Finding] = []
         for name, active in site_rules:
-            assert active.rule.check is not None
-            try:
-                problems = list(active.rule.check(ctx, active.options))
-            except MemoryError:
-                raise
-            except Exception as exc:  # one rule's bug: said, and the run goes on
-                found += self._crashed(".", name, exc)
-                continue
-            for problem in problems:
-                path = problem.path or ""
-                if scope is not None and not _in_scope(path, scope):
-                    continue
-                finding = self.as_finding(path, name, problem)
-                if finding is not None:
+            for finding in self.run_rule(name, active, ctx):
+                if scope is None or _in_scope(finding.path, scope):
                     found.append(finding)
         found.sort(key=Finding.sort_key)
         return found
+
+    def run_rule(self, name: str, active: ActiveRule, ctx: object) -> list[Finding]:
+        """The findings of a rule of the site or of a change, each in the file its
+        problem names, with the severity the config gives there; when the rule
+        raises, its `internal-error` finding (at `.`), and the run goes on."""
+        assert active.rule.check is not None
+        try:
+            problems = list(active.rule.check(ctx, active.options))
+        except MemoryError:
+            raise
+        except Exception as exc:  # one rule's bug: said, and the run goes on
+            return self._crashed(".", name, exc)
+        found = (self.as_finding(p.path or "", name, p) for p in problems)
+        return [f for f in found if f is not None]
 
     def _crashed(self, path: str, rule: str, exc: Exception) -> list[Finding]:
         """The `internal-error` finding of a rule that raised on `path` (none
