@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -274,15 +275,8 @@ def _lint_odd_site(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "content/fifo.md")
     (tmp_path / "content/zero.md").symlink_to("/dev/zero")
     for args in (["--no-cache"], [], []):  # (then twice with the cache)
-        proc = subprocess.run(
-            [sys.executable, "-m", "handbook_lint", "check", "--format", "json", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert "Traceback" not in proc.stderr, proc.stderr
-        found = by_path(json.loads(proc.stdout))
+        payload = _json_run(tmp_path, *args)
+        found = by_path(payload)
         assert found["content/fifo.md"] == [
             ("file-unreadable", 1, "not a regular file but a named pipe (FIFO)")
         ]
@@ -290,7 +284,7 @@ def _lint_odd_site(tmp_path: Path) -> None:
             ("file-unreadable", 1, "not a regular file but a character device")
         ]
         assert [f[0] for f in found["content/good.md"]] == ["include-missing"]
-        assert json.loads(proc.stdout)["summary"]["files"] == 4  # the deep page too
+        assert payload["summary"]["files"] == 4  # the deep page too
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="FIFOs")
@@ -303,26 +297,24 @@ def test_a_named_fifo_and_an_included_one_are_unreadable_not_missing(tmp_path: P
     os.mkfifo(tmp_path / "content/fifo.md")
     os.mkfifo(tmp_path / "assets/includes/pipe.md")
     for args in (["content/fifo.md"], []):
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "handbook_lint",
-                "check",
-                "--no-cache",
-                "--format",
-                "json",
-                *args,
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert "Traceback" not in proc.stderr, proc.stderr
-        found = by_path(json.loads(proc.stdout))
+        found = by_path(_json_run(tmp_path, "--no-cache", *args))
         unreadable = [("file-unreadable", 1, "not a regular file but a named pipe (FIFO)")]
         assert found["content/fifo.md"] == unreadable
         if not args:
             assert found["assets/includes/pipe.md"] == unreadable
             assert "content/a.md" not in found
+
+
+def _json_run(cwd: Path, *args: str) -> dict[str, Any]:
+    """`check --format json ARGS` in a child (capped at 60 s): its report, after
+    making sure no traceback was printed."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "check", "--format", "json", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report: dict[str, Any] = json.loads(proc.stdout)
+    return report
