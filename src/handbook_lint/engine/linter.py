@@ -334,19 +334,25 @@ class Linter:
         found.sort(key=Finding.sort_key)
         return found
 
-    def run_rule(self, name: str, active: ActiveRule, ctx: object) -> list[Finding]:
-        """The findings of a rule of the site or of a change, each in the file its
-        problem names, with the severity the config gives there; when the rule
-        raises, its `internal-error` finding (at `.`), and the run goes on."""
+    def run_rule(self, name: str, active: ActiveRule, ctx: object, at: str = ".") -> list[Finding]:
+        """The findings of one rule (`active`: its settings for `at`, the page a
+        page rule checks). A problem naming another file (a rule of the site or
+        of a change) gets the severity the config gives there. When the rule
+        raises, its `internal-error` finding at `at`, and the run goes on."""
         assert active.rule.check is not None
         try:
             problems = list(active.rule.check(ctx, active.options))
         except MemoryError:
             raise
         except Exception as exc:  # one rule's bug: said, and the run goes on
-            return self._crashed(".", name, exc)
-        found = (self.as_finding(p.path or "", name, p) for p in problems)
-        return [f for f in found if f is not None]
+            return self._crashed(at, name, exc)
+        found: list[Finding] = []
+        for p in problems:
+            if p.path is None or p.path == at:
+                found.append(Finding.of(at, name, active.severity, p))
+            elif (finding := self.as_finding(p.path, name, p)) is not None:
+                found.append(finding)
+        return found
 
     def _crashed(self, path: str, rule: str, exc: Exception) -> list[Finding]:
         """The `internal-error` finding of a rule that raised on `path` (none
@@ -478,17 +484,8 @@ class Linter:
         ctx = PageContext(self.site, page, facts, self.load, self.index, self.external_results)
         found: list[Finding] = []
         for name, active in rules.items():
-            check = active.rule.check
-            if check is None or active.rule.scope != "page":
-                continue
-            try:
-                problems = list(check(ctx, active.options))
-            except MemoryError:
-                raise
-            except Exception as exc:  # one rule's bug: a finding on the page, the run goes on
-                found += self._crashed(path, name, exc)
-                continue
-            found += (Finding.of(path, name, active.severity, p) for p in problems)
+            if active.rule.check is not None and active.rule.scope == "page":
+                found += self.run_rule(name, active, ctx, path)
         unused = rules.get(suppress.UNUSED)
         return suppress.apply(
             found,
