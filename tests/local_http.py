@@ -6,6 +6,7 @@ what it saw: requests per path, headers, concurrent requests per Host, bytes sen
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -150,6 +151,19 @@ class Server:
         elif path == "/slow":
             time.sleep(1.0)
             reply(h, 200)
+        elif path == "/headslow":  # HEAD answers after a second, GET at once
+            if method == "HEAD":
+                time.sleep(1.0)
+            reply(h, 200, method=method)
+        elif path == "/drip":  # the head of the answer, one byte every 0.1 s, forever
+            getattr(h, "leave", lambda: None)()
+            try:
+                for byte in itertools.cycle(b"HTTP/1.1 200 OK\r\nX-Drip: " + b"d" * 60):
+                    h.wfile.write(bytes([byte]))
+                    h.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:  # the client hung up
+                h.close_connection = True
         elif path.startswith("/sleep"):
             time.sleep(0.2)
             reply(h, 200)
@@ -196,6 +210,42 @@ def server_b() -> Iterator[Server]:
         s = Server("127.0.0.2")
     except OSError:
         s = Server("localhost")
+    yield s
+    s.close()
+
+
+class Silent:
+    """A host that accepts connections and never says a word."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[Silent]:
+    s = Silent()
     yield s
     s.close()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_http import BIG, Server
+from local_http import BIG, Server, Silent
 
 from handbook_lint import __version__
 from handbook_lint.external import checker, failures, policy
@@ -138,7 +138,8 @@ def test_slow_response_times_out(server: Server) -> None:
     assert time.monotonic() - start < 2
     assert (r.status, r.code) == ("broken", None)
     assert r.detail == "timed out after 2 attempts"
-    assert server.hits["/slow"] == 2
+    # HEAD timed out, so GET was tried at once; the retry went straight to GET
+    assert [m for m, path, _ in server.requests if path == "/slow"] == ["HEAD", "GET", "GET"]
 
 
 def test_refused_port_is_broken(server: Server) -> None:
@@ -398,6 +399,89 @@ def test_headers_go_to_their_host_only_and_not_in_clear_text(
     assert "X-Plain" not in sent_b
     assert "s3cret" not in repr(results)
     assert "HBL_TEST_TOKEN" not in repr(settings)
+
+
+# --------------------------------------------------------------------------- #
+# Bounded time
+
+
+def test_head_that_times_out_is_tried_as_get(server: Server) -> None:
+    r = one(server.url("/headslow"), replace(FAST, read_timeout=0.3))
+    assert (r.status, r.code) == ("ok", 200)
+    assert [m for m, path, _ in server.requests if path == "/headslow"] == ["HEAD", "GET"]
+
+
+def test_a_server_that_drips_is_cut_off_at_the_request_deadline(server: Server) -> None:
+    # one byte every 0.1 s: each read comes well within read_timeout, and the
+    # head of the answer never ends
+    settings = replace(FAST, read_timeout=5, request_timeout=0.5, retries=1)
+    start = time.monotonic()
+    r = one(server.url("/drip"), settings)
+    took = time.monotonic() - start
+    assert (r.status, r.detail) == ("broken", "timed out after 2 attempts")
+    # HEAD, then GET at once, then the retry's GET: three requests of 0.5 s
+    assert 1.4 < took < 3, took
+    assert server.hits["/drip"] == 3
+
+
+def test_a_silent_host_is_given_up(silent: Silent, server: Server) -> None:
+    # the host accepts connections and never answers: after three timeouts in a
+    # row its other links are not requested, and not called broken
+    urls = [silent.url(f"/{i}") for i in range(10)]
+    settings = replace(FAST, read_timeout=0.4, retries=2, per_host=2, host_timeouts=3)
+    start = time.monotonic()
+    results = check([*urls, server.url("/ok")], settings)
+    took = time.monotonic() - start
+    # two URLs in flight: HEAD (0.4 s), GET (0.4 s); the fourth timeout gives up
+    assert took < 2.0, took
+    statuses = [results[u].status for u in urls]
+    assert statuses.count("broken") == 2
+    assert statuses.count("unchecked") == 8
+    for u in urls:
+        if results[u].status == "unchecked":
+            assert "stopped answering" in results[u].detail
+    assert results[server.url("/ok")].status == "ok"
+    assert len(silent.accepted) <= 4
+
+
+def test_an_answer_resets_the_count_of_timeouts(server: Server) -> None:
+    # a slow page among quick ones on one host does not give the host up
+    urls = [server.url("/slow"), *(server.url(f"/ok/{i}") for i in range(6)), server.url("/slow")]
+    settings = replace(FAST, read_timeout=0.3, retries=0, per_host=1, jobs=1, host_timeouts=3)
+    results = check(urls, settings)
+    assert [results[u].status for u in urls[1:-1]] == ["ok"] * 6
+    assert results[urls[0]].status == results[urls[-1]].status == "broken"
+
+
+def test_the_time_budget_ends_the_pass(server: Server) -> None:
+    urls = [server.url(f"/slow?{i}") for i in range(12)]
+    settings = replace(FAST, read_timeout=5, time_budget=0.5, jobs=4, per_host=4)
+    start = time.monotonic()
+    results = check(urls, settings)
+    took = time.monotonic() - start
+    assert took < 1.5, took
+    assert {r.status for r in results.values()} == {"unchecked"}
+    assert {r.detail for r in results.values()} == {
+        "not checked: the external pass ran out of time"
+    }
+
+
+def test_unchecked_links_are_one_warning_per_host(silent: Silent, tmp_path: Path) -> None:
+    from handbook_lint.external.run import check_external
+
+    warnings: list[str] = []
+    urls = [silent.url(f"/{i}") for i in range(5)]
+    settings = replace(FAST, read_timeout=0.3, per_host=1, host_timeouts=2)
+    results = check_external(urls, settings, tmp_path, False, warnings.append)
+    assert [r.status for r in results.values()].count("unchecked") == 4
+    assert warnings == [
+        f"4 external links to 127.0.0.1:{silent.port} not checked: the host stopped "
+        "answering (2 requests in a row timed out)"
+    ]
+    # the timed-out link is cached as broken; the unchecked ones are asked again
+    again = check_external(urls, settings, tmp_path, False, warnings.append)
+    assert [r.from_cache for r in again.values()] == [True, False, False, False, False]
+    assert [r.status for r in again.values()][1:] == ["broken", *["unchecked"] * 3]
 
 
 # --------------------------------------------------------------------------- #

@@ -1,6 +1,12 @@
 """Checking one URL: vetted host, HEAD then GET (streamed, the body never read),
 redirects followed by hand so that every hop is vetted, Retry-After honoured,
-retries with backoff; the outcome becomes an ExternalResult."""
+retries with backoff; the outcome becomes an ExternalResult.
+
+Time is bounded: each request has a deadline (external/deadline.py), a HEAD
+that times out is tried once as a GET, a host whose requests time out
+`host_timeouts` times in a row is given up for the rest of the run (its other
+links go unchecked, not broken), and when the pass runs out of time every
+request in flight is cut off and reported unchecked."""
 
 from __future__ import annotations
 
@@ -9,9 +15,9 @@ import time
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from handbook_lint.external import policy  # (looked up there: one place to patch)
+from handbook_lint.external.deadline import BUDGET, Watchdog
 from handbook_lint.external.failures import (
     _attempts,
     _classify,
@@ -27,7 +33,7 @@ from handbook_lint.external.hosts import _ascii_host, _host_port, _strip_fragmen
 from handbook_lint.external.limits import _HostLimiter
 from handbook_lint.external.policy import (
     _BlockedAddressError,
-    _GuardedAdapter,
+    _WatchedAdapter,
 )
 from handbook_lint.external.results import (
     _FAST_FAIL_HOSTS,
@@ -43,8 +49,17 @@ from handbook_lint.external.settings import (
     RATE_LIMITED,
     REDIRECT,
     SKIPPED,
+    UNCHECKED,
     ExternalSettings,
 )
+
+
+class _OutOfTime(Exception):
+    """The pass's time budget ran out while this request was in flight."""
+
+
+class _CountedTimeout(requests.exceptions.ReadTimeout):
+    """A timeout already counted against its host, after which the URL is not retried."""
 
 
 class _Checker:
@@ -70,6 +85,10 @@ class _Checker:
         self._limited: dict[str, tuple[float, _Outcome]] = {}  # host -> (until, outcome)
         self._get_only: set[str] = set()  # hosts that refuse HEAD
         self._resolved: dict[tuple[str, int], list[str] | None] = {}
+        self._timeouts: dict[str, int] = {}  # host -> requests in a row that timed out
+        self._given_up: dict[str, _Outcome] = {}  # host -> the verdict on its other links
+        self.watchdog = Watchdog()
+        self.out_of_time = False
 
     # -- plumbing ---------------------------------------------------------- #
 
@@ -79,7 +98,7 @@ class _Checker:
             session = requests.Session()
             session.trust_env = False  # no proxies or .netrc from the environment
             session.headers["User-Agent"] = self.settings.user_agent
-            adapter = HTTPAdapter() if self.settings.allow_private else _GuardedAdapter()
+            adapter = _WatchedAdapter(guard=not self.settings.allow_private)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._local.session = session
@@ -92,6 +111,18 @@ class _Checker:
             sessions, self._sessions = self._sessions, []
         for session in sessions:
             session.close()
+        self.watchdog.close()
+
+    def run_out_of_time(self) -> None:
+        """The pass's budget is spent: no new request, and those in flight cut off."""
+        with self._lock:
+            self.out_of_time = True
+        self.stop.set()
+        self.watchdog.expire_all()
+
+    def given_up(self) -> dict[str, _Outcome]:
+        with self._lock:
+            return dict(self._given_up)
 
     @property
     def reached(self) -> bool:
@@ -138,17 +169,27 @@ class _Checker:
         return None
 
     def _send(self, method: str, url: str, host: str, headers: dict[str, str]) -> _Reply:
-        with self.limiter.slot(host):
+        with self.limiter.slot(host), self.watchdog.watching(self.settings.request_timeout) as w:
             session = self._session()
-            if method == "HEAD":
-                resp = session.head(
-                    url, headers=headers, allow_redirects=False, timeout=self.timeout
-                )
-            else:  # the body is never read: close as soon as the headers are in
-                resp = session.get(
-                    url, headers=headers, allow_redirects=False, timeout=self.timeout, stream=True
-                )
             try:
+                if method == "HEAD":
+                    resp = session.head(
+                        url, headers=headers, allow_redirects=False, timeout=self.timeout
+                    )
+                else:  # the body is never read: close as soon as the headers are in
+                    resp = session.get(
+                        url,
+                        headers=headers,
+                        allow_redirects=False,
+                        timeout=self.timeout,
+                        stream=True,
+                    )
+            except requests.RequestException as exc:
+                self._cut_off(w.expired, exc)
+                raise
+            try:
+                # A cut-off answer may still parse (its head ended early): not an answer.
+                self._cut_off(w.expired, None)
                 return _Reply(
                     resp.status_code,
                     _reason(resp.status_code, resp.reason),
@@ -158,17 +199,47 @@ class _Checker:
             finally:
                 resp.close()
 
+    def _cut_off(self, expired: str | None, exc: BaseException | None) -> None:
+        if expired == BUDGET:
+            raise _OutOfTime from exc
+        if expired is not None:  # cut off at the request's deadline
+            seconds = f"{self.settings.request_timeout:g}"
+            raise requests.exceptions.ReadTimeout(f"no answer in {seconds} s") from exc
+
     def _request(self, url: str, host: str, headers: dict[str, str]) -> _Reply:
         with self._lock:
             get_only = host in self._get_only
         if not get_only:
-            reply = self._send("HEAD", url, host, headers)
+            try:
+                reply = self._send("HEAD", url, host, headers)
+            except requests.exceptions.ReadTimeout as exc:
+                # Some servers never answer HEAD: try GET once before calling it a timeout.
+                with self._lock:  # and from now on, on this host
+                    self._get_only.add(host)
+                if self._timed_out(host) or self.stop.is_set():
+                    raise _CountedTimeout(*exc.args) from exc
+                return self._send("GET", url, host, headers)
             if reply.code not in _HEAD_REFUSED:
                 return reply
             if reply.code in _GET_ONLY_HINTS:
                 with self._lock:
                     self._get_only.add(host)
         return self._send("GET", url, host, headers)
+
+    def _timed_out(self, host: str) -> bool:
+        """Count a request to `host` that timed out; True when the host is given up."""
+        limit = self.settings.host_timeouts
+        with self._lock:
+            count = self._timeouts[host] = self._timeouts.get(host, 0) + 1
+            if count >= limit and host not in self._given_up:
+                self._given_up[host] = _Outcome(
+                    UNCHECKED,
+                    None,
+                    f"not checked: the host stopped answering ({count} requests in a row "
+                    "timed out)",
+                    cacheable=False,
+                )
+            return host in self._given_up
 
     # -- one hop ----------------------------------------------------------- #
 
@@ -180,8 +251,11 @@ class _Checker:
         with self._lock:
             down = self._down.get(host)
             limited = self._limited.get(host)
+            given_up = self._given_up.get(host)
         if down is not None:
             return down
+        if given_up is not None:
+            return given_up
         if limited is not None and limited[0] > time.monotonic():
             return limited[1]
         try:
@@ -199,13 +273,20 @@ class _Checker:
         while True:
             attempt += 1
             if self.stop.is_set():
-                return _Outcome(BROKEN, None, "cancelled")
+                return _OUT_OF_TIME if self.out_of_time else _Outcome(BROKEN, None, "cancelled")
             try:
                 reply = self._request(url, host, headers)
             except _BlockedAddressError as exc:
                 return _skipped(exc.reason, hop)
+            except _OutOfTime:
+                return _OUT_OF_TIME
             except requests.RequestException as exc:
                 failure = _classify(exc)
+                if isinstance(exc, _CountedTimeout):
+                    gave_up = True
+                else:
+                    timeout = isinstance(exc, requests.exceptions.ReadTimeout)
+                    gave_up = timeout and self._timed_out(host)
                 if isinstance(exc, requests.exceptions.SSLError) or (
                     isinstance(failure, _NetFailure) and not failure.connect
                 ):
@@ -219,6 +300,7 @@ class _Checker:
                 if (
                     failure.retry
                     and attempt < attempts
+                    and not gave_up
                     and not self.offline_suspected(_FAST_FAIL_HOSTS)
                 ):
                     self.stop.wait(settings.backoff * 2 ** (attempt - 1))
@@ -230,6 +312,7 @@ class _Checker:
                 return outcome
             with self._lock:
                 self._reached = True
+                self._timeouts[host] = 0
             code = reply.code
             if code in self.accept:
                 return reply
@@ -316,6 +399,11 @@ class _Checker:
             if 400 <= code < 600:
                 return _Outcome(BROKEN, code, text)
             return _Outcome(OK, code, text)  # 1xx, 304 and the like: the URL exists
+
+
+_OUT_OF_TIME = _Outcome(
+    UNCHECKED, None, "not checked: the external pass ran out of time", cacheable=False
+)
 
 
 _OFFLINE_GUESS = _Outcome(BROKEN, None, "not checked: no host could be reached", network=True)

@@ -1,6 +1,7 @@
 """The address policy: no request to a loopback, private, link-local,
 unique-local, unspecified or multicast address unless allowed; hosts are
-vetted before connecting and every new connection's peer address again."""
+vetted before connecting and every new connection's peer address again. The
+connections also hand their sockets to the request's deadline watch."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from handbook_lint.external import deadline
 
 _UNIQUE_LOCAL = ipaddress.IPv6Network("fc00::/7")
 
@@ -75,34 +78,67 @@ def _vet_socket(sock: socket.socket) -> None:
         raise _BlockedAddressError(reason)
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _WatchedHTTPConnection(HTTPConnection):
+    """Attaches its socket to the request's deadline watch (external/deadline.py);
+    with `guard`, refuses a peer address the policy forbids."""
+
+    guard = False
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
-        _vet_socket(sock)
+        if self.guard:
+            _vet_socket(sock)
+        deadline.attach(sock)
         return sock
 
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline.attach(self.sock)  # a kept-alive connection: its socket is already there
+        super().request(*args, **kwargs)
 
-class _GuardedHTTPSConnection(HTTPSConnection):
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    guard = False
+
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
-        _vet_socket(sock)
+        if self.guard:
+            _vet_socket(sock)
+        deadline.attach(sock)
         return sock
 
-
-class _GuardedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline.attach(self.sock)
+        super().request(*args, **kwargs)
 
 
-class _GuardedAdapter(HTTPAdapter):
-    """An adapter whose connections refuse to talk to forbidden peer addresses."""
+class _GuardedHTTPConnection(_WatchedHTTPConnection):
+    guard = True
+
+
+class _GuardedHTTPSConnection(_WatchedHTTPSConnection):
+    guard = True
+
+
+_POOLS = {
+    guard: {
+        "http": type("_HTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+        "https": type("_HTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+    }
+    for guard, (http, https) in (
+        (False, (_WatchedHTTPConnection, _WatchedHTTPSConnection)),
+        (True, (_GuardedHTTPConnection, _GuardedHTTPSConnection)),
+    )
+}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections obey the request's deadline and, when
+    `guard` is set, refuse to talk to forbidden peer addresses."""
+
+    def __init__(self, guard: bool) -> None:
+        self.guard = guard
+        super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPPool,
-            "https": _GuardedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = dict(_POOLS[self.guard])

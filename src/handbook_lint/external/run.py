@@ -11,6 +11,7 @@ from handbook_lint.engine.progress import Progress
 from handbook_lint.external.settings import (
     RATE_LIMITED,
     SKIPPED,
+    UNCHECKED,
     UNREACHABLE,
     ExternalSettings,
 )
@@ -39,7 +40,7 @@ def collect_urls(facts: Iterable[PageFacts | None], base_url: str) -> list[str]:
 
 
 # Verdicts that say nothing about whether the link works.
-UNDECIDED = frozenset({UNREACHABLE, RATE_LIMITED, SKIPPED})
+UNDECIDED = frozenset({UNREACHABLE, RATE_LIMITED, SKIPPED, UNCHECKED})
 
 
 def undecided_lines(
@@ -78,4 +79,38 @@ def check_external(
         bar.close()
     if any(r.status == UNREACHABLE for r in results.values()):
         warn(OFFLINE_WARNING)
+    for message in unchecked_warnings(results.values(), settings):
+        warn(message)
     return results
+
+
+def unchecked_warnings(results: Iterable[ExternalResult], settings: ExternalSettings) -> list[str]:
+    """One warning per host that was given up, and one for the time budget: the
+    links left unchecked (never reported as broken)."""
+    from handbook_lint.external.hosts import _host_key
+
+    hosts: dict[str, int] = {}
+    out_of_time = 0
+    for result in results:
+        if result.status != UNCHECKED:
+            continue
+        if "ran out of time" in result.detail:
+            out_of_time += 1
+        else:
+            host = _host_key(result.url)
+            hosts[host] = hosts.get(host, 0) + 1
+    messages = [
+        f"{_links(count)} to {host} not checked: the host stopped answering "
+        f"({settings.host_timeouts} requests in a row timed out)"
+        for host, count in hosts.items()
+    ]
+    if out_of_time:
+        messages.append(
+            f"{_links(out_of_time)} not checked: the external pass used its time budget "
+            f"(external.time_budget: {settings.time_budget:g} s)"
+        )
+    return messages
+
+
+def _links(count: int) -> str:
+    return f"{count} external link{'s' if count != 1 else ''}"

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from handbook_lint.external.cache import _Cache, _Row
-from handbook_lint.external.checker import _Checker, _offline_verdict
+from handbook_lint.external.checker import _OUT_OF_TIME, _Checker, _offline_verdict
 from handbook_lint.external.failures import _Outcome
 from handbook_lint.external.headers import _normalise_header_rules
 from handbook_lint.external.hosts import _host_key, _strip_fragment
@@ -66,11 +66,27 @@ def _run(
                 finished.append((host, url, outcome))
                 cond.notify()
 
+    budget = settings.time_budget
+    deadline = time.monotonic() + budget if budget > 0 else None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="handbook-lint-external")
     try:
         while remaining:
             with cond:
-                if not checker.offline_suspected(offline_hosts):
+                out_of_time = deadline is not None and time.monotonic() >= deadline
+                if out_of_time and not checker.out_of_time:
+                    # Cut off what is in flight (it comes back unchecked) and
+                    # leave the rest unchecked.
+                    checker.run_out_of_time()
+                    for host in ring:
+                        for url in queues[host]:
+                            finished.append((host, url, _OUT_OF_TIME))
+                            active[host] += 1
+                            running += 1
+                        queues[host].clear()
+                    ring.clear()
+                if checker.out_of_time:
+                    pass
+                elif not checker.offline_suspected(offline_hosts):
                     for _ in range(len(ring)):
                         if running >= jobs or not ring:
                             break
@@ -94,7 +110,15 @@ def _run(
                         queues[host].clear()
                     ring.clear()
                 while not finished:
-                    cond.wait()
+                    if deadline is not None and not checker.out_of_time:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            break
+                        cond.wait(left)
+                    else:
+                        cond.wait()
+                if not finished:
+                    continue  # out of time: the top of the loop stops the pass
                 batch = finished[:]
                 finished.clear()
                 for host, _, _ in batch:

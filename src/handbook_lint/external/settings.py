@@ -6,7 +6,10 @@ external:
   per_host: 2             # connections to one host at once
   min_delay: 0            # seconds between request starts to one host
   connect_timeout: 5
-  read_timeout: 10
+  read_timeout: 10        # longest wait for the next bytes of an answer
+  request_timeout: 20     # longest time for one request: connect and the answer's head
+  host_timeouts: 3        # this many timeouts in a row: the host's other links go unchecked
+  time_budget: 0          # seconds for the whole pass (0: none); what is left goes unchecked
   retries: 2              # for 5xx and connection errors, with backoff
   max_redirects: 10
   max_retry_after: 10     # honour Retry-After up to this many seconds
@@ -38,6 +41,7 @@ RATE_LIMITED = "rate-limited"
 SKIPPED = "skipped"
 EXCLUDED = "excluded"
 UNREACHABLE = "unreachable"
+UNCHECKED = "unchecked"  # not requested: its host stopped answering, or time ran out
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class ExternalSettings:
     min_delay: float = 0.0  # minimum seconds between request starts to one host
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
+    request_timeout: float = 20.0  # one request: connect + status line + headers
+    host_timeouts: int = 3  # timeouts in a row after which a host is given up
+    time_budget: float = 0.0  # the whole pass, seconds (0: no budget)
     retries: int = 2  # retries with backoff for 5xx and connection errors
     backoff: float = 0.5  # base seconds, exponential
     max_redirects: int = 10
@@ -100,6 +107,9 @@ _NUMBERS: dict[str, tuple[type, float, str]] = {
     "fail_ttl": (float, 0, "0 or more"),
     "connect_timeout": (float, 0.001, "positive"),
     "read_timeout": (float, 0.001, "positive"),
+    "request_timeout": (float, 0.001, "positive"),
+    "host_timeouts": (int, 1, "at least 1"),
+    "time_budget": (float, 0, "0 (no budget) or more"),
 }
 KEYS = sorted([*_NUMBERS, "enabled", "accept", "exclude", "headers", "allow_private", "user_agent"])
 
