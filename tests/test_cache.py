@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,6 +235,71 @@ def test_damaged_cache_rows_are_parsed_again_and_the_run_is_right(
         again = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
         assert "Traceback" not in again.stderr, again.stderr
         assert again.stdout == clean.stdout.decode(), damage
+
+
+def _damage_page(table: str) -> Callable[[Path], None]:
+    """Garbage over the first page of `table`: the file opens, the schema reads,
+    the damage shows only when the run reads that table."""
+
+    def damage(path: Path) -> None:
+        with sqlite3.connect(path) as db:
+            (root,) = db.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+            ).fetchone()
+        data = bytearray(path.read_bytes())
+        page = int.from_bytes(data[16:18], "big")
+        start = (root - 1) * page
+        data[start : start + page] = bytes((i * 13 + 5) % 251 for i in range(page))
+        path.write_bytes(bytes(data))
+
+    return damage
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    page = int.from_bytes(data[16:18], "big")
+    path.write_bytes(data[: page * 2])
+
+
+FILE_DAMAGE = {
+    "a lost facts table": "DROP TABLE facts",
+    "a lost files table": "DROP TABLE files",
+    "a lost results table": "DROP TABLE results",
+    "a damaged page of facts": _damage_page("facts"),
+    "a damaged page of files": _damage_page("files"),
+    "a truncated file": _truncate,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(FILE_DAMAGE))
+def test_a_damaged_cache_file_is_rebuilt_and_the_next_run_is_warm(
+    tmp_path: Path, damage: str
+) -> None:
+    root = make(tmp_path)
+    expected, _ = run(root, cache=False)
+    run(root)
+    path = root / ".handbook-lint-cache" / "facts.sqlite"
+    db = sqlite3.connect(path)
+    how = FILE_DAMAGE[damage]
+    if isinstance(how, str):
+        db.execute(how)
+        db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    if not isinstance(how, str):
+        how(path)
+    warnings: list[str] = []
+    damaged, _ = run(root, warnings=warnings)
+    assert damaged == expected
+    assert len(warnings) == 1, warnings
+    assert "moved it to facts.sqlite.corrupt-" in warnings[0]
+    # repaired, not run without: the next run is warm and says nothing
+    warnings.clear()
+    again, linter = run(root, warnings=warnings)
+    assert again == expected and warnings == []
+    assert linter.from_cache
+    with sqlite3.connect(path) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_a_page_edited_between_its_hash_and_its_parse_is_never_cached_as_the_other(

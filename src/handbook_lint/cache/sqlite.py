@@ -4,8 +4,9 @@ Keyed by each file's content hash, the tool version and the parts of the
 config that change how a page is parsed, so an unchanged page is never parsed
 again. WAL mode and short write transactions let two runs share the file (two
 pre-commit hooks, an editor and a terminal) without corrupting it or waiting
-long; a corrupt or foreign file is moved aside and rebuilt, and a location we
-cannot write to means running without a cache. Everything stored is plain data
+long; a corrupt or foreign file, or one found damaged while in use (a bad page,
+a lost table), is moved aside and rebuilt, and a location we cannot write to
+means running without a cache. Everything stored is plain data
 (marshal of tuples), never pickles: loading a cache someone else wrote runs no code.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 SCHEMA = "3"
 DB_NAME = "facts.sqlite"
 KEEP_RESULTS = 16
+TABLES = frozenset({"meta", "files", "facts", "results"})
 
 Warn = Callable[[str], None]
 BUSY_SECONDS = 5.0  # how long a write waits for another run's transaction
@@ -65,6 +67,7 @@ class Cache:
         self.path = folder / DB_NAME
         self.warn = warn
         self.db: sqlite3.Connection | None = None
+        self._inode = 0  # of the file opened: another run may replace it
         try:
             folder.mkdir(parents=True, exist_ok=True)
             ignore = folder / ".gitignore"
@@ -92,6 +95,7 @@ class Cache:
         try:
             if self._version(db) != SCHEMA:
                 self._create(db)
+            self._inode = os.stat(self.path).st_ino
         except BaseException:
             db.close()
             raise
@@ -106,7 +110,11 @@ class Cache:
         if "meta" not in tables:
             raise sqlite3.DatabaseError("not a handbook-lint cache")
         row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        return str(row[0]) if row else None
+        version = str(row[0]) if row else None
+        missing = sorted(TABLES - tables)
+        if version == SCHEMA and missing:
+            raise sqlite3.DatabaseError(f"not a handbook-lint cache: no table {missing[0]}")
+        return version
 
     def _create(self, db: sqlite3.Connection) -> None:
         # Under the write lock, look again: another run may have just created it.
@@ -115,7 +123,7 @@ class Cache:
             if self._version(db) == SCHEMA:
                 db.execute("COMMIT")
                 return
-            for table in ("meta", "files", "facts", "results"):
+            for table in TABLES:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
             db.execute(
@@ -147,6 +155,28 @@ class Cache:
         )
         return True
 
+    def _repair(self, exc: sqlite3.DatabaseError) -> bool:
+        """The file turned out damaged while in use (a bad page, a lost table):
+        move it aside and start a new one, so that the next run is warm again.
+        True when there is a cache to go on with (empty: this run parses)."""
+        if not _corrupt(exc) and "no such table" not in str(exc).lower():
+            return False
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        try:
+            if os.stat(self.path).st_ino == self._inode:  # (else another run did it)
+                aside = move_aside(self.path)
+                self.warn(
+                    f"the cache at {self.path} is damaged ({exc}); moved it to {aside.name} "
+                    "and started a new one"
+                )
+            self.db = self._open()
+        except (OSError, sqlite3.DatabaseError) as again:
+            self.disable(f"cannot use the cache at {self.path} ({again}); running without it")
+            return False
+        return True
+
     # -- reads ----------------------------------------------------------------
 
     def _query(self, sql: str, args: Iterable[object] = ()) -> list[tuple[Any, ...]]:
@@ -155,7 +185,8 @@ class Cache:
         try:
             return self.db.execute(sql, tuple(args)).fetchall()
         except sqlite3.DatabaseError as exc:
-            self.disable(f"cache read failed ({exc}); running without it")
+            if not self._repair(exc):
+                self.disable(f"cache read failed ({exc}); running without it")
             return []
 
     def file_states(self) -> dict[str, tuple[int, int, int, str]]:
@@ -190,9 +221,26 @@ class Cache:
         result: tuple[str, bytes] | None = None,
     ) -> None:
         """One short transaction: file states, new facts, a run result."""
-        if self.db is None or not (files or entries or result):
-            return
-        db = self.db
+        for retry in (False, True):
+            if self.db is None or not (files or entries or result):
+                return
+            try:
+                self._write(self.db, files, entries, result)
+                return
+            except sqlite3.DatabaseError as exc:
+                if _readonly(exc):
+                    self.disable(f"the cache at {self.path} is read-only; running without it")
+                elif retry or not self._repair(exc):
+                    self.warn(f"could not update the cache ({exc}); results are not affected")
+                    return
+
+    def _write(
+        self,
+        db: sqlite3.Connection,
+        files: list[tuple[str, int, int, int, str]],
+        entries: list[tuple[str, str, str, bytes, bytes]],
+        result: tuple[str, bytes] | None,
+    ) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", files)
@@ -214,13 +262,10 @@ class Cache:
                     (KEEP_RESULTS,),
                 )
             db.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.DatabaseError:
             with contextlib.suppress(sqlite3.DatabaseError):
                 db.execute("ROLLBACK")
-            if _readonly(exc):
-                self.disable(f"the cache at {self.path} is read-only; running without it")
-            else:
-                self.warn(f"could not update the cache ({exc}); results are not affected")
+            raise
 
     def reopen(self) -> None:
         """A new connection (after fork: SQLite connections must not cross processes)."""
