@@ -261,7 +261,7 @@ def _truncate(path: Path) -> None:
     path.write_bytes(data[: page * 2])
 
 
-FILE_DAMAGE = {
+FILE_DAMAGE: dict[str, str | Callable[[Path], None]] = {
     "a lost facts table": "DROP TABLE facts",
     "a lost files table": "DROP TABLE files",
     "a lost results table": "DROP TABLE results",
