@@ -198,8 +198,26 @@ def test_bracket_and_definition_scans_are_linear() -> None:
         "links = ''.join(f'[a](/x&amp;{i})\\n' for i in range(100000))\n"
         "facts = parse_page('---\\ntitle: T\\n---\\n' + links, 'c/p.md', s)\n"
         "assert len(facts.links) == 100000\n"
+        # 50,000 <a id> tags in one paragraph (each searched from its start)
+        "tags = ''.join(f'<a id=\"a{i}\"></a>\\n' for i in range(50000))\n"
+        "facts = parse_page('# T\\n\\n' + tags, 'c/p.md', s)\n"
+        "assert facts.html_anchors[-1] == ('a49999', 50002)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_inline_html_inside_a_link_text_keeps_the_links_after_it() -> None:
+    """HTML inside a link's text stands before the cursor that the link moved:
+    found from its own cursor, it places its anchor and leaves the next links
+    where they are."""
+    body = '[<b>x</b>](/one/) <b>y</b> <a id="x"></a> [two](/two/) <a href="/h/">h</a>\n'
+    facts = parse_page("# T\n\n" + body, "content/x.md", ParseSettings("github", "plain"))
+    assert [(link.target, link.column, link.kind) for link in facts.links] == [
+        ("/one/", 12, "inline"),
+        ("/two/", 49, "inline"),
+        ("/h/", 56, "html"),
+    ]
+    assert facts.html_anchors == [("x", 3)]
 
 
 def test_a_link_far_into_a_long_paragraph_keeps_its_place() -> None:

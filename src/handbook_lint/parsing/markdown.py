@@ -313,6 +313,8 @@ class _Walker:
         self.cursor = 0  # search position for link locations
         self.brackets = _Brackets(text)
         self.far_searches = 0  # searches past _NEAR that found nothing (see _link)
+        self.html_cursor = 0  # search position for inline HTML (its own: HTML may
+        # stand inside a link's text, before the cursor that the link moved)
         self.text_cursor = 0  # search position for text spans
 
     def run(self) -> None:
@@ -417,6 +419,7 @@ class _Walker:
         start = self.line_starts[token.map[0]]
         self.cursor = max(self.cursor, start)
         self.text_cursor = max(self.text_cursor, start)
+        self.html_cursor = max(self.html_cursor, start)
         end_line = max(token.map[1], token.map[0] + 1)  # deflist terms map to [n, n]
         self.block_end = (
             self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
@@ -562,6 +565,17 @@ class _Walker:
         self.cursor = best + 1
         return Link(target=href, line=line, column=column, kind=kind)
 
+    def _find_near(self, needle: str, start: int) -> int:
+        """`needle` in the block from `start`: within _NEAR, then (a page's
+        first _FAR_SEARCHES misses) to the block's end; -1 when not found."""
+        end = self.block_end
+        near = min(end, start + _NEAR)
+        at = self.text.find(needle, start, near)
+        if at < 0 and near < end and self.far_searches < _FAR_SEARCHES:
+            at = self.text.find(needle, max(start, near - len(needle)), end)
+            self.far_searches += at < 0
+        return at
+
     def _first(self, href: str, prefixes: tuple[str, ...], start: int, end: int) -> int:
         """Where `href` stands after the first of `prefixes` in [start, end) (-1)."""
         best = -1
@@ -592,9 +606,12 @@ class _Walker:
 
     def _html(self, html: str, first_line: int, inline: bool = False) -> None:
         base = self.line_starts[first_line] if first_line < len(self.line_starts) else 0
-        start = self.text.find(html, self.cursor if inline else base) if inline else base
-        if start < 0:
-            start = base
+        start = base
+        if inline:  # found from the cursor, which moves past it (50,000 tags in a
+            # paragraph, each searched for from the paragraph's start, took minutes)
+            at = self._find_near(html, self.html_cursor)
+            if at >= 0:
+                start, self.html_cursor = at, at + 1
         if "handbook-lint-" in html:
             for match in _DIRECTIVE_RE.finditer(html):
                 rules = tuple(r for r in re.split(r"[\s,]+", match.group(2).strip()) if r)
