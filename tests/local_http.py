@@ -155,13 +155,14 @@ class Server:
             if method == "HEAD":
                 time.sleep(1.0)
             reply(h, 200, method=method)
-        elif path == "/drip":  # the head of the answer, one byte every 0.1 s, forever
+        elif path == "/drip":  # the head of the answer, a byte every 0.1 s (?every=), forever
             getattr(h, "leave", lambda: None)()
+            every = float(query.get("every", ["0.1"])[0])
             try:
                 for byte in itertools.cycle(b"HTTP/1.1 200 OK\r\nX-Drip: " + b"d" * 60):
                     h.wfile.write(bytes([byte]))
                     h.wfile.flush()
-                    time.sleep(0.1)
+                    time.sleep(every)
             except OSError:  # the client hung up
                 h.close_connection = True
         elif path.startswith("/sleep"):
