@@ -580,7 +580,10 @@ class _Walker:
         """Where `href` stands after the first of `prefixes` in [start, end) (-1)."""
         best = -1
         for prefix in prefixes:
-            at = self.text.find(prefix + href, start, end)
+            # Only before the best so far: a form that is not there (`](<`) is
+            # not searched for to the end of the window on every link.
+            stop = end if best < 0 else min(end, best + len(prefix) + len(href))
+            at = self.text.find(prefix + href, start, stop)
             if at >= 0 and (best < 0 or at + len(prefix) < best):
                 best = at + len(prefix)
         return best
