@@ -57,6 +57,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(TESTS))
 
 import fuzzing  # noqa: E402
+from conftest import write_site  # noqa: E402
 
 from bench import unpack  # noqa: E402
 
@@ -75,13 +76,14 @@ SMALL_SITE = {
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:
-    for rel, body in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(body, bytes):
-            path.write_bytes(body)
-        else:
-            path.write_text(body, encoding="utf-8")
+    """The files as given, byte for byte (text as UTF-8, lone surrogates too)."""
+    write_site(
+        root,
+        {
+            k: v if isinstance(v, bytes) else v.encode("utf-8", "surrogatepass")
+            for k, v in files.items()
+        },
+    )
 
 
 def corpus(work: Path) -> Path:
