@@ -39,13 +39,24 @@ def _resolved(ctx: PageContext) -> list[tuple[Link, list[Placed]]]:
     found = []
     page = ctx.page
     contexts = ctx.index.includers(page.path) if page.snippet else [page]
+    # A destination written again lands where it landed (a page of 2,000 copies
+    # of a few links resolved each one anew).
+    memo: dict[tuple[str, str, str], Resolution] = {}
+
+    def landing(where: Page, link: Link) -> Resolution:
+        key = (where.path, link.kind, link.target)
+        res = memo.get(key)
+        if res is None:
+            res = memo[key] = resolve(ctx.index, where, link)
+        return res
+
     for link in ctx.facts.links:
         if link.kind not in CHECKED_KINDS:
             continue
         if contexts:
-            places = [(where, resolve(ctx.index, where, link)) for where in contexts]
+            places = [(where, landing(where, link)) for where in contexts]
         elif _absolute(link):
-            places = [(page, resolve(ctx.index, page, link))]
+            places = [(page, landing(page, link))]
         else:
             continue  # rendered nowhere: where it would land is unknown
         places = [(where, res) for where, res in places if res.kind not in ("skip", "external")]
