@@ -4,7 +4,7 @@ caches, pathological inputs, hostile servers, concurrent runs and kills.
     python bench/fuzz.py                      # everything, the sizes (~40 min)
     python bench/fuzz.py pages --pages 20000  # one campaign
     python bench/fuzz.py cli --minutes 10     # CLI runs on fuzzed sites for 10 minutes
-    python bench/fuzz.py repro-page SEED      # the page of one seed, to a file
+    python bench/fuzz.py repro-page --seed N  # the page of one seed, to a file
 
 Campaigns (inputs made by tests/fuzzing.py, each from a seed, so any failure
 can be made again):
@@ -64,6 +64,7 @@ from bench import unpack  # noqa: E402
 LINT = [sys.executable, "-m", "handbook_lint", "check"]
 FORMATS = ["text", "json", "sarif", "codequality", "github", "junit", "markdown", "html"]
 HANG_SECONDS = 60.0
+CAMPAIGNS = ["pathological", "servers", "cache", "configs", "pages", "cli", "soak", "kills"]
 PATHOLOGICAL_CAP = 240.0  # a child runs a bare parse and the whole check of 1 MB
 SLOW_SECONDS_PER_MB = 5.0
 SMALL_SITE = {
@@ -528,24 +529,8 @@ def servers() -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "what",
-        nargs="?",
-        default="all",
-        choices=[
-            "all",
-            "pages",
-            "configs",
-            "cli",
-            "cache",
-            "pathological",
-            "servers",
-            "soak",
-            "kills",
-            "repro-page",
-        ],
-    )
-    parser.add_argument("seed", nargs="?", type=int, default=0)
+    parser.add_argument("what", nargs="*", default=["all"], help=f"all, or some of {CAMPAIGNS}")
+    parser.add_argument("--seed", type=int, default=0, help="for repro-page")
     parser.add_argument("--pages", type=int, default=100_000)
     parser.add_argument("--configs", type=int, default=10_000)
     parser.add_argument("--cli-configs", type=int, default=200)
@@ -556,15 +541,14 @@ def main() -> int:
     parser.add_argument("--procs", type=int, default=8)
     parser.add_argument("--kills", type=int, default=30)
     args = parser.parse_args()
-    want = (
-        {args.what}
-        if args.what != "all"
-        else {"pages", "configs", "cli", "cache", "pathological", "servers", "soak", "kills"}
-    )
+    unknown = set(args.what) - {"all", "repro-page", *CAMPAIGNS}
+    if unknown:
+        parser.error(f"unknown campaign {sorted(unknown)[0]!r} (known: {', '.join(CAMPAIGNS)})")
+    want = set(CAMPAIGNS) if "all" in args.what else set(args.what)
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="hl-fuzz-") as tmp:
         work = Path(tmp)
-        if args.what == "repro-page":
+        if "repro-page" in args.what:
             print(repro_page(args.seed, work))
             return 0
         if "pathological" in want:

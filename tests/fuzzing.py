@@ -264,7 +264,9 @@ def _value(rng: random.Random, depth: int = 0) -> object:
         kinds = kinds[:5]
     kind = rng.choice(kinds)
     if kind == "str":
-        return rng.choice(["", "off", "error", "warning", "**/*.md", "[", "content", "../..", "x"])
+        # (no path out of the site: a config may point the linter anywhere it
+        # likes, and `content_dir: ../..` from a temporary folder lints all of /)
+        return rng.choice(["", "off", "error", "warning", "**/*.md", "[", "content", "a/..", "x"])
     if kind == "int":
         return rng.choice([0, 1, -1, 100, 2**63, 10**100])
     if kind == "float":
@@ -305,7 +307,7 @@ PLAUSIBLE: dict[str, list[object]] = {
     "content_dir": ["content", "docs", "nope", ""],
     "base_url": ["https://example.org/", "/", "https://example.org/sub/", "not a url"],
     "exclude": [["**/drafts/**"], ["content/{a,b}/*.md"], ["["], []],
-    "cache_dir": [".cache", "/proc/x", "../outside"],
+    "cache_dir": [".cache", "/proc/x", "a/../.cache2"],
     "taxonomies": [["tags"], [], ["tags", "tags"]],
     "redirects": [["static/_redirects"], []],
     "codeowners": ["", ".gitlab/CODEOWNERS", "missing/CODEOWNERS"],
