@@ -4,6 +4,7 @@ run as any other)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -16,16 +17,30 @@ def run() -> None:
     transactions), and the exit code is 128 + the signal (130, 143)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stopped)
-    from handbook_lint.cli import main
+    try:
+        from handbook_lint.cli import main
 
-    main()
+        main()
+    finally:
+        if _STOPPED:
+            # Out at once: the interpreter's exit hooks would wake the worker
+            # pool through a pipe its shutdown may have closed already, and
+            # print "Exception ignored ... Bad file descriptor" (CPython 3.11).
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(_STOPPED[0])
 
 
 GRACE_SECONDS = 2.0  # how long stopping may take (threads finishing a request)
 
 
+_STOPPED: list[int] = []  # the exit code, once a signal stopped the run
+
+
 def _stopped(signum: int, frame: object) -> None:
     code = 128 + signum
+    _STOPPED.append(code)
     for other in (signal.SIGINT, signal.SIGTERM):  # (a second signal changes nothing)
         signal.signal(other, signal.SIG_IGN)
     sys.stderr.write(f"\nhandbook-lint: stopped ({signal.Signals(signum).name})\n")
