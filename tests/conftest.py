@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,12 +10,21 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.linter import Linter, Result
 from handbook_lint.external.results import ExternalResult
 from handbook_lint.external.settings import ExternalSettings
+
+# Hypothesis profiles. "ci" (the default) keeps Hypothesis's 100 examples, so
+# the tests with no @settings of their own run as before; the fuzz tests
+# (test_fuzz.py) take a share of that. HANDBOOK_LINT_FUZZ=long runs 50 times
+# as many. No deadline: the machines are noisy.
+settings.register_profile("ci", max_examples=100, deadline=None)
+settings.register_profile("long", max_examples=5000, deadline=None)
+settings.load_profile("long" if os.environ.get("HANDBOOK_LINT_FUZZ") == "long" else "ci")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytest_plugins = ["local_http"]  # server, server_b and no_dns fixtures

@@ -9,6 +9,7 @@ from front matter are tagged so they come back as dates.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import marshal
 from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
@@ -19,7 +20,7 @@ from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 from handbook_lint.checks.registry import Finding
 from handbook_lint.parsing.facts import PageFacts, PageSummary
 
-FORMAT = 13  # bump when the encoded shape changes
+FORMAT = 14  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -137,8 +138,27 @@ def _expression(kind: Any, value: str, pack: bool, names: dict[str, Any]) -> str
     return None
 
 
+# Every blob starts with a checksum of the rest: damage that still unmarshals
+# (an empty tuple in a results row read as "no findings", a summary of the
+# right shape and wrong values) is refused before it is read.
+_CHECK = 8
+
+
+def _seal(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=_CHECK).digest() + payload
+
+
+def _load(blob: bytes) -> Any:
+    view = memoryview(blob)
+    if len(blob) < _CHECK or hashlib.blake2b(view[_CHECK:], digest_size=_CHECK).digest() != bytes(
+        view[:_CHECK]
+    ):
+        raise DecodeError("damaged cache entry (its checksum does not match)")
+    return marshal.loads(view[_CHECK:])
+
+
 def encode(facts: PageFacts) -> bytes:
-    return marshal.dumps((FORMAT, _packer(PageFacts)(facts)))
+    return _seal(marshal.dumps((FORMAT, _packer(PageFacts)(facts))))
 
 
 class DecodeError(Exception):
@@ -147,27 +167,31 @@ class DecodeError(Exception):
 
 def decode(blob: bytes) -> PageFacts:
     try:
-        data = marshal.loads(blob)
+        data = _load(blob)
         if not isinstance(data, tuple) or data[0] != FORMAT:
             raise DecodeError("unknown cache format")
         facts: PageFacts = _unpacker(PageFacts)(data[1])
         return facts
-    except (ValueError, TypeError, EOFError, IndexError, KeyError) as exc:
-        raise DecodeError(f"bad cache entry: {exc}") from None
+    except DecodeError:
+        raise
+    except Exception as exc:  # (what damage gives marshal and the unpackers; RecursionError)
+        raise DecodeError(f"bad cache entry: {type(exc).__name__}") from None
 
 
 # -- page summaries and a run's findings (the other two things the cache holds) --
 
 
 def encode_summary(summary: PageSummary) -> bytes:
-    return marshal.dumps(
-        (
-            summary.path,
-            _plain(summary.meta),
-            summary.anchor_events,
-            summary.unstable,
-            summary.includes,
-            summary.links,
+    return _seal(
+        marshal.dumps(
+            (
+                summary.path,
+                _plain(summary.meta),
+                summary.anchor_events,
+                summary.unstable,
+                summary.includes,
+                summary.links,
+            )
         )
     )
 
@@ -175,28 +199,39 @@ def encode_summary(summary: PageSummary) -> bytes:
 def decode_summary(blob: bytes) -> PageSummary:
     """A page summary from the cache (DecodeError when the blob is damaged)."""
     try:
-        path, meta, events, unstable, includes, links = marshal.loads(blob)
-        shapes = (events, includes, links)
-        if not isinstance(path, str) or not all(isinstance(v, list | tuple) for v in shapes):
+        path, meta, events, unstable, includes, links = _load(blob)
+        events = [tuple(e) for e in events]
+        if not (
+            isinstance(path, str)
+            and isinstance(meta, dict)
+            and isinstance(unstable, bool)
+            and all(isinstance(v, str) for v in (*includes, *links))
+            and all(
+                len(e) == 3
+                and isinstance(e[0], str)
+                and isinstance(e[1], str)
+                and type(e[2]) is int
+                for e in events
+            )
+        ):
             raise DecodeError("bad summary")
-        if not isinstance(meta, list | tuple | dict):
-            raise DecodeError("bad summary")
-        return PageSummary(
-            path, _restore(meta), [tuple(e) for e in events], unstable, includes, links
-        )
+        return PageSummary(path, _restore(meta), events, unstable, list(includes), list(links))
     except DecodeError:
         raise
     except Exception as exc:  # (marshal and unpacking raise what damage gives them)
-        raise DecodeError(f"bad cache entry: {exc}") from None
+        raise DecodeError(f"bad cache entry: {type(exc).__name__}") from None
 
 
 def encode_findings(findings: list[Finding]) -> bytes:
-    return marshal.dumps([_packer(Finding)(f) for f in findings])
+    return _seal(marshal.dumps((FORMAT, [_packer(Finding)(f) for f in findings])))
 
 
 def decode_findings(blob: bytes) -> list[Finding] | None:
     try:
+        version, rows = _load(blob)
+        if version != FORMAT:
+            return None
         unpack = _unpacker(Finding)
-        return [unpack(row) for row in marshal.loads(blob)]
+        return [unpack(row) for row in rows]
     except Exception:  # (a damaged result is no result: the run checks again)
         return None

@@ -204,6 +204,20 @@ class FactStore:
         self.hashes[path] = digest
         return digest
 
+    def _correct_state(self, path: str, digest: str) -> None:
+        """The bytes parsed hash otherwise than the cache said, and the file's
+        size, time and inode are still those the cache holds: its hash there was
+        damaged (a page edited meanwhile has another time, and is hashed anew by
+        the next run). Stored right, or it would be parsed again every run."""
+        state = (self._states or {}).get(path)
+        try:
+            st = os.stat(f"{self._root}/{path}")
+        except OSError:
+            return
+        if state is not None and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+            self._new_files.append((path, st.st_size, st.st_mtime_ns, st.st_ino, digest))
+            self.damaged += 1
+
     def _git_bytes(self, path: str) -> bytes | None:
         return self.overlay.files.get(path) if self.overlay is not None else None
 
@@ -242,6 +256,9 @@ class FactStore:
         path, error, blob, summary, parsed_digest = parsed
         self.parsed += 1
         if parsed_digest is not None and self._git_bytes(path) is None:
+            known = self.hashes.get(path)
+            if known is not None and known != parsed_digest:
+                self._correct_state(path, parsed_digest)
             self.hashes[path] = parsed_digest  # (what was parsed, if it changed since)
         if error is not None or blob is None or summary is None:
             self.errors[path] = error or CANNOT_READ
@@ -268,8 +285,15 @@ class FactStore:
             self.prepare([path])
         facts: PageFacts | None = None
         blob = self._blobs.get(path)
+        damaged = False
         if blob is None and self.cache is not None and path in self.hashes:
             blob = self.cache.facts(path, self.hashes[path], self.key)
+            # (its summary came from that row: no facts there is damage too)
+            damaged = (
+                blob is None
+                and self.summaries.get(path) is not None
+                and self._git_bytes(path) is None
+            )
         if blob is not None:
             try:
                 facts = codec.decode(blob)
@@ -277,12 +301,23 @@ class FactStore:
                 facts = None
             if facts is not None and facts.path != path:  # (another page's entry)
                 facts = None
+            damaged = facts is None
         if facts is None and path not in self.errors:
-            _, error, blob, _summary, _digest = self._parse_one(path)
+            _, error, blob, summary, digest = self._parse_one(path)
             if blob is None:
                 self.errors[path] = error or CANNOT_READ
             else:
                 facts = codec.decode(blob)
+                if (
+                    damaged
+                    and digest
+                    and summary is not None
+                    and digest == self.hashes.get(path)
+                    and self._git_bytes(path) is None
+                ):
+                    # Stored anew (it was parsed again on every run, and silently).
+                    self.damaged += 1
+                    self._new_entries.append((path, digest, self.key, summary, blob))
         self._facts[path] = facts
         return facts
 

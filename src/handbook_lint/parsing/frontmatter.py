@@ -500,8 +500,15 @@ def _json_block(handler: JSONHandler, text: str, lines: list[str]) -> tuple[Fron
     if not isinstance(data, dict):  # pragma: no cover - a balanced {...} is an object
         _fail(fm, _NOT_A_MAPPING, 1)
         return fm, fm.end_line
-    fm.data = data
     breaks = _newlines(text)
+    for key, value in data.items():  # (as for YAML: 600 nested [ broke the cache's codec)
+        problem = unbounded(value)
+        if problem:
+            offset = key_offsets.get(key)
+            line = bisect.bisect_left(breaks, offset) + 1 if offset is not None else 1
+            _fail(fm, f"'{key}' {problem}", line)
+            return fm, fm.end_line
+    fm.data = data
     fm.key_lines = {
         key: bisect.bisect_left(breaks, offset) + 1
         for key, offset in key_offsets.items()
