@@ -18,7 +18,7 @@ import pytest
 from local_http import BIG, Server, Silent
 
 from handbook_lint import __version__
-from handbook_lint.external import checker, failures, policy
+from handbook_lint.external import checker, failures, policy, scheduler
 from handbook_lint.external.results import ExternalCacheWarning, ExternalResult
 from handbook_lint.external.scheduler import check_urls
 from handbook_lint.external.settings import ExternalSettings
@@ -138,8 +138,9 @@ def test_slow_response_times_out(server: Server) -> None:
     assert time.monotonic() - start < 2
     assert (r.status, r.code) == ("broken", None)
     assert r.detail == "timed out after 2 attempts"
-    # HEAD timed out, so GET was tried at once; the retry went straight to GET
-    assert [m for m, path, _ in server.requests if path == "/slow"] == ["HEAD", "GET", "GET"]
+    # HEAD timed out, so GET was tried at once (and not again: a timeout is
+    # retried once, as that GET)
+    assert [m for m, path, _ in server.requests if path == "/slow"] == ["HEAD", "GET"]
 
 
 def test_refused_port_is_broken(server: Server) -> None:
@@ -419,35 +420,37 @@ def test_a_server_that_drips_is_cut_off_at_the_request_deadline(server: Server) 
     r = one(server.url("/drip"), settings)
     took = time.monotonic() - start
     assert (r.status, r.detail) == ("broken", "timed out after 2 attempts")
-    # HEAD, then GET at once, then the retry's GET: three requests of 0.5 s
-    assert 1.4 < took < 3, took
-    assert server.hits["/drip"] == 3
+    # HEAD, then GET at once: two requests of 0.5 s
+    assert 0.9 < took < 2, took
+    assert server.hits["/drip"] == 2
 
 
 def test_a_silent_host_is_given_up(silent: Silent, server: Server) -> None:
-    # the host accepts connections and never answers: after three timeouts in a
-    # row its other links are not requested, and not called broken
+    # the host accepts connections and never answers: after two links in a row
+    # timed out its other links are not requested, and not called broken
     urls = [silent.url(f"/{i}") for i in range(10)]
-    settings = replace(FAST, read_timeout=0.4, retries=2, per_host=2, host_timeouts=3)
+    settings = replace(FAST, read_timeout=0.4, retries=2, per_host=2, host_timeouts=2)
     start = time.monotonic()
     results = check([*urls, server.url("/ok")], settings)
     took = time.monotonic() - start
-    # two URLs in flight: HEAD (0.4 s), GET (0.4 s); the fourth timeout gives up
+    # two URLs in flight: HEAD (0.4 s), GET (0.4 s); then the host is given up
     assert took < 2.0, took
     statuses = [results[u].status for u in urls]
-    assert statuses.count("broken") == 2
-    assert statuses.count("unchecked") == 8
+    # (a third may have started as the first ended, before the second did)
+    assert statuses.count("broken") in (2, 3)
+    assert statuses.count("unchecked") == 10 - statuses.count("broken")
     for u in urls:
         if results[u].status == "unchecked":
             assert "stopped answering" in results[u].detail
     assert results[server.url("/ok")].status == "ok"
-    assert len(silent.accepted) <= 4
+    assert len(silent.accepted) <= 6
 
 
 def test_an_answer_resets_the_count_of_timeouts(server: Server) -> None:
-    # a slow page among quick ones on one host does not give the host up
+    # a slow page among quick ones on one host does not give the host up, with
+    # retries (a URL's timeouts count once) and one connection at a time
     urls = [server.url("/slow"), *(server.url(f"/ok/{i}") for i in range(6)), server.url("/slow")]
-    settings = replace(FAST, read_timeout=0.3, retries=0, per_host=1, jobs=1, host_timeouts=3)
+    settings = replace(FAST, read_timeout=0.3, retries=2, per_host=1, jobs=1, host_timeouts=2)
     results = check(urls, settings)
     assert [results[u].status for u in urls[1:-1]] == ["ok"] * 6
     assert results[urls[0]].status == results[urls[-1]].status == "broken"
@@ -466,6 +469,32 @@ def test_the_time_budget_ends_the_pass(server: Server) -> None:
     }
 
 
+def test_the_time_budget_holds_when_a_lookup_cannot_be_cut_off(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a DNS lookup of 4 s: no socket to shut yet; the pass ends at the budget
+    # and its grace, the lookup's thread finishing on its own
+    real = socket.getaddrinfo
+
+    def slow(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(host) == "slow.example":
+            time.sleep(4)
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    monkeypatch.setattr(scheduler, "GRACE_SECONDS", 0.3)
+    url = f"http://slow.example:{server.port}/ok"
+    start = time.monotonic()
+    results = check([url, server.url("/ok")], replace(FAST, time_budget=0.5))
+    assert time.monotonic() - start < 2
+    assert (results[url].status, results[url].detail) == (
+        "unchecked",
+        "not checked: the external pass ran out of time",
+    )
+    assert results[server.url("/ok")].status == "ok"
+
+
 def test_unchecked_links_are_one_warning_per_host(silent: Silent, tmp_path: Path) -> None:
     from handbook_lint.external.run import check_external
 
@@ -473,15 +502,15 @@ def test_unchecked_links_are_one_warning_per_host(silent: Silent, tmp_path: Path
     urls = [silent.url(f"/{i}") for i in range(5)]
     settings = replace(FAST, read_timeout=0.3, per_host=1, host_timeouts=2)
     results = check_external(urls, settings, tmp_path, False, warnings.append)
-    assert [r.status for r in results.values()].count("unchecked") == 4
+    assert [r.status for r in results.values()].count("unchecked") == 3
     assert warnings == [
-        f"4 external links to 127.0.0.1:{silent.port} not checked: the host stopped "
-        "answering (2 requests in a row timed out)"
+        f"3 external links not checked: 127.0.0.1:{silent.port} stopped answering "
+        "(2 links in a row timed out)"
     ]
-    # the timed-out link is cached as broken; the unchecked ones are asked again
+    # the timed-out links are cached as broken; the unchecked ones are asked again
     again = check_external(urls, settings, tmp_path, False, warnings.append)
-    assert [r.from_cache for r in again.values()] == [True, False, False, False, False]
-    assert [r.status for r in again.values()][1:] == ["broken", *["unchecked"] * 3]
+    assert [r.from_cache for r in again.values()] == [True, True, False, False, False]
+    assert [r.status for r in again.values()][2:] == ["broken", "broken", "unchecked"]
 
 
 # --------------------------------------------------------------------------- #

@@ -51,11 +51,11 @@ def link_external_broken(ctx: PageContext, options: dict[str, Any]) -> Iterator[
     `external.exclude` are not requested. When no host at all can be reached
     (no network), nothing is reported and one warning says so: being offline
     is not link rot. Time is bounded: one request gets `request_timeout`
-    seconds in all (a server that sends a byte a second is cut off), a HEAD
-    that times out is tried once as a GET, a host that times out
-    `host_timeouts` times in a row is given up (its other links are
-    "unchecked": one warning, no finding), and `time_budget` ends the whole
-    pass, what is left unchecked.
+    seconds once connected (a server that sends a byte a second is cut off),
+    a HEAD that times out is tried once as a GET (a link whose GET times out
+    too is broken), a host with `host_timeouts` links in a row timed out is
+    given up (its other links are "unchecked": one warning, no finding), and
+    `time_budget` ends the whole pass, what is left unchecked.
 
     **Why.** Outside pages move and vanish; readers hit the 404, not the author.
 

@@ -3,10 +3,11 @@ redirects followed by hand so that every hop is vetted, Retry-After honoured,
 retries with backoff; the outcome becomes an ExternalResult.
 
 Time is bounded: each request has a deadline (external/deadline.py), a HEAD
-that times out is tried once as a GET, a host whose requests time out
-`host_timeouts` times in a row is given up for the rest of the run (its other
-links go unchecked, not broken), and when the pass runs out of time every
-request in flight is cut off and reported unchecked."""
+that times out is tried once as a GET (a link whose GET times out too is
+broken, not retried), a host with `host_timeouts` links in a row timed out
+is given up for the rest of the run (its other links go unchecked, not
+broken), and when the pass runs out of time every request in flight is cut
+off and reported unchecked."""
 
 from __future__ import annotations
 
@@ -58,8 +59,8 @@ class _OutOfTime(Exception):
     """The pass's time budget ran out while this request was in flight."""
 
 
-class _CountedTimeout(requests.exceptions.ReadTimeout):
-    """A timeout already counted against its host, after which the URL is not retried."""
+class _TriedTwice(requests.exceptions.ReadTimeout):
+    """HEAD timed out, then GET did too: not retried."""
 
 
 class _Checker:
@@ -216,9 +217,12 @@ class _Checker:
                 # Some servers never answer HEAD: try GET once before calling it a timeout.
                 with self._lock:  # and from now on, on this host
                     self._get_only.add(host)
-                if self._timed_out(host) or self.stop.is_set():
-                    raise _CountedTimeout(*exc.args) from exc
-                return self._send("GET", url, host, headers)
+                if self.stop.is_set():
+                    raise
+                try:
+                    return self._send("GET", url, host, headers)
+                except requests.exceptions.ReadTimeout as again:
+                    raise _TriedTwice(*again.args) from exc
             if reply.code not in _HEAD_REFUSED:
                 return reply
             if reply.code in _GET_ONLY_HINTS:
@@ -227,7 +231,7 @@ class _Checker:
         return self._send("GET", url, host, headers)
 
     def _timed_out(self, host: str) -> bool:
-        """Count a request to `host` that timed out; True when the host is given up."""
+        """Count a link of `host` that timed out; True when the host is given up."""
         limit = self.settings.host_timeouts
         with self._lock:
             count = self._timeouts[host] = self._timeouts.get(host, 0) + 1
@@ -235,8 +239,7 @@ class _Checker:
                 self._given_up[host] = _Outcome(
                     UNCHECKED,
                     None,
-                    f"not checked: the host stopped answering ({count} requests in a row "
-                    "timed out)",
+                    f"not checked: {host} stopped answering ({count} links in a row timed out)",
                     cacheable=False,
                 )
             return host in self._given_up
@@ -270,6 +273,7 @@ class _Checker:
         headers = self._headers_for(host_name, port, parts.scheme) if credentials else {}
         attempts = 1 + settings.retries
         attempt = 0
+        counted = False  # (a timeout of this URL counted against its host)
         while True:
             attempt += 1
             if self.stop.is_set():
@@ -282,11 +286,20 @@ class _Checker:
                 return _OUT_OF_TIME
             except requests.RequestException as exc:
                 failure = _classify(exc)
-                if isinstance(exc, _CountedTimeout):
+                if self.out_of_time:
+                    return _OUT_OF_TIME
+                # A timeout counts once per URL against its host, and is not
+                # retried when GET was already tried after a HEAD that timed out.
+                gave_up = False
+                if isinstance(exc, requests.exceptions.ReadTimeout):
+                    if counted:
+                        with self._lock:
+                            gave_up = host in self._given_up
+                    else:
+                        counted, gave_up = True, self._timed_out(host)
+                if isinstance(exc, _TriedTwice):
+                    attempt += 1
                     gave_up = True
-                else:
-                    timeout = isinstance(exc, requests.exceptions.ReadTimeout)
-                    gave_up = timeout and self._timed_out(host)
                 if isinstance(exc, requests.exceptions.SSLError) or (
                     isinstance(failure, _NetFailure) and not failure.connect
                 ):

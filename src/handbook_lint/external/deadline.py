@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import socket
 import threading
 import time
@@ -39,12 +40,20 @@ class Watch:
     def attach(self, sock: socket.socket | None) -> None:
         if sock is None:
             return
+        try:
+            # A handle of its own on the connection: TLS wraps (and detaches)
+            # the socket given here, and shutting down the copy ends the
+            # handshake and every read of the wrapped one.
+            copy = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            return
         with self._lock:
             if self._done:
+                copy.close()
                 return
-            self._socks.append(sock)
+            self._socks.append(copy)
             if self.expired is not None:
-                _shut(sock)
+                _shut(copy)
 
     def expire(self, why: str) -> None:
         with self._lock:
@@ -58,6 +67,8 @@ class Watch:
         """The request is over: its sockets are the pool's again, never touched."""
         with self._lock:
             self._done = True
+            for sock in self._socks:
+                sock.close()  # (the copy only: the connection stays open)
             self._socks.clear()
 
 

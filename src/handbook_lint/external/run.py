@@ -85,30 +85,20 @@ def check_external(
 
 
 def unchecked_warnings(results: Iterable[ExternalResult], settings: ExternalSettings) -> list[str]:
-    """One warning per host that was given up, and one for the time budget: the
-    links left unchecked (never reported as broken)."""
-    from handbook_lint.external.hosts import _host_key
-
-    hosts: dict[str, int] = {}
-    out_of_time = 0
+    """One warning per host that was given up (named by the detail: after a
+    redirect it is not the link's own host), and one for the time budget: the
+    links left unchecked, never reported as findings."""
+    why: dict[str, int] = {}
     for result in results:
-        if result.status != UNCHECKED:
-            continue
-        if "ran out of time" in result.detail:
-            out_of_time += 1
-        else:
-            host = _host_key(result.url)
-            hosts[host] = hosts.get(host, 0) + 1
-    messages = [
-        f"{_links(count)} to {host} not checked: the host stopped answering "
-        f"({settings.host_timeouts} requests in a row timed out)"
-        for host, count in hosts.items()
-    ]
-    if out_of_time:
-        messages.append(
-            f"{_links(out_of_time)} not checked: the external pass used its time budget "
-            f"(external.time_budget: {settings.time_budget:g} s)"
-        )
+        if result.status == UNCHECKED:
+            reason = result.detail.removeprefix("not checked: ")
+            why[reason] = why.get(reason, 0) + 1
+    messages = []
+    for reason, count in why.items():
+        if "ran out of time" in reason:
+            budget = f"{settings.time_budget:g}"
+            reason = f"the external pass used its time budget (external.time_budget: {budget} s)"
+        messages.append(f"{_links(count)} not checked: {reason}")
     return messages
 
 

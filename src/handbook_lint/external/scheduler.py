@@ -34,6 +34,8 @@ from handbook_lint.external.settings import (
 
 __all__ = ["check_urls"]
 
+GRACE_SECONDS = 2.0  # after the time budget, for requests in flight to be cut off
+
 
 def _run(
     checker: _Checker,
@@ -57,14 +59,18 @@ def _run(
     remaining = len(urls)
     jobs, per_host = settings.jobs, settings.per_host
 
+    flying: set[tuple[str, str]] = set()  # (host, url) requested, not yet back
+    abandoned = False  # out of time and grace: what is still flying is unchecked
+
     def work(host: str, url: str) -> None:
         outcome = _Outcome(BROKEN, None, "not checked")
         try:
             outcome = checker.check(url)
         finally:  # always report back, or the loop below would wait forever
             with cond:
-                finished.append((host, url, outcome))
-                cond.notify()
+                if not abandoned:
+                    finished.append((host, url, outcome))
+                    cond.notify()
 
     budget = settings.time_budget
     deadline = time.monotonic() + budget if budget > 0 else None
@@ -96,7 +102,9 @@ def _run(
                         while queue and active[host] < per_host and running < jobs:
                             active[host] += 1
                             running += 1
-                            pool.submit(work, host, queue.popleft())
+                            url = queue.popleft()
+                            flying.add((host, url))
+                            pool.submit(work, host, url)
                         if not queue:
                             ring.remove(host)
                 elif running == 0:
@@ -110,18 +118,25 @@ def _run(
                         queues[host].clear()
                     ring.clear()
                 while not finished:
-                    if deadline is not None and not checker.out_of_time:
-                        left = deadline - time.monotonic()
+                    if deadline is not None:
+                        # (after the budget, a grace for requests being cut off:
+                        # a DNS lookup or a connect cannot be)
+                        end = deadline + (GRACE_SECONDS if checker.out_of_time else 0)
+                        left = end - time.monotonic()
                         if left <= 0:
                             break
                         cond.wait(left)
                     else:
                         cond.wait()
+                if not finished and checker.out_of_time:
+                    abandoned = True  # their threads finish on their own
+                    finished.extend((host, url, _OUT_OF_TIME) for host, url in flying)
                 if not finished:
                     continue  # out of time: the top of the loop stops the pass
                 batch = finished[:]
                 finished.clear()
-                for host, _, _ in batch:
+                for host, url, _ in batch:
+                    flying.discard((host, url))
                     active[host] -= 1
                     running -= 1
                     remaining -= 1
@@ -131,7 +146,7 @@ def _run(
         checker.stop.set()  # workers give up at their next attempt or pause
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=not abandoned, cancel_futures=True)
 
 
 def check_urls(

@@ -7,8 +7,8 @@ external:
   min_delay: 0            # seconds between request starts to one host
   connect_timeout: 5
   read_timeout: 10        # longest wait for the next bytes of an answer
-  request_timeout: 20     # longest time for one request: connect and the answer's head
-  host_timeouts: 3        # this many timeouts in a row: the host's other links go unchecked
+  request_timeout: 20     # one request once connected: TLS and the answer's head
+  host_timeouts: 3        # this many links in a row timed out: the host's others go unchecked
   time_budget: 0          # seconds for the whole pass (0: none); what is left goes unchecked
   retries: 2              # for 5xx and connection errors, with backoff
   max_redirects: 10
@@ -53,8 +53,8 @@ class ExternalSettings:
     min_delay: float = 0.0  # minimum seconds between request starts to one host
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
-    request_timeout: float = 20.0  # one request: connect + status line + headers
-    host_timeouts: int = 3  # timeouts in a row after which a host is given up
+    request_timeout: float = 20.0  # one request once connected: TLS, status line, headers
+    host_timeouts: int = 3  # links in a row timed out, after which a host is given up
     time_budget: float = 0.0  # the whole pass, seconds (0: no budget)
     retries: int = 2  # retries with backoff for 5xx and connection errors
     backoff: float = 0.5  # base seconds, exponential
