@@ -507,8 +507,11 @@ def servers() -> dict[str, Any]:
         server.close()
         silent.close()
     (d,) = drip.values()
-    bound_drip = 3 * settings.request_timeout + 1
-    bound_silent = 2 * settings.read_timeout + 2
+    # HEAD, then GET, each cut off at the request's deadline; the silent host:
+    # rounds of `per_host` links (HEAD and GET each) until it is given up
+    bound_drip = 2 * settings.request_timeout + 1
+    rounds = -(-settings.host_timeouts // settings.per_host)
+    bound_silent = rounds * 2 * settings.read_timeout + 2
     statuses = Counter(r.status for r in quiet.values())
     figures = {
         "drip_seconds": round(drip_s, 1),
