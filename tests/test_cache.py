@@ -374,3 +374,49 @@ def test_concurrent_runs_with_edits_leave_a_cache_that_answers_as_no_cache(
         for run in runs:
             run.wait(timeout=120)
         assert findings() == findings("--no-cache"), f"round {round_}"
+
+
+def test_two_runs_meeting_the_same_damage_move_the_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both find the lost table at once; the second must not move aside the
+    new file the first one just started (a slow move made it happen every time)."""
+    import threading
+
+    from handbook_lint.cache import sqlite as cache_sqlite
+
+    folder = tmp_path / "cache"
+    cache_sqlite.Cache(folder, lambda message: None).disable("made")  # (the file, whole)
+    real_move = cache_sqlite.move_aside
+
+    def slow_move(path: Path) -> Path:
+        time.sleep(0.2)
+        return real_move(path)
+
+    monkeypatch.setattr(cache_sqlite, "move_aside", slow_move)
+    opened, damaged = threading.Barrier(3), threading.Barrier(3)
+    seen: list[dict[str, tuple[int, int, int, str]]] = []
+
+    def run(first: bool) -> None:  # (SQLite connections stay in their thread)
+        cache = cache_sqlite.Cache(folder, lambda message: None)
+        opened.wait()
+        damaged.wait()
+        cache.summaries("key")  # meets the lost table, and repairs
+        time.sleep(0.5)
+        if first:
+            cache.write([("a.md", 1, 2, 3, "h")], [])
+        time.sleep(0.3)
+        seen.append(cache.file_states())
+
+    threads = [threading.Thread(target=run, args=(i == 0,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    opened.wait()
+    with sqlite3.connect(folder / cache_sqlite.DB_NAME) as db:
+        db.execute("DROP TABLE facts")
+    db.close()
+    damaged.wait()
+    for thread in threads:
+        thread.join()
+    assert len(list(folder.glob(f"{cache_sqlite.DB_NAME}.corrupt-*"))) == 1
+    assert seen == [{"a.md": (1, 2, 3, "h")}] * 2  # one new file, both runs on it

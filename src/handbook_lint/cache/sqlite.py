@@ -13,6 +13,7 @@ means running without a cache. Everything stored is plain data
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sqlite3
 import time
@@ -165,13 +166,17 @@ class Cache:
             self.db.close()
             self.db = None
         try:
-            if os.stat(self.path).st_ino == self._inode:  # (else another run did it)
-                aside = move_aside(self.path)
-                self.warn(
-                    f"the cache at {self.path} is damaged ({exc}); moved it to {aside.name} "
-                    "and started a new one"
-                )
-            self.db = self._open()
+            # One run at a time looks and moves: two runs meeting the same damage
+            # at once must not move aside the new file the first one started.
+            with open(f"{self.path}.lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if os.stat(self.path).st_ino == self._inode:  # (else another run did it)
+                    aside = move_aside(self.path)
+                    self.warn(
+                        f"the cache at {self.path} is damaged ({exc}); moved it to "
+                        f"{aside.name} and started a new one"
+                    )
+                self.db = self._open()
         except (OSError, sqlite3.DatabaseError) as again:
             self.disable(f"cannot use the cache at {self.path} ({again}); running without it")
             return False
