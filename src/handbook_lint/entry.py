@@ -15,6 +15,8 @@ def run() -> None:
     """Ctrl-C and SIGTERM (CI cancelling a job) stop the run the same way: the
     worker processes are terminated, the cache stays valid (its writes are
     transactions), and the exit code is 128 + the signal (130, 143)."""
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stopped)
     try:
@@ -38,8 +40,15 @@ GRACE_SECONDS = 2.0  # how long stopping may take (threads finishing a request)
 _STOPPED: list[int] = []  # the exit code, once a signal stopped the run
 
 
+_MAIN_PID = os.getpid()
+
+
 def _stopped(signum: int, frame: object) -> None:
     code = 128 + signum
+    if os.getpid() != _MAIN_PID:
+        # A worker forked before it set its own handlers (engine/workers.py):
+        # it ends quietly, as it would with them ("Exception in initializer").
+        os._exit(code)
     _STOPPED.append(code)
     for other in (signal.SIGINT, signal.SIGTERM):  # (a second signal changes nothing)
         signal.signal(other, signal.SIG_IGN)
