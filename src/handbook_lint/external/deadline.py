@@ -33,7 +33,8 @@ class Watch:
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self.expired: str | None = None  # DEADLINE or BUDGET once cut off
-        self._socks: list[socket.socket] = []
+        self._socks: list[socket.socket] = []  # our copies
+        self._fds: set[int] = set()  # the connections' own descriptors, attached
         self._done = False
         self._lock = threading.Lock()
 
@@ -41,16 +42,20 @@ class Watch:
         if sock is None:
             return
         try:
+            fd = sock.fileno()
+            if fd in self._fds:  # (a new TLS connection comes by twice: raw, then wrapped)
+                return
             # A handle of its own on the connection: TLS wraps (and detaches)
             # the socket given here, and shutting down the copy ends the
             # handshake and every read of the wrapped one.
-            copy = socket.socket(fileno=os.dup(sock.fileno()))
+            copy = socket.socket(fileno=os.dup(fd))
         except OSError:
             return
         with self._lock:
             if self._done:
                 copy.close()
                 return
+            self._fds.add(fd)
             self._socks.append(copy)
             if self.expired is not None:
                 _shut(copy)

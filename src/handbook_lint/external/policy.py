@@ -78,14 +78,16 @@ def _vet_socket(sock: socket.socket) -> None:
         raise _BlockedAddressError(reason)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
-    """Attaches its socket to the request's deadline watch (external/deadline.py);
-    with `guard`, refuses a peer address the policy forbids."""
+class _Watched:
+    """For a connection class: attaches its socket to the request's deadline
+    watch (external/deadline.py); with `guard`, refuses a peer address the
+    policy forbids."""
 
     guard = False
+    sock: socket.socket | None
 
     def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         if self.guard:
             _vet_socket(sock)
         deadline.attach(sock)
@@ -93,22 +95,15 @@ class _WatchedHTTPConnection(HTTPConnection):
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         deadline.attach(self.sock)  # a kept-alive connection: its socket is already there
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    guard = False
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        if self.guard:
-            _vet_socket(sock)
-        deadline.attach(sock)
-        return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        deadline.attach(self.sock)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPConnection(_WatchedHTTPConnection):

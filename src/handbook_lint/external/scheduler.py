@@ -72,6 +72,18 @@ def _run(
                     finished.append((host, url, outcome))
                     cond.notify()
 
+    def settle_queued(verdict: Callable[[str], _Outcome]) -> int:
+        """Every URL not yet requested gets `verdict` (as if it had run); how many."""
+        count = 0
+        for host in ring:
+            for url in queues[host]:
+                finished.append((host, url, verdict(url)))
+                active[host] += 1
+                count += 1
+            queues[host].clear()
+        ring.clear()
+        return count
+
     budget = settings.time_budget
     deadline = time.monotonic() + budget if budget > 0 else None
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="handbook-lint-external")
@@ -83,13 +95,7 @@ def _run(
                     # Cut off what is in flight (it comes back unchecked) and
                     # leave the rest unchecked.
                     checker.run_out_of_time()
-                    for host in ring:
-                        for url in queues[host]:
-                            finished.append((host, url, _OUT_OF_TIME))
-                            active[host] += 1
-                            running += 1
-                        queues[host].clear()
-                    ring.clear()
+                    running += settle_queued(lambda url: _OUT_OF_TIME)
                 if checker.out_of_time:
                     pass
                 elif not checker.offline_suspected(offline_hosts):
@@ -110,13 +116,7 @@ def _run(
                 elif running == 0:
                     # Every request so far failed to reach its host, and nothing at
                     # all answered: offline. Do not wait out a DNS timeout per host.
-                    for host in ring:
-                        for url in queues[host]:
-                            finished.append((host, url, _offline_verdict(url)))
-                            active[host] += 1
-                            running += 1
-                        queues[host].clear()
-                    ring.clear()
+                    running += settle_queued(_offline_verdict)
                 while not finished:
                     if deadline is not None:
                         # (after the budget, a grace for requests being cut off:

@@ -542,19 +542,13 @@ class _Walker:
 
     def _link(self, href: str, kind: str) -> Link:
         """A link whose position is found by searching the block's source from the cursor."""
-        start, end = self.cursor, self.block_end
+        start = self.cursor
         best = -1
         if href:
             prefixes = ("<",) if kind == "autolink" else ("](", "](<")
-            near = min(end, start + _NEAR)
-            best = self._first(href, prefixes, start, near)
-            # Past `_NEAR` (a destination the source writes otherwise, `&amp;`,
-            # is never found, and searching each such one to the end of a block
-            # of 60,000 links took half a minute): a page gets `_FAR_SEARCHES`
-            # searches to its block's end that find nothing.
-            if best < 0 and near < end and self.far_searches < _FAR_SEARCHES:
-                best = self._first(href, prefixes, max(start, near - len(href) - 3), end)
-                self.far_searches += best < 0
+            best = self._find_near(
+                lambda a, b: self._first(href, prefixes, a, b), start, len(href) + 3
+            )
         if best < 0:
             # Reference-style: placed once its text is known (_place_reference).
             line, column = shortcodes.position(self.line_starts, start)
@@ -565,14 +559,18 @@ class _Walker:
         self.cursor = best + 1
         return Link(target=href, line=line, column=column, kind=kind)
 
-    def _find_near(self, needle: str, start: int) -> int:
-        """`needle` in the block from `start`: within _NEAR, then (a page's
-        first _FAR_SEARCHES misses) to the block's end; -1 when not found."""
+    def _find_near(self, find: Callable[[int, int], int], start: int, overlap: int) -> int:
+        """`find(a, b)` in the block from `start`: within _NEAR, then to the
+        block's end (a match may straddle the two by `overlap` characters).
+        Past `_NEAR` (a destination the source writes otherwise, `&amp;`, is
+        never found, and searching each such one to the end of a block of
+        60,000 links took half a minute): a page gets `_FAR_SEARCHES` searches
+        to its block's end that find nothing. -1 when not found."""
         end = self.block_end
         near = min(end, start + _NEAR)
-        at = self.text.find(needle, start, near)
+        at = find(start, near)
         if at < 0 and near < end and self.far_searches < _FAR_SEARCHES:
-            at = self.text.find(needle, max(start, near - len(needle)), end)
+            at = find(max(start, near - overlap), end)
             self.far_searches += at < 0
         return at
 
@@ -612,7 +610,9 @@ class _Walker:
         start = base
         if inline:  # found from the cursor, which moves past it (50,000 tags in a
             # paragraph, each searched for from the paragraph's start, took minutes)
-            at = self._find_near(html, self.html_cursor)
+            at = self._find_near(
+                lambda a, b: self.text.find(html, a, b), self.html_cursor, len(html)
+            )
             if at >= 0:
                 start, self.html_cursor = at, at + 1
         if "handbook-lint-" in html:
