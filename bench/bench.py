@@ -7,9 +7,20 @@
 
 Each measurement runs the real command in a fresh process (process start
 included) several times and prints the median with min and max (the spread is
-the machine's noise). Peak memory is the largest resident set of the process
-and its workers. The peers (markdownlint-cli2, remark-validate-links) are timed
-on the same pages in the same run when they are installed:
+the machine's noise), its CPU (user + system, workers included) and peak
+memory (the largest resident set of the process and its workers).
+
+The machines are noisy, so what counts are ratios, each measured as
+interleaved pairs (A B, B A, ...) in the same run, the median of the per-pair
+ratios printed with the lowest and highest and the target:
+
+* cold CPU `--jobs 1` / a bare parse (bench/bareparse.py: markdown-it-py and
+  python-frontmatter on the same files), target 0.8;
+* cold CPU `--jobs 2` / `--jobs 1`, target 1.1;
+* one changed page / markdownlint-cli2 on that page (wall), target 1/3;
+* cold / markdownlint-cli2 on the whole site (wall).
+
+The peer is timed when it is installed:
 
     npm install --prefix /tmp/npmtools markdownlint-cli2 remark-cli remark-validate-links
 
@@ -51,31 +62,43 @@ LINT = [sys.executable, "-m", "handbook_lint", "check"]
 sys.path.insert(0, str(HERE))
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, int, bytes]:
-    """Wall seconds, peak RSS in MB (process and its children), stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read() if proc.stdout else b""
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0
-    return time.perf_counter() - start, usage.ru_maxrss // 1024, out
+class Run:
+    """One run of a command: wall and CPU seconds (user + system, its workers
+    included), peak RSS in MB (the largest of the process and its workers), stdout."""
+
+    def __init__(self, cmd: list[str], cwd: Path) -> None:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.output = proc.stdout.read() if proc.stdout else b""
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+        self.wall = time.perf_counter() - start
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.peak_mb = usage.ru_maxrss // 1024
+
+
+def _met(value: float, target: float) -> str:
+    return "met" if value <= target else "NOT met"
 
 
 def series(
     label: str, runs: int, cmd: list[str], cwd: Path, before: Callable[[], None] | None = None
 ) -> dict[str, Any]:
-    times, peaks, out = [], [], b""
+    times, cpus, peaks, out = [], [], [], b""
     for _ in range(runs):
         if before:
             before()
-        seconds, peak, out = timed(cmd, cwd)
-        times.append(seconds)
-        peaks.append(peak)
+        run = Run(cmd, cwd)
+        times.append(run.wall)
+        cpus.append(run.cpu)
+        peaks.append(run.peak_mb)
+        out = run.output
     row = {
         "run": label,
         "median_s": statistics.median(times),
         "min_s": min(times),
         "max_s": max(times),
+        "cpu_s": statistics.median(cpus),
         "peak_mb": max(peaks),
         "runs": runs,
         "output": out,
@@ -83,10 +106,45 @@ def series(
     noise = (row["max_s"] - row["min_s"]) / row["median_s"] * 100 if row["median_s"] else 0
     print(
         f"  {label:<42} median {row['median_s']:7.2f} s  (min {row['min_s']:.2f}, "
-        f"max {row['max_s']:.2f}, spread {noise:4.1f}%)  peak {row['peak_mb']} MB",
+        f"max {row['max_s']:.2f}, spread {noise:4.1f}%)  CPU {row['cpu_s']:.2f} s  "
+        f"peak {row['peak_mb']} MB",
         flush=True,
     )
     return row
+
+
+def ratio(
+    label: str,
+    runs: int,
+    a: tuple[list[str], Callable[[], None] | None],
+    b: tuple[list[str], Callable[[], None] | None],
+    cwd: Path,
+    measure: str,
+    target: float | None = None,
+) -> float:
+    """`measure` (cpu or wall) of A ÷ that of B, run as interleaved pairs (A, B),
+    (B, A), ... so that drift of the machine hits both alike: the median of the
+    per-pair ratios, with the lowest and highest (the noise)."""
+    ratios, first, second = [], [], []
+    for i in range(runs):
+        order = [(0, a), (1, b)] if i % 2 == 0 else [(1, b), (0, a)]
+        got: dict[int, float] = {}
+        for which, (cmd, before) in order:
+            if before:
+                before()
+            got[which] = getattr(Run(cmd, cwd), measure)
+        first.append(got[0])
+        second.append(got[1])
+        ratios.append(got[0] / got[1] if got[1] else float("inf"))
+    med = statistics.median(ratios)
+    verdict = "" if target is None else f"  (target <= {target:.2f}: {_met(med, target)})"
+    print(
+        f"  RATIO {label}: {med:.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}, "
+        f"{runs} pairs; {measure} medians {statistics.median(first):.2f} s and "
+        f"{statistics.median(second):.2f} s){verdict}",
+        flush=True,
+    )
+    return med
 
 
 def unpack(name: str, into: Path) -> Path:
@@ -105,7 +163,9 @@ def findings_of(output: bytes) -> list[tuple[object, ...]]:
     return [tuple(f.values()) for f in data["findings"]]
 
 
-def bench_site(root: Path, one_file: str, runs: int, npm: Path | None, content: str) -> int:
+def bench_site(
+    root: Path, one_file: str, runs: int, npm: Path | None, content: str, link_phase: bool
+) -> int:
     cache = root / ".handbook-lint-cache"
 
     def clear() -> None:
@@ -120,6 +180,9 @@ def bench_site(root: Path, one_file: str, runs: int, npm: Path | None, content: 
         page.write_text(original + f"\nEdited for the benchmark ({counter[0]}).\n", "utf-8")
 
     json_args = ["--format", "json"]
+    bare = [sys.executable, str(HERE / "bareparse.py"), str(root)]
+    jobs1 = [*LINT, "-q", "--no-cache", "-j", "1"]
+    jobs2 = [*LINT, "-q", "--no-cache", "-j", "2"]
     rows = [
         series("cold (no cache), --jobs 2", runs, [*LINT, *json_args, "-j", "2"], root, clear),
         series(
@@ -130,62 +193,87 @@ def bench_site(root: Path, one_file: str, runs: int, npm: Path | None, content: 
         ),
         series("warm (nothing changed)", runs, [*LINT, *json_args], root),
     ]
+    series("bare parse (markdown-it-py, python-frontmatter)", max(1, runs // 2), bare, root)
+    print("  ratios, each of interleaved pairs:")
+    ratio("cold CPU --jobs 1 / bare parse CPU", runs, (jobs1, None), (bare, None), root, "cpu", 0.8)
+    ratio(
+        "cold CPU --jobs 2 / cold CPU --jobs 1",
+        runs,
+        (jobs2, None),
+        (jobs1, None),
+        root,
+        "cpu",
+        1.1,
+    )
     touch()
     subprocess.run([*LINT, "-q"], cwd=root, stdout=subprocess.DEVNULL, check=False)
-    rows.append(
-        series(
-            "one file changed, that path given, warm",
-            runs,
-            [*LINT, *json_args, one_file],
-            root,
-            touch,
-        )
+    one = series(
+        "one file changed, that path given, warm",
+        runs,
+        [*LINT, *json_args, one_file],
+        root,
+        touch,
     )
-    page.write_text(original, "utf-8")
-    # Core and full runs alternate, so that drift of the machine hits both alike;
-    # the overhead is the median of the per-pair ratios.
-    core_cmd = [*LINT, "-q", "--no-cache", "-j", "1", "--ignore", LINK_RULES]
-    full_cmd = [*LINT, "-q", "--no-cache", "-j", "1"]
-    pairs = [(timed(core_cmd, root)[0], timed(full_cmd, root)[0]) for _ in range(max(3, runs))]
-    core_med = statistics.median(c for c, _ in pairs)
-    full_med = statistics.median(f for _, f in pairs)
-    ratio = statistics.median(f / c - 1 for c, f in pairs) * 100
-    spread = [round((f / c - 1) * 100, 1) for c, f in pairs]
+    warm, peak = rows[2]["median_s"], rows[1]["peak_mb"]
     print(
-        f"  core checks only, --no-cache -j 1 (interleaved) median {core_med:6.2f} s\n"
-        f"  all checks, --no-cache -j 1 (interleaved)       median {full_med:6.2f} s\n"
-        f"  link + spelling phase adds {ratio:.1f}% to the core checks "
-        f"(median of {len(pairs)} pairs; per pair: {spread})"
+        f"  targets: one changed page {one['median_s']:.2f} s (<= 0.3 s: "
+        f"{_met(one['median_s'], 0.3)}); warm, nothing changed {warm:.2f} s (<= 0.4 s: "
+        f"{_met(warm, 0.4)}); peak RSS cold --jobs 1 {peak} MB (<= 200 MB: {_met(peak, 200)})"
     )
+    bin_dir = npm / "node_modules" / ".bin" if npm is not None else None
+    markdownlint = bin_dir / "markdownlint-cli2" if bin_dir is not None else None
+    if markdownlint is not None and markdownlint.exists():
+        ratio(
+            "one changed page, wall: handbook-lint / markdownlint-cli2 on that page",
+            runs,
+            ([*LINT, "-q", one_file], touch),
+            ([str(markdownlint), one_file], None),
+            root,
+            "wall",
+            1 / 3,
+        )
+        ratio(
+            "cold --jobs 2, wall: handbook-lint / markdownlint-cli2 on the whole site",
+            max(1, runs // 3),
+            ([*LINT, "-q", "-j", "2"], clear),
+            ([str(markdownlint), f"{content}/**/*.md"], None),
+            root,
+            "wall",
+        )
+    page.write_text(original, "utf-8")
+    if link_phase:
+        # Core and full runs alternate; the overhead is the median of the pairs.
+        core_cmd = [*LINT, "-q", "--no-cache", "-j", "1", "--ignore", LINK_RULES]
+        full_cmd = [*LINT, "-q", "--no-cache", "-j", "1"]
+        ratio(
+            "all checks / core checks only (CPU)",
+            max(3, runs),
+            (full_cmd, None),
+            (core_cmd, None),
+            root,
+            "cpu",
+        )
     same = (
         findings_of(rows[0]["output"])
         == findings_of(rows[1]["output"])
         == findings_of(rows[2]["output"])
     )
     print(f"  findings identical for cold -j2, cold -j1, warm: {'yes' if same else 'NO'}")
-    if npm is not None:
-        bin_dir = npm / "node_modules" / ".bin"
-        peers = [
-            ("markdownlint-cli2", [str(bin_dir / "markdownlint-cli2"), f"{content}/**/*.md"]),
-            (
-                "remark-validate-links",
-                [
-                    str(bin_dir / "remark"),
-                    "--use",
-                    "remark-validate-links",
-                    "--quiet",
-                    "--frail",
-                    content,
-                ],
-            ),
+    if bin_dir is not None:
+        remark = [
+            str(bin_dir / "remark"),
+            "--use",
+            "remark-validate-links",
+            "--quiet",
+            "--frail",
+            content,
         ]
-        for name, cmd in peers:
-            if Path(cmd[0]).exists():
-                peer = series(f"peer: {name}", max(1, runs // 2), cmd, root)
-                print(
-                    f"  handbook-lint cold -j2 is {peer['median_s'] / rows[0]['median_s']:.1f}x "
-                    f"as fast as {name}"
-                )
+        if Path(remark[0]).exists():
+            peer = series("peer: remark-validate-links", max(1, runs // 2), remark, root)
+            print(
+                f"  handbook-lint cold -j2 is {peer['median_s'] / rows[0]['median_s']:.1f}x "
+                "as fast as remark-validate-links"
+            )
     return 0 if same else 3
 
 
@@ -227,6 +315,9 @@ def main() -> int:
         help="page counts of synthetic sites (e.g. 5000 20000)",
     )
     parser.add_argument("--npm-prefix", type=Path, help="where the peers are npm-installed")
+    parser.add_argument(
+        "--link-phase", action="store_true", help="also time all checks against the core ones"
+    )
     parser.add_argument("--workdir", type=Path, help="where to unpack (default: a temp dir)")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="handbook-lint-bench-"))
@@ -248,7 +339,10 @@ def main() -> int:
             sites.append((name, root, CORPORA[name][2], content))
     for name, root, one_file, content in sites:
         print(f"{name}:", flush=True)
-        status = max(status, bench_site(root, one_file, args.runs, args.npm_prefix, content))
+        status = max(
+            status,
+            bench_site(root, one_file, args.runs, args.npm_prefix, content, args.link_phase),
+        )
     if args.synthetic:
         bench_synthetic(args.synthetic, max(1, args.runs // 2), workdir)
     return status

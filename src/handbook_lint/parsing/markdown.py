@@ -17,10 +17,8 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import normalizeReference
 from markdown_it.token import Token
-from mdit_py_plugins.deflist import deflist_plugin
-from mdit_py_plugins.footnote import footnote_plugin
 
-from handbook_lint.parsing import shortcodes
+from handbook_lint.parsing import mdit, shortcodes
 from handbook_lint.parsing.anchors import AnchorEvent, IdAllocator, sanitize
 from handbook_lint.parsing.attributes import parse_attributes
 from handbook_lint.parsing.facts import (
@@ -90,16 +88,8 @@ class ParseSettings:
         return frozenset((*self.id_scopes, *(f"/{name}" for name in self.id_scopes)))
 
 
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    md.use(footnote_plugin).use(deflist_plugin)
-    # Keep destinations as written: no percent-encoding, no scheme filtering.
-    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
-    md.validateLink = lambda url: True  # type: ignore[method-assign]
-    return md
-
-
-_MD = _markdown()
+_MD = mdit.markdown()
+_MD_PLAIN: MarkdownIt | None = None  # markdown-it-py as it comes (the proof's reference)
 
 
 # Why a file is not linted as a page, and the line where it goes wrong (1 when
@@ -193,7 +183,11 @@ def decode_page(data: bytes) -> tuple[str | None, Unreadable | None]:
     return text.removeprefix("\ufeff"), None
 
 
-def parse_page(text: str, rel_path: str, settings: ParseSettings) -> PageFacts:
+def parse_page(
+    text: str, rel_path: str, settings: ParseSettings, *, full: bool = False
+) -> PageFacts:
+    """The page's facts. `full` parses with markdown-it-py as it comes, without
+    the shortcuts of `mdit` (the same facts, more slowly: what proves it)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if settings.raw_prefixes and rel_path.startswith(settings.raw_prefixes):
@@ -213,7 +207,14 @@ def parse_page(text: str, rel_path: str, settings: ParseSettings) -> PageFacts:
     calls = shortcodes.find_shortcodes(body, line_starts)
     masked = shortcodes.mask(body, calls)
     env: dict[str, object] = {}
-    tokens = _MD.parse(masked, env)
+    if full:
+        global _MD_PLAIN
+        _MD_PLAIN = _MD_PLAIN or mdit.markdown(fast=False)
+        tokens = _MD_PLAIN.parse(masked, env)
+    else:
+        if not settings.prose:  # (prose spelling reads the text of every paragraph)
+            env[mdit.SKIP_PLAIN] = "terms" if settings.definition_term_ids else "plain"
+        tokens = _MD.parse(masked, env)
     _Walker(facts, settings, masked, body, line_starts, calls, tokens).run()
     refs = env.get("references")
     if isinstance(refs, dict):

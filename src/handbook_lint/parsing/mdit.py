@@ -1,0 +1,167 @@
+"""The markdown-it-py parser as handbook-lint runs it: the same tokens as
+markdown-it-py's own, for less work.
+
+Two shortcuts, neither of which changes what a page's facts say (the proof is
+`tests/test_fast_parse.py` over fixtures and fuzzed text, and
+`bench/facts_equal.py` over every page of both corpora):
+
+* **Block rules are asked only when they can match.** markdown-it-py tries every
+  block rule at every line, and each one logs, checks for an indented code
+  line, and then looks at the line's first character. A guard in front of a
+  rule looks first at the one character the rule itself requires (`#` for a
+  heading, `>` for a quote, the next line's `|`, `-` or `:` for a table) and
+  skips the call when it is absent. The rule's answer is the same: every
+  guard tests a condition the rule returns False without.
+* **Inline parsing only where a fact can come from.** A paragraph's inline
+  parse yields its links, raw HTML, footnote references, code spans around a
+  shortcode, bare URLs and `[text][label]` left as text; headings and terms are
+  parsed whole for their ids. Content holding none of the characters those
+  start with (`[`, `<`, `&`, `\\`, `@`, `://`, `www.`, a masked shortcode, and
+  `:` when term ids are on) can yield no fact, so it is not parsed when the
+  caller says prose text is not wanted (`env[SKIP_PLAIN]`). Entities and
+  backslash escapes are triggers because they are the only way a text token
+  can hold a character its source line does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from handbook_lint.parsing.shortcodes import PLACEHOLDER_START
+
+BlockRule = Callable[[StateBlock, int, int, bool], bool]
+
+# Key of the parse env: when present, inline content is parsed only where a fact
+# can come from; its value says whether `:` is a trigger (definition term ids).
+SKIP_PLAIN = "handbook_lint.skip_plain"
+
+# The character a rule requires first on its line (after indentation).
+_FIRST_CHARACTER = {
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "footnote_def": "[",
+    "reference": "[",
+    "html_block": "<",
+    "heading": "#",
+}
+_TRIGGERS = re.compile(rf"[\[<&\\@{PLACEHOLDER_START}]|://|www\.")
+_TRIGGERS_TERMS = re.compile(rf"[\[<&\\@:{PLACEHOLDER_START}]|://|www\.")
+# Blocks whose inline content is always parsed: the text makes the id.
+_WHOLE = frozenset({"heading_open", "dt_open"})
+
+
+def markdown(fast: bool = True) -> MarkdownIt:
+    """The parser: CommonMark with raw HTML, tables, strikethrough, footnotes
+    and definition lists; destinations kept as written."""
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin).use(deflist_plugin)
+    # Keep destinations as written: no percent-encoding, no scheme filtering.
+    md.normalizeLink = lambda url: url  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    if fast:
+        _guard_block_rules(md)
+        md.core.ruler.at("inline", _inline_where_needed)
+    return md
+
+
+def _guard_block_rules(md: MarkdownIt) -> None:
+    ruler = md.block.ruler
+    for rule in list(ruler.__rules__):
+        guarded: BlockRule | None = None
+        if rule.name in _FIRST_CHARACTER:
+            guarded = _first_character(rule.fn, _FIRST_CHARACTER[rule.name])
+        elif rule.name == "table":
+            guarded = _table(rule.fn)
+        elif rule.name == "code":
+            guarded = _code(rule.fn)
+        elif rule.name == "deflist":
+            guarded = _deflist(rule.fn)
+        if guarded is not None:
+            ruler.at(rule.name, guarded, {"alt": list(rule.alt)})
+
+
+def _first_character(rule: BlockRule, characters: str) -> BlockRule:
+    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        at = state.bMarks[line] + state.tShift[line]
+        src = state.src
+        return at < len(src) and src[at] in characters and rule(state, line, end, silent)
+
+    return guarded
+
+
+def _table(rule: BlockRule) -> BlockRule:
+    """A table needs a next line that starts with `|`, `-` or `:`."""
+
+    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        after = line + 1
+        if after >= end:
+            return False
+        at = state.bMarks[after] + state.tShift[after]
+        return (
+            at < state.eMarks[after] and state.src[at] in "|-:" and rule(state, line, end, silent)
+        )
+
+    return guarded
+
+
+def _code(rule: BlockRule) -> BlockRule:
+    """An indented code block needs 4 columns more than the block's indent."""
+
+    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        return state.sCount[line] - state.blkIndent >= 4 and rule(state, line, end, silent)
+
+    return guarded
+
+
+def _deflist(rule: BlockRule) -> BlockRule:
+    """A definition list needs a `:` or `~` line: the next one (past one blank
+    line) for a new list; this one, inside a definition, when it checks whether
+    a line ends a paragraph."""
+
+    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        if silent:
+            if state.ddIndent < 0:
+                return False
+            at = line
+        else:
+            at = line + 1
+            if at < end and state.isEmpty(at):
+                at += 1
+            if at >= end:
+                return False
+        first = state.bMarks[at] + state.tShift[at]
+        return (
+            first < state.eMarks[at] and state.src[first] in ":~" and rule(state, line, end, silent)
+        )
+
+    return guarded
+
+
+def _inline_where_needed(state: StateCore) -> None:
+    """markdown-it-py's core `inline` rule, skipping content no fact comes from."""
+    skip: Any = state.env.get(SKIP_PLAIN) if isinstance(state.env, dict) else None
+    triggers = _TRIGGERS_TERMS if skip == "terms" else _TRIGGERS
+    tokens = state.tokens
+    parse = state.md.inline.parse
+    for i, token in enumerate(tokens):
+        if token.type != "inline":
+            continue
+        if token.children is None:
+            token.children = []
+        if (
+            skip is not None
+            and not (i and tokens[i - 1].type in _WHOLE)
+            and triggers.search(token.content) is None
+        ):
+            continue
+        parse(token.content, state.md, state.env, token.children)

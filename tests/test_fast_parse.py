@@ -1,0 +1,114 @@
+"""The parse shortcuts (parsing/mdit.py) change no fact.
+
+For every page here (the fixtures, the example site, fuzzed text), the facts of
+the fast parse are byte for byte those of markdown-it-py as it comes, under
+each combination of parse settings the presets use. bench/facts_equal.py makes
+the same comparison over every page of both corpora.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import fuzzing
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markdown_it.rules_block import StateBlock
+
+from handbook_lint.cache import codec
+from handbook_lint.parsing import mdit
+from handbook_lint.parsing.markdown import ParseSettings, parse_page
+
+# More with FAST_PARSE_EXAMPLES=20000 (this proof has found nothing at 20,000).
+EXAMPLES = int(os.environ.get("FAST_PARSE_EXAMPLES", "300"))
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted(
+    p
+    for folder in (ROOT / "tests" / "fixtures", ROOT / "examples")
+    for p in folder.rglob("*.md")
+    if ".handbook-lint-cache" not in p.parts
+)
+# The settings the presets make (default, gitlab-handbook, hugo-docs), and each
+# with prose spelling on (which turns the inline shortcut off).
+SETTINGS = [
+    ParseSettings(),
+    ParseSettings(raw_prefixes=("assets/includes/",)),
+    ParseSettings(definition_term_ids=True),
+    ParseSettings(heading_ids="github-ascii", heading_text="source"),
+    ParseSettings(heading_ids="blackfriday", typographer=False, linkify=False),
+    ParseSettings(prose=True),
+    ParseSettings(definition_term_ids=True, prose=True),
+]
+
+
+def same_facts(text: str, path: str, parse: ParseSettings) -> bool:
+    fast = codec.encode(parse_page(text, path, parse))
+    return fast == codec.encode(parse_page(text, path, parse, full=True))
+
+
+def test_there_are_pages_to_compare() -> None:
+    assert len(PAGES) >= 50
+
+
+@pytest.mark.parametrize("parse", SETTINGS, ids=repr)
+def test_fast_parse_has_the_facts_of_a_full_parse_on_every_fixture(parse: ParseSettings) -> None:
+    differ = [
+        str(p.relative_to(ROOT))
+        for p in PAGES
+        if not same_facts(p.read_text("utf-8", errors="replace"), p.name, parse)
+    ]
+    assert differ == []
+
+
+@settings(max_examples=EXAMPLES // 2, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    extra=st.text(st.sampled_from(list("[]()<>&\\@:`#*-_|~!^{}\n \tx1."))) | st.text(),
+    parse=st.sampled_from(SETTINGS),
+)
+def test_fast_parse_has_the_facts_of_a_full_parse_on_fuzzed_text(
+    seed: int, extra: str, parse: ParseSettings
+) -> None:
+    rng = random.Random(seed)
+    text = fuzzing.mutate_page(rng, fuzzing.SEED_PAGES)
+    at = rng.randrange(len(text) + 1)
+    assert same_facts(text[:at] + extra + text[at:], "content/p.md", parse)
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("[]<>&\\@:`#*-_|~!^ \n\t>1.xw/")), max_size=80))
+@settings(max_examples=EXAMPLES, deadline=None)
+def test_every_block_rule_answers_alike_with_its_guard(text: str) -> None:
+    """Tokens, not only facts: the guarded parser and markdown-it-py agree."""
+    fast, plain = mdit.markdown(), mdit.markdown(fast=False)
+    assert [t.as_dict() for t in fast.parse(text)] == [t.as_dict() for t in plain.parse(text)]
+
+
+def test_the_shortcuts_are_taken() -> None:
+    """A paragraph with nothing a fact comes from is not parsed inline; one with
+    a link, a heading and a term are (else the proof above proves nothing)."""
+    md = mdit.markdown()
+    env = {mdit.SKIP_PLAIN: "plain"}
+    text = "Plain words only.\n\nA [link](/x/).\n\n# Plain heading\n\nterm\n: its definition\n"
+    inline = [t for t in md.parse(text, env) if t.type == "inline"]
+    assert [bool(t.children) for t in inline] == [False, True, True, True, False]
+    # With no skip in the env (prose spelling, or another caller), everything is.
+    assert all(t.children for t in md.parse(text, {}) if t.type == "inline")
+    calls: list[int] = []
+    md = mdit.markdown(fast=False)
+    for rule in md.block.ruler.__rules__:
+        if rule.name == "heading":
+            rule.fn = _counting(rule.fn, calls)
+    mdit._guard_block_rules(md)  # (the guard goes in front of the counting rule)
+    md.parse("one\n\ntwo\n\n# three\n")
+    assert calls == [4]  # called only at the line that starts with `#`
+
+
+def _counting(real: mdit.BlockRule, calls: list[int]) -> mdit.BlockRule:
+    def rule(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        calls.append(line)
+        return real(state, line, end, silent)
+
+    return rule
