@@ -98,6 +98,29 @@ def test_an_unchanged_page_is_never_parsed_again(tmp_path: Path) -> None:
     assert {f[0] for f in one} == {"content/section-1/page-2.md"}
 
 
+def test_summaries_come_from_one_snapshot(tmp_path: Path) -> None:
+    """A run that parsed writes every page's summary as one blob; the next one
+    reads that, not a row per page (rows without summaries do not matter), and
+    a page changed since is read from its own row or parsed."""
+    root = make(tmp_path)
+    expected, _ = run(root, cache=False)
+    run(root)
+    db = sqlite3.connect(root / ".handbook-lint-cache" / "facts.sqlite")
+    (count,) = db.execute("SELECT count(*) FROM snapshots").fetchone()
+    db.execute("UPDATE facts SET summary = NULL")
+    db.execute("DELETE FROM results")
+    db.commit()
+    db.close()
+    warnings: list[str] = []
+    again, linter = run(root, warnings=warnings)
+    assert count == 1 and again == expected and warnings == [] and linter.store.parsed == 0
+    page = root / "content/section-1/page-2.md"
+    page.write_text(page.read_text() + "\nMore [text](/section-1/page-3/#nothing).\n")
+    edited, linter = run(root, warnings=warnings)
+    assert linter.store.parsed == 1 and warnings == []
+    assert edited == run(root, cache=False)[0] != expected
+
+
 def test_a_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     root = make(tmp_path)
     expected, _ = run(root, cache=False)
@@ -208,6 +231,9 @@ DAMAGE = {
         "facts.path LIMIT 1), facts = (SELECT f2.facts FROM facts f2 WHERE f2.path != "
         "facts.path LIMIT 1)"
     ),
+    "a random snapshot blob": "UPDATE snapshots SET summaries = randomblob(50)",
+    "a NULL snapshot": "UPDATE snapshots SET summaries = NULL",
+    "a snapshot of another site's pages": "UPDATE snapshots SET key = key",  # (see below)
 }
 
 
@@ -229,6 +255,16 @@ def test_damaged_cache_rows_are_parsed_again_and_the_run_is_right(
     db.execute(DAMAGE[damage])
     if "result" not in damage:  # (else the cached run result is all that is read)
         db.execute("DELETE FROM results")
+    if "snapshot" not in damage:  # (else the snapshot is all the summaries read)
+        db.execute("DELETE FROM snapshots")
+    if "another site" in damage:  # a valid snapshot, sealed, of other pages
+        from handbook_lint.cache import codec
+        from handbook_lint.parsing.facts import PageSummary
+
+        (digest,) = db.execute("SELECT hash FROM files WHERE path = 'content/a.md'").fetchone()
+        other = PageSummary("content/other.md", {}, [("heading", "x", 1)], False, [], [])
+        blob = codec.encode_snapshot({("content/a.md", digest): other})
+        db.execute("UPDATE snapshots SET summaries = ?", (blob,))
     db.commit()
     db.close()
     for _ in range(2):  # the damaged run, then the run after it (repaired)
@@ -267,6 +303,7 @@ FILE_DAMAGE: dict[str, str | Callable[[Path], None]] = {
     "a lost results table": "DROP TABLE results",
     "a damaged page of facts": _damage_page("facts"),
     "a damaged page of files": _damage_page("files"),
+    "a damaged page of snapshots": _damage_page("snapshots"),
     "a truncated file": _truncate,
 }
 
@@ -280,6 +317,12 @@ def test_a_damaged_cache_file_is_rebuilt_and_the_next_run_is_warm(
     run(root)
     path = root / ".handbook-lint-cache" / "facts.sqlite"
     db = sqlite3.connect(path)
+    # (no run result, and no snapshot unless that is the damage: the run reads
+    # the facts table, as one does when pages changed since the snapshot)
+    db.execute("DELETE FROM results")
+    if "snapshots" not in damage:
+        db.execute("DELETE FROM snapshots")
+    db.commit()
     how = FILE_DAMAGE[damage]
     if isinstance(how, str):
         db.execute(how)

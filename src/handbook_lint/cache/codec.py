@@ -182,18 +182,7 @@ def decode(blob: bytes) -> PageFacts:
 
 
 def encode_summary(summary: PageSummary) -> bytes:
-    return _seal(
-        marshal.dumps(
-            (
-                summary.path,
-                _plain(summary.meta),
-                summary.anchor_events,
-                summary.unstable,
-                summary.includes,
-                summary.links,
-            )
-        )
-    )
+    return _seal(marshal.dumps(_summary_tuple(summary)))
 
 
 def decode_summary(blob: bytes) -> PageSummary:
@@ -219,6 +208,44 @@ def decode_summary(blob: bytes) -> PageSummary:
     except DecodeError:
         raise
     except Exception as exc:  # (marshal and unpacking raise what damage gives them)
+        raise DecodeError(f"bad cache entry: {type(exc).__name__}") from None
+
+
+def _summary_tuple(summary: PageSummary) -> tuple[Any, ...]:
+    return (
+        summary.path,
+        _plain(summary.meta),
+        summary.anchor_events,
+        summary.unstable,
+        summary.includes,
+        summary.links,
+    )
+
+
+def encode_snapshot(summaries: dict[tuple[str, str], PageSummary]) -> bytes:
+    """Every page's summary, by (path, content hash), in one blob."""
+    rows = [(path, digest, _summary_tuple(s)) for (path, digest), s in summaries.items()]
+    return _seal(marshal.dumps((FORMAT, rows)))
+
+
+def decode_snapshot(blob: bytes) -> dict[tuple[str, str], PageSummary]:
+    """The summaries of a snapshot (DecodeError when it is damaged or of another
+    format). One checksum covers them all, so they are not checked one by one."""
+    try:
+        version, rows = _load(blob)
+        if version != FORMAT:
+            raise DecodeError("unknown cache format")
+        out = {}
+        for path, digest, (same, meta, events, unstable, includes, links) in rows:
+            if not isinstance(path, str) or not isinstance(digest, str) or same != path:
+                raise DecodeError("bad snapshot")
+            out[(path, digest)] = PageSummary(
+                path, _restore(meta), events, unstable, includes, links
+            )
+        return out
+    except DecodeError:
+        raise
+    except Exception as exc:  # (what damage gives marshal and the unpacking)
         raise DecodeError(f"bad cache entry: {type(exc).__name__}") from None
 
 

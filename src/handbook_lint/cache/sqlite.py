@@ -21,10 +21,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-SCHEMA = "3"
+SCHEMA = "4"
 DB_NAME = "facts.sqlite"
 KEEP_RESULTS = 16
-TABLES = frozenset({"meta", "files", "facts", "results"})
+TABLES = frozenset({"meta", "files", "facts", "results", "snapshots"})
 
 Warn = Callable[[str], None]
 BUSY_SECONDS = 5.0  # how long a write waits for another run's transaction
@@ -136,6 +136,9 @@ class Cache:
                 "PRIMARY KEY (path, hash, key))"
             )
             db.execute("CREATE TABLE results (key TEXT PRIMARY KEY, findings BLOB, used REAL)")
+            # Every page's summary in one blob, as the last run that parsed saw the
+            # site: one read and one decode instead of one per page.
+            db.execute("CREATE TABLE snapshots (key TEXT PRIMARY KEY, summaries BLOB)")
             db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
             db.execute("COMMIT")
         except BaseException:
@@ -207,6 +210,16 @@ class Cache:
         # (a damaged row is skipped: its file is parsed again)
         return {(str(r[0]), str(r[1])): bytes(r[2]) for r in rows if isinstance(r[2], bytes)}
 
+    def summary(self, path: str, digest: str, key: str) -> bytes | None:
+        rows = self._query(
+            "SELECT summary FROM facts WHERE path = ? AND hash = ? AND key = ?", (path, digest, key)
+        )
+        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
+
+    def snapshot(self, key: str) -> bytes | None:
+        rows = self._query("SELECT summaries FROM snapshots WHERE key = ?", (key,))
+        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
+
     def facts(self, path: str, digest: str, key: str) -> bytes | None:
         rows = self._query(
             "SELECT facts FROM facts WHERE path = ? AND hash = ? AND key = ?", (path, digest, key)
@@ -224,13 +237,14 @@ class Cache:
         files: list[tuple[str, int, int, int, str]],
         entries: list[tuple[str, str, str, bytes, bytes]],
         result: tuple[str, bytes] | None = None,
+        snapshot: tuple[str, bytes] | None = None,
     ) -> None:
-        """One short transaction: file states, new facts, a run result."""
+        """One short transaction: file states, new facts, a run result, a snapshot."""
         for retry in (False, True):
-            if self.db is None or not (files or entries or result):
+            if self.db is None or not (files or entries or result or snapshot):
                 return
             try:
-                self._write(self.db, files, entries, result)
+                self._write(self.db, files, entries, result, snapshot)
                 return
             except sqlite3.DatabaseError as exc:
                 if _readonly(exc):
@@ -245,9 +259,12 @@ class Cache:
         files: list[tuple[str, int, int, int, str]],
         entries: list[tuple[str, str, str, bytes, bytes]],
         result: tuple[str, bytes] | None,
+        snapshot: tuple[str, bytes] | None = None,
     ) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
+            if snapshot is not None:
+                db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", snapshot)
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", files)
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", entries)
             if entries:

@@ -33,6 +33,9 @@ CHUNK = 32
 # those of a few pages before it) are kept: 4,600 pages decoded all at once
 # were 190 MB of a cold run's 276.
 FACTS_KEPT = 256
+# A snapshot is written again when it lacks this many of the summaries a run
+# used (not for every commit: a page it lacks costs one row's read).
+SNAPSHOT_STALE = 32
 
 # One parsed file: (path, why it is unreadable, encoded facts, encoded summary,
 # the content hash of the very bytes parsed)
@@ -136,6 +139,10 @@ class FactStore:
         self.damaged = 0  # cached summaries that did not decode (parsed again)
         self._states: dict[str, tuple[int, int, int, str]] = {}  # the cache's file table
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
+        # The last snapshot's summaries (all pages at once), and whether this run
+        # should write a new one (it parsed, or found pages the snapshot lacks).
+        self._snapshot: dict[tuple[str, str], PageSummary] | None = None
+        self._stale = 0  # summaries it lacked (SNAPSHOT_STALE of them: write a new one)
 
     def before(self, overlay: Overlay) -> FactStore:
         """A store for the site as it was before a change: what this one knows of
@@ -155,6 +162,7 @@ class FactStore:
             mine: dict[str, object] = getattr(self, name)
             getattr(other, name).update({k: v for k, v in mine.items() if k not in touched})
         other._states, other._cached = self._states, self._cached
+        other._snapshot = self._snapshot
         return other
 
     # -- bulk preparation ---------------------------------------------------
@@ -165,29 +173,55 @@ class FactStore:
         todo = [p for p in dict.fromkeys(paths) if p not in self.summaries and p not in self.errors]
         if not todo:
             return
-        if self._cached is None:  # read once per run: later single lookups reuse them
+        if self._snapshot is None:  # read once per run: later single lookups reuse it
             self._states = self.cache.file_states() if self.cache else {}
-            self._cached = self.cache.summaries(self.key) if self.cache else {}
-        states, cached = self._states, self._cached
+            self._snapshot = self._read_snapshot()
+        states, snapshot = self._states, self._snapshot
         to_parse: list[str] = []
         for path in todo:
             digest = self._digest(path, states)
             if digest is None:
                 to_parse.append(path)  # parsing reports why it cannot be read
                 continue
-            blob = cached.get((path, digest))
-            summary = None
-            if blob is not None:
-                try:
-                    summary = codec.decode_summary(blob)
-                except codec.DecodeError:
-                    self.damaged += 1  # parsed again, and stored again
+            summary = snapshot.get((path, digest))
+            if summary is None:
+                summary = self._cached_summary(path, digest)
             if summary is not None and summary.path == path:
                 self.summaries[path] = summary
             else:
                 to_parse.append(path)
         for parsed in self._parse_many(to_parse):
             self._record(parsed)
+
+    def _read_snapshot(self) -> dict[tuple[str, str], PageSummary]:
+        blob = self.cache.snapshot(self.key) if self.cache else None
+        if blob is not None:
+            try:
+                return codec.decode_snapshot(blob)
+            except codec.DecodeError:
+                self.damaged += 1  # (a new one is written: the summaries are in their rows)
+        self._stale = SNAPSHOT_STALE if self.cache is not None else 0
+        return {}
+
+    def _cached_summary(self, path: str, digest: str) -> PageSummary | None:
+        """A summary the snapshot lacks, from its own row (a page another run
+        parsed since, or the first run after an upgrade)."""
+        if self.cache is None or not is_utf8(path):  # (never stored: see flush)
+            return None
+        if self._cached is None and self._stale >= SNAPSHOT_STALE:
+            self._cached = self.cache.summaries(self.key)  # (many to read: all at once)
+        if self._cached is not None:
+            blob = self._cached.get((path, digest))
+        else:
+            blob = self.cache.summary(path, digest, self.key)
+        if blob is None:
+            return None
+        self._stale += 1
+        try:
+            return codec.decode_summary(blob)
+        except codec.DecodeError:
+            self.damaged += 1  # parsed again, and stored again
+            return None
 
     def _digest(self, path: str, states: dict[str, tuple[int, int, int, str]]) -> str | None:
         from_git = self._git_bytes(path)
@@ -352,5 +386,18 @@ class FactStore:
             # SQLite text columns: such a file is parsed again each run instead.
             files = [row for row in self._new_files if is_utf8(row[0])]
             entries = [row for row in self._new_entries if is_utf8(row[0])]
-            self.cache.write(files, entries, result)
+            self.cache.write(files, entries, result, self._new_snapshot())
         self._new_files, self._new_entries = [], []
+
+    def _new_snapshot(self) -> tuple[str, bytes] | None:
+        """Every page's summary as this run saw the site, when it differs from the
+        snapshot read (something was parsed, or read from its own row)."""
+        if self._stale + len(self._new_entries) < SNAPSHOT_STALE or self.overlay is not None:
+            return None  # (a store with files from git sees a version of the site)
+        self._stale = 0
+        current = {
+            (path, self.hashes[path]): summary
+            for path, summary in self.summaries.items()
+            if summary is not None and path in self.hashes and is_utf8(path)
+        }
+        return self.key, codec.encode_snapshot(current)

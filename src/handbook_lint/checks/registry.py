@@ -209,10 +209,10 @@ def declare(name: str, severity: str, summary: str, doc: str) -> None:
 
 
 def _where(fn: CheckFn) -> str:
-    try:
-        return f"{inspect.getsourcefile(fn)}:{inspect.getsourcelines(fn)[1]}"
-    except (OSError, TypeError):
-        return ""
+    # (the code object says it: inspect.getsourcelines read every rule's source
+    # file on every start, 60 ms of a warm run)
+    code = getattr(fn, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code is not None else ""
 
 
 def external_rules() -> frozenset[str]:

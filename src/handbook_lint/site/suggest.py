@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process
-
 
 class Suggester:
     def __init__(self, names: Iterable[str], cutoff: float = 0.8) -> None:
@@ -25,6 +23,8 @@ class Suggester:
         cached = self._cache.get((word, n))
         if cached is not None:
             return cached
+        from rapidfuzz import fuzz, process  # (imported when something is misspelt)
+
         found = process.extract(
             word, self._names, scorer=fuzz.ratio, score_cutoff=self.cutoff * 100, limit=None
         )
@@ -35,6 +35,8 @@ class Suggester:
 
     def score(self, a: str, b: str) -> float:
         """The similarity of two names, 0 to 1."""
+        from rapidfuzz import fuzz
+
         return float(fuzz.ratio(a, b)) / 100
 
 
