@@ -1,7 +1,7 @@
 """The markdown-it-py parser as handbook-lint runs it: the same tokens as
 markdown-it-py's own, for less work.
 
-Two shortcuts, neither of which changes what a page's facts say (the proof is
+Three shortcuts, none of which changes what a page's facts say (the proof is
 `tests/test_fast_parse.py` over fixtures and fuzzed text, and
 `bench/facts_equal.py` over every page of both corpora):
 
@@ -9,7 +9,8 @@ Two shortcuts, neither of which changes what a page's facts say (the proof is
   block rule at every line, and each one logs, checks for an indented code
   line, and then looks at the line's first character. A guard in front of a
   rule looks first at the one character the rule itself requires (`#` for a
-  heading, `>` for a quote, the next line's `|`, `-` or `:` for a table) and
+  heading, `>` for a quote, the next line's `|`, `-` or `:` for a table, a
+  line of the paragraph that starts with `=` or `-` for a setext heading) and
   skips the call when it is absent. The rule's answer is the same: every
   guard tests a condition the rule returns False without.
 * **Inline parsing only where a fact can come from.** A paragraph's inline
@@ -21,6 +22,8 @@ Two shortcuts, neither of which changes what a page's facts say (the proof is
   caller says prose text is not wanted (`env[SKIP_PLAIN]`). Entities and
   backslash escapes are triggers because they are the only way a text token
   can hold a character its source line does not.
+* **Line endings are normalised only when there is a CR or a NUL** (the
+  page's CRLF were made LF before), not by replacing every line feed by itself.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
-from markdown_it.rules_core import StateCore
+from markdown_it.rules_core import StateCore, normalize
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -71,6 +74,7 @@ def markdown(fast: bool = True) -> MarkdownIt:
     if fast:
         _guard_block_rules(md)
         md.core.ruler.at("inline", _inline_where_needed)
+        md.core.ruler.at("normalize", _normalize_if_needed)
     return md
 
 
@@ -86,6 +90,8 @@ def _guard_block_rules(md: MarkdownIt) -> None:
             guarded = _code(rule.fn)
         elif rule.name == "deflist":
             guarded = _deflist(rule.fn)
+        elif rule.name == "lheading":
+            guarded = _setext(rule.fn)
         if guarded is not None:
             ruler.at(rule.name, guarded, {"alt": list(rule.alt)})
 
@@ -123,6 +129,26 @@ def _code(rule: BlockRule) -> BlockRule:
     return guarded
 
 
+def _setext(rule: BlockRule) -> BlockRule:
+    """A setext heading needs an underline: a line of the paragraph (before the
+    first blank line) that starts with `=` or `-`. The rule itself tries every
+    block rule on each line of the paragraph on its way there."""
+
+    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        src, starts, shifts, ends = state.src, state.bMarks, state.tShift, state.eMarks
+        after = line + 1
+        while after < end:
+            at = starts[after] + shifts[after]
+            if at >= ends[after]:
+                return False
+            if src[at] in "-=":
+                return rule(state, line, end, silent)
+            after += 1
+        return False
+
+    return guarded
+
+
 def _deflist(rule: BlockRule) -> BlockRule:
     """A definition list needs a `:` or `~` line: the next one (past one blank
     line) for a new list; this one, inside a definition, when it checks whether
@@ -145,6 +171,13 @@ def _deflist(rule: BlockRule) -> BlockRule:
         )
 
     return guarded
+
+
+def _normalize_if_needed(state: StateCore) -> None:
+    """markdown-it-py's `normalize` (CR and CRLF to LF, NUL to U+FFFD) when there
+    is something to change: its regex replaced every line feed by itself."""
+    if "\r" in state.src or "\0" in state.src:
+        normalize(state)
 
 
 def _inline_where_needed(state: StateCore) -> None:

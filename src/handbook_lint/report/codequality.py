@@ -31,5 +31,5 @@ def write(report: Report, out: TextIO) -> None:
         if docs:  # Code Climate's `content.body` (Markdown): where the rule is explained
             issue["content"] = {"body": f"[{f.rule}]({docs})"}
         issues.append(issue)
-    json.dump(issues, out, ensure_ascii=False, indent=2)
+    out.write(json.dumps(issues, ensure_ascii=False, indent=2))
     out.write("\n")

@@ -43,7 +43,7 @@ def write(report: Report, out: TextIO) -> None:
             }
         ],
     }
-    json.dump(log, out, ensure_ascii=False, indent=2)
+    out.write(json.dumps(log, ensure_ascii=False, indent=2))
     out.write("\n")
 
 
