@@ -465,3 +465,22 @@ def test_two_runs_meeting_the_same_damage_move_the_file_once(
     # (one move takes the -wal and -shm files along when they exist: count moves)
     assert len({path.name.removesuffix("-wal").removesuffix("-shm") for path in moved}) == 1
     assert seen == [{"a.md": (1, 2, 3, "h")}] * 2  # one new file, both runs on it
+
+
+def test_a_page_reverted_to_a_version_the_snapshot_holds_is_no_damage(tmp_path: Path) -> None:
+    """The snapshot outlives a row the next write dropped (review finding): a
+    page edited, then reverted, is parsed again quietly, and stored again."""
+    root = make(tmp_path)
+    run(root)
+    page = root / "content/section-1/page-2.md"
+    other = root / "content/section-3/page-0.md"
+    first = page.read_text()
+    page.write_text(first + "\nMore text.\n")
+    run(root)  # (its first version's facts row is dropped; the snapshot keeps it)
+    page.write_text(first)
+    other.write_text(other.read_text() + "\nEdited.\n")
+    warnings: list[str] = []
+    found, _ = run(root, warnings=warnings)
+    assert found == run(root, cache=False)[0] and warnings == []
+    _, linter = run(root, paths=[str(page)], warnings=warnings)
+    assert linter.store.parsed == 0 and warnings == []  # (stored again)

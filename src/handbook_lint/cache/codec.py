@@ -283,6 +283,10 @@ _EVENTS: Any = PageSummary.__dict__["anchor_events"]
 _LINKS: Any = PageSummary.__dict__["links"]
 
 
+def from_snapshot(summary: PageSummary) -> bool:
+    return isinstance(summary, _SnapshotSummary)
+
+
 def _encoded_parts(summary: PageSummary) -> tuple[bytes, bytes]:
     """Its events and links encoded (as read, when they were never decoded)."""
     if isinstance(summary, _SnapshotSummary):

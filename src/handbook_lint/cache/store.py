@@ -326,15 +326,15 @@ class FactStore:
             self.prepare([path])
         facts: PageFacts | None = None
         blob = self._blobs.get(path)
-        damaged = False
+        damaged = lost = False
         if blob is None and self.cache is not None and path in self.hashes:
             blob = self.cache.facts(path, self.hashes[path], self.key)
             # (its summary came from that row: no facts there is damage too)
-            damaged = (
-                blob is None
-                and self.summaries.get(path) is not None
-                and self._git_bytes(path) is None
-            )
+            # (a summary from the snapshot may outlive its row: a page reverted
+            # to a version whose facts a later write dropped is a plain miss)
+            known = self.summaries.get(path)
+            lost = blob is None and known is not None and self._git_bytes(path) is None
+            damaged = lost and known is not None and not codec.from_snapshot(known)
         if blob is not None:
             try:
                 facts = codec.decode(blob)
@@ -342,7 +342,7 @@ class FactStore:
                 facts = None
             if facts is not None and facts.path != path:  # (another page's entry)
                 facts = None
-            damaged = facts is None
+            lost = damaged = facts is None
         if facts is None and path not in self.errors:
             _, error, blob, summary, digest = self._parse_one(path)
             if blob is None:
@@ -351,14 +351,14 @@ class FactStore:
                 facts = codec.decode(blob)
                 self._blobs[path] = blob  # (not parsed again when it is needed again)
                 if (
-                    damaged
+                    lost
                     and digest
                     and summary is not None
                     and digest == self.hashes.get(path)
                     and self._git_bytes(path) is None
                 ):
                     # Stored anew (it was parsed again on every run, and silently).
-                    self.damaged += 1
+                    self.damaged += int(damaged)
                     self._new_entries.append((path, digest, self.key, summary, blob))
         self._facts[path] = facts
         if len(self._facts) > FACTS_KEPT:
