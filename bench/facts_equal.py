@@ -30,7 +30,7 @@ from handbook_lint.cache import codec  # noqa: E402
 from handbook_lint.checks.selection import active_rules  # noqa: E402
 from handbook_lint.config.settings import load_config_text, preset_names  # noqa: E402
 from handbook_lint.engine.linter import Linter  # noqa: E402
-from handbook_lint.parsing.markdown import ParseSettings, parse_page  # noqa: E402
+from handbook_lint.parsing.markdown import ParseSettings, parse_page, read_page  # noqa: E402
 
 
 def settings_of(root: Path, preset: str | None) -> ParseSettings:
@@ -45,9 +45,8 @@ def compare(job: tuple[str, list[str], ParseSettings]) -> tuple[list[str], float
     root, paths, parse = job
     differ, fast_cpu, full_cpu = [], 0.0, 0.0
     for path in paths:
-        try:
-            text = (Path(root) / path).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
+        text, _ = read_page(Path(root) / path)  # (as the linter reads it: no BOM)
+        if text is None:
             continue
         start = time.process_time()
         fast = codec.encode(parse_page(text, path, parse))

@@ -224,12 +224,35 @@ def _summary_tuple(summary: PageSummary) -> tuple[Any, ...]:
     )
 
 
+class _Encoded:
+    """A field of PageSummary a snapshot summary keeps encoded until it is read
+    (its slot holds the value from then on; `_raw_NAME` the bytes till then)."""
+
+    def __init__(self, name: str) -> None:
+        self.slot: Any = PageSummary.__dict__[name]
+        self.raw = f"_raw_{name}"
+
+    def __get__(self, summary: Any, owner: Any = None) -> Any:
+        if summary is None:
+            return self
+        raw = getattr(summary, self.raw)
+        if raw is not None:
+            self.__set__(summary, marshal.loads(raw))
+        return self.slot.__get__(summary)
+
+    def __set__(self, summary: Any, value: Any) -> None:
+        self.slot.__set__(summary, value)
+        setattr(summary, self.raw, None)
+
+
 class _SnapshotSummary(PageSummary):
     """A summary from a snapshot: its anchor events and links (nine tenths of
     it) stay encoded until read. A run reads every page's URL, and the anchors
     and links of few pages (those linked to, those a change may break)."""
 
-    __slots__ = ("_raw_events", "_raw_links")
+    __slots__ = ("_raw_anchor_events", "_raw_links")
+    anchor_events = _Encoded("anchor_events")
+    links = _Encoded("links")
 
     def __init__(
         self,
@@ -241,7 +264,7 @@ class _SnapshotSummary(PageSummary):
         raw_links: bytes,
     ) -> None:
         self.path, self.meta, self.unstable, self.includes = path, meta, unstable, includes
-        self._raw_events: bytes | None = raw_events
+        self._raw_anchor_events: bytes | None = raw_events
         self._raw_links: bytes | None = raw_links
 
     def __eq__(self, other: object) -> bool:  # (a summary, however it was read)
@@ -251,37 +274,6 @@ class _SnapshotSummary(PageSummary):
 
     __hash__ = None  # type: ignore[assignment]  # (as PageSummary: mutable, unhashable)
 
-    @property
-    def anchor_events(self) -> list[tuple[str, str, int]]:
-        if self._raw_events is not None:
-            _EVENTS.__set__(self, marshal.loads(self._raw_events))
-            self._raw_events = None
-        events: list[tuple[str, str, int]] = _EVENTS.__get__(self)
-        return events
-
-    @anchor_events.setter
-    def anchor_events(self, value: list[tuple[str, str, int]]) -> None:
-        _EVENTS.__set__(self, value)
-        self._raw_events = None
-
-    @property
-    def links(self) -> list[str]:
-        if self._raw_links is not None:
-            _LINKS.__set__(self, marshal.loads(self._raw_links))
-            self._raw_links = None
-        links: list[str] = _LINKS.__get__(self)
-        return links
-
-    @links.setter
-    def links(self, value: list[str]) -> None:
-        _LINKS.__set__(self, value)
-        self._raw_links = None
-
-
-# The slots of PageSummary that _SnapshotSummary fills on first read.
-_EVENTS: Any = PageSummary.__dict__["anchor_events"]
-_LINKS: Any = PageSummary.__dict__["links"]
-
 
 def from_snapshot(summary: PageSummary) -> bool:
     return isinstance(summary, _SnapshotSummary)
@@ -290,7 +282,7 @@ def from_snapshot(summary: PageSummary) -> bool:
 def _encoded_parts(summary: PageSummary) -> tuple[bytes, bytes]:
     """Its events and links encoded (as read, when they were never decoded)."""
     if isinstance(summary, _SnapshotSummary):
-        events, links = summary._raw_events, summary._raw_links
+        events, links = summary._raw_anchor_events, summary._raw_links
     else:
         events = links = None
     return (

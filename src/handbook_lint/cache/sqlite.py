@@ -211,23 +211,25 @@ class Cache:
         return {(str(r[0]), str(r[1])): bytes(r[2]) for r in rows if isinstance(r[2], bytes)}
 
     def summary(self, path: str, digest: str, key: str) -> bytes | None:
-        rows = self._query(
-            "SELECT summary FROM facts WHERE path = ? AND hash = ? AND key = ?", (path, digest, key)
-        )
-        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
-
-    def snapshot(self, key: str) -> bytes | None:
-        rows = self._query("SELECT summaries FROM snapshots WHERE key = ?", (key,))
-        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
+        return self._entry("summary", path, digest, key)
 
     def facts(self, path: str, digest: str, key: str) -> bytes | None:
-        rows = self._query(
-            "SELECT facts FROM facts WHERE path = ? AND hash = ? AND key = ?", (path, digest, key)
-        )
-        return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
+        return self._entry("facts", path, digest, key)
+
+    def _entry(self, column: str, path: str, digest: str, key: str) -> bytes | None:
+        """One blob (`summary` or `facts`) of one file version's row."""
+        sql = f"SELECT {column} FROM facts WHERE path = ? AND hash = ? AND key = ?"
+        return self._blob(sql, (path, digest, key))
+
+    def snapshot(self, key: str) -> bytes | None:
+        return self._blob("SELECT summaries FROM snapshots WHERE key = ?", (key,))
 
     def result(self, key: str) -> bytes | None:
-        rows = self._query("SELECT findings FROM results WHERE key = ?", (key,))
+        return self._blob("SELECT findings FROM results WHERE key = ?", (key,))
+
+    def _blob(self, sql: str, args: tuple[str, ...]) -> bytes | None:
+        """The first row's one column, when it is a blob (damage: None)."""
+        rows = self._query(sql, args)
         return rows[0][0] if rows and isinstance(rows[0][0], bytes) else None
 
     # -- writes ---------------------------------------------------------------

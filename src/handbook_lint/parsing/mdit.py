@@ -96,11 +96,16 @@ def _guard_block_rules(md: MarkdownIt) -> None:
             ruler.at(rule.name, guarded, {"alt": list(rule.alt)})
 
 
+def _starts_with(state: StateBlock, line: int, characters: str) -> bool:
+    """Line `line` is not blank and its first character (after indentation) is
+    one of `characters`."""
+    at = state.bMarks[line] + state.tShift[line]
+    return at < state.eMarks[line] and state.src[at] in characters
+
+
 def _first_character(rule: BlockRule, characters: str) -> BlockRule:
     def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
-        at = state.bMarks[line] + state.tShift[line]
-        src = state.src
-        return at < len(src) and src[at] in characters and rule(state, line, end, silent)
+        return _starts_with(state, line, characters) and rule(state, line, end, silent)
 
     return guarded
 
@@ -110,12 +115,7 @@ def _table(rule: BlockRule) -> BlockRule:
 
     def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
         after = line + 1
-        if after >= end:
-            return False
-        at = state.bMarks[after] + state.tShift[after]
-        return (
-            at < state.eMarks[after] and state.src[at] in "|-:" and rule(state, line, end, silent)
-        )
+        return after < end and _starts_with(state, after, "|-:") and rule(state, line, end, silent)
 
     return guarded
 
@@ -135,13 +135,9 @@ def _setext(rule: BlockRule) -> BlockRule:
     block rule on each line of the paragraph on its way there."""
 
     def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
-        src, starts, shifts, ends = state.src, state.bMarks, state.tShift, state.eMarks
         after = line + 1
-        while after < end:
-            at = starts[after] + shifts[after]
-            if at >= ends[after]:
-                return False
-            if src[at] in "-=":
+        while after < end and not state.isEmpty(after):
+            if _starts_with(state, after, "-="):
                 return rule(state, line, end, silent)
             after += 1
         return False
@@ -165,10 +161,7 @@ def _deflist(rule: BlockRule) -> BlockRule:
                 at += 1
             if at >= end:
                 return False
-        first = state.bMarks[at] + state.tShift[at]
-        return (
-            first < state.eMarks[at] and state.src[first] in ":~" and rule(state, line, end, silent)
-        )
+        return _starts_with(state, at, ":~") and rule(state, line, end, silent)
 
     return guarded
 
