@@ -382,3 +382,22 @@ def test_every_format_writes_utf8_encodable_text(fmt: str) -> None:
     text = render(fmt, report(SAMPLE, RULE_INFO))
     text.encode("utf-8")
     assert text.endswith("\n")
+
+
+def test_json_is_written_as_the_json_module_indents_it() -> None:
+    """The JSON report is written by hand for speed: it must stay, byte for
+    byte, what json.dumps(indent=2) writes (strings of any kind, fixes,
+    missing suggestions, an empty run, every summary key)."""
+    from handbook_lint.checks.registry import Edit, Fix
+
+    fix = Fix((Edit(2, 0, 'say "x"\t\u2028', "</script> \\ é", whole_line=True),), safe=False)
+    findings = [
+        *SAMPLE,
+        replace(make(message='quote " backslash \\ tab \t nul \x00 emoji 🎉'), fix=fix),
+        make(path="content/\ud800.md", suggestion="見出し"),
+    ]
+    extra = {"compared_with": "origin/main", "new": 2, "in_baseline": 1, "unverified": 3}
+    for rep in (report(findings), report([]), Report(findings, 7, "1.2.3", **extra)):
+        text = render("json", rep)
+        assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"
+        assert len(json.loads(text)["findings"]) == len(rep.findings)

@@ -96,6 +96,15 @@ def test_docs_links_from_the_config_or_the_installed_copy() -> None:
     assert found == f"{rules.as_uri()}#{{rule}}"
 
 
+def test_the_installed_copy_is_found_as_importlib_metadata_finds_it() -> None:
+    from importlib import metadata
+
+    from handbook_lint.report.context import _direct_url
+
+    expected = metadata.distribution("handbook-lint").read_text("direct_url.json")
+    assert expected and _direct_url() == expected
+
+
 # -- the HTML page ----------------------------------------------------------------
 
 

@@ -78,14 +78,22 @@ _LETTER = rf"[^\W\d_{_CJK}]"
 _APOS = "'\u2019"
 _JOINERS = _APOS + "-"
 
-# A word: letters, with apostrophes or hyphens between letters.
-_TOKEN_RE = re.compile(rf"{_LETTER}+(?:[{_JOINERS}]{_LETTER}+)*")
-# A run of letters (a word without its apostrophes and hyphens).
-_RUN_RE = re.compile(rf"{_LETTER}+")
-# The pieces of a whitespace-delimited chunk between CJK characters.
-_PIECE_RE = re.compile(rf"[^{_CJK}]+")
-# A piece that looks like code, a path, a URL, an address or a file name.
-_CODE_RE = re.compile(r"[/\\_@=#%&$|<>{}`]|\w[.:]\w|::")
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled on first use (their Unicode classes take 10 ms, which a run that
+    checks no text should not pay): a word, with apostrophes or hyphens between
+    letters; a run of letters (a word without those); a piece of a chunk
+    between CJK characters; a piece that looks like code, a path, a URL, an
+    address or a file name."""
+    return (
+        re.compile(rf"{_LETTER}+(?:[{_JOINERS}]{_LETTER}+)*"),
+        re.compile(rf"{_LETTER}+"),
+        re.compile(rf"[^{_CJK}]+"),
+        re.compile(r"[/\\_@=#%&$|<>{}`]|\w[.:]\w|::"),
+    )
+
+
 _DIGIT_JOINERS = "-.'\u2019"
 
 _MIN_CAPS_LEN = 4
@@ -195,6 +203,7 @@ class Speller:
 
     def __init__(self, allow: Iterable[str] = ()) -> None:
         self._dict = _dictionary()
+        self._token_re, self._run_re, self._piece_re, self._code_re = _patterns()
         self._allow = frozenset(w.strip().lower().replace("\u2019", "'") for w in allow)
         # Caches, by whitespace-delimited chunk: chunks known to hold no misspelling,
         # and the misspellings (offset in the chunk, word, key) of those that do.
@@ -224,11 +233,11 @@ class Speller:
                 plain.append(chunk)
         keys = self._dict.keys
         if plain:
-            if keys.isdisjoint(_RUN_RE.findall(" ".join(plain).lower())):
+            if keys.isdisjoint(self._run_re.findall(" ".join(plain).lower())):
                 clean.extend(plain)
             else:
                 for chunk in plain:
-                    if keys.isdisjoint(_RUN_RE.findall(chunk.lower())):
+                    if keys.isdisjoint(self._run_re.findall(chunk.lower())):
                         clean.append(chunk)
                     else:
                         analyse.append(chunk)
@@ -258,13 +267,13 @@ class Speller:
     def _analyse(self, chunk: str) -> tuple[_Hit, ...]:
         """The misspelled words of one whitespace-delimited chunk."""
         hits: list[_Hit] = []
-        for piece in _PIECE_RE.finditer(chunk):
+        for piece in self._piece_re.finditer(chunk):
             text = piece.group()
-            if text[0] == "-" or _CODE_RE.search(text):
+            if text[0] == "-" or self._code_re.search(text):
                 continue
             base = piece.start()
             size = len(text)
-            for token in _TOKEN_RE.finditer(text):
+            for token in self._token_re.finditer(text):
                 start, end = token.span()
                 if _near_digit(text, start, end, size):
                     continue

@@ -24,8 +24,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 _TAG_RE = re.compile(r"<[^>]*>")
 _CONTAINERS = {

@@ -7,18 +7,16 @@ true); shortcode calls are masked first, as Hugo replaces them before Markdown.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import normalizeReference
-from markdown_it.token import Token
-
-from handbook_lint.parsing import mdit, shortcodes
+from handbook_lint.parsing import shortcodes
 from handbook_lint.parsing.anchors import AnchorEvent, IdAllocator, sanitize
 from handbook_lint.parsing.attributes import parse_attributes
 from handbook_lint.parsing.facts import (
@@ -34,6 +32,10 @@ from handbook_lint.parsing.facts import (
 )
 from handbook_lint.parsing.frontmatter import split_front_matter
 from handbook_lint.parsing.headingtext import links_in, plain_text
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 INCLUDE_NAMES = frozenset({"include"})
@@ -88,8 +90,21 @@ class ParseSettings:
         return frozenset((*self.id_scopes, *(f"/{name}" for name in self.id_scopes)))
 
 
-_MD = mdit.markdown()
+_MD: MarkdownIt | None = None
 _MD_PLAIN: MarkdownIt | None = None  # markdown-it-py as it comes (the proof's reference)
+
+
+def _markdown(full: bool = False) -> MarkdownIt:
+    """The parser, made (and markdown-it-py imported: 30 ms) when a page is
+    first parsed, not by a run whose pages all come from the cache."""
+    global _MD, _MD_PLAIN
+    from handbook_lint.parsing import mdit
+
+    if full:
+        _MD_PLAIN = _MD_PLAIN or mdit.markdown(fast=False)
+        return _MD_PLAIN
+    _MD = _MD or mdit.markdown()
+    return _MD
 
 
 # Why a file is not linted as a page, and the line where it goes wrong (1 when
@@ -207,14 +222,12 @@ def parse_page(
     calls = shortcodes.find_shortcodes(body, line_starts)
     masked = shortcodes.mask(body, calls)
     env: dict[str, object] = {}
-    if full:
-        global _MD_PLAIN
-        _MD_PLAIN = _MD_PLAIN or mdit.markdown(fast=False)
-        tokens = _MD_PLAIN.parse(masked, env)
-    else:
-        if not settings.prose:  # (prose spelling reads the text of every paragraph)
-            env[mdit.SKIP_PLAIN] = "terms" if settings.definition_term_ids else "plain"
-        tokens = _MD.parse(masked, env)
+    md = _markdown(full)
+    if not full and not settings.prose:  # (prose spelling reads every paragraph's text)
+        from handbook_lint.parsing.mdit import SKIP_PLAIN
+
+        env[SKIP_PLAIN] = "terms" if settings.definition_term_ids else "plain"
+    tokens = md.parse(masked, env)
     _Walker(facts, settings, masked, body, line_starts, calls, tokens).run()
     refs = env.get("references")
     if isinstance(refs, dict):
@@ -731,7 +744,7 @@ class _Walker:
     def _summary_heading(self, summary: str, line: int) -> AnchorEvent | None:
         if not summary.startswith("#"):
             return None
-        tokens = _MD.parse(summary)
+        tokens = _markdown().parse(summary)
         for i, token in enumerate(tokens):
             if token.type == "heading_open":
                 _, event = self._heading(token, tokens[i + 1])
@@ -745,7 +758,7 @@ class _Walker:
         if "&#" in inline.content:
             # Hugo resolves named entities in the id's text, not numeric ones
             # (`&#39;` adds "39"): parse again with those kept as text.
-            again = _MD.parseInline(inline.content.replace("&#", "&amp;#"))
+            again = _markdown().parseInline(inline.content.replace("&#", "&amp;#"))
             children = again[0].children or [] if again else children
         return plain_text(children, settings.typographer, settings.linkify)
 
@@ -824,9 +837,17 @@ def _glued(children: list[Token], i: int, edge: str) -> bool:
     return 0 <= i < len(children) and children[i].type in _MARKUP_TOKENS and edge.isalnum()
 
 
-# Reference labels match as markdown-it matches them (case folded, white space
-# collapsed): the very function that keys `ref_definitions`.
-normalize_label = normalizeReference
+def normalize_label(label: str) -> str:
+    """A reference label as markdown-it matches it (case folded, white space
+    collapsed): the very function that keys `ref_definitions`."""
+    return _normalize_reference()(label)
+
+
+@functools.cache
+def _normalize_reference() -> Callable[[str], str]:
+    from markdown_it.common.utils import normalizeReference
+
+    return normalizeReference
 
 
 def _reference_label(text: str, at: int, close: Callable[[int], int]) -> tuple[str, int]:

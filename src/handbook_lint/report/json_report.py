@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring  # (the C one)
 from typing import Any, TextIO
 
 from handbook_lint.checks.registry import Finding
@@ -25,27 +26,41 @@ def write(report: Report, out: TextIO) -> None:
         summary["in_baseline"] = report.in_baseline
     if report.unverified:
         summary["unverified"] = report.unverified
-    payload = {
-        "tool": "handbook-lint",
-        "version": report.version,
-        "findings": [
-            {
-                "path": f.path,
-                "line": f.line,
-                "column": f.column,
-                "rule": f.rule,
-                "severity": f.severity,
-                "message": f.text,
-                "suggestion": f.suggestion,
-                "fix": _fix(f),
-            }
-            for f in report.findings
-        ],
-        "summary": summary,
-    }
-    # (one write: json.dump wrote each piece on its own, a quarter of a warm run)
-    out.write(json.dumps(payload, ensure_ascii=False, indent=2))
-    out.write("\n")
+    # Byte for byte what json.dumps(payload, ensure_ascii=False, indent=2) would
+    # write; with an indent the json module leaves its C encoder for a Python one,
+    # and for the handbook's 6,500 findings that took 60 ms of a 0.5 s warm run. A
+    # finding is one template here, its strings through the C string encoder.
+    findings = ",\n    ".join(map(_finding, report.findings))
+    listed = f"[\n    {findings}\n  ]" if findings else "[]"
+    out.write(
+        f'{{\n  "tool": "handbook-lint",\n  "version": {_value(report.version)},\n'
+        f'  "findings": {listed},\n  "summary": {_nested(summary, 1)}\n}}\n'
+    )
+
+
+def _finding(f: Finding) -> str:
+    fix = _fix(f)
+    return (
+        f'{{\n      "path": {_value(f.path)},\n      "line": {_value(f.line)},\n'
+        f'      "column": {_value(f.column)},\n      "rule": {_value(f.rule)},\n'
+        f'      "severity": {_value(f.severity)},\n      "message": {_value(f.text)},\n'
+        f'      "suggestion": {_value(f.suggestion)},\n'
+        f'      "fix": {"null" if fix is None else _nested(fix, 3)}\n    }}'
+    )
+
+
+def _value(value: Any) -> str:
+    if type(value) is str:
+        return encode_basestring(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _nested(value: Any, depth: int) -> str:
+    """`value` as json.dumps writes it `depth` levels down: its lines indented
+    further (a string holds no raw line break)."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
 
 
 def _fix(f: Finding) -> dict[str, Any] | None:
