@@ -396,8 +396,8 @@ def test_json_is_written_as_the_json_module_indents_it() -> None:
         replace(make(message='quote " backslash \\ tab \t nul \x00 emoji 🎉'), fix=fix),
         make(path="content/\ud800.md", suggestion="見出し"),
     ]
-    extra = {"compared_with": "origin/main", "new": 2, "in_baseline": 1, "unverified": 3}
-    for rep in (report(findings), report([]), Report(findings, 7, "1.2.3", **extra)):
+    compared = Report(findings, 7, "1.2.3", compared_with="origin/main", new=2, unverified=3)
+    for rep in (report(findings), report([]), replace(compared, in_baseline=1)):
         text = render("json", rep)
         assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n"
         assert len(json.loads(text)["findings"]) == len(rep.findings)

@@ -104,6 +104,7 @@ def _date_patterns() -> tuple[re.Pattern[str], ...]:
     patterns, 8 ms: most runs' dates are YAML dates, or none)."""
     return tuple(_layout_pattern(layout) for layout in _GO_LAYOUTS)
 
+
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
