@@ -33,14 +33,17 @@ from collections.abc import Callable
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.ruler import Ruler
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, normalize
+from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from handbook_lint.parsing.shortcodes import PLACEHOLDER_START
 
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
+InlineRule = Callable[[StateInline, bool], bool]
 
 # Key of the parse env: when present, inline content is parsed only where a fact
 # can come from; its value says whether `:` is a trigger (definition term ids).
@@ -56,6 +59,22 @@ _FIRST_CHARACTER = {
     "reference": "[",
     "html_block": "<",
     "heading": "#",
+}
+# The character each inline rule requires at its position (every rule after
+# `text`, which takes the run of characters none of them starts with).
+_INLINE_FIRST_CHARACTER = {
+    "newline": "\n",
+    "escape": "\\",
+    "backticks": "`",
+    "strikethrough": "~",
+    "emphasis": "_*",
+    "link": "[",
+    "image": "!",
+    "footnote_inline": "^",
+    "footnote_ref": "[",
+    "autolink": "<",
+    "html_inline": "<",
+    "entity": "&",
 }
 _TRIGGERS = re.compile(rf"[\[<&\\@{PLACEHOLDER_START}]|://|www\.")
 _TRIGGERS_TERMS = re.compile(rf"[\[<&\\@:{PLACEHOLDER_START}]|://|www\.")
@@ -73,6 +92,7 @@ def markdown(fast: bool = True) -> MarkdownIt:
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     if fast:
         _guard_block_rules(md)
+        _dispatch_on_first_character(md.inline.ruler, _INLINE_FIRST_CHARACTER, _inline_dispatcher)
         md.core.ruler.at("inline", _inline_where_needed)
         md.core.ruler.at("normalize", _normalize_if_needed)
     return md
@@ -82,9 +102,7 @@ def _guard_block_rules(md: MarkdownIt) -> None:
     ruler = md.block.ruler
     for rule in list(ruler.__rules__):
         guarded: BlockRule | None = None
-        if rule.name in _FIRST_CHARACTER:
-            guarded = _first_character(rule.fn, _FIRST_CHARACTER[rule.name])
-        elif rule.name == "table":
+        if rule.name == "table":
             guarded = _table(rule.fn)
         elif rule.name == "code":
             guarded = _code(rule.fn)
@@ -94,6 +112,66 @@ def _guard_block_rules(md: MarkdownIt) -> None:
             guarded = _setext(rule.fn)
         if guarded is not None:
             ruler.at(rule.name, guarded, {"alt": list(rule.alt)})
+    _dispatch_on_first_character(ruler, _FIRST_CHARACTER, _block_dispatcher)
+
+
+def _dispatch_on_first_character(
+    ruler: Ruler[Any], first: dict[str, str], dispatcher: Callable[..., Any]
+) -> None:
+    """In each chain of rules (for blocks: the main one, and those a paragraph,
+    a list or a blockquote asks whether a line ends it), the rules of `first`
+    that stand together become one: it reads the first character once and asks
+    only the rules that can start with it, in their order. Before, the loops
+    asked every rule at every line (every delimiter, inline).
+
+    The chains are compiled here and their lists replaced; a later change to the
+    ruler compiles them again as they come (the same parse, without this)."""
+    names = {rule.fn: rule.name for rule in ruler.__rules__}
+    ruler.getRules("")  # (compiles every chain)
+    chains = ruler.__cache__ or {}
+    for chain, rules in chains.items():
+        grouped: list[Any] = []
+        run: list[Any] = []
+        for rule in [*rules, None]:
+            if rule is not None and names.get(rule) in first:
+                run.append(rule)
+                continue
+            if run:
+                grouped.append(dispatcher(_by_character([(first[names[r]], r) for r in run])))
+                run = []
+            if rule is not None:
+                grouped.append(rule)
+        chains[chain] = grouped
+
+
+def _by_character(rules: list[tuple[str, Any]]) -> dict[str, tuple[Any, ...]]:
+    return {
+        character: tuple(rule for characters, rule in rules if character in characters)
+        for character in "".join(characters for characters, _ in rules)
+    }
+
+
+def _block_dispatcher(table: dict[str, tuple[BlockRule, ...]]) -> BlockRule:
+    def dispatch(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        at = state.bMarks[line] + state.tShift[line]
+        if at >= state.eMarks[line]:
+            return False
+        for rule in table.get(state.src[at], ()):  # noqa: SIM110 (any() of a generator: slower)
+            if rule(state, line, end, silent):
+                return True
+        return False
+
+    return dispatch
+
+
+def _inline_dispatcher(table: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
+    def dispatch(state: StateInline, silent: bool) -> bool:
+        for rule in table.get(state.src[state.pos], ()):  # noqa: SIM110 (as above)
+            if rule(state, silent):
+                return True
+        return False
+
+    return dispatch
 
 
 def _starts_with(state: StateBlock, line: int, characters: str) -> bool:
@@ -101,13 +179,6 @@ def _starts_with(state: StateBlock, line: int, characters: str) -> bool:
     one of `characters`."""
     at = state.bMarks[line] + state.tShift[line]
     return at < state.eMarks[line] and state.src[at] in characters
-
-
-def _first_character(rule: BlockRule, characters: str) -> BlockRule:
-    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
-        return _starts_with(state, line, characters) and rule(state, line, end, silent)
-
-    return guarded
 
 
 def _table(rule: BlockRule) -> BlockRule:
