@@ -16,6 +16,7 @@ import fuzzing
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markdown_it.helpers import parseLinkDestination
 from markdown_it.rules_block import StateBlock
 
 from handbook_lint.cache import codec
@@ -114,3 +115,18 @@ def _counting(real: mdit.BlockRule, calls: list[int]) -> mdit.BlockRule:
         return real(state, line, end, silent)
 
     return rule
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from(list("ab()<>\\ \t\n\x00\x7f&;#x:/.")), max_size=40),
+    pos=st.integers(0, 45),
+    cut=st.integers(0, 45),
+)
+@settings(max_examples=EXAMPLES, deadline=None)
+def test_a_link_destination_is_read_as_markdown_it_reads_it(text: str, pos: int, cut: int) -> None:
+    """The searching reader of destinations and markdown-it-py's one agree on
+    where a destination ends and what it says, for any text and bounds."""
+    maximum = min(cut, len(text))
+    ours = mdit._link_destination(text, pos, maximum)
+    theirs = parseLinkDestination(text, pos, maximum)
+    assert (ours.ok, ours.pos, ours.str) == (theirs.ok, theirs.pos, theirs.str)

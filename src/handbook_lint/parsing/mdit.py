@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
-from markdown_it import MarkdownIt
+from markdown_it import MarkdownIt, helpers
+from markdown_it.common.utils import unescapeAll
 from markdown_it.ruler import Ruler
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, normalize
@@ -93,6 +95,12 @@ def markdown(fast: bool = True) -> MarkdownIt:
     if fast:
         _guard_block_rules(md)
         _dispatch_on_first_character(md.inline.ruler, _INLINE_FIRST_CHARACTER, _inline_dispatcher)
+        # (this parser's helpers only: markdown_it.helpers stays as it is)
+        md.helpers = SimpleNamespace(  # type: ignore[assignment]
+            parseLinkLabel=helpers.parseLinkLabel,
+            parseLinkDestination=_link_destination,
+            parseLinkTitle=helpers.parseLinkTitle,
+        )
         md.core.ruler.at("inline", _inline_where_needed)
         md.core.ruler.at("normalize", _normalize_if_needed)
     return md
@@ -172,6 +180,33 @@ def _inline_dispatcher(table: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
         return False
 
     return dispatch
+
+
+# Where a link destination not in <...> may end, or needs the full scan (a
+# backslash escape, parentheses, which nest).
+_DESTINATION_STOP = re.compile(r"[\x00-\x20\x7f\\()]")
+
+
+class _Destination:
+    __slots__ = ("ok", "pos", "str")
+
+    def __init__(self, ok: bool, pos: int, text: str) -> None:
+        self.ok, self.pos, self.str = ok, pos, text
+
+
+def _link_destination(string: str, pos: int, maximum: int) -> Any:
+    """markdown-it-py's `parseLinkDestination`, which reads a destination one
+    character at a time: the common case (not in `<...>`, no backslash and no
+    parenthesis before its end) is found by one search; the rest goes to it."""
+    if pos < maximum and string[pos] != "<":
+        stop = _DESTINATION_STOP.search(string, pos, maximum)
+        end = maximum if stop is None else stop.start()
+        if stop is None or string[end] not in "\\(":
+            # It ends at a space, a control character, a `)` or `maximum`.
+            if end == pos:
+                return _Destination(False, 0, "")
+            return _Destination(True, end, unescapeAll(string[pos:end]))
+    return helpers.parseLinkDestination(string, pos, maximum)
 
 
 def _starts_with(state: StateBlock, line: int, characters: str) -> bool:
