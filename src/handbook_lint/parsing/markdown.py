@@ -65,6 +65,23 @@ _BLOCK_KINDS = {
     "ordered_list_open": "list",
     "dl_open": "deflist",
 }
+# The tokens an id may come from: headings, and with definition-term ids, terms
+# and the paragraphs Goldmark reads as terms.
+_HEADINGS = frozenset({"heading_open"})
+_ANCHORED = frozenset({"heading_open", "dt_open", "paragraph_open"})
+# Every token type the walker does something with (besides `inline`).
+_WALKED = frozenset(
+    {
+        *_BLOCK_KINDS,
+        "blockquote_close",
+        "ordered_list_close",
+        "bullet_list_close",
+        "list_item_open",
+        "list_item_close",
+        "dt_open",
+        "footnote_open",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,16 +347,26 @@ class _Walker:
         self.html_cursor = 0  # search position for inline HTML (its own: HTML may
         # stand inside a link's text, before the cursor that the link moved)
         self.text_cursor = 0  # search position for text spans
+        self.anchor_tokens: list[int] = []  # where headings (and terms) open, for _anchors
 
     def run(self) -> None:
         list_stack: list[ListBlock] = []
         depth_items = 0
         quote_depth = 0
         context = "prose"
-        for token in self.tokens:
+        anchored = _ANCHORED if self.settings.definition_term_ids else _HEADINGS
+        for i, token in enumerate(self.tokens):
             kind = token.type
+            if kind == "inline":  # (a quarter of the tokens)
+                self._inline(token, context)
+                context = "prose"
+                continue
+            if kind not in _WALKED:  # (the closing tags of most blocks, table cells)
+                continue
             if kind in _BLOCK_KINDS and token.map is not None and quote_depth == 0:
                 self._block(token, _BLOCK_KINDS[kind], depth_items)
+            if kind in anchored:
+                self.anchor_tokens.append(i)
             if kind == "blockquote_open":
                 quote_depth += 1
             elif kind == "blockquote_close":
@@ -362,9 +389,6 @@ class _Walker:
                     list_stack[-1].items.append(self._item(token, list_stack[-1].ordered))
             elif kind == "list_item_close":
                 depth_items -= 1
-            elif kind == "inline":
-                self._inline(token, context)
-                context = "prose"
             elif kind == "heading_open":
                 context = "heading"
             elif kind == "dt_open":
@@ -434,6 +458,8 @@ class _Walker:
         self.cursor = max(self.cursor, start)
         self.text_cursor = max(self.text_cursor, start)
         self.html_cursor = max(self.html_cursor, start)
+        if not token.children:
+            return  # (a paragraph not parsed inline: nothing more to find)
         end_line = max(token.map[1], token.map[0] + 1)  # deflist terms map to [n, n]
         self.block_end = (
             self.line_starts[end_line] if end_line < len(self.line_starts) else len(self.text)
@@ -441,7 +467,7 @@ class _Walker:
         keep_text = context == "heading" or self.settings.prose
         link_text: list[str] | None = None
         pending: Link | None = None
-        children = token.children or []
+        children = token.children
         for i, child in enumerate(children):
             ctype = child.type
             if ctype == "text":
@@ -675,7 +701,8 @@ class _Walker:
                 if event is not None:
                     found.append((call.line, call.column + 1, event))
         headings: list[tuple[int, Heading]] = []  # (index into found, heading)
-        for i, token in enumerate(self.tokens):
+        for i in self.anchor_tokens:
+            token = self.tokens[i]
             if token.map is None:
                 continue
             if token.type == "dt_open" and settings.definition_term_ids:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from bisect import bisect_right
 from dataclasses import dataclass
 
 # Private-use characters: no Markdown meaning, never in real text.
@@ -123,13 +124,7 @@ def named_argument(args: str, name: str) -> str | None:
 
 def position(line_starts: list[int], offset: int) -> tuple[int, int]:
     """1-based (line, column) of an offset, given the offsets where lines start."""
-    lo, hi = 0, len(line_starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if line_starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
+    lo = max(bisect_right(line_starts, offset) - 1, 0)
     return lo + 1, offset - line_starts[lo] + 1
 
 
