@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -37,6 +38,10 @@ def in_workers(
     chunks = [list(items[i : i + chunk]) for i in range(0, len(items), chunk)]
     context = multiprocessing.get_context(start_method)
     done = 0
+    # What the parent holds (the site's index, its summaries) is frozen while
+    # workers fork from it: their collections then never walk it, which wrote
+    # to every object's header and made each worker copy the pages it shares.
+    gc.freeze()
     pool = ProcessPoolExecutor(
         jobs,
         mp_context=context,
@@ -51,6 +56,8 @@ def in_workers(
     except BaseException:
         stop(pool)
         raise
+    finally:
+        gc.unfreeze()
     pool.shutdown()
 
 
