@@ -556,10 +556,11 @@ def _printable(f: Finding) -> Finding:
     """The finding with every text in it valid UTF-8: the bytes of a file name
     that is not UTF-8 shown escaped (in its path, or a suggestion naming it).
     Its fix goes: it would write what cannot be written back as text."""
-    texts = (f.path, f.message, f.suggestion or "", f.target or "", f.detail or "")
-    if all(is_utf8(t) for t in texts) and (
-        f.fix is None or all(is_utf8(e.old) and is_utf8(e.new) for e in f.fix.edits)
-    ):
+    # (one test of all the texts: a surrogate in any of them is one in their join)
+    texts = [f.path, f.message, f.suggestion or "", f.target or "", f.detail or ""]
+    if f.fix is not None:
+        texts += [text for e in f.fix.edits for text in (e.old, e.new)]
+    if is_utf8("".join(texts)):
         return f
     return replace(
         f,

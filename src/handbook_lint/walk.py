@@ -25,14 +25,16 @@ def walk(
             continue
         folders: list[str] = []
         files: list[str] = []
+        links: set[str] = set()  # (the listing knows: no lstat per folder)
         for entry in entries:
             try:
                 inside = entry.is_dir()
+                if inside and entry.is_symlink():
+                    links.add(entry.name)
             except OSError:
                 inside = False
             (folders if inside else files).append(entry.name)
         yield folder, folders, files
         for name in reversed(folders):  # (depth first, in the caller's order)
-            path = os.path.join(folder, name)
-            if not os.path.islink(path):
-                stack.append(path)
+            if name not in links:
+                stack.append(os.path.join(folder, name))

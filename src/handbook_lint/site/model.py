@@ -134,6 +134,7 @@ class Site:
         self._urls: dict[str, tuple[PageSummary | None, str, list[str]]] = {}
         self._mount_kinds: dict[str, bool] = {}  # mount source -> it is one file
         self._roots: list[tuple[str, str, Mount | None]] | None = None
+        self._inner: dict[str, str | None] = {}  # inner()'s answers (the mounts are fixed)
         self._missing: list[Mount] | None = None
         # Every file under the root (and of the CODEOWNERS' repository), with the
         # sizes of those that are not Markdown: shared with the view before a change.
@@ -195,6 +196,12 @@ class Site:
         """A content file's path inside the content tree (`handbook/x.md`), or None
         (not content: outside every content source, or left out by a mount's
         `files` filter)."""
+        if path in self._inner:
+            return self._inner[path]
+        found = self._inner[path] = self._inner_of(path)
+        return found
+
+    def _inner_of(self, path: str) -> str | None:
         for one in self.config.content_mounts:
             if path == one.source and self._file_mount(one):
                 return one.target
@@ -600,7 +607,7 @@ class Site:
                 segments[-1] = slug.strip()
             else:
                 segments = [slug.strip()]
-        url = self.config.language_prefix + "/" + "/".join(_urlize(s) for s in segments)
+        url = self.config.language_prefix + "/" + _urlize("/".join(segments))
         if not url.endswith("/"):
             url += "/"
         return self._lower(url)
