@@ -102,7 +102,7 @@ def test_the_installed_copy_is_found_as_importlib_metadata_finds_it() -> None:
     from handbook_lint.report.context import _direct_url
 
     expected = metadata.distribution("handbook-lint").read_text("direct_url.json")
-    assert expected and _direct_url() == expected
+    assert _direct_url() == expected
 
 
 # -- the HTML page ----------------------------------------------------------------

@@ -6,6 +6,7 @@ loops); an unreadable folder goes to `onerror`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 
@@ -29,10 +30,12 @@ def walk(
         for entry in entries:
             try:
                 inside = entry.is_dir()
-                if inside and entry.is_symlink():
-                    links.add(entry.name)
             except OSError:
                 inside = False
+            if inside:
+                with contextlib.suppress(OSError):  # (as os.path.islink: not a link)
+                    if entry.is_symlink():
+                        links.add(entry.name)
             (folders if inside else files).append(entry.name)
         yield folder, folders, files
         for name in reversed(folders):  # (depth first, in the caller's order)

@@ -20,6 +20,7 @@ from handbook_lint.parsing.markdown import (
     ParseSettings,
     Unreadable,
     decode_page,
+    load_parser,
     parse_page,
     read_capped,
     read_page_bytes,
@@ -279,6 +280,7 @@ class FactStore:
                 done += 1
                 bar.update(done, total)
         else:
+            load_parser()
             for results in in_workers(
                 _parse_chunk,
                 paths,

@@ -8,13 +8,16 @@ import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from handbook_lint.config import globs, hugo
 from handbook_lint.external.settings import ExternalConfigError, ExternalSettings, parse_external
 from handbook_lint.yamlvalue import bad_value, unbounded
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 CONFIG_NAME = ".handbook-lint.yaml"
 SEVERITIES = ("error", "warning", "info")
@@ -178,16 +181,18 @@ class Config:
 
 
 @functools.cache
-def _presets() -> Path:
+def _presets() -> Traversable:
     """The folder of the presets (the package handbook_lint.presets: rules/ of
     the source tree, which an editable install maps there). Found by its spec,
     as importlib.resources would, without importing that (with tempfile, shutil
     and zipfile: 8 ms a run)."""
     spec = importlib.util.find_spec("handbook_lint.presets")
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    if not locations:
-        raise ConfigError("handbook-lint is not installed whole: its presets are missing")
-    return Path(locations[0])
+    if locations and Path(locations[0]).is_dir():
+        return Path(locations[0])
+    from importlib import resources  # (an install that is not folders: a zip)
+
+    return resources.files("handbook_lint.presets")
 
 
 def preset_names() -> list[str]:

@@ -26,7 +26,7 @@ from handbook_lint.external.run import (
 )
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.parsing.facts import PageFacts
-from handbook_lint.parsing.markdown import ParseSettings
+from handbook_lint.parsing.markdown import ParseSettings, load_parser
 from handbook_lint.site.index import SiteIndex
 from handbook_lint.site.model import (
     MARKDOWN_SUFFIXES,
@@ -400,6 +400,7 @@ class Linter:
         global _CHECKER
         self.index()
         self.site.codeowners()
+        load_parser()  # (reference labels are normalised by markdown-it-py's function)
         _CHECKER = self
         found: list[Finding] = []
         bar = Progress("checking", self.store.progress)

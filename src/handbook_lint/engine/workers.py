@@ -38,27 +38,44 @@ def in_workers(
     chunks = [list(items[i : i + chunk]) for i in range(0, len(items), chunk)]
     context = multiprocessing.get_context(start_method)
     done = 0
-    # What the parent holds (the site's index, its summaries) is frozen while
-    # workers fork from it: their collections then never walk it, which wrote
-    # to every object's header and made each worker copy the pages it shares.
-    gc.freeze()
-    pool = ProcessPoolExecutor(
-        jobs,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(os.getpid(), initializer, initargs),
-    )
+    pool = None
     try:
+        # What the parent holds (the site's index, its summaries) is frozen
+        # while workers fork from it: their collections then never walk it,
+        # which wrote to every object's header and made each worker copy the
+        # pages it shares.
+        _freeze()
+        pool = ProcessPoolExecutor(
+            jobs,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(), initializer, initargs),
+        )
         for part, result in zip(chunks, pool.map(work, chunks), strict=True):
             done += len(part)
             bar.update(done, len(items))
             yield result
     except BaseException:
-        stop(pool)
+        if pool is not None:
+            stop(pool)
         raise
     finally:
-        gc.unfreeze()
+        _thaw()
     pool.shutdown()
+
+
+_FROZEN = [0]  # pools running (the heap is thawed when the last one ends)
+
+
+def _freeze() -> None:
+    _FROZEN[0] += 1
+    gc.freeze()
+
+
+def _thaw() -> None:
+    _FROZEN[0] -= 1
+    if _FROZEN[0] == 0:
+        gc.unfreeze()
 
 
 def stop(pool: Any) -> None:

@@ -864,6 +864,13 @@ def _glued(children: list[Token], i: int, edge: str) -> bool:
     return 0 <= i < len(children) and children[i].type in _MARKUP_TOKENS and edge.isalnum()
 
 
+def load_parser() -> None:
+    """Import markdown-it-py and make the parser now: before workers fork,
+    which then share it rather than each importing it (40 ms a process)."""
+    _markdown()
+    _normalize_reference()
+
+
 def normalize_label(label: str) -> str:
     """A reference label as markdown-it matches it (case folded, white space
     collapsed): the very function that keys `ref_definitions`."""

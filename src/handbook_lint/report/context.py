@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -80,21 +81,31 @@ def docs_template(docs_url: str) -> str | None:
 
 def _direct_url() -> str | None:
     """The direct_url.json pip wrote for this install, found as
-    importlib.metadata finds it (the first handbook_lint dist-info on
-    sys.path) without importing it: with zipfile and email, 15 ms a run."""
+    importlib.metadata finds its metadata (the first folder of sys.path with a
+    handbook_lint .dist-info, else .egg-info, name normalised) without
+    importing it: with zipfile and email, 15 ms a run. None when that
+    metadata has no direct_url.json (a source checkout on PYTHONPATH)."""
     for entry in sys.path:
         try:
             names = os.listdir(entry or ".")
         except OSError:
             continue
-        for name in names:
-            stem, _, rest = name.partition("-")
-            if rest.endswith(".dist-info") and stem.lower().replace(".", "_") == "handbook_lint":
-                try:
-                    return (Path(entry) / name / "direct_url.json").read_text("utf-8")
-                except (OSError, UnicodeDecodeError):
-                    return None
+        found = sorted(
+            (not name.lower().endswith(".dist-info"), name)
+            for name in names
+            if name.lower().endswith((".dist-info", ".egg-info"))
+            and _normalized(name.rsplit(".", 1)[0].partition("-")[0]) == "handbook_lint"
+        )
+        if found:
+            try:
+                return (Path(entry or ".") / found[0][1] / "direct_url.json").read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
     return None
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
 
 
 def _blob(url: str, on_github: bool = False) -> str:
