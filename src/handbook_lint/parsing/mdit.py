@@ -36,17 +36,21 @@ Four shortcuts, none of which changes what a page's facts say (the proof is
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any
+from types import MethodType, SimpleNamespace
+from typing import Any, Literal
 
 from markdown_it import MarkdownIt, helpers
 from markdown_it.common.utils import unescapeAll
+from markdown_it.parser_block import ParserBlock
 from markdown_it.ruler import Ruler
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore, normalize
 from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
@@ -104,6 +108,9 @@ def markdown(fast: bool = True) -> MarkdownIt:
         _guard_block_rules(md)
         _dispatch_on_first_character(md.inline.ruler, _INLINE_FIRST_CHARACTER, _inline_dispatcher)
         # (this parser's helpers only: markdown_it.helpers stays as it is)
+        md.options = _Options(md.options._options)
+        if _new_token is not None:
+            md.block.parse = MethodType(_parse_blocks, md.block)  # type: ignore[method-assign]
         own = {name: getattr(helpers, name) for name in dir(helpers) if not name.startswith("_")}
         own["parseLinkDestination"] = _link_destination
         md.helpers = SimpleNamespace(**own)  # type: ignore[assignment]
@@ -186,6 +193,72 @@ def _inline_dispatcher(table: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
         return False
 
     return dispatch
+
+
+# Token's fields, in order, as the fast maker below sets them (checked at import:
+# another markdown-it-py makes its tokens itself).
+_TOKEN_FIELDS = (
+    "type", "tag", "nesting", "attrs", "map", "level", "children",
+    "content", "markup", "info", "meta", "block", "hidden",
+)  # fmt: skip
+
+
+def _token_maker() -> Callable[[str, str, int], Token] | None:
+    """A block token made field by field: a third of the cost of Token(), whose
+    generated __init__ calls two factories and __post_init__ (which converts
+    the empty attrs to an empty dict) for each of a page's hundreds of tokens."""
+    if tuple(f.name for f in dataclasses.fields(Token)) != _TOKEN_FIELDS:
+        return None
+    new = object.__new__
+
+    def make(ttype: str, tag: str, nesting: int) -> Token:
+        token = new(Token)
+        token.type, token.tag, token.nesting = ttype, tag, nesting  # type: ignore[assignment]
+        token.attrs, token.map, token.level, token.children = {}, None, 0, None
+        token.content, token.markup, token.info, token.meta = "", "", "", {}
+        token.block, token.hidden = True, False
+        return token
+
+    return make
+
+
+_new_token = _token_maker()
+
+
+class _Blocks(StateBlock):
+    """The block state, pushing tokens made by `_new_token` (what
+    StateBlock.push does, with Token())."""
+
+    def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
+        assert _new_token is not None
+        token = _new_token(ttype, tag, nesting)
+        if nesting < 0:
+            self.level -= 1  # a closing tag
+        token.level = self.level
+        if nesting > 0:
+            self.level += 1  # an opening tag
+        self.tokens.append(token)
+        return token
+
+
+def _parse_blocks(
+    self: ParserBlock, src: str, md: MarkdownIt, env: Any, tokens: list[Token]
+) -> list[Token] | None:
+    """ParserBlock.parse, with the state above."""
+    if not src:
+        return None
+    state = _Blocks(src, md, env, tokens)
+    self.tokenize(state, state.line, state.lineMax)
+    return state.tokens
+
+
+class _Options(OptionsDict):
+    """markdown-it-py's options with a dict's `get`: the Mapping's went through
+    `__getitem__` and raised a KeyError for each option not set, and the list
+    and strikethrough rules ask for two of those on every call."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._options.get(key, default)
 
 
 # Where a link destination not in <...> may end, or needs the full scan (a
