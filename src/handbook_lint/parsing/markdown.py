@@ -116,13 +116,16 @@ def _markdown(full: bool = False) -> MarkdownIt:
     """The parser, made (and markdown-it-py imported: 30 ms) when a page is
     first parsed, not by a run whose pages all come from the cache."""
     global _MD, _MD_PLAIN
-    from handbook_lint.parsing import mdit
+    parser = _MD_PLAIN if full else _MD
+    if parser is None:
+        from handbook_lint.parsing import mdit
 
-    if full:
-        _MD_PLAIN = _MD_PLAIN or mdit.markdown(fast=False)
-        return _MD_PLAIN
-    _MD = _MD or mdit.markdown()
-    return _MD
+        parser = mdit.markdown(fast=not full)
+        if full:
+            _MD_PLAIN = parser
+        else:
+            _MD = parser
+    return parser
 
 
 # Why a file is not linted as a page, and the line where it goes wrong (1 when

@@ -109,7 +109,7 @@ def markdown(fast: bool = True) -> MarkdownIt:
         _dispatch_on_first_character(md.inline.ruler, _INLINE_FIRST_CHARACTER, _inline_dispatcher)
         # (this parser's helpers only: markdown_it.helpers stays as it is)
         md.options = _Options(md.options._options)
-        if _new_token is not None:
+        if _MAKES_TOKENS:
             md.block.parse = MethodType(_parse_blocks, md.block)  # type: ignore[method-assign]
         own = {name: getattr(helpers, name) for name in dir(helpers) if not name.startswith("_")}
         own["parseLinkDestination"] = _link_destination
@@ -195,34 +195,27 @@ def _inline_dispatcher(table: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
     return dispatch
 
 
-# Token's fields, in order, as the fast maker below sets them (checked at import:
-# another markdown-it-py makes its tokens itself).
+# Token's fields, in order, as `_new_token` sets them.
 _TOKEN_FIELDS = (
     "type", "tag", "nesting", "attrs", "map", "level", "children",
     "content", "markup", "info", "meta", "block", "hidden",
 )  # fmt: skip
 
 
-def _token_maker() -> Callable[[str, str, int], Token] | None:
+def _new_token(ttype: str, tag: str, nesting: int) -> Token:
     """A block token made field by field: a third of the cost of Token(), whose
     generated __init__ calls two factories and __post_init__ (which converts
     the empty attrs to an empty dict) for each of a page's hundreds of tokens."""
-    if tuple(f.name for f in dataclasses.fields(Token)) != _TOKEN_FIELDS:
-        return None
-    new = object.__new__
-
-    def make(ttype: str, tag: str, nesting: int) -> Token:
-        token = new(Token)
-        token.type, token.tag, token.nesting = ttype, tag, nesting  # type: ignore[assignment]
-        token.attrs, token.map, token.level, token.children = {}, None, 0, None
-        token.content, token.markup, token.info, token.meta = "", "", "", {}
-        token.block, token.hidden = True, False
-        return token
-
-    return make
+    token: Token = object.__new__(Token)
+    token.type, token.tag, token.nesting = ttype, tag, nesting  # type: ignore[assignment]
+    token.attrs, token.map, token.level, token.children = {}, None, 0, None
+    token.content, token.markup, token.info, token.meta = "", "", "", {}
+    token.block, token.hidden = True, False
+    return token
 
 
-_new_token = _token_maker()
+# Another markdown-it-py, whose Token has other fields, makes its tokens itself.
+_MAKES_TOKENS = tuple(f.name for f in dataclasses.fields(Token)) == _TOKEN_FIELDS
 
 
 class _Blocks(StateBlock):
@@ -230,7 +223,6 @@ class _Blocks(StateBlock):
     StateBlock.push does, with Token())."""
 
     def push(self, ttype: str, tag: str, nesting: Literal[-1, 0, 1]) -> Token:
-        assert _new_token is not None
         token = _new_token(ttype, tag, nesting)
         if nesting < 0:
             self.level -= 1  # a closing tag

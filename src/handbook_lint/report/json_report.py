@@ -59,6 +59,8 @@ def _value(value: Any) -> str:
         return encode_basestring(value)
     if type(value) is int:
         return int.__repr__(value)
+    if value is None:  # (most findings' suggestion)
+        return "null"
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -747,8 +747,8 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def _urlize(segment: str) -> str:
-    return segment.replace(" ", "-")
+def _urlize(path: str) -> str:
+    return path.replace(" ", "-")
 
 
 def _render_setting(data: dict[str, Any]) -> tuple[str, object] | None:
