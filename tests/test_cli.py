@@ -195,3 +195,37 @@ def test_every_ci_job_line_is_a_shell_line() -> None:
         for part in ("before_script", "script", "after_script"):
             for line in job.get(part, []):
                 assert isinstance(line, str), f"{name}.{part}: {line!r}"
+
+
+def test_the_command_ends_with_all_its_output_written(tmp_path: Path) -> None:
+    """The command ends its process without freeing its objects: everything it
+    printed or wrote must be out first, through a pipe, in a file and in the
+    cache; a reader that stops early (`| head`) gets no error message."""
+    links = "".join(f"[gone {i}](/gone-{i}/)\n\n" for i in range(3000))
+    write_site(tmp_path, {"content/_index.md": "---\ntitle: Home\n---\n\n" + links}, {})
+    command = [sys.executable, "-m", "handbook_lint", "check"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *args], cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+
+    text = run()
+    assert text.returncode == 1 and text.stderr == ""
+    assert text.stdout.count("link-broken") == 3000
+    assert text.stdout.endswith("1 file checked: 3000 errors, 0 warnings\n"), text.stdout[-99:]
+    report = run("--format", "json", "--output", "report.json")
+    assert report.returncode == 1
+    payload = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    assert len(payload["findings"]) == 3000
+    cached = run("--format", "json")  # the cache the last run wrote, read back
+    assert cached.returncode == 1 and len(json.loads(cached.stdout)["findings"]) == 3000
+    head = subprocess.run(
+        ["sh", "-c", " ".join(command) + " | head -n 1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert head.stdout.count("\n") == 1 and "link-broken" in head.stdout
+    assert head.stderr == "", head.stderr

@@ -23,15 +23,30 @@ def run() -> None:
         from handbook_lint.cli import main
 
         main()
+    except SystemExit as done:
+        if _STOPPED or not isinstance(done.code, int | None):
+            raise
+        # The run is over and everything it wrote is closed: the cache's writes
+        # are committed transactions, reports are renamed into place, worker
+        # pools are shut down. Freeing every object of a big site (a warm run
+        # holds all its pages' summaries) took longer than some whole runs of
+        # one page, so the process ends without it, as mypy does.
+        _out(done.code or 0)
     finally:
         if _STOPPED:
             # Out at once: the interpreter's exit hooks would wake the worker
             # pool through a pipe its shutdown may have closed already, and
             # print "Exception ignored ... Bad file descriptor" (CPython 3.11).
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            os._exit(_STOPPED[0])
+            _out(_STOPPED[0])
+
+
+def _out(code: int) -> None:
+    """Flush what was printed and end the process at once. A closed pipe on
+    stdout (`| head`) loses nothing that was asked for and is not an error."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 GRACE_SECONDS = 2.0  # how long stopping may take (threads finishing a request)
