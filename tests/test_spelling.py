@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import marshal
 import re
+import subprocess
+import sys
 import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import write_site
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,6 +48,79 @@ def test_dictionary_loads_fast() -> None:
     elapsed = time.perf_counter() - start
     assert "teh" in loaded
     assert elapsed < 0.5  # about 40 ms here; the budget is 150 ms, with slack for CI
+
+
+@pytest.fixture
+def keys_kept_in(tmp_path: Path) -> Iterator[Path]:
+    """A fresh dictionary in this process, its keys kept in `tmp_path`."""
+    spelling._dictionary.cache_clear()
+    spelling.keep_keys_in(tmp_path)
+    yield tmp_path
+    spelling.keep_keys_in(None)
+    spelling._dictionary.cache_clear()
+
+
+def test_the_dictionarys_keys_are_kept_and_read_back(keys_kept_in: Path) -> None:
+    parsed = spelling._dictionary()
+    (kept,) = keys_kept_in.glob("codespell-keys-*.marshal")
+    spelling._dictionary.cache_clear()
+    read_back = spelling._dictionary()
+    assert read_back._raw is None  # (the text is not read for the keys)
+    assert set(read_back.keys) == set(parsed.keys) and len(read_back) == len(parsed)
+    assert found("Hello world.", Speller()) == [] and read_back._raw is None
+    # A text that holds a misspelling reads the entries, and gets the same answers.
+    assert found("Read teh docs.", Speller()) == [(5, "teh", "the")]
+    assert read_back.corrections("teh") == parsed.corrections("teh")
+    assert read_back.corrections("accomodate") == parsed.corrections("accomodate")
+    assert list(keys_kept_in.glob("codespell-keys-*.marshal")) == [kept]
+
+
+@pytest.mark.parametrize("damage", ["flip", "cut", "empty", "not-a-list"])
+def test_damaged_kept_keys_are_made_again(keys_kept_in: Path, damage: str) -> None:
+    expected = set(spelling._dictionary().keys)
+    (kept,) = keys_kept_in.glob("codespell-keys-*.marshal")
+    blob = kept.read_bytes()
+    if damage == "flip":
+        blob = blob[:1000] + bytes([blob[1000] ^ 0x40]) + blob[1001:]
+    elif damage == "cut":
+        blob = blob[: len(blob) // 2]
+    elif damage == "empty":
+        blob = b""
+    else:
+        payload = marshal.dumps({"teh": "the"})
+        blob = zlib.crc32(payload).to_bytes(4, "big") + payload
+    kept.write_bytes(blob)
+    spelling._dictionary.cache_clear()
+    again = spelling._dictionary()
+    assert again._raw is not None and set(again.keys) == expected  # parsed, not read
+    spelling._dictionary.cache_clear()
+    assert set(spelling._dictionary().keys) == expected  # and kept right again
+    assert spelling._dictionary()._raw is None
+
+
+def test_keys_of_another_dictionary_are_not_read(keys_kept_in: Path) -> None:
+    """Another codespell (another file, size or time) has keys of its own; the
+    older file goes when the new one is written."""
+    spelling._dictionary()
+    (kept,) = keys_kept_in.glob("codespell-keys-*.marshal")
+    stale = keys_kept_in / "codespell-keys-00000000.marshal"
+    kept.rename(stale)
+    spelling._dictionary.cache_clear()
+    assert spelling._dictionary()._raw is not None
+    assert [p.name for p in keys_kept_in.glob("codespell-keys-*.marshal")] == [kept.name]
+
+
+def test_a_folder_that_cannot_be_written_only_means_parsing(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", "utf-8")
+    spelling._dictionary.cache_clear()
+    spelling.keep_keys_in(tmp_path / "a-file" / "folder")
+    try:
+        assert "accomodate" in spelling._dictionary()
+        assert spelling._dictionary()._raw is not None
+    finally:
+        spelling.keep_keys_in(None)
+        spelling._dictionary.cache_clear()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
 def test_speller_shares_the_dictionary() -> None:
@@ -331,3 +412,31 @@ def test_every_typo_word_is_found_at_its_offset(parts: list[str]) -> None:
             expected.append((pos, part))
         pos += len(part) + 1
     assert [(m.offset, m.word) for m in default_speller().check(text)] == expected
+
+
+def test_a_run_keeps_the_keys_in_its_cache_folder(tmp_path: Path) -> None:
+    """Through the command, in fresh processes: the first run keeps the keys,
+    the next reads them and finds the same; --no-cache keeps nothing."""
+    page = "---\ntitle: Home\n---\n\n## The accomodation\n\nSee [the recieved docs](/).\n"
+    write_site(tmp_path, {"content/_index.md": page}, {})
+
+    def run(*args: str) -> list[tuple[int, str, str]]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "handbook_lint", "check", "--format", "json", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return [
+            (f["line"], f["message"], f["suggestion"]) for f in json.loads(proc.stdout)["findings"]
+        ]
+
+    cold = run("--no-cache")
+    assert not (tmp_path / ".handbook-lint-cache").exists()
+    assert len(cold) == 2 and {s for _, _, s in cold} == {"accommodation", "received"}
+    assert run() == cold
+    assert len(list((tmp_path / ".handbook-lint-cache").glob("codespell-keys-*.marshal"))) == 1
+    (tmp_path / "content/_index.md").write_text(page.replace("/).", "/) now."), "utf-8")
+    assert run() == cold  # (parsed again, the keys read back)

@@ -17,6 +17,7 @@ import click
 import yaml
 
 from handbook_lint import __version__
+from handbook_lint.atomic import atomic_write
 from handbook_lint.checks.reference import rule_markdown
 from handbook_lint.checks.registry import Finding, all_rules
 from handbook_lint.checks.selection import ActiveRule, active_rules
@@ -28,7 +29,7 @@ from handbook_lint.config.settings import (
     load_config,
 )
 from handbook_lint.config.sites import SiteGroup, Sites, find_site, group
-from handbook_lint.engine.baseline import BaselineError, atomic_write, new_findings, read_baseline
+from handbook_lint.engine.baseline import BaselineError, new_findings, read_baseline
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
 from handbook_lint.external.settings import ExternalSettings
@@ -447,8 +448,6 @@ def _lint_site(
     all_in_changed: bool,
     outcome: Outcome,
 ) -> None:
-    from handbook_lint.engine.changes import run_change
-    from handbook_lint.engine.fixer import fix_until_settled
     from handbook_lint.engine.linter import Linter  # the engine only when there is a site to lint
     from handbook_lint.site.overlay import Overlay
 
@@ -498,6 +497,8 @@ def _lint_site(
         overlay=Overlay.now(site_change) if site_change is not None else None,
     )
     if site_change is not None:
+        from handbook_lint.engine.changes import run_change
+
         # pre-commit splits a long list of files over several runs: each reports
         # on the files it is given (and on what no file of the commit holds).
         result = run_change(linter, site_change, named, all_in_changed, bool(named))
@@ -506,6 +507,7 @@ def _lint_site(
         outcome.old_listed += result.old_listed
         outcome.new += result.new
     elif settings.fixing is not None:
+        from handbook_lint.engine.fixer import fix_until_settled
 
         def fresh(overlay: Overlay | None) -> Linter:
             return Linter(

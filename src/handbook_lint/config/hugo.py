@@ -20,7 +20,6 @@ import json
 import os
 import posixpath
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +138,8 @@ def _parse(path: Path, rel: str) -> Any:
         raise HugoConfigError(f"{rel}: cannot read the Hugo config: {exc}") from None
     try:
         if path.suffix == ".toml":
+            import tomllib  # (only a TOML config needs it)
+
             return tomllib.loads(text)
         if path.suffix == ".json":
             return json.loads(text)

@@ -8,11 +8,10 @@ numbers), so findings that only moved stay known.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from handbook_lint import __version__
+from handbook_lint.atomic import atomic_write
 from handbook_lint.checks.registry import Finding
 from handbook_lint.report.fingerprint import fingerprints
 
@@ -48,28 +47,3 @@ def new_findings(findings: list[Finding], known: set[str]) -> list[Finding]:
     return [
         f for f, print_ in zip(findings, fingerprints(findings), strict=True) if print_ not in known
     ]
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, then rename over. The
-    file gets the mode a new file gets (the umask), or keeps its own."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

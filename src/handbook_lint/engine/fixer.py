@@ -12,16 +12,14 @@ mode (and, where allowed, owner) kept.
 
 from __future__ import annotations
 
-import contextlib
-import difflib
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handbook_lint.atomic import write_keeping_mode
 from handbook_lint.cache.store import content_hash
 from handbook_lint.checks.registry import Edit, Finding, Fix
 from handbook_lint.site.overlay import Overlay
@@ -60,6 +58,8 @@ class FixPass:
 
     def diff(self) -> str:
         """The unified diff of every changed file."""
+        import difflib  # (only --diff shows one)
+
         out: list[str] = []
         for name, (before, after) in sorted(self.files.items()):
             for line in difflib.unified_diff(
@@ -498,20 +498,3 @@ def _overlaps(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
     if a[1] == a[2] or b[1] == b[2]:
         return a[1] <= b[2] and b[1] <= a[2]
     return a[1] < b[2] and b[1] < a[2]
-
-
-def write_keeping_mode(path: Path, data: bytes) -> None:
-    """Write `data` through a temporary file in the same folder, renamed over the
-    file: never half written. The file keeps its mode and, where allowed, owner."""
-    st = path.stat()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, st.st_mode & 0o7777)
-        with contextlib.suppress(PermissionError, AttributeError):
-            os.chown(tmp, st.st_uid, st.st_gid)  # (only root may give a file away)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

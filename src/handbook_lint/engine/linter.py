@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from handbook_lint.cache import codec
 from handbook_lint.cache.sqlite import Cache
 from handbook_lint.cache.store import INTERNAL, FactStore, internal_error
+from handbook_lint.checks import speller
 from handbook_lint.checks.context import PageContext, SiteContext
 from handbook_lint.checks.registry import Finding, Problem, all_rules, external_rules
 from handbook_lint.checks.selection import ActiveRule, merge_rule_settings, resolve_rules
@@ -385,6 +386,9 @@ class Linter:
 
     def check(self, targets: list[str]) -> list[Finding]:
         """The findings of `targets` (site-relative paths of loaded files), sorted."""
+        if "spelling" in self.rules:
+            cache = self.store.cache
+            speller.keep_keys_in(cache.path.parent if cache and cache.db is not None else None)
         found = self._check_all(list(dict.fromkeys(targets)))
         found.sort(key=Finding.sort_key)
         return found
@@ -401,6 +405,8 @@ class Linter:
         self.index()
         self.site.codeowners()
         load_parser()  # (reference labels are normalised by markdown-it-py's function)
+        if "spelling" in self.rules:
+            speller.load_dictionary()
         _CHECKER = self
         found: list[Finding] = []
         bar = Progress("checking", self.store.progress)

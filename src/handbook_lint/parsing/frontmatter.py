@@ -31,7 +31,6 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import tomllib
 from functools import lru_cache
 from typing import Any
 
@@ -127,6 +126,8 @@ class _HugoTOML(_Delimited, BaseHandler):
     FORMAT, DELIMITER = "toml", _TOML_DELIM
 
     def load(self, fm: str, **kwargs: object) -> Any:
+        import tomllib  # (imported by the first TOML front matter: most sites have none)
+
         return tomllib.loads(fm)
 
     def parse(self, block: str, fm: FrontMatter) -> None:
@@ -364,6 +365,8 @@ _TOML_BASIC_STRING = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"")
 
 
 def _parse_toml(handler: BaseHandler, block: str, fm: FrontMatter) -> None:
+    import tomllib
+
     try:
         data = handler.load(block)
     except tomllib.TOMLDecodeError as exc:
@@ -439,6 +442,8 @@ class _TomlScan:
 def _toml_key_name(token: str) -> str | None:
     if not token.startswith(("'", '"')):
         return token
+    import tomllib
+
     try:
         return next(iter(tomllib.loads(f"{token} = 0")))
     except (tomllib.TOMLDecodeError, StopIteration):
