@@ -16,6 +16,7 @@ import pytest
 from conftest import write_site
 
 from handbook_lint.cache import codec, store
+from handbook_lint.cache import sqlite as cache_db
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine import linter as engine
@@ -176,6 +177,51 @@ def test_two_runs_at_once_share_the_cache(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM facts").fetchone() == (len(PAGES),)
     _, linter = run(root)
     assert linter.from_cache
+
+
+def test_the_cache_keeps_the_facts_of_the_versions_on_disk_only(tmp_path: Path) -> None:
+    """Each edit leaves one facts row per page (the old version's goes), one
+    page at a time and many at once; so does a staged version of a page,
+    parsed from git's copy."""
+    root = make(tmp_path)
+    database = root / ".handbook-lint-cache" / "facts.sqlite"
+
+    def rows() -> list[tuple[str, str]]:
+        with sqlite3.connect(database) as con:
+            return sorted(con.execute("SELECT path, hash FROM facts").fetchall())
+
+    def on_disk() -> list[tuple[str, str]]:
+        return sorted((p, store.content_hash((root / p).read_bytes())) for p in PAGES)
+
+    run(root)
+    assert rows() == on_disk()
+    page = root / "content/section-0/page-0.md"
+    for edit in range(3):  # one page
+        page.write_text(page.read_text("utf-8") + f"\nEdit {edit}.\n", "utf-8")
+        run(root, paths=[str(page)])
+        assert rows() == on_disk()
+    for path in PAGES:  # every page, more than are looked at one by one
+        with (root / path).open("a", encoding="utf-8") as out:
+            out.write("\nAll edited.\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache_db, "PRUNE_EACH_MAX", 3)
+        run(root)
+    assert rows() == on_disk()
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    page.write_text(page.read_text("utf-8") + "\nStaged.\n", "utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    page.write_text(page.read_text("utf-8") + "\nNot staged.\n", "utf-8")
+    run(root, paths=[str(page)])
+    assert rows() == on_disk()
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "check", "-q", "--staged", str(page)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    assert rows() == on_disk()
 
 
 def test_a_parse_setting_change_is_not_served_stale_facts(tmp_path: Path) -> None:

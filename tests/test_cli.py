@@ -220,6 +220,9 @@ def test_the_command_ends_with_all_its_output_written(tmp_path: Path) -> None:
     assert len(payload["findings"]) == 3000
     cached = run("--format", "json")  # the cache the last run wrote, read back
     assert cached.returncode == 1 and len(json.loads(cached.stdout)["findings"]) == 3000
+    # Its connection was closed: the write-ahead log is folded in and gone.
+    cache = {p.name for p in (tmp_path / ".handbook-lint-cache").iterdir()}
+    assert "facts.sqlite" in cache and "facts.sqlite-wal" not in cache, cache
     head = subprocess.run(
         ["sh", "-c", " ".join(command) + " | head -n 1"],
         cwd=tmp_path,

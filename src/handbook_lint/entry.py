@@ -26,11 +26,14 @@ def run() -> None:
     except SystemExit as done:
         if _STOPPED or not isinstance(done.code, int | None):
             raise
-        # The run is over and everything it wrote is closed: the cache's writes
-        # are committed transactions, reports are renamed into place, worker
-        # pools are shut down. Freeing every object of a big site (a warm run
-        # holds all its pages' summaries) took longer than some whole runs of
-        # one page, so the process ends without it, as mypy does.
+        # The run is over: reports are renamed into place, worker pools are
+        # shut down, the cache's writes are committed (and its files are closed
+        # here). Freeing every object of a big site (a warm run holds all its
+        # pages' summaries) took longer than some whole runs of one page, so
+        # the process ends without it, as mypy does.
+        cache = sys.modules.get("handbook_lint.cache.sqlite")
+        if cache is not None:
+            cache.close_all()
         _out(done.code or 0)
     finally:
         if _STOPPED:
