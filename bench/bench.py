@@ -195,81 +195,89 @@ def bench_site(
         counter[0] += 1
         page.write_text(original + f"\nEdited for the benchmark ({counter[0]}).\n", "utf-8")
 
-    json_args = ["--format", "json"]
-    bare = [sys.executable, str(HERE / "bareparse.py"), str(root)]
-    jobs1 = [*LINT, "-q", "--no-cache", "-j", "1"]
-    jobs2 = [*LINT, "-q", "--no-cache", "-j", "2"]
-    rows = [
-        series("cold (no cache), --jobs 2", runs, [*LINT, *json_args, "-j", "2"], root, clear),
-        series(
-            "cold (no cache), --jobs 1",
-            max(1, runs // 2),
-            [*LINT, *json_args, "-j", "1", "--no-cache"],
-            root,
-        ),
-        series("warm (nothing changed)", runs, [*LINT, *json_args], root),
-    ]
-    series("bare parse (markdown-it-py, python-frontmatter)", max(1, runs // 2), bare, root)
-    print("  ratios, each of interleaved pairs:")
-    ratio(
-        "cold CPU --jobs 1 / bare parse CPU", pairs, (jobs1, None), (bare, None), root, "cpu", 0.8
-    )
-    ratio(
-        "cold CPU --jobs 2 / cold CPU --jobs 1",
-        pairs,
-        (jobs2, None),
-        (jobs1, None),
-        root,
-        "cpu",
-        1.1,
-    )
-    # What two busy cores cost by themselves: two bare parses at once against the
-    # same two one after the other (shared caches, or two threads of one core).
-    bare_sh = " ".join(shlex.quote(part) for part in bare) + " >/dev/null"
-    ratio(
-        "the machine: CPU of two bare parses at once / one after the other",
-        max(1, runs // 2),
-        (["sh", "-c", f"{bare_sh} & {bare_sh}; wait"], None),
-        (["sh", "-c", f"{bare_sh}; {bare_sh}"], None),
-        root,
-        "cpu",
-    )
-    touch()
-    subprocess.run([*LINT, "-q"], cwd=root, stdout=subprocess.DEVNULL, check=False)
-    one = series(
-        "one file changed, that path given, warm",
-        runs,
-        [*LINT, *json_args, one_file],
-        root,
-        touch,
-    )
-    warm, peak = rows[2]["median_s"], rows[1]["peak_mb"]
-    print(
-        f"  targets: one changed page {one['median_s']:.2f} s (<= 0.3 s: "
-        f"{_met(one['median_s'], 0.3)}); warm, nothing changed {warm:.2f} s (<= 0.4 s: "
-        f"{_met(warm, 0.4)}); peak RSS cold --jobs 1 {peak} MB (<= 200 MB: {_met(peak, 200)})"
-    )
-    bin_dir = npm / "node_modules" / ".bin" if npm is not None else None
-    markdownlint = bin_dir / "markdownlint-cli2" if bin_dir is not None else None
-    if markdownlint is not None and markdownlint.exists():
+    try:
+        json_args = ["--format", "json"]
+        bare = [sys.executable, str(HERE / "bareparse.py"), str(root)]
+        jobs1 = [*LINT, "-q", "--no-cache", "-j", "1"]
+        jobs2 = [*LINT, "-q", "--no-cache", "-j", "2"]
+        rows = [
+            series("cold (no cache), --jobs 2", runs, [*LINT, *json_args, "-j", "2"], root, clear),
+            series(
+                "cold (no cache), --jobs 1",
+                max(1, runs // 2),
+                [*LINT, *json_args, "-j", "1", "--no-cache"],
+                root,
+            ),
+            series("warm (nothing changed)", runs, [*LINT, *json_args], root),
+        ]
+        series("bare parse (markdown-it-py, python-frontmatter)", max(1, runs // 2), bare, root)
+        print("  ratios, each of interleaved pairs:")
         ratio(
-            "one changed page, wall: handbook-lint / markdownlint-cli2 on that page",
+            "cold CPU --jobs 1 / bare parse CPU",
             pairs,
-            ([*LINT, "-q", one_file], touch),
-            ([str(markdownlint), one_file], None),
+            (jobs1, None),
+            (bare, None),
             root,
-            "wall",
-            1 / 3,
+            "cpu",
+            0.8,
         )
         ratio(
-            "cold --jobs 2, wall: handbook-lint / markdownlint-cli2 on the whole site",
-            max(1, runs // 3),
-            ([*LINT, "-q", "-j", "2"], clear),
-            ([str(markdownlint), f"{content}/**/*.md"], None),
+            "cold CPU --jobs 2 / cold CPU --jobs 1",
+            pairs,
+            (jobs2, None),
+            (jobs1, None),
             root,
-            "wall",
+            "cpu",
+            1.1,
         )
-    page.write_text(original, "utf-8")
+        # What two busy cores cost by themselves: two bare parses at once against the
+        # same two one after the other (shared caches, or two threads of one core).
+        bare_sh = " ".join(shlex.quote(part) for part in bare) + " >/dev/null"
+        ratio(
+            "the machine: CPU of two bare parses at once / one after the other",
+            max(1, runs // 2),
+            (["sh", "-c", f"{bare_sh} & {bare_sh}; wait"], None),
+            (["sh", "-c", f"{bare_sh}; {bare_sh}"], None),
+            root,
+            "cpu",
+        )
+        touch()
+        subprocess.run([*LINT, "-q"], cwd=root, stdout=subprocess.DEVNULL, check=False)
+        one = series(
+            "one file changed, that path given, warm",
+            runs,
+            [*LINT, *json_args, one_file],
+            root,
+            touch,
+        )
+        warm, peak = rows[2]["median_s"], rows[1]["peak_mb"]
+        print(
+            f"  targets: one changed page {one['median_s']:.2f} s (<= 0.3 s: "
+            f"{_met(one['median_s'], 0.3)}); warm, nothing changed {warm:.2f} s (<= 0.4 s: "
+            f"{_met(warm, 0.4)}); peak RSS cold --jobs 1 {peak} MB (<= 200 MB: {_met(peak, 200)})"
+        )
+        bin_dir = npm / "node_modules" / ".bin" if npm is not None else None
+        markdownlint = bin_dir / "markdownlint-cli2" if bin_dir is not None else None
+        if markdownlint is not None and markdownlint.exists():
+            ratio(
+                "one changed page, wall: handbook-lint / markdownlint-cli2 on that page",
+                pairs,
+                ([*LINT, "-q", one_file], touch),
+                ([str(markdownlint), one_file], None),
+                root,
+                "wall",
+                1 / 3,
+            )
+            ratio(
+                "cold --jobs 2, wall: handbook-lint / markdownlint-cli2 on the whole site",
+                max(1, runs // 3),
+                ([*LINT, "-q", "-j", "2"], clear),
+                ([str(markdownlint), f"{content}/**/*.md"], None),
+                root,
+                "wall",
+            )
+    finally:  # (a failing run stops the benchmark: the page is put back)
+        page.write_text(original, "utf-8")
     if link_phase:
         # Core and full runs alternate; the overhead is the median of the pairs.
         core_cmd = [*LINT, "-q", "--no-cache", "-j", "1", "--ignore", LINK_RULES]
@@ -328,16 +336,23 @@ def bench_synthetic(pages: list[int], runs: int, workdir: Path) -> None:
         print(f"  {n:>6} pages: {cold_ms:.2f} ms/page cold, {warm_ms:.3f} ms/page warm")
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--corpus", type=Path, help="an unpacked site instead of the corpora")
     parser.add_argument("--one-file", default="", help="page to edit for the one-file run")
-    parser.add_argument("--runs", type=int, default=5, help="runs of each timed series")
+    parser.add_argument("--runs", type=_positive, default=5, help="runs of each timed series")
     parser.add_argument(
         "--pairs",
-        type=int,
+        type=_positive,
         help="interleaved pairs of each target ratio (default: --runs); the ratios are "
         "the figures to trust, and 9 or more tell 0.80 from 0.85 on a noisy machine",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -224,7 +225,7 @@ def test_the_command_ends_with_all_its_output_written(tmp_path: Path) -> None:
     cache = {p.name for p in (tmp_path / ".handbook-lint-cache").iterdir()}
     assert "facts.sqlite" in cache and "facts.sqlite-wal" not in cache, cache
     head = subprocess.run(
-        ["sh", "-c", " ".join(command) + " | head -n 1"],
+        ["sh", "-c", shlex.join(command) + " | head -n 1"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

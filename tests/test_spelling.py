@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import re
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handbook_lint.checks import speller as spelling
+from handbook_lint.checks import spelling as spelling_rule
 from handbook_lint.checks.speller import Misspelling, Speller, default_speller
 
 
@@ -53,11 +55,18 @@ def test_dictionary_loads_fast() -> None:
 @pytest.fixture
 def keys_kept_in(tmp_path: Path) -> Iterator[Path]:
     """A fresh dictionary in this process, its keys kept in `tmp_path`."""
-    spelling._dictionary.cache_clear()
+    _fresh_dictionary()
     spelling.keep_keys_in(tmp_path)
     yield tmp_path
     spelling.keep_keys_in(None)
+    _fresh_dictionary()
+
+
+def _fresh_dictionary() -> None:
+    """Forget the loaded dictionary and every speller holding it."""
     spelling._dictionary.cache_clear()
+    spelling.default_speller.cache_clear()
+    spelling_rule._speller.cache_clear()
 
 
 def test_the_dictionarys_keys_are_kept_and_read_back(keys_kept_in: Path) -> None:
@@ -100,26 +109,39 @@ def test_damaged_kept_keys_are_made_again(keys_kept_in: Path, damage: str) -> No
 
 def test_keys_of_another_dictionary_are_not_read(keys_kept_in: Path) -> None:
     """Another codespell (another file, size or time) has keys of its own; the
-    older file goes when the new one is written."""
+    other's file stays while it is used, and goes a month after its last use."""
     spelling._dictionary()
     (kept,) = keys_kept_in.glob("codespell-keys-*.marshal")
-    stale = keys_kept_in / "codespell-keys-00000000.marshal"
-    kept.rename(stale)
+    other = keys_kept_in / "codespell-keys-00000000.marshal"
+    kept.rename(other)
     spelling._dictionary.cache_clear()
     assert spelling._dictionary()._raw is not None
+    assert {p.name for p in keys_kept_in.glob("codespell-keys-*.marshal")} == {
+        kept.name,
+        other.name,
+    }
+    month_ago = time.time() - 31 * 86400
+    os.utime(other, (month_ago, month_ago))
+    os.utime(kept, (month_ago, month_ago))
+    spelling._dictionary.cache_clear()
+    assert spelling._dictionary()._raw is None  # read, and touched: in use
+    assert kept.stat().st_mtime > month_ago + 86400
+    kept.unlink()
+    spelling._dictionary.cache_clear()
+    spelling._dictionary()  # written again: the unused one goes
     assert [p.name for p in keys_kept_in.glob("codespell-keys-*.marshal")] == [kept.name]
 
 
 def test_a_folder_that_cannot_be_written_only_means_parsing(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder", "utf-8")
-    spelling._dictionary.cache_clear()
+    _fresh_dictionary()
     spelling.keep_keys_in(tmp_path / "a-file" / "folder")
     try:
         assert "accomodate" in spelling._dictionary()
         assert spelling._dictionary()._raw is not None
     finally:
         spelling.keep_keys_in(None)
-        spelling._dictionary.cache_clear()
+        _fresh_dictionary()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 

@@ -45,10 +45,18 @@ def run() -> None:
 
 def _out(code: int) -> None:
     """Flush what was printed and end the process at once. A closed pipe on
-    stdout (`| head`) loses nothing that was asked for and is not an error."""
+    stdout (`| head`) loses nothing that was asked for and is not an error; any
+    other failure to write (a full disk) is, as Python's own exit says it (120)."""
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
+        try:
             stream.flush()
+        except BrokenPipeError:
+            pass
+        except (OSError, ValueError) as exc:
+            with contextlib.suppress(Exception):
+                sys.stderr.write(f"handbook-lint: could not write the output: {exc}\n")
+                sys.stderr.flush()
+            code = 120
     os._exit(code)
 
 

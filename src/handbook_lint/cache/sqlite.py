@@ -17,6 +17,7 @@ import fcntl
 import os
 import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -31,16 +32,24 @@ Warn = Callable[[str], None]
 BUSY_SECONDS = 5.0  # how long a write waits for another run's transaction
 
 
-# The connections this process opened (by its pid: a forked worker must never
-# close its parent's), closed by `close_all` before the process ends at once.
-_OPENED: list[tuple[int, sqlite3.Connection]] = []
+class _Connection(sqlite3.Connection):
+    """A connection that knows the process that opened it (a forked worker must
+    never close its parent's), and can be held weakly."""
+
+    pid = 0
+
+
+# The connections open in this process, closed by `close_all` before the
+# process ends at once (one dropped earlier is closed as it is freed).
+_OPENED: weakref.WeakSet[_Connection] = weakref.WeakSet()
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode with WAL and a busy timeout: the setup every
     cache file of ours shares, so runs at once neither corrupt nor block it."""
-    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-    _OPENED.append((os.getpid(), db))
+    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, factory=_Connection)
+    db.pid = os.getpid()
+    _OPENED.add(db)
     try:
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")
         # Turning WAL on takes a lock the busy timeout does not wait for: two
@@ -67,11 +76,10 @@ def close_all() -> None:
     the next run would have to read the log back whole (64 MB after a cold run
     of the 4,500-page handbook) and fold it in itself."""
     pid = os.getpid()
-    for owner, db in _OPENED:
-        if owner == pid:
+    for db in list(_OPENED):
+        if db.pid == pid:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
-    _OPENED.clear()
 
 
 def move_aside(path: Path) -> Path:
@@ -289,7 +297,7 @@ class Cache:
                 db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", snapshot)
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", files)
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", entries)
-            if entries:
+            if files or entries:
                 # Drop facts of file versions that are no longer on disk: those of
                 # the files written now (a look at every row took 12 ms of a run
                 # that parsed one page); all of them when many were written.

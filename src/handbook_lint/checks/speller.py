@@ -48,10 +48,13 @@ entries are parsed only when a text holds one of them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import marshal
+import os
 import re
+import time
 import zlib
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
@@ -190,19 +193,24 @@ class _Dictionary:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def entries(self) -> dict[str, str]:
+        """Key -> its corrections unparsed (the text read on first use)."""
+        if self._raw is None:
+            source = self._source or dictionary_path()
+            self._raw = _entries(source.read_text(encoding="utf-8"))
+        return self._raw
+
     def corrections(self, key: str) -> tuple[str, ...]:
         found = self._parsed.get(key)
         if found is None:
-            if self._raw is None:
-                source = self._source or dictionary_path()
-                self._raw = _entries(source.read_text(encoding="utf-8"))
-            found = self._parsed[key] = _parse_corrections(self._raw.get(key, ""))
+            found = self._parsed[key] = _parse_corrections(self.entries().get(key, ""))
         return found
 
 
 # Where a run keeps the dictionary's keys for the next (the linter's cache folder).
 _KEYS_FOLDER: list[Path] = []
 _KEYS_FORMAT = "1"
+KEYS_KEPT_DAYS = 30
 
 
 def keep_keys_in(folder: Path | None) -> None:
@@ -226,6 +234,9 @@ def _dictionary() -> _Dictionary:
     kept = _KEYS_FOLDER[0] / f"codespell-keys-{zlib.crc32(tag):08x}.marshal"
     keys = _read_keys(kept)
     if keys is not None:
+        with contextlib.suppress(OSError):
+            if kept.stat().st_mtime < time.time() - 86400:
+                os.utime(kept)  # still in use: kept (see _write_keys)
         return _Dictionary(None, keys, path)
     loaded = _Dictionary(path.read_text(encoding="utf-8"))
     _write_keys(kept, sorted(loaded.keys))
@@ -233,8 +244,9 @@ def _dictionary() -> _Dictionary:
 
 
 def load_dictionary() -> None:
-    """Load the dictionary now: worker processes forked after share it."""
-    _dictionary()
+    """Load the dictionary now, its entries too: worker processes forked after
+    share it (each would parse the entries again at its first misspelling)."""
+    _dictionary().entries()
 
 
 def _read_keys(kept: Path) -> frozenset[str] | None:
@@ -251,14 +263,17 @@ def _read_keys(kept: Path) -> frozenset[str] | None:
 
 
 def _write_keys(kept: Path, keys: list[str]) -> None:
-    """Write the file whole (two runs at once each write a whole one); the
-    folder's older ones go. A folder we cannot write to only means parsing
-    again next time."""
+    """Write the file whole (two runs at once each write a whole one). The
+    folder's keys of another dictionary go when unused for a month. A folder
+    we cannot write to only means parsing again next time."""
     payload = marshal.dumps(keys)
     try:
         atomic_write(kept, zlib.crc32(payload).to_bytes(4, "big") + payload)
+        # Another codespell's (a hook's environment beside the project's) stays
+        # while it is used (its readers touch it once a day).
+        stale = time.time() - KEYS_KEPT_DAYS * 86400
         for old in kept.parent.glob("codespell-keys-*.marshal"):
-            if old != kept:
+            if old != kept and old.stat().st_mtime < stale:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
