@@ -159,6 +159,21 @@ def _load(blob: bytes) -> Any:
     return marshal.loads(view[_CHECK:])
 
 
+def seal(value: Any) -> bytes:
+    """Plain data (marshal's types) as a blob of the cache, with its checksum."""
+    return _seal(marshal.dumps(value))
+
+
+def unseal(blob: bytes) -> Any:
+    """The plain data of a blob `seal` made (DecodeError when it is damaged)."""
+    try:
+        return _load(blob)
+    except DecodeError:
+        raise
+    except (ValueError, EOFError, TypeError) as exc:  # (what marshal raises on damage)
+        raise DecodeError(f"bad cache entry: {type(exc).__name__}") from None
+
+
 def encode(facts: PageFacts) -> bytes:
     return _seal(marshal.dumps((FORMAT, _packer(PageFacts)(facts))))
 

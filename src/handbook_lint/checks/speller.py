@@ -51,7 +51,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
-import marshal
 import os
 import re
 import time
@@ -61,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handbook_lint.atomic import atomic_write
+from handbook_lint.cache import codec
 
 __all__ = [
     "Misspelling",
@@ -208,7 +208,7 @@ class _Dictionary:
 
 
 # Where a run keeps the dictionary's keys for the next (the linter's cache folder).
-_KEYS_FOLDER: list[Path] = []
+_KEYS_FOLDER: Path | None = None
 _KEYS_FORMAT = "1"
 KEYS_KEPT_DAYS = 30
 
@@ -217,29 +217,20 @@ def keep_keys_in(folder: Path | None) -> None:
     """Keep the dictionary's keys in `folder` (None: nowhere), for the next
     process: reading them back takes a quarter of parsing the dictionary, which
     a run that lints one page would otherwise spend a tenth of its time on."""
-    _KEYS_FOLDER[:] = [folder] if folder is not None else []
+    global _KEYS_FOLDER
+    _KEYS_FOLDER = folder
 
 
 @functools.cache
 def _dictionary() -> _Dictionary:
     path = dictionary_path()
-    if not _KEYS_FOLDER:
-        return _Dictionary(path.read_text(encoding="utf-8"))
-    try:
-        st = path.stat()
-    except OSError:
-        return _Dictionary(path.read_text(encoding="utf-8"))
-    # Named by the dictionary it was made from: another codespell, another file.
-    tag = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{_KEYS_FORMAT}".encode("utf-8", "replace")
-    kept = _KEYS_FOLDER[0] / f"codespell-keys-{zlib.crc32(tag):08x}.marshal"
-    keys = _read_keys(kept)
+    kept = _kept_keys(path)
+    keys = _read_keys(kept) if kept is not None else None
     if keys is not None:
-        with contextlib.suppress(OSError):
-            if kept.stat().st_mtime < time.time() - 86400:
-                os.utime(kept)  # still in use: kept (see _write_keys)
         return _Dictionary(None, keys, path)
     loaded = _Dictionary(path.read_text(encoding="utf-8"))
-    _write_keys(kept, sorted(loaded.keys))
+    if kept is not None:
+        _write_keys(kept, sorted(loaded.keys))
     return loaded
 
 
@@ -249,26 +240,40 @@ def load_dictionary() -> None:
     _dictionary().entries()
 
 
-def _read_keys(kept: Path) -> frozenset[str] | None:
-    """The keys an earlier run kept, or None (none kept, or damaged: a checksum
-    of the rest starts the file)."""
-    try:
-        blob = kept.read_bytes()
-        if len(blob) < 4 or zlib.crc32(blob[4:]).to_bytes(4, "big") != blob[:4]:
-            return None
-        keys = marshal.loads(blob[4:])
-    except (OSError, ValueError, EOFError, TypeError):
+def _kept_keys(path: Path) -> Path | None:
+    """Where the keys of the dictionary at `path` are kept, named by it (another
+    codespell, another file); None when they are kept nowhere."""
+    if _KEYS_FOLDER is None:
         return None
-    return frozenset(keys) if isinstance(keys, list) else None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    tag = f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0{_KEYS_FORMAT}".encode("utf-8", "replace")
+    return _KEYS_FOLDER / f"codespell-keys-{zlib.crc32(tag):08x}.marshal"
+
+
+def _read_keys(kept: Path) -> frozenset[str] | None:
+    """The keys an earlier run kept, or None (none kept, or damaged). A file
+    read is touched once a day: it is in use (see _write_keys)."""
+    try:
+        keys = codec.unseal(kept.read_bytes())
+    except (OSError, codec.DecodeError):
+        return None
+    if not isinstance(keys, list):
+        return None
+    with contextlib.suppress(OSError):
+        if kept.stat().st_mtime < time.time() - 86400:
+            os.utime(kept)
+    return frozenset(keys)
 
 
 def _write_keys(kept: Path, keys: list[str]) -> None:
     """Write the file whole (two runs at once each write a whole one). The
     folder's keys of another dictionary go when unused for a month. A folder
     we cannot write to only means parsing again next time."""
-    payload = marshal.dumps(keys)
     try:
-        atomic_write(kept, zlib.crc32(payload).to_bytes(4, "big") + payload)
+        atomic_write(kept, codec.seal(keys))
         # Another codespell's (a hook's environment beside the project's) stays
         # while it is used (its readers touch it once a day).
         stale = time.time() - KEYS_KEPT_DAYS * 86400
