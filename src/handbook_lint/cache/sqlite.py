@@ -267,14 +267,16 @@ class Cache:
         files: list[tuple[str, int, int, int, str]],
         entries: list[tuple[str, str, str, bytes, bytes]],
         result: tuple[str, bytes] | None = None,
-        snapshot: tuple[str, bytes] | None = None,
+        snapshots: Iterable[tuple[str, bytes]] = (),
     ) -> None:
-        """One short transaction: file states, new facts, a run result, a snapshot."""
+        """One short transaction: file states, new facts, a run result, snapshots
+        (each a blob by its key)."""
+        snapshots = list(snapshots)
         for retry in (False, True):
-            if self.db is None or not (files or entries or result or snapshot):
+            if self.db is None or not (files or entries or result or snapshots):
                 return
             try:
-                self._write(self.db, files, entries, result, snapshot)
+                self._write(self.db, files, entries, result, snapshots)
                 return
             except sqlite3.DatabaseError as exc:
                 if _readonly(exc):
@@ -289,12 +291,11 @@ class Cache:
         files: list[tuple[str, int, int, int, str]],
         entries: list[tuple[str, str, str, bytes, bytes]],
         result: tuple[str, bytes] | None,
-        snapshot: tuple[str, bytes] | None = None,
+        snapshots: list[tuple[str, bytes]],
     ) -> None:
         try:
             db.execute("BEGIN IMMEDIATE")
-            if snapshot is not None:
-                db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", snapshot)
+            db.executemany("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", snapshots)
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", files)
             db.executemany("INSERT OR REPLACE INTO facts VALUES (?, ?, ?, ?, ?)", entries)
             if files or entries:

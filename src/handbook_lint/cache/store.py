@@ -3,6 +3,7 @@ processes when there are many pages to parse)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from handbook_lint.parsing.markdown import (
     read_page_bytes,
 )
 from handbook_lint.site.overlay import Overlay
+from handbook_lint.walk import Listings
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32
@@ -37,6 +39,8 @@ FACTS_KEPT = 256
 # A snapshot is written again when it lacks this many of the summaries a run
 # used (not for every commit: a page it lacks costs one row's read).
 SNAPSHOT_STALE = 32
+LISTINGS = "folders"  # the snapshot of the folders' listings (snapshot keys are otherwise
+# the parse settings' key: a version, a number and a repr, never this word)
 
 # One parsed file: (path, why it is unreadable, encoded facts, encoded summary,
 # the content hash of the very bytes parsed)
@@ -144,6 +148,7 @@ class FactStore:
         # should write a new one (it parsed, or found pages the snapshot lacks).
         self._snapshot: dict[tuple[str, str], PageSummary] | None = None
         self._stale = 0  # summaries it lacked (SNAPSHOT_STALE of them: write a new one)
+        self._listings: Listings | None = None
 
     def before(self, overlay: Overlay) -> FactStore:
         """A store for the site as it was before a change: what this one knows of
@@ -164,6 +169,7 @@ class FactStore:
             getattr(other, name).update({k: v for k, v in mine.items() if k not in touched})
         other._states, other._cached = self._states, self._cached
         other._snapshot = self._snapshot
+        other._listings = self._listings
         return other
 
     # -- bulk preparation ---------------------------------------------------
@@ -388,8 +394,31 @@ class FactStore:
             # SQLite text columns: such a file is parsed again each run instead.
             files = [row for row in self._new_files if is_utf8(row[0])]
             entries = [row for row in self._new_entries if is_utf8(row[0])]
-            self.cache.write(files, entries, result, self._new_snapshot())
+            snapshots = [self._new_snapshot(), self._new_listings()]
+            self.cache.write(files, entries, result, [s for s in snapshots if s is not None])
         self._new_files, self._new_entries = [], []
+
+    def listings(self) -> Listings | None:
+        """The folder listings of the last run (walk.py), read once; None
+        without a cache. Damaged, they are listed again."""
+        if self.cache is None:
+            return None
+        if self._listings is None:
+            known = None
+            blob = self.cache.snapshot(LISTINGS)
+            with contextlib.suppress(codec.DecodeError):
+                value = codec.unseal(blob) if blob is not None else None
+                if isinstance(value, tuple) and len(value) == 2 and value[0] == codec.FORMAT:
+                    known = value[1] if isinstance(value[1], dict) else None
+            self._listings = Listings(known)
+        return self._listings
+
+    def _new_listings(self) -> tuple[str, bytes] | None:
+        """The folders as this run listed them, when they differ from the last run's."""
+        if self._listings is None or not self._listings.changed():
+            return None
+        self._listings.known = dict(self._listings.walked)
+        return LISTINGS, codec.seal((codec.FORMAT, self._listings.known))
 
     def _new_snapshot(self) -> tuple[str, bytes] | None:
         """Every page's summary as this run saw the site, when it differs from the

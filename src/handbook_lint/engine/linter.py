@@ -140,6 +140,8 @@ class Linter:
                 overlay,
             )
         self.store = store
+        if self.site.listings is None:
+            self.site.listings = store.listings()
         self._index: SiteIndex | None = None
         self._files: set[str] = set()
         self._site_files: list[str] = []

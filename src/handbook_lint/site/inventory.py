@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from handbook_lint.walk import walk
+from handbook_lint.walk import Listings, walk
 
 GENERATED = frozenset({"node_modules", "public", "resources"})
 KEPT_HIDDEN = frozenset({".gitlab", ".github"})
@@ -65,12 +65,14 @@ def start_listing(folder: Path) -> Callable[[], list[str]]:
     return lambda: walked(folder)
 
 
-def walked(folder: Path, skip: frozenset[str] = frozenset()) -> list[str]:
+def walked(
+    folder: Path, skip: frozenset[str] = frozenset(), listings: Listings | None = None
+) -> list[str]:
     """The files under `folder` as a walk finds them (see the module doc),
     without entering the folders in `skip` (paths relative to `folder`)."""
     prefix = str(folder).rstrip(os.sep) + os.sep
     out: list[str] = []
-    for dirpath, dirnames, filenames in walk(folder):
+    for dirpath, dirnames, filenames in walk(folder, listings=listings):
         base = dirpath + os.sep
         here = base[len(prefix) :].replace(os.sep, "/")
         dirnames[:] = [

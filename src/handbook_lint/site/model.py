@@ -29,7 +29,7 @@ from handbook_lint.site.inventory import (
 )
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.redirects import Redirect, Redirects, parse_redirects
-from handbook_lint.walk import walk
+from handbook_lint.walk import Listings, walk
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
@@ -78,6 +78,7 @@ def walk_markdown(
     folder: Path,
     problems: list[tuple[str, str]],
     others: list[str] | None = None,
+    listings: Listings | None = None,
 ) -> list[str]:
     """Markdown files under `folder`, relative to `root`, sorted; symlinked
     folders are not followed (no loops), hidden ones are skipped, unreadable
@@ -92,7 +93,7 @@ def walk_markdown(
     root_prefix = str(root).rstrip(os.sep) + os.sep
     folder_prefix = str(folder).rstrip(os.sep) + os.sep
     found: list[str] = []
-    for dirpath, dirnames, filenames in walk(folder, onerror=on_error):
+    for dirpath, dirnames, filenames in walk(folder, on_error, listings):
         # Hidden folders (.git, the cache, .venv) are neither content nor published.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         base = dirpath + os.sep
@@ -141,11 +142,13 @@ class Site:
         self._tree: dict[str, Any] = {}
         self._codeowners: tuple[owners_file.CodeOwners | None] | None = None
         self._fileset: owners_file.FileSet | None = None
+        self.listings: Listings | None = None  # the last run's folder listings (walk.py)
 
     def before(self, overlay: Overlay) -> Site:
         """The same site as it was before a change (`overlay`)."""
         other = Site(self.config, overlay)
         other._disk, other._urls, other._tree = self._disk, self._urls, self._tree
+        other.listings = self.listings
         return other
 
     def _walk(self, folder: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
@@ -156,7 +159,11 @@ class Site:
             problems: list[tuple[str, str]] = []
             others: list[str] = []
             path = self.root / folder
-            files = walk_markdown(self.root, path, problems, others) if path.is_dir() else []
+            files = (
+                walk_markdown(self.root, path, problems, others, self.listings)
+                if path.is_dir()
+                else []
+            )
             prefix = "" if folder in ("", ".") else folder.strip("/") + "/"
             found = self._disk[folder] = (files, [prefix + o for o in others], problems)
         return found
@@ -394,13 +401,13 @@ class Site:
         """Every file outside git: the content, static and assets folders from
         the walks discovery made, the rest walked (each folder once)."""
         if self.content_dir.strip("/") in ("", "."):
-            return walked(self.root)
+            return walked(self.root, listings=self.listings)
         folders = [self.content_dir, *self.config.static_dirs, self.config.assets_dir]
         folders = [f.strip("/") for f in folders if not f.startswith((".", "/"))]
         folders = [
             f for f in dict.fromkeys(folders) if not any(f.startswith(g + "/") for g in folders)
         ]
-        files = walked(self.root, frozenset(folders))
+        files = walked(self.root, frozenset(folders), self.listings)
         for folder in folders:
             markdown, others, _ = self._walk(folder)
             files += markdown + others
