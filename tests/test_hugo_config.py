@@ -186,3 +186,36 @@ def test_a_mounts_files_filter_is_hugos(tmp_path: Path, files: list[str]) -> Non
     model = oracle.linter_model(site)
     ours = {p["content_path"] for p in model["pages"] if p["rendered"]}
     assert ours == built
+
+
+# Values that make each of Hugo's render keys matter, and keys that never do.
+_DECIDING: dict[str, list[object]] = {
+    "headless": [True, "true"],
+    "build": [{"render": "never"}, {"render": "always"}],
+    "_build": [{"render": "never"}, {"render": False}],
+    "draft": [True, "t"],
+    "publishdate": ["2999-01-01"],
+    "pubdate": ["2999-01-01"],
+    "published": ["2999-01-01"],
+    "date": ["2999-01-01"],
+    "expirydate": ["2000-01-01"],
+    "unpublishdate": ["2000-01-01"],
+}
+_OTHER_KEYS = ["title", "weight", "aliases", "slug", "url", "lastmod", "type", "layout", "cascade"]
+
+
+@pytest.mark.parametrize("key", [*_DECIDING, *_OTHER_KEYS])
+def test_the_render_keys_are_every_key_that_decides_rendering(key: str) -> None:
+    """`Site.finish` skips the render decision for a page with none of
+    RENDER_KEYS: a key the decision reads must be one of them."""
+    from datetime import UTC, datetime
+
+    from handbook_lint.site.model import RENDER_KEYS, _render_setting, not_rendered
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    decided = [
+        not_rendered({key: value}, now) is not None or _render_setting({key: value}) is not None
+        for value in _DECIDING.get(key, [True, "never", {"render": "never"}, "2999-01-01"])
+    ]
+    assert any(decided) == (key in RENDER_KEYS)
+    assert set(_DECIDING) == RENDER_KEYS

@@ -526,9 +526,13 @@ class Site:
                 page.why = "an include file: spliced into the pages that include it"
                 continue
             data = page.summary.meta if page.summary else {}
-            page.why = not_rendered(data, now, self.config.build_flags)
-            page.built = page.why is None or _never_rendered(data) is not None
-            if page.why is None and _render_setting(data) is None:  # its own build wins
+            if data.keys().isdisjoint(RENDER_KEYS):  # (most pages: nothing to decide)
+                page.why, page.built, own = None, True, False
+            else:
+                page.why = not_rendered(data, now, self.config.build_flags)
+                page.built = page.why is None or _never_rendered(data) is not None
+                own = _render_setting(data) is not None
+            if page.why is None and not own:  # its own build wins
                 # then a section's cascade, then the site config's
                 # then the nearest section's cascade, then the site config's
                 section = self._cascaded(page.path, cascades)
@@ -805,6 +809,13 @@ def _never_rendered(data: dict[str, Any]) -> str | None:
     if setting is not None and setting[1] in ("never", False, "false"):
         return f"{setting[0]}.render: never"
     return None
+
+
+# Every front matter key `not_rendered` and `_render_setting` look at.
+RENDER_KEYS = frozenset(
+    {"headless", "build", "_build", "draft", "publishdate", "pubdate", "published", "date"}
+    | {"expirydate", "unpublishdate"}
+)
 
 
 def not_rendered(
