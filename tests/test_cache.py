@@ -99,6 +99,73 @@ def test_an_unchanged_page_is_never_parsed_again(tmp_path: Path) -> None:
     assert {f[0] for f in one} == {"content/section-1/page-2.md"}
 
 
+def test_a_run_whose_findings_are_cached_reads_no_summary(tmp_path: Path) -> None:
+    """Unchanged files and settings: the findings come from the results cache
+    before any page summary is read (no snapshot, no URLs); one page changed:
+    the summaries are read and the findings are those of a run without cache."""
+    root = make(tmp_path)
+    cold, _ = run(root)
+    warm, linter = run(root)
+    assert warm == cold and linter.from_cache
+    assert linter.store._snapshot is None and linter.store.summaries == {}
+    assert linter.site.pages == {}
+    one, linter = run(root, paths=["content/section-2/page-1.md"])
+    assert not linter.from_cache and linter.store._snapshot  # (a result of its own)
+    one_again, linter = run(root, paths=["content/section-2/page-1.md"])
+    assert one_again == one and linter.from_cache and linter.store.summaries == {}
+    page = root / "content/section-3/page-4.md"
+    page.write_text(page.read_text() + "\nSee [a page](/section-0/page-0/#heading-0).\n")
+    edited, linter = run(root)
+    assert not linter.from_cache and linter.store.parsed == 1
+    assert edited == run(root, cache=False)[0]
+    assert run(root)[1].from_cache
+
+
+def test_the_results_cache_stays_right_with_files_that_cannot_be_read(tmp_path: Path) -> None:
+    """A file that cannot be parsed is known to be so only once it is read: its
+    run's findings are cached under a key with the reason, found after the
+    summaries are read; the findings are those of a run without cache."""
+    root = make(tmp_path, {"content/broken.md": "---\ntitle: [unclosed\n---\n\nText.\n"})
+    (root / "content" / "latin1.md").write_bytes(b"---\ntitle: caf\xe9\n---\n\nText.\n")
+    expected, _ = run(root, cache=False)
+    assert {"content/broken.md", "content/latin1.md"} <= {f[0] for f in expected}
+    cold, _ = run(root)
+    warm, linter = run(root)
+    assert cold == warm == expected and linter.from_cache
+    (root / "content" / "broken.md").write_text("---\ntitle: Fixed\n---\n\nText.\n")
+    fixed, linter = run(root)
+    assert not linter.from_cache
+    assert fixed == run(root, cache=False)[0] != expected
+    assert "content/broken.md" not in {f[0] for f in fixed}
+
+
+def test_a_page_edited_while_a_run_reads_it_leaves_no_wrong_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The result key computed before the pages are read names the bytes hashed;
+    a page edited between its hash and its parse makes the run compute its key
+    again, or a later run of the first bytes would get the edited page's findings."""
+    root = make(tmp_path)
+    page = root / "content/section-1/page-2.md"
+    first = page.read_text()
+    expected, _ = run(root, cache=False)
+    real = store.FactStore.hash_files
+
+    def then_edited(self: store.FactStore, paths: list[str]) -> bool:
+        hashed = real(self, paths)
+        page.write_text(first + "\nSee [nothing](/no-such-page/).\n")
+        return hashed
+
+    monkeypatch.setattr(store.FactStore, "hash_files", then_edited)
+    edited, linter = run(root)
+    assert linter.store.revised == 1
+    assert ("content/section-1/page-2.md", 11, 15, "link-broken") in [f[:4] for f in edited]
+    monkeypatch.setattr(store.FactStore, "hash_files", real)
+    page.write_text(first)
+    again, linter = run(root)
+    assert again == expected
+
+
 def test_summaries_come_from_one_snapshot(tmp_path: Path) -> None:
     """A run that parsed writes every page's summary as one blob; the next one
     reads that, not a row per page (rows without summaries do not matter), and

@@ -142,7 +142,9 @@ class FactStore:
         self._new_entries: list[tuple[str, str, str, bytes, bytes]] = []
         self.parsed = 0  # pages parsed in this run (not from the cache)
         self.damaged = 0  # cached summaries that did not decode (parsed again)
-        self._states: dict[str, tuple[int, int, int, str]] = {}  # the cache's file table
+        self._states: dict[str, tuple[int, int, int, str]] | None = None  # the cache's files
+        self._hashed: set[str] = set()  # paths hashed by hash_files (not again by prepare)
+        self.revised = 0  # files whose bytes parsed hashed otherwise than before
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
         # The last snapshot's summaries (all pages at once), and whether this run
         # should write a new one (it parsed, or found pages the snapshot lacks).
@@ -180,13 +182,13 @@ class FactStore:
         todo = [p for p in dict.fromkeys(paths) if p not in self.summaries and p not in self.errors]
         if not todo:
             return
+        states = self._file_states()
         if self._snapshot is None:  # read once per run: later single lookups reuse it
-            self._states = self.cache.file_states() if self.cache else {}
             self._snapshot = self._read_snapshot()
-        states, snapshot = self._states, self._snapshot
+        snapshot = self._snapshot
         to_parse: list[str] = []
         for path in todo:
-            digest = self._digest(path, states)
+            digest = self.hashes[path] if path in self._hashed else self._digest(path, states)
             if digest is None:
                 to_parse.append(path)  # parsing reports why it cannot be read
                 continue
@@ -199,6 +201,27 @@ class FactStore:
                 to_parse.append(path)
         for parsed in self._parse_many(to_parse):
             self._record(parsed)
+
+    def hash_files(self, paths: list[str]) -> bool:
+        """The content hash of each of `paths` (`hashes`), from the cache's file
+        states where a file's size, time and inode are unchanged, without
+        reading any summary. True when every one has a hash (a file that cannot
+        be read is known only once it is parsed)."""
+        states = self._file_states()
+        every = True
+        for path in dict.fromkeys(paths):
+            if path in self._hashed:
+                continue
+            if self._digest(path, states) is None:
+                every = False
+            else:
+                self._hashed.add(path)
+        return every
+
+    def _file_states(self) -> dict[str, tuple[int, int, int, str]]:
+        if self._states is None:  # read once per run
+            self._states = self.cache.file_states() if self.cache else {}
+        return self._states
 
     def _read_snapshot(self) -> dict[tuple[str, str], PageSummary]:
         blob = self.cache.snapshot(self.key) if self.cache else None
@@ -307,6 +330,7 @@ class FactStore:
             known = self.hashes.get(path)
             if known is not None and known != parsed_digest:
                 self._correct_state(path, parsed_digest)
+                self.revised += 1
             self.hashes[path] = parsed_digest  # (what was parsed, if it changed since)
         if error is not None or blob is None or summary is None:
             self.errors[path] = error or CANNOT_READ

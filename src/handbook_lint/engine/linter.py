@@ -145,6 +145,7 @@ class Linter:
         self._index: SiteIndex | None = None
         self._files: set[str] = set()
         self._site_files: list[str] = []
+        self._every: list[str] = []  # the site's files and those named (the pages it adds)
         self.from_cache = False  # the last run's findings came from the result cache
         self.skipped: list[str] = []  # named files that are not the site's
 
@@ -199,19 +200,28 @@ class Linter:
         """Discover the site and read every file's summary (from the cache where
         unchanged); `named` files outside the site's folders are added too.
         Returns the problems discovery met (unreadable folders)."""
+        problems = self.discover_site(named)
+        self.summarize_site()
+        return problems
+
+    def discover_site(self, named: list[str] | None = None) -> list[tuple[str, str]]:
+        """The first half of `load_site`: the site's files, without their summaries."""
         named = named or []
         if any(a.rule.scope == "site" for a in self.rules.values()):
             self.site.start_listing()  # (git lists the files while the pages load)
         discovery = self.site.discover() if self._content_exists() else None
         self._site_files = discovery.files if discovery else []
         snippets = self.site.snippet_files()
-        every = list(dict.fromkeys([*self._site_files, *snippets, *named]))
-        self.store.prepare([*every, *self.site.include_files()])
+        self._every = list(dict.fromkeys([*self._site_files, *snippets, *named]))
         self._files = set(discovery.resources if discovery else []) | set(self.site.static_files())
-        for path in every:
+        return list(discovery.problems) if discovery else []
+
+    def summarize_site(self) -> None:
+        """The second half of `load_site`: every page's summary, URL and aliases."""
+        self.store.prepare([*self._every, *self.site.include_files()])
+        for path in self._every:
             self.site.add(self.store.summary(path), path)
         self.site.finish()
-        return list(discovery.problems) if discovery else []
 
     def site_targets(self) -> list[str]:
         """What a whole-site run lints: the content dir's pages and the include
@@ -224,28 +234,62 @@ class Linter:
         """Lint `paths` (files or folders; None: the whole site)."""
         scope: list[str] | None = None
         if paths is None:
-            problems = self.load_site()
+            problems = self.discover_site()
             targets = self.site_targets()
         else:
             named = self.expand(paths)
             targets, problems = named.files, named.problems
             self.skipped = named.skipped
             scope = named.named
-            self.load_site(targets)
-        return self._run(targets, problems, scope)
+            self.discover_site(targets)
+        # The findings depend on the files' bytes, not on what they say: when a
+        # run with the same files and settings left its findings, the pages'
+        # summaries are not even read (a third of a warm run of the handbook).
+        # Not so when external links are checked (their verdicts change with
+        # time) or a file could not be hashed (why is known once it is parsed).
+        store = self.store
+        key = None
+        every = [*self._every, *self.site.include_files()]
+        if store.cache is not None and self._external_idle() and store.hash_files(every):
+            key = self._result_key(targets, problems, scope)
+            cached = self._cached_result(key, len(targets))
+            if cached is not None:
+                return cached
+        errors, revised = len(store.errors), store.revised
+        self.summarize_site()
+        if len(store.errors) != errors or store.revised != revised:
+            key = None  # (a file changed while it was read, or turned out unreadable)
+        return self._run(targets, problems, scope, key)
 
-    def _run(
-        self, targets: list[str], problems: list[tuple[str, str]], scope: list[str] | None = None
-    ) -> Result:
-        self.check_external(targets)
-        key = self._result_key(targets, problems, scope)
+    def _external_idle(self) -> bool:
+        """No external link is checked in this run (see check_external)."""
+        return self.external is None or not any(name in external_rules() for name in self.rules)
+
+    def _cached_result(self, key: str, files: int) -> Result | None:
         cached = self.store.cache.result(key) if self.store.cache else None
         if cached is not None:
             findings = codec.decode_findings(cached)
             if findings is not None:
                 self.from_cache = True
                 self.store.flush()
-                return Result(findings, len(targets))
+                return Result(findings, files)
+        return None
+
+    def _run(
+        self,
+        targets: list[str],
+        problems: list[tuple[str, str]],
+        scope: list[str] | None = None,
+        key: str | None = None,
+    ) -> Result:
+        """The findings of the loaded site's `targets` (from the result cache when
+        `key`, the result key computed before, or the one computed now, is there)."""
+        if key is None:
+            self.check_external(targets)
+            key = self._result_key(targets, problems, scope)
+            cached = self._cached_result(key, len(targets))
+            if cached is not None:
+                return cached
         result = Result(self.problem_findings(problems), files=len(targets))
         result.findings += self.check(targets)
         result.findings += self.check_site(scope)
@@ -258,7 +302,7 @@ class Linter:
     ) -> str:
         """Everything a run's findings depend on: if none of it changed, neither did they."""
         store = self.store
-        files = sorted(set(self.site.pages) | set(self.site.include_files()) | set(targets))
+        files = sorted(set(self._every) | set(self.site.include_files()) | set(targets))
         state = [(p, store.hashes.get(p), store.error(p)) for p in files]
         rules = {
             name: (active.severity, active.options) for name, active in sorted(self.rules.items())
@@ -376,7 +420,7 @@ class Linter:
     def check_external(self, targets: list[str]) -> None:
         """Check the external links of the linted pages, once per URL, before the
         page checks (forked workers inherit the verdicts)."""
-        if self.external is None or not any(name in external_rules() for name in self.rules):
+        if self.external is None or self._external_idle():
             return
         base_url = self.config.base_url
         urls = collect_urls((self.load(path) for path in targets), base_url)
