@@ -302,8 +302,13 @@ class Linter:
     ) -> str:
         """Everything a run's findings depend on: if none of it changed, neither did they."""
         store = self.store
-        files = sorted(set(self._every) | set(self.site.include_files()) | set(targets))
-        state = [(p, store.hashes.get(p), store.error(p)) for p in files]
+        listed = set(self._every) | set(self.site.include_files()) | set(targets)
+        files = sorted(listed)
+        # Each file's hash, NUL-separated (no path holds a NUL): a repr of
+        # thousands of tuples took half of the key's time.
+        hashes = store.hashes
+        state = "\0".join([f"{p}\0{hashes.get(p)}" for p in files])
+        errors = sorted((p, e) for p, e in store.errors.items() if p in listed)
         rules = {
             name: (active.severity, active.options) for name, active in sorted(self.rules.items())
         }
@@ -322,7 +327,7 @@ class Linter:
                 rules,
                 config,
                 targets,
-                state,
+                errors,
                 sorted(self._files),
                 problems,
                 external,
@@ -330,7 +335,9 @@ class Linter:
                 self._repository_state(),
             )
         )
-        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = hashlib.sha256(data.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0\0" + state.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
 
     def _repository_state(self) -> object:
         """What the rules of the whole repository read (file names and sizes, the
