@@ -189,6 +189,70 @@ def test_summaries_come_from_one_snapshot(tmp_path: Path) -> None:
     assert edited == run(root, cache=False)[0] != expected
 
 
+def _forget_results(root: Path, sql: str = "") -> None:
+    with sqlite3.connect(root / ".handbook-lint-cache" / "facts.sqlite") as db:
+        db.execute("DELETE FROM results")
+        if sql:
+            db.execute(sql)
+
+
+def test_a_snapshot_summary_reads_its_anchors_and_links_from_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot holds no anchors and links: those of the pages a run looks
+    at are read from their rows, one query each (all rows at once when many
+    are needed)."""
+    root = make(tmp_path)
+    expected, _ = run(root, cache=False)
+    run(root)
+    asked: list[str] = []
+    real_one, real_all = cache_db.Cache.summary, cache_db.Cache.summaries
+
+    def one_row(self: cache_db.Cache, path: str, digest: str, key: str) -> bytes | None:
+        asked.append(path)
+        return real_one(self, path, digest, key)
+
+    def all_rows(self: cache_db.Cache, key: str) -> dict[tuple[str, str], bytes]:
+        asked.append("ALL")
+        return real_all(self, key)
+
+    monkeypatch.setattr(cache_db.Cache, "summary", one_row)
+    monkeypatch.setattr(cache_db.Cache, "summaries", all_rows)
+    page = root / "content/section-1/page-2.md"
+    one, linter = run(root, paths=[str(page)])
+    assert linter.store.parsed == 0
+    assert one == [f for f in expected if f[0] == "content/section-1/page-2.md"]
+    # (the page itself, the pages its links land on)
+    assert sorted(asked) == ["content/section-1/page-2.md", "content/section-1/page-3.md"]
+    asked.clear()
+    _forget_results(root)
+    monkeypatch.setattr(store, "DETAILS_EACH_MAX", 3)
+    whole, linter = run(root)
+    assert whole == expected and linter.store.parsed == 0
+    assert asked.count("ALL") == 1 and len(asked) == 4
+
+
+@pytest.mark.parametrize("how", ["lost", "damaged"])
+def test_a_row_lost_or_damaged_under_a_snapshot_summary_is_parsed_again(
+    tmp_path: Path, how: str, parallel_everything: None
+) -> None:
+    root = make(tmp_path)
+    expected, _ = run(root, cache=False)
+    run(root, jobs=2)
+    change = "DELETE FROM facts" if how == "lost" else "UPDATE facts SET summary = x'00ff'"
+    _forget_results(root, change)
+    warnings: list[str] = []
+    again, _ = run(root, jobs=1, warnings=warnings)
+    assert again == expected
+    assert bool(warnings) == (how == "damaged")
+    with sqlite3.connect(root / ".handbook-lint-cache" / "facts.sqlite") as db:
+        stored = db.execute("SELECT path, summary FROM facts").fetchall()
+    assert len({path for path, blob in stored if blob != b"\x00\xff"}) == len(PAGES)  # anew
+    _forget_results(root)
+    again, _ = run(root, jobs=2, warnings=warnings)  # (details read in the workers)
+    assert again == expected
+
+
 def test_a_corrupt_cache_is_rebuilt_with_a_warning(tmp_path: Path) -> None:
     root = make(tmp_path)
     expected, _ = run(root, cache=False)

@@ -20,7 +20,7 @@ from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 from handbook_lint.checks.registry import Finding
 from handbook_lint.parsing.facts import PageFacts, PageSummary
 
-FORMAT = 15  # bump when the encoded shape changes
+FORMAT = 16  # bump when the encoded shape changes
 _TAG = "\x00hl:"
 
 
@@ -239,48 +239,56 @@ def _summary_tuple(summary: PageSummary) -> tuple[Any, ...]:
     )
 
 
-class _Encoded:
-    """A field of PageSummary a snapshot summary keeps encoded until it is read
-    (its slot holds the value from then on; `_raw_NAME` the bytes till then)."""
+Details = tuple[list[tuple[str, str, int]], list[str]]  # (anchor events, links)
+
+
+class _Lazy:
+    """A field of PageSummary a snapshot summary reads when it is first read:
+    both lazy fields come from the page's own row at once (see FactStore)."""
 
     def __init__(self, name: str) -> None:
         self.slot: Any = PageSummary.__dict__[name]
-        self.raw = f"_raw_{name}"
 
     def __get__(self, summary: Any, owner: Any = None) -> Any:
         if summary is None:
             return self
-        raw = getattr(summary, self.raw)
-        if raw is not None:
-            self.__set__(summary, marshal.loads(raw))
-        return self.slot.__get__(summary)
+        try:
+            return self.slot.__get__(summary)
+        except AttributeError:  # (not read yet)
+            source = summary._source
+            if source is None:
+                raise
+            summary.anchor_events, summary.links = source(summary.path, summary._digest)
+            summary._source = None
+            return self.slot.__get__(summary)
 
     def __set__(self, summary: Any, value: Any) -> None:
         self.slot.__set__(summary, value)
-        setattr(summary, self.raw, None)
 
 
 class _SnapshotSummary(PageSummary):
-    """A summary from a snapshot: its anchor events and links (nine tenths of
-    it) stay encoded until read. A run reads every page's URL, and the anchors
-    and links of few pages (those linked to, those a change may break)."""
+    """A summary from a snapshot, which holds every page's URL-making facts
+    (front matter, includes) and not its anchor events and links (nine tenths
+    of a summary): a run reads every page's URL, and the anchors and links of
+    few pages (those linked to, those a change may break), each from its own
+    row when it is first read."""
 
-    __slots__ = ("_raw_anchor_events", "_raw_links")
-    anchor_events = _Encoded("anchor_events")
-    links = _Encoded("links")
+    __slots__ = ("_digest", "_source")
+    anchor_events = _Lazy("anchor_events")
+    links = _Lazy("links")
 
     def __init__(
         self,
         path: str,
+        digest: str,
         meta: dict[str, Any],
         unstable: bool,
         includes: list[str],
-        raw_events: bytes,
-        raw_links: bytes,
+        source: Callable[[str, str], Details],
     ) -> None:
         self.path, self.meta, self.unstable, self.includes = path, meta, unstable, includes
-        self._raw_anchor_events: bytes | None = raw_events
-        self._raw_links: bytes | None = raw_links
+        self._digest = digest
+        self._source: Callable[[str, str], Details] | None = source
 
     def __eq__(self, other: object) -> bool:  # (a summary, however it was read)
         if not isinstance(other, PageSummary):
@@ -294,40 +302,32 @@ def from_snapshot(summary: PageSummary) -> bool:
     return isinstance(summary, _SnapshotSummary)
 
 
-def _encoded_parts(summary: PageSummary) -> tuple[bytes, bytes]:
-    """Its events and links encoded (as read, when they were never decoded)."""
-    if isinstance(summary, _SnapshotSummary):
-        events, links = summary._raw_anchor_events, summary._raw_links
-    else:
-        events = links = None
-    return (
-        events if events is not None else marshal.dumps(summary.anchor_events),
-        links if links is not None else marshal.dumps(summary.links),
-    )
-
-
 def encode_snapshot(summaries: dict[tuple[str, str], PageSummary]) -> bytes:
-    """Every page's summary, by (path, content hash), in one blob."""
+    """Every page's summary but its anchor events and links, by (path, content
+    hash), in one blob."""
     rows = [
-        (path, digest, s.path, _plain(s.meta), s.unstable, s.includes, *_encoded_parts(s))
+        (path, digest, s.path, _plain(s.meta), s.unstable, s.includes)
         for (path, digest), s in summaries.items()
     ]
     return _seal(marshal.dumps((FORMAT, rows)))
 
 
-def decode_snapshot(blob: bytes) -> dict[tuple[str, str], PageSummary]:
+def decode_snapshot(
+    blob: bytes, details: Callable[[str, str], Details]
+) -> dict[tuple[str, str], PageSummary]:
     """The summaries of a snapshot (DecodeError when it is damaged or of another
-    format). One checksum covers them all, so they are not checked one by one."""
+    format), whose anchor events and links `details(path, hash)` gives when they
+    are read. One checksum covers them all, so they are not checked one by one."""
     try:
         version, rows = _load(blob)
         if version != FORMAT:
             raise DecodeError("unknown cache format")
         out: dict[tuple[str, str], PageSummary] = {}
-        for path, digest, same, meta, unstable, includes, events, links in rows:
+        for path, digest, same, meta, unstable, includes in rows:
             if not isinstance(path, str) or not isinstance(digest, str) or same != path:
                 raise DecodeError("bad snapshot")
             out[(path, digest)] = _SnapshotSummary(
-                path, _restore(meta), unstable, includes, events, links
+                path, digest, _restore(meta), unstable, includes, details
             )
         return out
     except DecodeError:

@@ -39,6 +39,9 @@ FACTS_KEPT = 256
 # A snapshot is written again when it lacks this many of the summaries a run
 # used (not for every commit: a page it lacks costs one row's read).
 SNAPSHOT_STALE = 32
+# Snapshot summaries whose anchors and links are read from their own rows, one
+# query each; beyond this many, every row is read at once.
+DETAILS_EACH_MAX = 64
 LISTINGS = "folders"  # the snapshot of the folders' listings (snapshot keys are otherwise
 # the parse settings' key: a version, a number and a repr, never this word)
 
@@ -151,6 +154,7 @@ class FactStore:
         self._snapshot: dict[tuple[str, str], PageSummary] | None = None
         self._stale = 0  # summaries it lacked (SNAPSHOT_STALE of them: write a new one)
         self._listings: Listings | None = None
+        self._details_read = 0  # snapshot summaries whose anchors and links were read
 
     def before(self, overlay: Overlay) -> FactStore:
         """A store for the site as it was before a change: what this one knows of
@@ -227,11 +231,41 @@ class FactStore:
         blob = self.cache.snapshot(self.key) if self.cache else None
         if blob is not None:
             try:
-                return codec.decode_snapshot(blob)
+                return codec.decode_snapshot(blob, self._details)
             except codec.DecodeError:
                 self.damaged += 1  # (a new one is written: the summaries are in their rows)
         self._stale = SNAPSHOT_STALE if self.cache is not None else 0
         return {}
+
+    def _details(self, path: str, digest: str) -> codec.Details:
+        """The anchor events and links of a summary from the snapshot, read when
+        first needed: from its file version's row (every row at once, when more
+        than DETAILS_EACH_MAX are needed), else parsed again (a row lost or
+        damaged, which is then stored anew)."""
+        self._details_read += 1
+        many = self._details_read > DETAILS_EACH_MAX
+        if self.cache is not None and self._cached is None and many:
+            self._cached = self.cache.summaries(self.key)
+        if self._cached is not None:
+            blob = self._cached.get((path, digest))
+        else:
+            blob = self.cache.summary(path, digest, self.key) if self.cache else None
+        if blob is not None:
+            try:
+                found = codec.decode_summary(blob)
+                if found.path == path:
+                    return found.anchor_events, found.links
+            except codec.DecodeError:
+                pass
+            self.damaged += 1
+        _, _, facts, summary, parsed_digest = self._parse_one(path)
+        if summary is None or facts is None:
+            return [], []  # (the file went: what links to it finds no anchor)
+        if parsed_digest == digest and self._git_bytes(path) is None:
+            self._new_entries.append((path, digest, self.key, summary, facts))
+            self._blobs[path] = facts
+        parsed = codec.decode_summary(summary)
+        return parsed.anchor_events, parsed.links
 
     def _cached_summary(self, path: str, digest: str) -> PageSummary | None:
         """A summary the snapshot lacks, from its own row (a page another run
