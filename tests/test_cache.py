@@ -408,6 +408,8 @@ DAMAGE = {
     "a summary of the wrong shape": "UPDATE facts SET summary = X'e903000000'",
     "random facts blobs": "UPDATE facts SET facts = randomblob(60)",
     "a size that is not a number": "UPDATE files SET size = 'big'",
+    "a file hash that is not text": "UPDATE files SET hash = 42",
+    "file paths stored as bytes": "UPDATE files SET path = CAST(path AS BLOB)",
     "a damaged run result": "UPDATE results SET findings = randomblob(30)",
     "summaries and facts swapped between pages": (
         "UPDATE facts SET summary = (SELECT f2.summary FROM facts f2 WHERE f2.path != "

@@ -297,7 +297,11 @@ class FactStore:
         except OSError:
             return None
         state = states.get(path)
-        if state is not None and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+        if (
+            state is not None
+            and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino)
+            and isinstance(state[3], str)  # (a damaged row: hashed again)
+        ):
             digest = state[3]
         else:
             hashed = file_hash(self.root / path)
