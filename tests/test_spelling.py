@@ -462,3 +462,16 @@ def test_a_run_keeps_the_keys_in_its_cache_folder(tmp_path: Path) -> None:
     assert len(list((tmp_path / ".handbook-lint-cache").glob("codespell-keys-*.marshal"))) == 1
     (tmp_path / "content/_index.md").write_text(page.replace("/).", "/) now."), "utf-8")
     assert run() == cold  # (parsed again, the keys read back)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+def test_words_of_a_piece_are_those_of_the_letter_class_with_cjk(text: str) -> None:
+    """Words are found in pieces between CJK characters, with a letter class
+    that leaves the CJK ranges out (a tenth of the compile time): the same
+    words as with them."""
+    with_cjk = re.compile(rf"{spelling._LETTER}+(?:[{spelling._JOINERS}]{spelling._LETTER}+)*")
+    token_re, _, piece_re, _ = spelling._patterns()
+    for piece in piece_re.finditer(text):
+        found = [m.span() for m in token_re.finditer(piece.group())]
+        assert found == [m.span() for m in with_cjk.finditer(piece.group())]
