@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import marshal
 import os
@@ -84,7 +85,41 @@ def test_the_dictionarys_keys_are_kept_and_read_back(keys_kept_in: Path) -> None
     assert list(keys_kept_in.glob("codespell-keys-*.marshal")) == [kept]
 
 
-@pytest.mark.parametrize("damage", ["flip", "cut", "empty", "not-a-list"])
+@functools.cache
+def _buckets() -> list[str]:
+    return spelling.key_buckets(spelling._dictionary().keys)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=12), st.sampled_from(["teh", "misson", "recieve", "the"])),
+        max_size=30,
+    )
+)
+def test_kept_keys_answer_as_the_set_of_keys(words: list[str]) -> None:
+    """Keys read back are looked up in their bucket, and after SET_AFTER
+    lookups in a set: both answer as the dictionary's own keys."""
+    keys = spelling._dictionary().keys
+    kept = spelling._KeySet(_buckets())
+    assert [w in kept for w in words] == [w in keys for w in words]
+    assert kept.isdisjoint(words) == keys.isdisjoint(words)
+
+
+def test_kept_keys_are_all_the_keys_and_a_set_after_many_lookups() -> None:
+    keys = spelling._dictionary().keys
+    kept = spelling._KeySet(_buckets())
+    assert len(kept) == len(keys) and set(kept) == set(keys)
+    assert all(k in kept for k in keys)
+    words = ["teh", "the", "misson", "Teh", "", "a\nb", "\n", "recieve", "x" * 40]
+    with mock.patch.object(spelling, "SET_AFTER", 3):
+        late = spelling._KeySet(_buckets())
+        assert [w in late for w in words] == [w in keys for w in words]
+        assert late._set is not None  # (a set from the fourth lookup on)
+        assert late.isdisjoint(words[1:2]) and not late.isdisjoint(words)
+
+
+@pytest.mark.parametrize("damage", ["flip", "cut", "empty", "not-a-list", "buckets"])
 def test_damaged_kept_keys_are_made_again(keys_kept_in: Path, damage: str) -> None:
     expected = set(spelling._dictionary().keys)
     (kept,) = keys_kept_in.glob("codespell-keys-*.marshal")
@@ -96,7 +131,10 @@ def test_damaged_kept_keys_are_made_again(keys_kept_in: Path, damage: str) -> No
     elif damage == "empty":
         blob = b""
     else:
-        payload = marshal.dumps({"teh": "the"})
+        value: dict[str, str] | list[str] = (
+            {"teh": "the"} if damage == "not-a-list" else ["\nteh\n"] * 7
+        )
+        payload = marshal.dumps(value)
         blob = zlib.crc32(payload).to_bytes(4, "big") + payload
     kept.write_bytes(blob)
     spelling._dictionary.cache_clear()
