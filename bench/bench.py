@@ -19,7 +19,9 @@ ratios printed with the lowest and highest and the target:
 * cold CPU `--jobs 2` / `--jobs 1`, target 1.1, beside what two busy cores
   cost by themselves (two bare parses at once / one after the other: the
   part of that ratio no code of ours can change);
-* one changed page / markdownlint-cli2 on that page (wall), target 1/3;
+* one changed page / markdownlint-cli2 on that page (wall), target 1/3, as
+  `check PAGE` and as the pre-commit hook runs it (`check --staged`, the
+  edit staged, in a copy of the site made a git repository);
 * cold / markdownlint-cli2 on the whole site (wall).
 
 The peer is timed when it is installed:
@@ -268,6 +270,7 @@ def bench_site(
                 "wall",
                 1 / 3,
             )
+            bench_staged(root, one_file, original, runs, pairs, markdownlint)
             ratio(
                 "cold --jobs 2, wall: handbook-lint / markdownlint-cli2 on the whole site",
                 max(1, runs // 3),
@@ -312,6 +315,48 @@ def bench_site(
                 "as fast as remark-validate-links"
             )
     return 0 if same else 3
+
+
+def bench_staged(
+    root: Path, one_file: str, original: str, runs: int, pairs: int, markdownlint: Path
+) -> None:
+    """The pre-commit case as the hook runs it: `check --staged` in a git work
+    tree (the edit staged: the page as it will be committed against HEAD's),
+    in a copy of the site made a git repository."""
+    repo = root.parent / f"{root.name}-git"
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    if not (repo / ".git").exists():
+        shutil.rmtree(repo, ignore_errors=True)
+        shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".handbook-lint-cache"))
+        (repo / one_file).write_text(original, "utf-8")
+        for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "The site"]):
+            subprocess.run([*git, *step], cwd=repo, check=True, stdout=subprocess.DEVNULL)
+    page, counter = repo / one_file, [0]
+
+    def stage() -> None:
+        counter[0] += 1
+        page.write_text(original + f"\nStaged for the benchmark ({counter[0]}).\n", "utf-8")
+        subprocess.run([*git, "add", one_file], cwd=repo, check=True)
+
+    try:
+        subprocess.run([*LINT, "-q"], cwd=repo, stdout=subprocess.DEVNULL, check=False)
+        hook = [*LINT, "-q", "--staged"]
+        staged = series("one file changed and staged, check --staged", runs, hook, repo, stage)
+        print(
+            f"  the pre-commit hook's own command: {staged['median_s']:.2f} s "
+            f"(<= 0.3 s: {_met(staged['median_s'], 0.3)})"
+        )
+        ratio(
+            "pre-commit, wall: check --staged / markdownlint-cli2 on that page",
+            pairs,
+            (hook, stage),
+            ([str(markdownlint), one_file], None),
+            repo,
+            "wall",
+            1 / 3,
+        )
+    finally:
+        subprocess.run([*git, "reset", "-q", "--hard"], cwd=repo, check=False)
 
 
 def bench_synthetic(pages: list[int], runs: int, workdir: Path) -> None:

@@ -227,3 +227,25 @@ def test_a_commit_split_over_several_runs_reports_each_file_once(tmp_path: Path)
     assert first | second == everything
     assert {k[0] for k in first} == {"content/b.md", "content/c/_index.md"}
     assert {k[0] for k in second} == {"content/c/d.md", "content/c/_index.md"}
+
+
+def test_what_a_commit_introduces_is_the_same_with_an_earlier_runs_cache(tmp_path: Path) -> None:
+    """With the cache of earlier runs (as the pre-commit hook has it): the page's
+    version in HEAD is in the snapshot of a run before the edit, and its row is
+    gone (a run after the edit kept only the new version's). The site before
+    the change still has HEAD's anchors: `#two` broken by the edit is new."""
+    repo = make_repo(tmp_path)
+    config = load_config(repo / ".handbook-lint.yaml")
+
+    def linter(cache: bool = True) -> Linter:
+        return Linter(config, active_rules(config), jobs=1, use_cache=cache)
+
+    linter().run()
+    page = repo / "content/a.md"
+    page.write_text(page.read_text().replace("## Two", "## Deux"))
+    linter().run()
+    git(repo, "add", "-A")
+    got = run_change(linter(), staged_changes(repo).under(repo)).findings
+    expected = run_change(linter(cache=False), staged_changes(repo).under(repo)).findings
+    assert [_key(f) for f in got] == [_key(f) for f in expected]
+    assert ("content/c/_index.md", "link-anchor-missing") in {(f.path, f.rule) for f in got}

@@ -298,6 +298,18 @@ class _SnapshotSummary(PageSummary):
     __hash__ = None  # type: ignore[assignment]  # (as PageSummary: mutable, unhashable)
 
 
+def bound(summary: PageSummary, source: Callable[[str, str], Details]) -> PageSummary:
+    """`summary` with its anchors and links read by `source`, when it is from a
+    snapshot and they are not read yet: the store that takes it from a snapshot
+    it shares (the site before a change shares the one of the site now) has the
+    bytes of that version, should its row be gone, and another may not."""
+    if not isinstance(summary, _SnapshotSummary) or summary._source in (None, source):
+        return summary
+    return _SnapshotSummary(
+        summary.path, summary._digest, summary.meta, summary.unstable, summary.includes, source
+    )
+
+
 def from_snapshot(summary: PageSummary) -> bool:
     return isinstance(summary, _SnapshotSummary)
 

@@ -197,7 +197,9 @@ class FactStore:
                 to_parse.append(path)  # parsing reports why it cannot be read
                 continue
             summary = snapshot.get((path, digest))
-            if summary is None:
+            if summary is not None:
+                summary = codec.bound(summary, self._details)
+            else:
                 summary = self._cached_summary(path, digest)
             if summary is not None and summary.path == path:
                 self.summaries[path] = summary
@@ -261,9 +263,10 @@ class FactStore:
         _, _, facts, summary, parsed_digest = self._parse_one(path)
         if summary is None or facts is None:
             return [], []  # (the file went: what links to it finds no anchor)
-        if parsed_digest == digest and self._git_bytes(path) is None:
-            self._new_entries.append((path, digest, self.key, summary, facts))
+        if parsed_digest == digest:  # (its facts too: not parsed again to be checked)
             self._blobs[path] = facts
+            if self._git_bytes(path) is None:  # (versions from git are not kept)
+                self._new_entries.append((path, digest, self.key, summary, facts))
         parsed = codec.decode_summary(summary)
         return parsed.anchor_events, parsed.links
 
