@@ -19,7 +19,7 @@ from handbook_lint.checks.registry import Finding, all_rules
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.changes import run_change
-from handbook_lint.engine.git import changes_since, staged_changes
+from handbook_lint.engine.git import SiteChanges, changes_since, staged_changes
 from handbook_lint.engine.linter import Linter
 
 SITE = {
@@ -249,3 +249,38 @@ def test_what_a_commit_introduces_is_the_same_with_an_earlier_runs_cache(tmp_pat
     expected = run_change(linter(cache=False), staged_changes(repo).under(repo)).findings
     assert [_key(f) for f in got] == [_key(f) for f in expected]
     assert ("content/c/_index.md", "link-anchor-missing") in {(f.path, f.rule) for f in got}
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(CHANGES, st.booleans(), st.booleans())
+def test_any_change_is_judged_alike_with_and_without_the_cache(
+    tmp_path: Path, changes: list[tuple[str, str]], run_between: bool, staged: bool
+) -> None:
+    """The cache of earlier runs (before the change; maybe one after it, which
+    keeps only the new versions' rows) changes nothing a change is judged by."""
+    repo = make_repo(tmp_path)
+    config = load_config(repo / ".handbook-lint.yaml")
+
+    def linter(cache: bool = True) -> Linter:
+        return Linter(config, active_rules(config), jobs=1, use_cache=cache)
+
+    linter().run()
+    for n, (kind, path) in enumerate(changes):
+        apply(repo, kind, path, n)
+    if run_between:
+        linter().run()
+    git(repo, "add", "-A")
+    if not staged:
+        git(repo, "checkout", "-q", "-b", "feature")
+        git(repo, "commit", "-q", "-m", "change", "--allow-empty")
+
+    def change() -> SiteChanges:
+        return (staged_changes(repo) if staged else changes_since(repo, "main")).under(repo)
+
+    got = run_change(linter(), change()).findings
+    expected = run_change(linter(cache=False), change()).findings
+    assert [_key(f) for f in got] == [_key(f) for f in expected], changes
