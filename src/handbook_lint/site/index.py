@@ -289,7 +289,11 @@ class SiteIndex:
         """The files `path` includes, directly or not, each once."""
         found = self._included.get(path)
         if found is None:
-            found = self._included[path] = tuple(self.site.walk_includes(path, self.summary))
+            summary = self.summary(path)
+            if summary is None or not summary.includes:  # (most pages: no walk to make)
+                found = self._included[path] = ()
+            else:
+                found = self._included[path] = tuple(self.site.walk_includes(path, self.summary))
         return found
 
     def includers(self, path: str) -> list[Page]:
