@@ -172,6 +172,45 @@ def _git(cwd: Path, *args: str, data: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def _git_at_once(cwd: Path, *commands: tuple[str, ...]) -> list[bytes | GitError]:
+    """Several git commands run side by side (each is mostly a process start
+    and a read of the index): what each printed, or its GitError."""
+    procs: list[subprocess.Popen[bytes] | GitError] = []
+    try:
+        for args in commands:
+            try:
+                procs.append(
+                    subprocess.Popen(
+                        ["git", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                    )
+                )
+            except OSError as exc:
+                procs.append(GitError(f"cannot run git: {exc}"))
+        out: list[bytes | GitError] = []
+        for args, proc in zip(commands, procs, strict=True):
+            if isinstance(proc, GitError):
+                out.append(proc)
+                continue
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                message = stderr.decode("utf-8", "replace").strip() or "failed"
+                out.append(GitError(f"git {' '.join(args)}: {message}"))
+            else:
+                out.append(stdout)
+        return out
+    finally:  # (stopped on the way: none left running)
+        for proc in procs:
+            if not isinstance(proc, GitError) and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _ok(result: bytes | GitError) -> bytes:
+    if isinstance(result, GitError):
+        raise result
+    return result
+
+
 def output(cwd: Path, *args: str) -> str:
     """What `git ARGS` prints in `cwd`, stripped (GitError when it fails)."""
     return _git(cwd, *args).decode("utf-8", "surrogateescape").strip()
@@ -189,10 +228,13 @@ def changes_since(cwd: Path, ref: str) -> Changes:
     """What the branch changed since its merge base with `ref`: committed and not
     yet committed changes (the working tree against the merge base)."""
     top = top_level(cwd)
-    base = _git(top, "merge-base", ref, "HEAD").decode("ascii").strip()
+    merge_base, untracked = _git_at_once(
+        top, ("merge-base", ref, "HEAD"), ("ls-files", "-z", "--others", "--exclude-standard")
+    )
+    base = _ok(merge_base).decode("ascii").strip()
     out = _git(top, "diff", "--name-status", "-z", "-M", base, "--")
     changes = _parse_name_status(out, Changes(top=top, base=base, label=ref))
-    changes.untracked = _paths(_git(top, "ls-files", "-z", "--others", "--exclude-standard"))
+    changes.untracked = _paths(_ok(untracked))
     return changes
 
 
@@ -201,15 +243,20 @@ def staged_changes(cwd: Path) -> Changes:
     repository has no commit yet). The index is what is compared: unstaged
     edits and untracked files are not part of the commit."""
     top = top_level(cwd)
-    try:
-        _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        base, label = "HEAD", "HEAD"
-    except GitError:
+    head, diff, untracked, unstaged = _git_at_once(
+        top,
+        ("rev-parse", "--verify", "--quiet", "HEAD^{commit}"),
+        ("diff", "--cached", "--name-status", "-z", "-M", "HEAD", "--"),
+        ("ls-files", "-z", "--others", "--exclude-standard"),
+        ("diff", "--name-only", "-z", "--"),
+    )
+    base, label = "HEAD", "HEAD"
+    if isinstance(head, GitError):
         base, label = EMPTY_TREE, "the empty repository"
-    out = _git(top, "diff", "--cached", "--name-status", "-z", "-M", base, "--")
-    changes = _parse_name_status(out, Changes(top=top, base=base, label=label, staged=True))
-    changes.untracked = _paths(_git(top, "ls-files", "-z", "--others", "--exclude-standard"))
-    changes.unstaged = _paths(_git(top, "diff", "--name-only", "-z", "--"))
+        diff = _git(top, "diff", "--cached", "--name-status", "-z", "-M", base, "--")
+    changes = _parse_name_status(_ok(diff), Changes(top=top, base=base, label=label, staged=True))
+    changes.untracked = _paths(_ok(untracked))
+    changes.unstaged = _paths(_ok(unstaged))
     return changes
 
 
