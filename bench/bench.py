@@ -325,6 +325,7 @@ def bench_staged(
     in a copy of the site made a git repository."""
     repo = root.parent / f"{root.name}-git"
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+    git += ["-c", "commit.gpgsign=false"]
     if not (repo / ".git").exists():
         shutil.rmtree(repo, ignore_errors=True)
         shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".handbook-lint-cache"))

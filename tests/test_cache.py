@@ -166,6 +166,36 @@ def test_a_page_edited_while_a_run_reads_it_leaves_no_wrong_result(
     assert again == expected
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_page_edited_while_it_is_checked_leaves_no_wrong_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, parallel_everything: None
+) -> None:
+    """A page whose row is gone is parsed when its anchors are needed (review
+    finding): edited after the run hashed it, the run's findings are not those
+    of the hashes in its key, and are not kept (in check workers too), or a
+    later run of the first bytes would get them."""
+    root = make(tmp_path)
+    target = root / "content/section-1/page-3.md"
+    first = target.read_text()
+    expected, _ = run(root, cache=False)
+    run(root)
+    _forget_results(root, "DELETE FROM facts WHERE path = 'content/section-1/page-3.md'")
+    real = store.FactStore._parse_one
+
+    def edited_first(self: store.FactStore, path: str) -> store.Parsed:
+        if path == "content/section-1/page-3.md" and target.read_text() == first:
+            target.write_text(first.replace("## Heading 3", "## Renamed"))
+        return real(self, path)
+
+    monkeypatch.setattr(store.FactStore, "_parse_one", edited_first)
+    during, _ = run(root, jobs=jobs)
+    assert ("content/section-1/page-2.md", "link-anchor-missing") in {(f[0], f[3]) for f in during}
+    monkeypatch.setattr(store.FactStore, "_parse_one", real)
+    target.write_text(first)
+    again, _ = run(root, jobs=jobs)
+    assert again == expected
+
+
 def test_summaries_come_from_one_snapshot(tmp_path: Path) -> None:
     """A run that parsed writes every page's summary as one blob; the next one
     reads that, not a row per page (rows without summaries do not matter), and

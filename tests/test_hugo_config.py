@@ -209,10 +209,31 @@ def test_the_render_keys_are_every_key_that_decides_rendering(key: str) -> None:
     """`Site.finish` skips the render decision for a page with none of
     RENDER_KEYS: a key the decision reads must be one of them."""
     from datetime import UTC, datetime
+    from typing import ClassVar
 
     from handbook_lint.site.model import RENDER_KEYS, _render_setting, not_rendered
 
+    class Asked(dict[str, object]):
+        """Front matter that notes every key the decision reads."""
+
+        seen: ClassVar[set[str]] = set()
+
+        def get(self, key: str, default: object = None) -> object:
+            self.seen.add(key)
+            return super().get(key, default)
+
+        def __contains__(self, key: object) -> bool:
+            self.seen.add(str(key))
+            return super().__contains__(key)
+
+        def __getitem__(self, key: str) -> object:
+            self.seen.add(key)
+            return super().__getitem__(key)
+
     now = datetime(2026, 1, 1, tzinfo=UTC)
+    not_rendered(Asked(), now)
+    _render_setting(Asked())
+    assert Asked.seen <= RENDER_KEYS, Asked.seen - RENDER_KEYS  # (all it reads)
     decided = [
         not_rendered({key: value}, now) is not None or _render_setting({key: value}) is not None
         for value in _DECIDING.get(key, [True, "never", {"render": "never"}, "2999-01-01"])

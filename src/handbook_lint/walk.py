@@ -30,7 +30,7 @@ Listing = tuple[Stamp, list[str], list[str]]
 
 
 class Listings:
-    """Folder listings by absolute path, each with its folder's stamp: those of
+    """Folder listings by the path walked, each with its folder's stamp: those of
     the last run (`known`) and those this run walked (`walked`), which the
     next run reads."""
 

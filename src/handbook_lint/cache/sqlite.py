@@ -164,8 +164,9 @@ class Cache:
                 "PRIMARY KEY (path, hash, key))"
             )
             db.execute("CREATE TABLE results (key TEXT PRIMARY KEY, findings BLOB, used REAL)")
-            # Every page's summary in one blob, as the last run that parsed saw the
-            # site: one read and one decode instead of one per page.
+            # Every page's summary (but its anchors and links) in one blob, as the
+            # last run that parsed saw the site: one read and one decode instead of
+            # one per page; and the folders' listings (walk.py), under `folders`.
             db.execute("CREATE TABLE snapshots (key TEXT PRIMARY KEY, summaries BLOB)")
             db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
             db.execute("COMMIT")

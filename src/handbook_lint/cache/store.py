@@ -147,7 +147,10 @@ class FactStore:
         self.damaged = 0  # cached summaries that did not decode (parsed again)
         self._states: dict[str, tuple[int, int, int, str]] | None = None  # the cache's files
         self._hashed: set[str] = set()  # paths hashed by hash_files (not again by prepare)
-        self.revised = 0  # files whose bytes parsed hashed otherwise than before
+        # Files whose bytes parsed hashed otherwise than the run's hash of them
+        # (changed meanwhile): the run's result is then not kept (see Linter._run).
+        self.revised = 0
+        self._stamps: dict[str, tuple[int, int, int]] = {}  # (size, time, inode) when hashed
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
         # The last snapshot's summaries (all pages at once), and whether this run
         # should write a new one (it parsed, or found pages the snapshot lacks).
@@ -224,6 +227,18 @@ class FactStore:
                 self._hashed.add(path)
         return every
 
+    def changed_on_disk(self) -> bool:
+        """Whether a file this run hashed on disk has another size, time or inode
+        now (what check workers read of it may not be what was hashed)."""
+        for path, stamp in self._stamps.items():
+            try:
+                st = os.stat(f"{self._root}/{path}")
+            except OSError:
+                return True
+            if (st.st_size, st.st_mtime_ns, st.st_ino) != stamp:
+                return True
+        return False
+
     def _file_states(self) -> dict[str, tuple[int, int, int, str]]:
         if self._states is None:  # read once per run
             self._states = self.cache.file_states() if self.cache else {}
@@ -243,7 +258,7 @@ class FactStore:
         """The anchor events and links of a summary from the snapshot, read when
         first needed: from its file version's row (every row at once, when more
         than DETAILS_EACH_MAX are needed), else parsed again (a row lost or
-        damaged, which is then stored anew)."""
+        damaged, which a run stores anew: not one of its check workers)."""
         self._details_read += 1
         many = self._details_read > DETAILS_EACH_MAX
         if self.cache is not None and self._cached is None and many:
@@ -261,6 +276,8 @@ class FactStore:
                 pass
             self.damaged += 1
         _, _, facts, summary, parsed_digest = self._parse_one(path)
+        if parsed_digest != digest:
+            self.revised += 1  # (changed since it was hashed: this run's result is not kept)
         if summary is None or facts is None:
             return [], []  # (the file went: what links to it finds no anchor)
         if parsed_digest == digest:  # (its facts too: not parsed again to be checked)
@@ -299,6 +316,7 @@ class FactStore:
             st = os.stat(f"{self._root}/{path}")  # a string join: no Path per file
         except OSError:
             return None
+        self._stamps[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
         state = states.get(path)
         if (
             state is not None
@@ -418,6 +436,8 @@ class FactStore:
             lost = damaged = facts is None
         if facts is None and path not in self.errors:
             _, error, blob, summary, digest = self._parse_one(path)
+            if path in self.hashes and digest != self.hashes[path]:
+                self.revised += 1  # (changed since it was hashed: this run's result is not kept)
             if blob is None:
                 self.errors[path] = error or CANNOT_READ
             else:
@@ -479,8 +499,9 @@ class FactStore:
         return self._listings
 
     def _new_listings(self) -> tuple[str, bytes] | None:
-        """The folders as this run listed them, when they differ from the last run's."""
-        if self._listings is None or not self._listings.changed():
+        """The folders as this run listed them, when they differ from the last run's
+        (a store of the site before a change keeps those of the site now)."""
+        if self._listings is None or self.overlay is not None or not self._listings.changed():
             return None
         self._listings.known = dict(self._listings.walked)
         return LISTINGS, codec.seal((codec.FORMAT, self._listings.known))

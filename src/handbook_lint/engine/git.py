@@ -202,7 +202,7 @@ def _git_at_once(cwd: Path, *commands: tuple[str, ...]) -> list[bytes | GitError
         for proc in procs:
             if not isinstance(proc, GitError) and proc.poll() is None:
                 proc.kill()
-                proc.wait()
+                proc.communicate()  # (and its pipes closed)
 
 
 def _ok(result: bytes | GitError) -> bytes:

@@ -146,6 +146,7 @@ class Linter:
         self._files: set[str] = set()
         self._site_files: list[str] = []
         self._every: list[str] = []  # the site's files and those named (the pages it adds)
+        self._forked_checks = False  # pages were checked in worker processes
         self.from_cache = False  # the last run's findings came from the result cache
         self.skipped: list[str] = []  # named files that are not the site's
 
@@ -290,11 +291,18 @@ class Linter:
             cached = self._cached_result(key, len(targets))
             if cached is not None:
                 return cached
+        revised = self.store.revised
         result = Result(self.problem_findings(problems), files=len(targets))
         result.findings += self.check(targets)
         result.findings += self.check_site(scope)
         result.findings.sort(key=Finding.sort_key)
-        self.store.flush((key, codec.encode_findings(result.findings)))
+        # (a file read while checking had changed since it was hashed: the
+        # findings are not those of the hashes in the key, and are not kept;
+        # check workers cannot say so, so after them the files are looked at)
+        kept = self.store.revised == revised and not (
+            self._forked_checks and self.store.changed_on_disk()
+        )
+        self.store.flush((key, codec.encode_findings(result.findings)) if kept else None)
         return result
 
     def _result_key(
@@ -455,6 +463,7 @@ class Linter:
         # Workers fork after the index is built, so they share it (and the parsed
         # facts) with no copying; only findings come back.
         global _CHECKER
+        self._forked_checks = True
         self.index()
         self.site.codeowners()
         load_parser()  # (reference labels are normalised by markdown-it-py's function)
