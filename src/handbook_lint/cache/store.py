@@ -227,6 +227,11 @@ class FactStore:
                 self._hashed.add(path)
         return every
 
+    def hashed_anew(self) -> bool:
+        """Whether a file was hashed from its bytes in this run (its size, time or
+        inode was not the cache's)."""
+        return bool(self._new_files)
+
     def changed_on_disk(self) -> bool:
         """Whether a file this run hashed on disk has another size, time or inode
         now (what check workers read of it may not be what was hashed)."""

@@ -247,11 +247,18 @@ class Linter:
         # run with the same files and settings left its findings, the pages'
         # summaries are not even read (a third of a warm run of the handbook).
         # Not so when external links are checked (their verdicts change with
-        # time) or a file could not be hashed (why is known once it is parsed).
+        # time), a file could not be hashed (why is known once it is parsed),
+        # or a file was hashed anew (a result is unlikely, and git's listing of
+        # the files, which the key needs, goes on while the summaries are read).
         store = self.store
         key = None
         every = [*self._every, *self.site.include_files()]
-        if store.cache is not None and self._external_idle() and store.hash_files(every):
+        if (
+            store.cache is not None
+            and self._external_idle()
+            and store.hash_files(every)
+            and not store.hashed_anew()
+        ):
             key = self._result_key(targets, problems, scope)
             cached = self._cached_result(key, len(targets))
             if cached is not None:
