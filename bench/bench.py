@@ -322,16 +322,16 @@ def bench_staged(
 ) -> None:
     """The pre-commit case as the hook runs it: `check --staged` in a git work
     tree (the edit staged: the page as it will be committed against HEAD's),
-    in a copy of the site made a git repository."""
+    in a copy of the site made a git repository (anew each time: an older copy
+    may not be the site any more)."""
     repo = root.parent / f"{root.name}-git"
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
     git += ["-c", "commit.gpgsign=false"]
-    if not (repo / ".git").exists():
-        shutil.rmtree(repo, ignore_errors=True)
-        shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".handbook-lint-cache"))
-        (repo / one_file).write_text(original, "utf-8")
-        for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "The site"]):
-            subprocess.run([*git, *step], cwd=repo, check=True, stdout=subprocess.DEVNULL)
+    shutil.rmtree(repo, ignore_errors=True)
+    shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".handbook-lint-cache"))
+    (repo / one_file).write_text(original, "utf-8")
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "The site"]):
+        subprocess.run([*git, *step], cwd=repo, check=True, stdout=subprocess.DEVNULL)
     page, counter = repo / one_file, [0]
 
     def stage() -> None:
