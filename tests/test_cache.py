@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import sqlite3
 import subprocess
 import sys
@@ -99,10 +100,13 @@ def test_an_unchanged_page_is_never_parsed_again(tmp_path: Path) -> None:
     assert {f[0] for f in one} == {"content/section-1/page-2.md"}
 
 
-def test_a_run_whose_findings_are_cached_reads_no_summary(tmp_path: Path) -> None:
+def test_a_run_whose_findings_are_cached_reads_no_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Unchanged files and settings: the findings come from the results cache
     before any page summary is read (no snapshot, no URLs); one page changed:
     the summaries are read and the findings are those of a run without cache."""
+    monkeypatch.setattr(store, "RACY_SECONDS", -3600.0)  # (files just written count as old)
     root = make(tmp_path)
     cold, _ = run(root)
     warm, linter = run(root)
@@ -145,6 +149,7 @@ def test_a_page_edited_while_a_run_reads_it_leaves_no_wrong_result(
     """The result key computed before the pages are read names the bytes hashed;
     a page edited between its hash and its parse makes the run compute its key
     again, or a later run of the first bytes would get the edited page's findings."""
+    monkeypatch.setattr(store, "RACY_SECONDS", -3600.0)  # (files just written count as old)
     root = make(tmp_path)
     page = root / "content/section-1/page-2.md"
     first = page.read_text()
@@ -197,6 +202,31 @@ def test_a_page_edited_while_it_is_checked_leaves_no_wrong_result(
     target.write_text(first)
     again, _ = run(root, jobs=jobs)
     assert again == expected
+
+
+def test_a_page_rewritten_in_the_same_tick_is_not_taken_for_unchanged(tmp_path: Path) -> None:
+    """A file's state (size, time, inode) vouches for its hash only once its time
+    is settled: a page edited again in the same tick of the clock (same size,
+    same time, same inode) right after a run is hashed again by the next run.
+    A settled file is trusted (not read again)."""
+    root = make(tmp_path)
+    page = root / "content/section-1/page-2.md"
+    first = page.read_text()
+    run(root)  # (the files were written just now: their states are racy)
+    st = page.stat()
+    page.write_text(first.replace("missing-2", "mislaid-2"))  # (as long)
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert page.stat().st_size == st.st_size and page.stat().st_ino == st.st_ino
+    after, linter = run(root)
+    assert after == run(root, cache=False)[0]
+    assert any("mislaid-2" in str(f[4]) for f in after)
+    # Files changed long ago: their states are trusted, nothing is read again.
+    old = time.time() - 3600
+    for path in (root / "content").rglob("*.md"):
+        os.utime(path, (old, old))
+    run(root)
+    _, linter = run(root)
+    assert not linter.store.hashed_anew()
 
 
 def test_summaries_come_from_one_snapshot(tmp_path: Path) -> None:

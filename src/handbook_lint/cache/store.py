@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from handbook_lint.parsing.markdown import (
     read_page_bytes,
 )
 from handbook_lint.site.overlay import Overlay
-from handbook_lint.walk import Listings
+from handbook_lint.walk import RACY_SECONDS, Listings
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32
@@ -151,6 +152,7 @@ class FactStore:
         # (changed meanwhile): the run's result is then not kept (see Linter._run).
         self.revised = 0
         self._stamps: dict[str, tuple[int, int, int]] = {}  # (size, time, inode) when hashed
+        self._settled = time.time_ns() - int(RACY_SECONDS * 1e9)  # changed before: not racy
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
         # The last snapshot's summaries (all pages at once), and whether this run
         # should write a new one (it parsed, or found pages the snapshot lacks).
@@ -334,9 +336,19 @@ class FactStore:
             if hashed is None:
                 return None
             digest = hashed
-            self._new_files.append((path, st.st_size, st.st_mtime_ns, st.st_ino, digest))
+            self._new_files.append(self._state_row(path, st, digest))
         self.hashes[path] = digest
         return digest
+
+    def _state_row(
+        self, path: str, st: os.stat_result, digest: str
+    ) -> tuple[str, int, int, int, str]:
+        """A file's state to store. One changed within RACY_SECONDS of this run
+        (an edit in the same tick of the clock after it was read would leave its
+        time as it was) is stored with a size no file has: the next run hashes
+        it again, as git's index does with its racy entries."""
+        size = st.st_size if max(st.st_mtime_ns, st.st_ctime_ns) < self._settled else -1
+        return (path, size, st.st_mtime_ns, st.st_ino, digest)
 
     def _correct_state(self, path: str, digest: str) -> None:
         """The bytes parsed hash otherwise than the cache said, and the file's
@@ -349,7 +361,7 @@ class FactStore:
         except OSError:
             return
         if state is not None and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
-            self._new_files.append((path, st.st_size, st.st_mtime_ns, st.st_ino, digest))
+            self._new_files.append(self._state_row(path, st, digest))
             self.damaged += 1
 
     def _git_bytes(self, path: str) -> bytes | None:
