@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import write_site
 
+from handbook_lint import walk
 from handbook_lint.cache import codec, store
 from handbook_lint.cache import sqlite as cache_db
 from handbook_lint.checks.selection import active_rules
@@ -106,7 +107,7 @@ def test_a_run_whose_findings_are_cached_reads_no_summary(
     """Unchanged files and settings: the findings come from the results cache
     before any page summary is read (no snapshot, no URLs); one page changed:
     the summaries are read and the findings are those of a run without cache."""
-    monkeypatch.setattr(store, "RACY_SECONDS", -3600.0)  # (files just written count as old)
+    monkeypatch.setattr(walk, "RACY_SECONDS", -3600.0)  # (files just written count as old)
     root = make(tmp_path)
     cold, _ = run(root)
     warm, linter = run(root)
@@ -149,7 +150,7 @@ def test_a_page_edited_while_a_run_reads_it_leaves_no_wrong_result(
     """The result key computed before the pages are read names the bytes hashed;
     a page edited between its hash and its parse makes the run compute its key
     again, or a later run of the first bytes would get the edited page's findings."""
-    monkeypatch.setattr(store, "RACY_SECONDS", -3600.0)  # (files just written count as old)
+    monkeypatch.setattr(walk, "RACY_SECONDS", -3600.0)  # (files just written count as old)
     root = make(tmp_path)
     page = root / "content/section-1/page-2.md"
     first = page.read_text()

@@ -58,6 +58,12 @@ class Listings:
         return None
 
 
+def settled_before() -> int:
+    """A time (ns): a file or folder whose modification and change times are
+    both before it is settled, and its stat vouches for it (see RACY_SECONDS)."""
+    return time.time_ns() - int(RACY_SECONDS * 1e9)
+
+
 def _names(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(n, str) for n in value)
 
@@ -68,7 +74,7 @@ def walk(
     listings: Listings | None = None,
 ) -> Iterator[tuple[str, list[str], list[str]]]:
     stack = [os.fspath(top)]
-    settled = time.time_ns() - int(RACY_SECONDS * 1e9)  # changed before: not racy
+    settled = settled_before()
     while stack:
         folder = stack.pop()
         stamp: Stamp | None = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ from handbook_lint.parsing.markdown import (
     read_page_bytes,
 )
 from handbook_lint.site.overlay import Overlay
-from handbook_lint.walk import RACY_SECONDS, Listings
+from handbook_lint.walk import Listings, settled_before
 
 PARALLEL_MIN = 64  # fewer pages than this are parsed in-process
 CHUNK = 32
@@ -51,6 +50,11 @@ LISTINGS = "folders"  # the snapshot of the folders' listings (snapshot keys are
 Parsed = tuple[str, Unreadable | None, bytes | None, bytes | None, str | None]
 CANNOT_READ: Unreadable = ("cannot read file", 1)
 INTERNAL = "handbook-lint failed on this file"
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int, int]:
+    """What a file's state vouches with: its size, modification time and inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def internal_error(exc: BaseException, where: str = "") -> str:
@@ -152,7 +156,7 @@ class FactStore:
         # (changed meanwhile): the run's result is then not kept (see Linter._run).
         self.revised = 0
         self._stamps: dict[str, tuple[int, int, int]] = {}  # (size, time, inode) when hashed
-        self._settled = time.time_ns() - int(RACY_SECONDS * 1e9)  # changed before: not racy
+        self._settled = settled_before()
         self._cached: dict[tuple[str, str], bytes] | None = None  # its summaries, by (path, hash)
         # The last snapshot's summaries (all pages at once), and whether this run
         # should write a new one (it parsed, or found pages the snapshot lacks).
@@ -238,13 +242,16 @@ class FactStore:
         """Whether a file this run hashed on disk has another size, time or inode
         now (what check workers read of it may not be what was hashed)."""
         for path, stamp in self._stamps.items():
-            try:
-                st = os.stat(f"{self._root}/{path}")
-            except OSError:
-                return True
-            if (st.st_size, st.st_mtime_ns, st.st_ino) != stamp:
+            st = self._stat(path)
+            if st is None or _stamp(st) != stamp:
                 return True
         return False
+
+    def _stat(self, path: str) -> os.stat_result | None:
+        try:
+            return os.stat(f"{self._root}/{path}")  # a string join: no Path per file
+        except OSError:
+            return None
 
     def _file_states(self) -> dict[str, tuple[int, int, int, str]]:
         if self._states is None:  # read once per run
@@ -282,17 +289,34 @@ class FactStore:
             except codec.DecodeError:
                 pass
             self.damaged += 1
-        _, _, facts, summary, parsed_digest = self._parse_one(path)
-        if parsed_digest != digest:
-            self.revised += 1  # (changed since it was hashed: this run's result is not kept)
+        (_, _, facts, summary, parsed_digest), _ = self._parse_again(path, digest, keep=True)
         if summary is None or facts is None:
             return [], []  # (the file went: what links to it finds no anchor)
         if parsed_digest == digest:  # (its facts too: not parsed again to be checked)
             self._blobs[path] = facts
-            if self._git_bytes(path) is None:  # (versions from git are not kept)
-                self._new_entries.append((path, digest, self.key, summary, facts))
         parsed = codec.decode_summary(summary)
         return parsed.anchor_events, parsed.links
+
+    def _parse_again(self, path: str, digest: str | None, keep: bool) -> tuple[Parsed, bool]:
+        """`path` parsed again, its cached facts lost or damaged, and whether they
+        were stored anew (when `keep`, the bytes are those hashed, `digest`, and
+        not git's). Other bytes than those hashed (the file changed meanwhile)
+        mean this run's result is not kept (`revised`)."""
+        parsed = self._parse_one(path)
+        _, _, facts, summary, got = parsed
+        if digest is not None and got != digest:
+            self.revised += 1
+        if (
+            keep
+            and got is not None
+            and got == digest
+            and facts is not None
+            and summary is not None
+            and self._git_bytes(path) is None  # (versions from git are not kept)
+        ):
+            self._new_entries.append((path, got, self.key, summary, facts))
+            return parsed, True
+        return parsed, False
 
     def _cached_summary(self, path: str, digest: str) -> PageSummary | None:
         """A summary the snapshot lacks, from its own row (a page another run
@@ -319,15 +343,14 @@ class FactStore:
         if from_git is not None:
             digest = self.hashes[path] = content_hash(from_git)
             return digest
-        try:
-            st = os.stat(f"{self._root}/{path}")  # a string join: no Path per file
-        except OSError:
+        st = self._stat(path)
+        if st is None:
             return None
-        self._stamps[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        stamp = self._stamps[path] = _stamp(st)
         state = states.get(path)
         if (
             state is not None
-            and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino)
+            and state[:3] == stamp
             and isinstance(state[3], str)  # (a damaged row: hashed again)
         ):
             digest = state[3]
@@ -356,11 +379,8 @@ class FactStore:
         damaged (a page edited meanwhile has another time, and is hashed anew by
         the next run). Stored right, or it would be parsed again every run."""
         state = (self._states or {}).get(path)
-        try:
-            st = os.stat(f"{self._root}/{path}")
-        except OSError:
-            return
-        if state is not None and state[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+        st = self._stat(path)
+        if st is not None and state is not None and state[:3] == _stamp(st):
             self._new_files.append(self._state_row(path, st, digest))
             self.damaged += 1
 
@@ -452,24 +472,14 @@ class FactStore:
                 facts = None
             lost = damaged = facts is None
         if facts is None and path not in self.errors:
-            _, error, blob, summary, digest = self._parse_one(path)
-            if path in self.hashes and digest != self.hashes[path]:
-                self.revised += 1  # (changed since it was hashed: this run's result is not kept)
+            (_, error, blob, _, _), stored = self._parse_again(path, self.hashes.get(path), lost)
             if blob is None:
                 self.errors[path] = error or CANNOT_READ
             else:
                 facts = codec.decode(blob)
                 self._blobs[path] = blob  # (not parsed again when it is needed again)
-                if (
-                    lost
-                    and digest
-                    and summary is not None
-                    and digest == self.hashes.get(path)
-                    and self._git_bytes(path) is None
-                ):
-                    # Stored anew (it was parsed again on every run, and silently).
-                    self.damaged += int(damaged)
-                    self._new_entries.append((path, digest, self.key, summary, blob))
+                # Stored anew (it was parsed again on every run, and silently).
+                self.damaged += int(stored and damaged)
         self._facts[path] = facts
         if len(self._facts) > FACTS_KEPT:
             self._facts.popitem(last=False)

@@ -335,12 +335,12 @@ def _read_keys(kept: Path) -> _KeySet | None:
     return _KeySet(buckets)
 
 
-def _write_keys(kept: Path, keys: list[str]) -> None:
+def _write_keys(kept: Path, buckets: list[str]) -> None:
     """Write the file whole (two runs at once each write a whole one). The
     folder's keys of another dictionary go when unused for a month. A folder
     we cannot write to only means parsing again next time."""
     try:
-        atomic_write(kept, codec.seal(keys))
+        atomic_write(kept, codec.seal(buckets))
         # Another codespell's (a hook's environment beside the project's) stays
         # while it is used (its readers touch it once a day).
         stale = time.time() - KEYS_KEPT_DAYS * 86400

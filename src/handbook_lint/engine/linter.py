@@ -219,10 +219,15 @@ class Linter:
 
     def summarize_site(self) -> None:
         """The second half of `load_site`: every page's summary, URL and aliases."""
-        self.store.prepare([*self._every, *self.site.include_files()])
+        self.store.prepare(self._files_read())
         for path in self._every:
             self.site.add(self.store.summary(path), path)
         self.site.finish()
+
+    def _files_read(self) -> list[str]:
+        """The files whose summaries a run reads: the site's, those named and the
+        include files."""
+        return [*self._every, *self.site.include_files()]
 
     def site_targets(self) -> list[str]:
         """What a whole-site run lints: the content dir's pages and the include
@@ -252,11 +257,10 @@ class Linter:
         # the files, which the key needs, goes on while the summaries are read).
         store = self.store
         key = None
-        every = [*self._every, *self.site.include_files()]
         if (
             store.cache is not None
             and self._external_idle()
-            and store.hash_files(every)
+            and store.hash_files(self._files_read())
             and not store.hashed_anew()
         ):
             key = self._result_key(targets, problems, scope)
