@@ -256,17 +256,18 @@ def test_what_a_commit_introduces_is_the_same_with_an_earlier_runs_cache(tmp_pat
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(CHANGES, st.booleans(), st.booleans())
+@given(CHANGES, st.booleans(), st.booleans(), st.sampled_from([1, 2]))
 def test_any_change_is_judged_alike_with_and_without_the_cache(
-    tmp_path: Path, changes: list[tuple[str, str]], run_between: bool, staged: bool
+    tmp_path: Path, changes: list[tuple[str, str]], run_between: bool, staged: bool, jobs: int
 ) -> None:
     """The cache of earlier runs (before the change; maybe one after it, which
-    keeps only the new versions' rows) changes nothing a change is judged by."""
+    keeps only the new versions' rows) changes nothing a change is judged by;
+    nor do pages parsed ahead by a child (two jobs with a cache: ahead.py)."""
     repo = make_repo(tmp_path)
     config = load_config(repo / ".handbook-lint.yaml")
 
     def linter(cache: bool = True) -> Linter:
-        return Linter(config, active_rules(config), jobs=1, use_cache=cache)
+        return Linter(config, active_rules(config), jobs=jobs if cache else 1, use_cache=cache)
 
     linter().run()
     for n, (kind, path) in enumerate(changes):

@@ -47,6 +47,9 @@ def _out(code: int) -> None:
     """Flush what was printed and end the process at once. A closed pipe on
     stdout (`| head`) loses nothing that was asked for and is not an error; any
     other failure to write (a full disk) is, as Python's own exit says it (120)."""
+    ahead = sys.modules.get("handbook_lint.cache.ahead")
+    if ahead is not None:  # (a page parsed ahead that the run did not need)
+        ahead.stop_all()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

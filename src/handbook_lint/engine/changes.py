@@ -27,7 +27,7 @@ from handbook_lint.engine.git import SiteChanges
 from handbook_lint.engine.linter import Expanded, Linter, Result
 from handbook_lint.parsing.facts import REF_KINDS, Link
 from handbook_lint.site.index import SiteIndex
-from handbook_lint.site.model import Page, normalize_url, rel
+from handbook_lint.site.model import MARKDOWN_SUFFIXES, Page, normalize_url, rel
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.resolve import Resolution, resolve
 
@@ -50,6 +50,12 @@ def run_change(
     listed too."""
     named = now.expand(paths) if paths else None
     now.skipped = named.skipped if named else []
+    was = Overlay.before(changes) if changes else None
+    if was is not None:  # the pages the change wrote, and their versions before it
+        now.store.parse_ahead(
+            [p for p in sorted(changes.now()) if p.endswith(MARKDOWN_SUFFIXES)],
+            [(p, data) for p, data in sorted(was.files.items()) if p.endswith(MARKDOWN_SUFFIXES)],
+        )
     now.load_site(named.files if named else [])
     written = {p for p in changes.now() if p in now.site.pages}
     # pre-commit splits a long list of files over several runs: the findings of
@@ -62,8 +68,8 @@ def run_change(
     result.compared_with = changes.label
     recheck: set[str] = set()
     before: Linter | None = None
-    if changes:
-        before, everything = _before(now, changes)
+    if was is not None:  # (there are changes)
+        before, everything = _before(now, changes, was)
         before.load_site()
         if everything:  # the config changed: any finding may have
             recheck = {p for p in now.site_targets() if p in now.site.pages}
@@ -183,10 +189,9 @@ def _minus(now: list[Finding], before: list[Finding], changes: SiteChanges) -> l
     return new
 
 
-def _before(now: Linter, changes: SiteChanges) -> tuple[Linter, bool]:
-    """A linter of the site as it was; True when its config differs (every page
-    is then compared)."""
-    overlay = Overlay.before(changes)
+def _before(now: Linter, changes: SiteChanges, overlay: Overlay) -> tuple[Linter, bool]:
+    """A linter of the site as it was (`overlay`: its files the change
+    touched); True when its config differs (every page is then compared)."""
     config = now.config
     source = rel(config.root, Path(config.source)) if config.source else None
     if source is None or source not in changes.touched():

@@ -245,6 +245,7 @@ class Linter:
         else:
             named = self.expand(paths)
             targets, problems = named.files, named.problems
+            self.store.parse_ahead(targets)  # (while the site is found: ahead.py)
             self.skipped = named.skipped
             scope = named.named
             self.discover_site(targets)

@@ -96,7 +96,7 @@ def _start_worker(
     parent: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
 ) -> None:
     """In a new worker: die with the parent, then the caller's own set-up."""
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent:  # (the parent died before the signal was asked for)
         os._exit(1)
     # A worker leaves signals to its parent: SIGINT would print a traceback in
@@ -107,7 +107,7 @@ def _start_worker(
         initializer(*initargs)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (prctl
     PR_SET_PDEATHSIG); elsewhere nothing (the parent terminates its workers)."""
     if not sys.platform.startswith("linux"):

@@ -1,0 +1,142 @@
+"""Pages parsed ahead, on a second core, while the run finds the site.
+
+A short run (the pages named on the command line, the pre-commit hook's
+commit) parses a few pages, and before it can it lists the site's folders,
+hashes every file and reads the cache's snapshot. Those few pages do not wait
+for that: a forked process parses them at once (importing markdown-it-py on the
+way) and hands the results back through a pipe, as a worker would.
+
+The run takes a page's result only for the very bytes it means to parse: a
+file's result when its hash is the one the run found, a version from git's when
+the child was given those bytes. Anything else (the file changed, the child
+failed or was not done in time) is parsed again in the run, as without this.
+The child dies with the run: it is killed when the run ends or stops, and
+Linux kills it if the run is killed."""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handbook_lint.cache.store import Parsed
+    from handbook_lint.parsing.markdown import ParseSettings
+
+# At most this many pages are parsed ahead (a run that parses more has its
+# worker processes for them).
+AHEAD_MAX = 32
+
+_RUNNING: list[Ahead] = []  # children not yet reaped (stopped when the run ends)
+
+
+class Ahead:
+    """A child parsing `items` ((path, bytes from git or None: the file on disk))."""
+
+    def __init__(self, pid: int, fd: int, items: list[tuple[str, bytes | None]]) -> None:
+        self._pid = pid
+        self._fd = fd
+        self._wanted = {path for path, _ in items}
+        self._results: dict[tuple[str, str | None], Parsed] | None = None
+
+    @classmethod
+    def start(
+        cls,
+        root: Path,
+        settings: ParseSettings,
+        taxonomies: tuple[str, ...],
+        items: list[tuple[str, bytes | None]],
+    ) -> Ahead | None:
+        """The child parsing `items`, or None (nothing to parse, too many, or no fork)."""
+        if not items or len(items) > AHEAD_MAX or not hasattr(os, "fork"):
+            return None
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: parse, write, end (never back into the run)
+            code = 1
+            try:
+                os.close(read_end)
+                _child(root, settings, taxonomies, items, write_end)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        ahead = cls(pid, read_end, items)
+        _RUNNING.append(ahead)
+        return ahead
+
+    def take(self, path: str, digest: str | None) -> Parsed | None:
+        """The child's result for `path` when the bytes it parsed (the file's,
+        or a version from git) hash to `digest`; None: parse it here."""
+        if path not in self._wanted or digest is None:
+            return None
+        if self._results is None:
+            self._results = self._collect()
+        return self._results.pop((path, digest), None)
+
+    def _collect(self) -> dict[tuple[str, str | None], Parsed]:
+        """Everything the child wrote (waiting for it), then the child reaped."""
+        chunks: list[bytes] = []
+        with contextlib.suppress(OSError):
+            while chunk := os.read(self._fd, 1 << 20):
+                chunks.append(chunk)
+        self.stop()
+        try:
+            rows = marshal.loads(b"".join(chunks))
+            return {(row[0], row[4]): row for row in rows}
+        except Exception:  # (a child that failed half-way: nothing of it is used)
+            return {}
+
+    def stop(self) -> None:
+        """Kill the child if it still runs, and reap it."""
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+        with contextlib.suppress(ValueError):
+            _RUNNING.remove(self)
+
+
+def stop_all() -> None:
+    """Stop every child still running (the run is over)."""
+    for ahead in list(_RUNNING):
+        ahead.stop()
+
+
+def _child(
+    root: Path,
+    settings: ParseSettings,
+    taxonomies: tuple[str, ...],
+    items: list[tuple[str, bytes | None]],
+    fd: int,
+) -> None:
+    from handbook_lint.cache.store import parse_file
+    from handbook_lint.engine.workers import die_with_parent
+
+    die_with_parent()
+    # The run's output is not held open by the child (a job reading it would
+    # wait for the child too), and its signals are the run's: Ctrl-C reaches
+    # the whole process group, and the run kills this child however it ends.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(devnull, std)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    rows = [parse_file(root, path, settings, taxonomies, data) for path, data in items]
+    payload = memoryview(marshal.dumps(rows))
+    while payload:
+        payload = payload[os.write(fd, payload) :]

@@ -1,0 +1,186 @@
+"""Pages parsed ahead (cache/ahead.py): a short run's pages are parsed by a
+forked child while the run finds the site; the run takes a result only for the
+bytes it hashed, and the child never outlives the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import write_site
+from test_cache import PAGES, make, run
+from test_signals import _alive, _descendants, _gone
+
+from handbook_lint.cache import ahead, store
+from handbook_lint.cache.ahead import Ahead
+
+PAGE = "content/section-1/page-2.md"
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The pages this process parses itself (a child's parses are its own)."""
+    parsed: list[str] = []
+    real = store.parse_file
+    me = os.getpid()
+
+    def counted(root: Path, path: str, *args: object, **kwargs: object) -> store.Parsed:
+        if os.getpid() == me:
+            parsed.append(path)
+        return real(root, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "parse_file", counted)
+    yield parsed
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[Ahead | None]:
+    """Each child a run starts."""
+    children: list[Ahead | None] = []
+    real = Ahead.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[Ahead], *args: object) -> Ahead | None:
+        child = real(cls, *args)
+        children.append(child)
+        return child  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Ahead, "start", classmethod(start))
+    return children
+
+
+def test_a_changed_page_is_parsed_ahead_and_its_findings_are_those_without(
+    tmp_path: Path, in_process: list[str], started: list[Ahead | None]
+) -> None:
+    root = make(tmp_path)
+    run(root, jobs=2)
+    page = root / PAGE
+    page.write_text(page.read_text() + "\nMore [text](/section-1/page-3/#nothing).\n")
+    in_process.clear()
+    found, linter = run(root, jobs=2, paths=[str(page)])
+    assert len(started) == 1 and started[0] is not None  # (a whole-site run has none)
+    assert linter.store.parsed == 1 and in_process == []
+    expected, _ = run(root, cache=False, paths=[str(page)])
+    assert found == expected
+    assert (PAGE, 11, 13, "link-anchor-missing") in [f[:4] for f in found]
+    # ... and the next run has its facts from the cache, as after any parse.
+    again, linter = run(root, jobs=2, paths=[str(page)])
+    assert again == expected and linter.store.parsed == 0
+
+
+def test_a_page_changed_after_it_was_parsed_ahead_is_parsed_again(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_process: list[str],
+    started: list[Ahead | None],
+) -> None:
+    """The child parsed the bytes before an edit, the run hashed those after:
+    the child's result is not taken, and the findings are the edited page's."""
+    root = make(tmp_path)
+    run(root, jobs=2)
+    page = root / PAGE
+    page.write_text(page.read_text() + "\nFirst [text](/section-1/page-3/#first).\n")
+    real = store.FactStore.hash_files
+
+    def edited_first(self: store.FactStore, paths: list[str]) -> bool:
+        child = self.ahead
+        assert child is not None
+        child._results = child._collect()  # (the child is done with the first bytes)
+        page.write_text(page.read_text().replace("#first", "#second"))
+        return real(self, paths)
+
+    monkeypatch.setattr(store.FactStore, "hash_files", edited_first)
+    in_process.clear()
+    found, linter = run(root, jobs=2, paths=[str(page)])
+    assert in_process == [PAGE]
+    assert "no anchor #second on /section-1/page-3/" in [f[4] for f in found]
+    assert "no anchor #first on /section-1/page-3/" not in [f[4] for f in found]
+    assert linter.store.revised == 0  # (parsed once, from the bytes hashed)
+
+
+def test_a_child_whose_page_did_not_change_is_stopped_with_the_run(
+    tmp_path: Path, started: list[Ahead | None]
+) -> None:
+    root = make(tmp_path)
+    run(root, jobs=2)
+    _, linter = run(root, jobs=2, paths=[str(root / PAGE)])
+    assert linter.store.parsed == 0
+    (child,) = started
+    assert child is not None and child._pid == 0 and child._fd == -1
+    assert ahead._RUNNING == []
+
+
+def test_no_child_with_one_job_without_a_cache_or_for_many_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: list[Ahead | None]
+) -> None:
+    root = make(tmp_path)
+    run(root, jobs=2)
+    page = str(root / PAGE)
+    run(root, jobs=1, paths=[page])
+    run(root, jobs=2, cache=False, paths=[page])
+    monkeypatch.setattr(store, "AHEAD_MAX", 3)
+    run(root, jobs=2, paths=[str(root / p) for p in list(PAGES)[:4]])
+    assert started == []
+
+
+def test_a_child_that_fails_leaves_the_pages_to_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_process: list[str]
+) -> None:
+    root = make(tmp_path)
+    run(root, jobs=2)
+    page = root / PAGE
+    page.write_text(page.read_text() + "\nMore [text](/section-1/page-3/#nothing).\n")
+    monkeypatch.setattr(ahead, "_child", lambda *args: os.write(args[-1], b"\x00garbage"))
+    in_process.clear()
+    found, _ = run(root, jobs=2, paths=[str(page)])
+    assert in_process == [PAGE]
+    expected, _ = run(root, cache=False, paths=[str(page)])
+    assert found == expected
+
+
+def _forked(pid: int) -> bool:
+    """A process of ours (a fork of the run), not a git command it runs."""
+    try:
+        return b"handbook_lint" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_the_child_does_not_outlive_a_stopped_run(tmp_path: Path, signum: int) -> None:
+    """A page that takes seconds to parse, its run stopped while the child parses it."""
+    root = make(tmp_path)
+    command = [sys.executable, "-m", "handbook_lint", "check", "--jobs", "2", "--format", "json"]
+    subprocess.run(command, cwd=root, capture_output=True, check=False)
+    body = "".join(
+        f"## Part {i}\n\n[x](/p{i}/) and *text* with a [link](#part-{i}).\n\n" for i in range(20000)
+    )
+    write_site(root, {PAGE: f"---\ntitle: Big\n---\n\n{body}"})
+    proc = subprocess.Popen(
+        [*command, PAGE], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    children: set[int] = set()
+    while time.monotonic() < deadline and not children:
+        children = {pid for pid in _descendants(proc.pid) if _forked(pid)}
+        time.sleep(0.01)
+    assert children, "the run never started its child"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)  # (nothing holds its output open)
+    assert proc.returncode == (143 if signum == signal.SIGTERM else -9), err.decode()
+    assert "Traceback" not in err.decode()
+    assert _gone(children, within=2), f"left behind: {_alive(children)}"
+    # ... and the next run is right.
+    again = subprocess.run([*command, PAGE], cwd=root, capture_output=True, check=False)
+    clean = subprocess.run(
+        [*command, "--no-cache", PAGE], cwd=root, capture_output=True, check=False
+    )
+    assert json.loads(again.stdout)["findings"] == json.loads(clean.stdout)["findings"]
