@@ -203,6 +203,10 @@ class FactStore:
             self._snapshot = self._read_snapshot()
         snapshot = self._snapshot
         to_parse: list[str] = []
+        if self.cache is None and self.overlay is None:
+            # Nothing to look a hash up in: each file is hashed as it is parsed
+            # (hashing it first read every page twice in a run without a cache).
+            todo, to_parse = [], todo
         for path in todo:
             digest = self.hashes[path] if path in self._hashed else self._digest(path, states)
             if digest is None:
