@@ -91,7 +91,7 @@ def test_a_page_changed_after_it_was_parsed_ahead_is_parsed_again(
     def edited_first(self: store.FactStore, paths: list[str]) -> bool:
         child = self.ahead
         assert child is not None
-        child._results = child._collect()  # (the child is done with the first bytes)
+        child._collect()  # (the child is done with the first bytes)
         page.write_text(page.read_text().replace("#first", "#second"))
         return real(self, paths)
 

@@ -40,7 +40,8 @@ class Ahead:
         self._pid = pid
         self._fd = fd
         self._wanted = {path for path, _ in items}
-        self._results: dict[tuple[str, str | None], Parsed] | None = None
+        self._left = len(items)  # results not read yet
+        self._results: dict[tuple[str, str | None], Parsed] = {}
 
     @classmethod
     def start(
@@ -75,25 +76,52 @@ class Ahead:
 
     def take(self, path: str, digest: str | None) -> Parsed | None:
         """The child's result for `path` when the bytes it parsed (the file's,
-        or a version from git) hash to `digest`; None: parse it here."""
+        or a version from git) hash to `digest`; None: parse it here. Results
+        are read as the child writes them, one by one: the first page does not
+        wait for the others (a commit's versions before it come last)."""
         if path not in self._wanted or digest is None:
             return None
-        if self._results is None:
-            self._results = self._collect()
+        while (path, digest) not in self._results and self._read_one():
+            pass
         return self._results.pop((path, digest), None)
 
-    def _collect(self) -> dict[tuple[str, str | None], Parsed]:
-        """Everything the child wrote (waiting for it), then the child reaped."""
-        chunks: list[bytes] = []
-        with contextlib.suppress(OSError):
-            while chunk := os.read(self._fd, 1 << 20):
-                chunks.append(chunk)
-        self.stop()
+    def _collect(self) -> None:
+        """Every result the child has still to write (waiting for them)."""
+        while self._read_one():
+            pass
+
+    def _read_one(self) -> bool:
+        """The child's next result into `_results`; False when there is none (all
+        read, or the child failed: what it did not write is parsed in the run)."""
+        if self._left == 0 or self._fd < 0:
+            self.stop()
+            return False
+        size = self._read(8)
+        body = self._read(int.from_bytes(size, "little")) if size is not None else None
         try:
-            rows = marshal.loads(b"".join(chunks))
-            return {(row[0], row[4]): row for row in rows}
-        except Exception:  # (a child that failed half-way: nothing of it is used)
-            return {}
+            row = marshal.loads(body) if body is not None else None
+        except Exception:  # (garbage: a child that failed half-way)
+            row = None
+        if not isinstance(row, tuple) or len(row) != 5:
+            self.stop()
+            return False
+        self._results[(row[0], row[4])] = row
+        self._left -= 1
+        return True
+
+    def _read(self, size: int) -> bytes | None:
+        """Exactly `size` bytes from the child, or None (it ended before)."""
+        chunks: list[bytes] = []
+        while size > 0:
+            try:
+                chunk = os.read(self._fd, min(size, 1 << 20))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def stop(self) -> None:
         """Kill the child if it still runs, and reap it."""
@@ -136,7 +164,8 @@ def _child(
         os.dup2(devnull, std)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    rows = [parse_file(root, path, settings, taxonomies, data) for path, data in items]
-    payload = memoryview(marshal.dumps(rows))
-    while payload:
-        payload = payload[os.write(fd, payload) :]
+    for path, data in items:  # (each written when done: see Ahead.take)
+        row = marshal.dumps(parse_file(root, path, settings, taxonomies, data))
+        payload = memoryview(len(row).to_bytes(8, "little") + row)
+        while payload:
+            payload = payload[os.write(fd, payload) :]
