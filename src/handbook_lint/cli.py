@@ -156,7 +156,7 @@ def main() -> None:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Worker processes for parsing and checking (default: the CPU count; 1: in-process).",
+    help="Worker processes for parsing and checking (default: the CPU count; 1: all in-process).",
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option(

@@ -55,6 +55,7 @@ class Ahead:
         if not items or len(items) > AHEAD_MAX or not hasattr(os, "fork"):
             return None
         read_end, write_end = os.pipe()
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -65,7 +66,7 @@ class Ahead:
             code = 1
             try:
                 os.close(read_end)
-                _child(root, settings, taxonomies, items, write_end)
+                _child(parent, root, settings, taxonomies, items, write_end)
                 code = 0
             finally:
                 os._exit(code)
@@ -146,6 +147,7 @@ def stop_all() -> None:
 
 
 def _child(
+    parent: int,
     root: Path,
     settings: ParseSettings,
     taxonomies: tuple[str, ...],
@@ -156,6 +158,8 @@ def _child(
     from handbook_lint.engine.workers import die_with_parent
 
     die_with_parent()
+    if os.getppid() != parent:  # (the run ended before the signal was asked for)
+        return
     # The run's output is not held open by the child (a job reading it would
     # wait for the child too), and its signals are the run's: Ctrl-C reaches
     # the whole process group, and the run kills this child however it ends.
