@@ -20,6 +20,7 @@ from test_signals import _alive, _descendants, _gone
 
 from handbook_lint.cache import ahead, store
 from handbook_lint.cache.ahead import Ahead
+from handbook_lint.parsing.markdown import ParseSettings
 
 PAGE = "content/section-1/page-2.md"
 
@@ -113,6 +114,32 @@ def test_a_child_whose_page_did_not_change_is_stopped_with_the_run(
     assert linter.store.parsed == 0
     (child,) = started
     assert child is not None and child._pid == 0 and child._fd == -1
+    assert ahead._RUNNING == []
+
+
+def test_a_page_whose_turn_has_not_come_is_parsed_by_the_run(tmp_path: Path) -> None:
+    """The child parses in order (a commit's versions before it first): the run
+    waits only for the page the child is on, and parses one it has not got to
+    itself (a big page's two versions are then parsed at once)."""
+    body = "".join(
+        f"## Part {i}\n\n[x](/p{i}/) and *text* [link](#part-{i}).\n\n" for i in range(4000)
+    )
+    big = f"---\ntitle: Big\n---\n\n{body}".encode()
+    write_site(tmp_path, {"content/small.md": "---\ntitle: Small\n---\n\nText.\n"})
+    small = store.content_hash((tmp_path / "content/small.md").read_bytes())
+    child = Ahead.start(
+        tmp_path, ParseSettings(), (), [("content/big.md", big), ("content/small.md", None)]
+    )
+    assert child is not None
+    try:
+        began = time.monotonic()
+        assert child.take("content/small.md", small) is None  # (the child is on the big one)
+        assert time.monotonic() - began < 0.5  # (it takes seconds)
+        parsed = child.take("content/big.md", store.content_hash(big))
+        assert parsed is not None and parsed[1] is None and parsed[2] is not None
+        assert parsed[4] == store.content_hash(big)
+    finally:
+        child.stop()
     assert ahead._RUNNING == []
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import select
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,18 +30,23 @@ if TYPE_CHECKING:
 # At most this many pages are parsed ahead (a run that parses more has its
 # worker processes for them).
 AHEAD_MAX = 32
+PIPE_SIZE = 1 << 20  # (Linux's limit for a pipe an unprivileged process sizes)
 
 _RUNNING: list[Ahead] = []  # children not yet reaped (stopped when the run ends)
 
 
 class Ahead:
-    """A child parsing `items` ((path, bytes from git or None: the file on disk))."""
+    """A child parsing `items` ((path, bytes from git or None: the file on disk))
+    in their order, writing each result when it is done. The run waits only
+    for the item the child is parsing: one whose turn has not come (the child
+    is busy with those before it) the run parses itself."""
 
-    def __init__(self, pid: int, fd: int, items: list[tuple[str, bytes | None]]) -> None:
+    def __init__(self, pid: int, fd: int, items: list[tuple[str, str | None]]) -> None:
         self._pid = pid
         self._fd = fd
-        self._wanted = {path for path, _ in items}
-        self._left = len(items)  # results not read yet
+        self._items = items  # (path, the hash of its bytes when given them)
+        self._paths = {path for path, _ in items}
+        self._done = 0  # items whose result has been read (the child's turn is the next)
         self._results: dict[tuple[str, str | None], Parsed] = {}
 
     @classmethod
@@ -52,9 +58,15 @@ class Ahead:
         items: list[tuple[str, bytes | None]],
     ) -> Ahead | None:
         """The child parsing `items`, or None (nothing to parse, too many, or no fork)."""
+        from handbook_lint.cache.store import content_hash
+
         if not items or len(items) > AHEAD_MAX or not hasattr(os, "fork"):
             return None
+        import fcntl  # (POSIX, as fork is)
+
         read_end, write_end = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):  # (Linux: room for a big page's
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # result: no wait to write it)
         parent = os.getpid()
         try:
             pid = os.fork()
@@ -71,46 +83,65 @@ class Ahead:
             finally:
                 os._exit(code)
         os.close(write_end)
-        ahead = cls(pid, read_end, items)
+        known = [(path, content_hash(data) if data is not None else None) for path, data in items]
+        ahead = cls(pid, read_end, known)
         _RUNNING.append(ahead)
         return ahead
 
     def take(self, path: str, digest: str | None) -> Parsed | None:
         """The child's result for `path` when the bytes it parsed (the file's,
-        or a version from git) hash to `digest`; None: parse it here. Results
-        are read as the child writes them, one by one: the first page does not
-        wait for the others (a commit's versions before it come last)."""
-        if path not in self._wanted or digest is None:
+        or a version from git) hash to `digest`; None: parse it here (its turn
+        has not come, the child failed, or it parsed other bytes)."""
+        if path not in self._paths or digest is None:
             return None
-        while (path, digest) not in self._results and self._read_one():
-            pass
-        return self._results.pop((path, digest), None)
+        index = self._index(path, digest)
+        if index is None:
+            return None
+        self._read(wait=False)
+        while True:
+            parsed = self._results.pop((path, digest), None)
+            if parsed is not None or self._fd < 0 or self._done != index:
+                return parsed
+            self._read(wait=True)  # (its turn: the child is parsing it)
+
+    def _index(self, path: str, digest: str) -> int | None:
+        """Which item would be `path` with that hash: one given those very bytes,
+        else the file on disk."""
+        on_disk = None
+        for index, (item, known) in enumerate(self._items):
+            if item == path and known == digest:
+                return index
+            if item == path and known is None and on_disk is None:
+                on_disk = index
+        return on_disk
 
     def _collect(self) -> None:
         """Every result the child has still to write (waiting for them)."""
-        while self._read_one():
-            pass
+        while self._fd >= 0:
+            self._read(wait=True)
 
-    def _read_one(self) -> bool:
-        """The child's next result into `_results`; False when there is none (all
-        read, or the child failed: what it did not write is parsed in the run)."""
-        if self._left == 0 or self._fd < 0:
-            self.stop()
-            return False
-        size = self._read(8)
-        body = self._read(int.from_bytes(size, "little")) if size is not None else None
-        try:
-            row = marshal.loads(body) if body is not None else None
-        except Exception:  # (garbage: a child that failed half-way)
-            row = None
-        if not isinstance(row, tuple) or len(row) != 5:
-            self.stop()
-            return False
-        self._results[(row[0], row[4])] = row
-        self._left -= 1
-        return True
+    def _read(self, wait: bool) -> None:
+        """The results the child wrote since (one at least when `wait`, else
+        only those there are): each a length and a marshalled result. The child
+        ended or wrote garbage: it is stopped, and the run parses what it did
+        not get."""
+        while self._fd >= 0 and (wait or select.select([self._fd], [], [], 0)[0]):
+            wait = False
+            size = self._bytes(8)
+            body = self._bytes(int.from_bytes(size, "little")) if size is not None else None
+            try:
+                row = marshal.loads(body) if body is not None else None
+            except Exception:  # (garbage: a child that failed half-way)
+                row = None
+            if not isinstance(row, tuple) or len(row) != 5:
+                self.stop()
+                return
+            self._results[(row[0], row[4])] = row
+            self._done += 1
+            if self._done == len(self._items):
+                self.stop()  # (all read: reaped)
 
-    def _read(self, size: int) -> bytes | None:
+    def _bytes(self, size: int) -> bytes | None:
         """Exactly `size` bytes from the child, or None (it ended before)."""
         chunks: list[bytes] = []
         while size > 0:

@@ -231,15 +231,16 @@ class FactStore:
         processes) and more than one job. Whether a page changed is not asked
         first (reading the file states took a third of the time the child has):
         an unchanged page's result is never waited for, and the child is
-        killed at the end of the run."""
+        killed at the end of the run. The versions before come first: the run
+        needs them last, and parses the pages as they are now itself when the
+        child has not got to them (a big page and its version before are then
+        parsed at once, one on each core)."""
         if self.jobs < 2 or self.cache is None or self.ahead is not None:
             return
         if len(paths) + len(versions) > AHEAD_MAX:
             return
-        items: list[tuple[str, bytes | None]] = [
-            (path, self._git_bytes(path)) for path in dict.fromkeys(paths)
-        ]
-        items += versions
+        items: list[tuple[str, bytes | None]] = [*versions]
+        items += [(path, self._git_bytes(path)) for path in dict.fromkeys(paths)]
         self.ahead = Ahead.start(self.root, self.settings, self.taxonomies, items)
 
     def hash_files(self, paths: list[str]) -> bool:
