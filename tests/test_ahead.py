@@ -9,17 +9,25 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import write_site
+from gitrepo import git
 from test_cache import PAGES, make, run
+from test_changes import make_repo
 from test_signals import _alive, _descendants, _gone
 
 from handbook_lint.cache import ahead, store
 from handbook_lint.cache.ahead import Ahead
+from handbook_lint.checks.selection import active_rules
+from handbook_lint.config.settings import load_config
+from handbook_lint.engine.changes import run_change
+from handbook_lint.engine.git import staged_changes
+from handbook_lint.engine.linter import Linter
 from handbook_lint.parsing.markdown import ParseSettings
 
 PAGE = "content/section-1/page-2.md"
@@ -90,9 +98,9 @@ def test_a_page_changed_after_it_was_parsed_ahead_is_parsed_again(
     real = store.FactStore.hash_files
 
     def edited_first(self: store.FactStore, paths: list[str]) -> bool:
-        child = self.ahead
-        assert child is not None
-        child._collect()  # (the child is done with the first bytes)
+        (child,) = self.ahead
+        while child._fd >= 0:  # (the child is done with the first bytes)
+            child._read(wait=True)
         page.write_text(page.read_text().replace("#first", "#second"))
         return real(self, paths)
 
@@ -106,14 +114,24 @@ def test_a_page_changed_after_it_was_parsed_ahead_is_parsed_again(
 
 
 def test_a_child_whose_page_did_not_change_is_stopped_with_the_run(
-    tmp_path: Path, started: list[Ahead | None]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: list[Ahead | None]
 ) -> None:
     root = make(tmp_path)
     run(root, jobs=2)
+    real_stop = Ahead.stop
+    reaped: list[int] = []
+
+    def stop(self: Ahead) -> None:
+        reaped.append(self._pid)
+        real_stop(self)
+
+    monkeypatch.setattr(Ahead, "stop", stop)
     _, linter = run(root, jobs=2, paths=[str(root / PAGE)])
     assert linter.store.parsed == 0
     (child,) = started
-    assert child is not None and child._pid == 0 and child._fd == -1
+    assert child is not None and child._fd == -1 and reaped[0] > 0
+    with pytest.raises(ChildProcessError):  # (reaped: no zombie left)
+        os.waitpid(reaped[0], os.WNOHANG)
     assert ahead._RUNNING == []
 
 
@@ -121,10 +139,7 @@ def test_a_page_whose_turn_has_not_come_is_parsed_by_the_run(tmp_path: Path) -> 
     """The child parses in order (a commit's versions before it first): the run
     waits only for the page the child is on, and parses one it has not got to
     itself (a big page's two versions are then parsed at once)."""
-    body = "".join(
-        f"## Part {i}\n\n[x](/p{i}/) and *text* [link](#part-{i}).\n\n" for i in range(4000)
-    )
-    big = f"---\ntitle: Big\n---\n\n{body}".encode()
+    big = _big_page(4000)
     write_site(tmp_path, {"content/small.md": "---\ntitle: Small\n---\n\nText.\n"})
     small = store.content_hash((tmp_path / "content/small.md").read_bytes())
     child = Ahead.start(
@@ -133,9 +148,9 @@ def test_a_page_whose_turn_has_not_come_is_parsed_by_the_run(tmp_path: Path) -> 
     assert child is not None
     try:
         began = time.monotonic()
-        assert child.take("content/small.md", small) is None  # (the child is on the big one)
+        assert child.take("content/small.md", small, False) is None  # (the child is on the big one)
         assert time.monotonic() - began < 0.5  # (it takes seconds)
-        parsed = child.take("content/big.md", store.content_hash(big))
+        parsed = child.take("content/big.md", store.content_hash(big), True)
         assert parsed is not None and parsed[1] is None and parsed[2] is not None
         assert parsed[4] == store.content_hash(big)
     finally:
@@ -156,7 +171,7 @@ def test_no_child_with_one_job_without_a_cache_or_for_many_pages(
     assert started == []
 
 
-def test_a_child_that_fails_leaves_the_pages_to_the_run(
+def test_a_child_whose_output_breaks_off_leaves_the_pages_to_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_process: list[str]
 ) -> None:
     root = make(tmp_path)
@@ -177,6 +192,89 @@ def _forked(pid: int) -> bool:
         return b"handbook_lint" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def test_a_commits_page_and_its_version_before_are_parsed_by_children(
+    tmp_path: Path, in_process: list[str], started: list[Ahead | None]
+) -> None:
+    """The pre-commit hook's run: the staged page and HEAD's version of it (not in
+    the cache: a run after an edit keeps only the new version's row) come from
+    a child each, and what the commit introduces is what a run without a cache
+    or children finds."""
+    repo = make_repo(tmp_path)
+    config = load_config(repo / ".handbook-lint.yaml")
+
+    def linter(jobs: int = 2, cache: bool = True) -> Linter:
+        return Linter(config, active_rules(config), jobs=jobs, use_cache=cache)
+
+    page = repo / "content/a.md"
+    head = page.read_bytes()
+    page.write_text(page.read_text().replace("## Two", "## Deux"))
+    linter().run()  # (the cache: HEAD's version of the page is not in it)
+    page.write_text(page.read_text().replace("## One", "## Uno"))
+    git(repo, "add", "-A")
+    now = linter()
+    assert now.store.cache is not None
+    assert not now.store.cache.has_facts("content/a.md", store.content_hash(head), now.store.key)
+    in_process.clear()
+    got = run_change(now, staged_changes(repo).under(repo)).findings
+    assert in_process == [] and len(started) == 2 and None not in started
+    expected = run_change(linter(1, False), staged_changes(repo).under(repo)).findings
+    assert got == expected
+    assert ("content/c/_index.md", "link-anchor-missing") in {(f.path, f.rule) for f in got}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_child_holds_none_of_the_runs_output_and_is_stopped_with_it(tmp_path: Path) -> None:
+    child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", _big_page(4000))])
+    assert child is not None
+    pid = child._pid
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and os.readlink(f"/proc/{pid}/fd/1") != os.devnull:
+        time.sleep(0.01)
+    assert {os.readlink(f"/proc/{pid}/fd/{n}") for n in (0, 1, 2)} == {os.devnull}
+    ahead.stop_all()  # (what the command's exit does: entry.py)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    assert ahead._RUNNING == []
+
+
+def test_no_child_while_threads_run_nor_from_a_forked_process(tmp_path: Path) -> None:
+    """A fork copies no thread but the locks they hold: no child then. A check
+    worker forked from the run holds a copy of the child's handle: it neither
+    reads the run's pipe nor kills the run's child."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert Ahead.start(tmp_path, ParseSettings(), (), [("content/x.md", b"x")]) is None
+    finally:
+        stop.set()
+        thread.join()
+    big = _big_page(4000)
+    digest = store.content_hash(big)
+    child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", big)])
+    assert child is not None
+    try:
+        worker = os.fork()
+        if worker == 0:  # (a worker: takes nothing, stops nothing)
+            code = 0 if child.take("content/big.md", digest, True) is None else 1
+            child.stop()
+            os._exit(code)
+        _, status = os.waitpid(worker, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        parsed = child.take("content/big.md", digest, True)  # (the run's child was left alone)
+        assert parsed is not None and parsed[4] == digest
+    finally:
+        child.stop()
+
+
+def _big_page(parts: int) -> bytes:
+    """A page that takes about a second to parse per 4,000 parts."""
+    body = "".join(
+        f"## Part {i}\n\n[x](/p{i}/) and *text* [link](#part-{i}).\n\n" for i in range(parts)
+    )
+    return f"---\ntitle: Big\n---\n\n{body}".encode()
 
 
 @pytest.mark.slow

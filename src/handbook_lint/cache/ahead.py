@@ -20,6 +20,7 @@ import marshal
 import os
 import select
 import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,11 +40,16 @@ class Ahead:
     """A child parsing `items` ((path, bytes from git or None: the file on disk))
     in their order, writing each result when it is done. The run waits only
     for the item the child is parsing: one whose turn has not come (the child
-    is busy with those before it) the run parses itself."""
+    is busy with those before it) the run parses itself. (A commit's versions
+    before it have a child of their own: a big page and its version before
+    are parsed at once, one on each core.)"""
 
     def __init__(self, pid: int, fd: int, items: list[tuple[str, str | None]]) -> None:
+        self._owner = os.getpid()  # (a check worker forked from the run holds a copy)
         self._pid = pid
         self._fd = fd
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
         self._items = items  # (path, the hash of its bytes when given them)
         self._paths = {path for path, _ in items}
         self._done = 0  # items whose result has been read (the child's turn is the next)
@@ -57,14 +63,21 @@ class Ahead:
         taxonomies: tuple[str, ...],
         items: list[tuple[str, bytes | None]],
     ) -> Ahead | None:
-        """The child parsing `items`, or None (nothing to parse, too many, or no fork)."""
+        """The child parsing `items`, or None (nothing to parse, too many, no
+        fork, or threads running: a fork copies none of them, but the locks
+        they hold)."""
         from handbook_lint.cache.store import content_hash
 
         if not items or len(items) > AHEAD_MAX or not hasattr(os, "fork"):
             return None
+        if threading.active_count() > 1:
+            return None
         import fcntl  # (POSIX, as fork is)
 
-        read_end, write_end = os.pipe()
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:  # (no file descriptor left: parsed in the run)
+            return None
         with contextlib.suppress(OSError, AttributeError):  # (Linux: room for a big page's
             fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # result: no wait to write it)
         parent = os.getpid()
@@ -88,13 +101,14 @@ class Ahead:
         _RUNNING.append(ahead)
         return ahead
 
-    def take(self, path: str, digest: str | None) -> Parsed | None:
+    def take(self, path: str, digest: str | None, from_git: bool) -> Parsed | None:
         """The child's result for `path` when the bytes it parsed (the file's,
-        or a version from git) hash to `digest`; None: parse it here (its turn
-        has not come, the child failed, or it parsed other bytes)."""
-        if path not in self._paths or digest is None:
+        or, `from_git`, the very bytes it was given) hash to `digest`; None:
+        parse it here (its turn has not come, the child failed, or it parsed
+        other bytes)."""
+        if path not in self._paths or digest is None or os.getpid() != self._owner:
             return None
-        index = self._index(path, digest)
+        index = self._index(path, digest, from_git)
         if index is None:
             return None
         self._read(wait=False)
@@ -104,28 +118,23 @@ class Ahead:
                 return parsed
             self._read(wait=True)  # (its turn: the child is parsing it)
 
-    def _index(self, path: str, digest: str) -> int | None:
+    def _index(self, path: str, digest: str, from_git: bool) -> int | None:
         """Which item would be `path` with that hash: one given those very bytes,
-        else the file on disk."""
+        else (not `from_git`) the file on disk."""
         on_disk = None
         for index, (item, known) in enumerate(self._items):
             if item == path and known == digest:
                 return index
-            if item == path and known is None and on_disk is None:
+            if item == path and known is None and on_disk is None and not from_git:
                 on_disk = index
         return on_disk
-
-    def _collect(self) -> None:
-        """Every result the child has still to write (waiting for them)."""
-        while self._fd >= 0:
-            self._read(wait=True)
 
     def _read(self, wait: bool) -> None:
         """The results the child wrote since (one at least when `wait`, else
         only those there are): each a length and a marshalled result. The child
         ended or wrote garbage: it is stopped, and the run parses what it did
         not get."""
-        while self._fd >= 0 and (wait or select.select([self._fd], [], [], 0)[0]):
+        while self._fd >= 0 and (wait or self._poll.poll(0)):
             wait = False
             size = self._bytes(8)
             body = self._bytes(int.from_bytes(size, "little")) if size is not None else None
@@ -156,7 +165,10 @@ class Ahead:
         return b"".join(chunks)
 
     def stop(self) -> None:
-        """Kill the child if it still runs, and reap it."""
+        """Kill the child if it still runs, and reap it (only the run that
+        started it does)."""
+        if os.getpid() != self._owner:
+            return
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
@@ -197,6 +209,7 @@ def _child(
     devnull = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):
         os.dup2(devnull, std)
+    os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for path, data in items:  # (each written when done: see Ahead.take)

@@ -244,6 +244,11 @@ class Cache:
     def facts(self, path: str, digest: str, key: str) -> bytes | None:
         return self._entry("facts", path, digest, key)
 
+    def has_facts(self, path: str, digest: str, key: str) -> bool:
+        """Whether one file version's row is there (its blobs not read)."""
+        sql = "SELECT 1 FROM facts WHERE path = ? AND hash = ? AND key = ?"
+        return bool(self._query(sql, (path, digest, key)))
+
     def _entry(self, column: str, path: str, digest: str, key: str) -> bytes | None:
         """One blob (`summary` or `facts`) of one file version's row."""
         sql = f"SELECT {column} FROM facts WHERE path = ? AND hash = ? AND key = ?"

@@ -165,7 +165,7 @@ class FactStore:
         self._stale = 0  # summaries it lacked (SNAPSHOT_STALE of them: write a new one)
         self._listings: Listings | None = None
         self._details_read = 0  # snapshot summaries whose anchors and links were read
-        self.ahead: Ahead | None = None  # pages parsed on another core meanwhile (ahead.py)
+        self.ahead: list[Ahead] = []  # pages parsed on other cores meanwhile (ahead.py)
 
     def before(self, overlay: Overlay) -> FactStore:
         """A store for the site as it was before a change: what this one knows of
@@ -225,23 +225,29 @@ class FactStore:
             self._record(parsed)
 
     def parse_ahead(self, paths: list[str], versions: Sequence[tuple[str, bytes]] = ()) -> None:
-        """Start parsing on another core (ahead.py) a short run's `paths`, and
-        `versions` (a path's bytes from git, for the store of the site before a
-        change). Only with a cache (else every page is parsed, by worker
-        processes) and more than one job. Whether a page changed is not asked
-        first (reading the file states took a third of the time the child has):
-        an unchanged page's result is never waited for, and the child is
-        killed at the end of the run. The versions before come first: the run
-        needs them last, and parses the pages as they are now itself when the
-        child has not got to them (a big page and its version before are then
-        parsed at once, one on each core)."""
-        if self.jobs < 2 or self.cache is None or self.ahead is not None:
+        """Start parsing on other cores (ahead.py) a short run's pages
+        (`paths`), and those of `versions` (a page's bytes from git, for the
+        store of the site before a change) the cache lacks, each list by a
+        child of its own. Only with a cache (else every page is parsed, by
+        worker processes) and more than one job. Whether a page on disk changed
+        is not asked first (reading the file states took a third of the time
+        the child has): the run waits only for the page a child is on, and the
+        children are killed at the end of the run."""
+        if self.jobs < 2 or self.cache is None or self.ahead:
             return
-        if len(paths) + len(versions) > AHEAD_MAX:
+        pages = list(dict.fromkeys(paths))
+        if len(pages) + len(versions) > AHEAD_MAX:
             return
-        items: list[tuple[str, bytes | None]] = [*versions]
-        items += [(path, self._git_bytes(path)) for path in dict.fromkeys(paths)]
-        self.ahead = Ahead.start(self.root, self.settings, self.taxonomies, items)
+        lacked: list[tuple[str, bytes | None]] = [
+            (path, data)
+            for path, data in versions
+            if not self.cache.has_facts(path, content_hash(data), self.key)
+        ]
+        now = [(path, self._git_bytes(path)) for path in pages]
+        for items in (lacked, now):
+            child = Ahead.start(self.root, self.settings, self.taxonomies, items) if items else None
+            if child is not None:
+                self.ahead.append(child)
 
     def hash_files(self, paths: list[str]) -> bool:
         """The content hash of each of `paths` (`hashes`), from the cache's file
@@ -414,11 +420,12 @@ class FactStore:
         return self.overlay.files.get(path) if self.overlay is not None else None
 
     def _parse_one(self, path: str) -> Parsed:
-        if self.ahead is not None:  # (parsed ahead, if of the very bytes hashed)
-            parsed = self.ahead.take(path, self.hashes.get(path))
+        data = self._git_bytes(path)
+        for child in self.ahead:  # (parsed ahead, if of the very bytes hashed)
+            parsed = child.take(path, self.hashes.get(path), data is not None)
             if parsed is not None:
                 return parsed
-        return parse_file(self.root, path, self.settings, self.taxonomies, self._git_bytes(path))
+        return parse_file(self.root, path, self.settings, self.taxonomies, data)
 
     def _parse_many(self, paths: list[str]) -> Iterator[Parsed]:
         if self.overlay is not None:  # files from git are parsed here, the rest as usual
@@ -525,8 +532,8 @@ class FactStore:
         return self.errors.get(path)
 
     def flush(self, result: tuple[str, bytes] | None = None) -> None:
-        if self.ahead is not None:
-            self.ahead.stop()  # (what it has not been asked for is not needed)
+        for child in self.ahead:
+            child.stop()  # (what it has not been asked for is not needed)
         if self.cache is not None and self.damaged:
             self.cache.warn(
                 f"{self.damaged} cache entr{'y was' if self.damaged == 1 else 'ies were'} "

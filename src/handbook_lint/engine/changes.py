@@ -51,10 +51,17 @@ def run_change(
     named = now.expand(paths) if paths else None
     now.skipped = named.skipped if named else []
     was = Overlay.before(changes) if changes else None
-    if was is not None:  # the pages the change wrote, and their versions before it
+    if was is not None:  # the pages the change wrote, and (same config) their versions before it
+        touched_before = (
+            [] if _config_source(now) in changes.touched() else sorted(changes.before())
+        )
         now.store.parse_ahead(
             [p for p in sorted(changes.now()) if p.endswith(MARKDOWN_SUFFIXES)],
-            [(p, data) for p, data in sorted(was.files.items()) if p.endswith(MARKDOWN_SUFFIXES)],
+            [
+                (p, was.files[p])
+                for p in touched_before
+                if p in was.files and p.endswith(MARKDOWN_SUFFIXES)
+            ],
         )
     now.load_site(named.files if named else [])
     written = {p for p in changes.now() if p in now.site.pages}
@@ -193,7 +200,7 @@ def _before(now: Linter, changes: SiteChanges, overlay: Overlay) -> tuple[Linter
     """A linter of the site as it was (`overlay`: its files the change
     touched); True when its config differs (every page is then compared)."""
     config = now.config
-    source = rel(config.root, Path(config.source)) if config.source else None
+    source = _config_source(now)
     if source is None or source not in changes.touched():
         linter = Linter(
             config,
@@ -228,6 +235,12 @@ def _before(now: Linter, changes: SiteChanges, overlay: Overlay) -> tuple[Linter
         overlay=overlay,
     )
     return linter, True
+
+
+def _config_source(now: Linter) -> str | None:
+    """The linter's config file, relative to the site root (None: none)."""
+    config = now.config
+    return rel(config.root, Path(config.source)) if config.source else None
 
 
 def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:

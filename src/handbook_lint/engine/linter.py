@@ -245,7 +245,8 @@ class Linter:
         else:
             named = self.expand(paths)
             targets, problems = named.files, named.problems
-            self.store.parse_ahead(targets)  # (while the site is found: ahead.py)
+            pages = [p for p in targets if p.endswith(MARKDOWN_SUFFIXES)]
+            self.store.parse_ahead(pages)  # (while the site is found: ahead.py)
             self.skipped = named.skipped
             scope = named.named
             self.discover_site(targets)
