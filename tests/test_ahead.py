@@ -224,6 +224,39 @@ def test_a_commits_page_and_its_version_before_are_parsed_by_children(
     assert ("content/c/_index.md", "link-anchor-missing") in {(f.path, f.rule) for f in got}
 
 
+def test_a_version_before_in_the_cache_is_not_parsed_again(
+    tmp_path: Path, in_process: list[str], started: list[Ahead | None]
+) -> None:
+    """HEAD's version of the page is in the cache (a run saw it): only the page
+    as it is now is parsed ahead, and nothing in the run."""
+    repo = make_repo(tmp_path)
+    config = load_config(repo / ".handbook-lint.yaml")
+    Linter(config, active_rules(config), jobs=2).run()
+    page = repo / "content/a.md"
+    page.write_text(page.read_text().replace("## Two", "## Deux"))
+    git(repo, "add", "-A")
+    in_process.clear()
+    now = Linter(config, active_rules(config), jobs=2)
+    run_change(now, staged_changes(repo).under(repo))
+    assert len(started) == 1 and started[0] is not None and in_process == []
+
+
+def test_a_version_from_git_is_never_waited_for_from_a_child_reading_the_file(
+    tmp_path: Path,
+) -> None:
+    """The child reading a file parses what is on disk: the run asking for a
+    version from git's bytes of that path does not wait for it."""
+    write_site(tmp_path, {"content/big.md": _big_page(4000).decode()})
+    child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", None)])
+    assert child is not None
+    try:
+        began = time.monotonic()
+        assert child.take("content/big.md", store.content_hash(b"other bytes"), True) is None
+        assert time.monotonic() - began < 0.5  # (the child is on it for a second)
+    finally:
+        child.stop()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_child_holds_none_of_the_runs_output_and_is_stopped_with_it(tmp_path: Path) -> None:
     child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", _big_page(4000))])
