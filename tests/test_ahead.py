@@ -98,9 +98,11 @@ def test_a_page_changed_after_it_was_parsed_ahead_is_parsed_again(
     real = store.FactStore.hash_files
 
     def edited_first(self: store.FactStore, paths: list[str]) -> bool:
-        (child,) = self.ahead
-        while child._fd >= 0:  # (the child is done with the first bytes)
-            child._read(wait=True)
+        child = self.ahead
+        assert child is not None
+        for lane in child._lanes:  # (the child is done with the first bytes)
+            while lane.fd >= 0:
+                lane.read(wait=True)
         page.write_text(page.read_text().replace("#first", "#second"))
         return real(self, paths)
 
@@ -129,7 +131,7 @@ def test_a_child_whose_page_did_not_change_is_stopped_with_the_run(
     _, linter = run(root, jobs=2, paths=[str(root / PAGE)])
     assert linter.store.parsed == 0
     (child,) = started
-    assert child is not None and child._fd == -1 and reaped[0] > 0
+    assert child is not None and child._lanes[0].fd == -1 and reaped[0] > 0
     with pytest.raises(ChildProcessError):  # (reaped: no zombie left)
         os.waitpid(reaped[0], os.WNOHANG)
     assert ahead._RUNNING == []
@@ -218,7 +220,8 @@ def test_a_commits_page_and_its_version_before_are_parsed_by_children(
     assert not now.store.cache.has_facts("content/a.md", store.content_hash(head), now.store.key)
     in_process.clear()
     got = run_change(now, staged_changes(repo).under(repo)).findings
-    assert in_process == [] and len(started) == 2 and None not in started
+    assert in_process == [] and len(started) == 1 and started[0] is not None
+    assert len(started[0]._lanes) == 2  # (the page, and its version before in a lane of its own)
     expected = run_change(linter(1, False), staged_changes(repo).under(repo)).findings
     assert got == expected
     assert ("content/c/_index.md", "link-anchor-missing") in {(f.path, f.rule) for f in got}
@@ -239,6 +242,7 @@ def test_a_version_before_in_the_cache_is_not_parsed_again(
     now = Linter(config, active_rules(config), jobs=2)
     run_change(now, staged_changes(repo).under(repo))
     assert len(started) == 1 and started[0] is not None and in_process == []
+    assert len(started[0]._lanes) == 1
 
 
 def test_a_version_from_git_is_never_waited_for_from_a_child_reading_the_file(
@@ -270,6 +274,36 @@ def test_the_child_holds_none_of_the_runs_output_and_is_stopped_with_it(tmp_path
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     assert ahead._RUNNING == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_versions_before_are_a_second_lane_that_dies_with_the_child(tmp_path: Path) -> None:
+    """A commit's versions before it are parsed by the child's own child, at
+    the same time as the pages (one import of the parser for both); stopping
+    the child ends it too, even in the middle of a page."""
+    write_site(tmp_path, {"content/big.md": _big_page(4000).decode()})
+    small, big = _big_page(3), _big_page(12000)  # (about 3 s to parse)
+    versions: list[tuple[str, bytes | None]] = [
+        ("content/small.md", small),
+        ("content/big.md", big),
+    ]
+    child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", None)], versions)
+    assert child is not None and len(child._lanes) == 2
+    try:
+        deadline = time.monotonic() + 10
+        second: set[int] = set()
+        while time.monotonic() < deadline and not second:
+            second = _descendants(child._pid)
+            time.sleep(0.01)
+        assert len(second) == 1, "no second lane"
+        now = store.content_hash((tmp_path / "content/big.md").read_bytes())
+        assert child.take("content/big.md", now, False) is not None
+        parsed = child.take("content/small.md", store.content_hash(small), True)
+        assert parsed is not None and parsed[4] == store.content_hash(small)
+        assert _alive(second), "the second lane ended before its big page"
+    finally:
+        child.stop()
+    assert _gone(second, within=0.5), f"left behind: {_alive(second)}"
 
 
 def test_no_child_while_threads_run_nor_from_a_forked_process(tmp_path: Path) -> None:

@@ -1,17 +1,19 @@
-"""Pages parsed ahead, on a second core, while the run finds the site.
+"""Pages parsed ahead, on the other cores, while the run finds the site.
 
 A short run (the pages named on the command line, the pre-commit hook's
 commit) parses a few pages, and before it can it lists the site's folders,
 hashes every file and reads the cache's snapshot. Those few pages do not wait
-for that: a forked process parses them at once (importing markdown-it-py on the
-way) and hands the results back through a pipe, as a worker would.
+for that: a forked child parses them at once (importing markdown-it-py on the
+way) and hands the results back through a pipe, as a worker would. A commit's
+versions before it are a second lane: after the import the child forks once
+more, so that a big page and its version before are parsed at once.
 
 The run takes a page's result only for the very bytes it means to parse: a
 file's result when its hash is the one the run found, a version from git's when
 the child was given those bytes. Anything else (the file changed, the child
-failed or was not done in time) is parsed again in the run, as without this.
-The child dies with the run: it is killed when the run ends or stops, and
-Linux kills it if the run is killed."""
+failed, or its lane is still busy with pages before it) is parsed in the run,
+as without this. The child dies with the run: it is killed when the run ends or
+stops, and Linux kills it (and its own child with it) if the run is killed."""
 
 from __future__ import annotations
 
@@ -33,27 +35,86 @@ if TYPE_CHECKING:
 AHEAD_MAX = 32
 PIPE_SIZE = 1 << 20  # (Linux's limit for a pipe an unprivileged process sizes)
 
+Items = list[tuple[str, bytes | None]]  # (path, bytes from git or None: the file on disk)
+
 _RUNNING: list[Ahead] = []  # children not yet reaped (stopped when the run ends)
 
 
-class Ahead:
-    """A child parsing `items` ((path, bytes from git or None: the file on disk))
-    in their order, writing each result when it is done. The run waits only
-    for the item the child is parsing: one whose turn has not come (the child
-    is busy with those before it) the run parses itself. (A commit's versions
-    before it have a child of their own: a big page and its version before
-    are parsed at once, one on each core.)"""
+class _Lane:
+    """One pipe's items, parsed in their order, each result written when done."""
 
-    def __init__(self, pid: int, fd: int, items: list[tuple[str, str | None]]) -> None:
+    def __init__(self, fd: int, items: list[tuple[str, str | None]]) -> None:
+        self.fd = fd
+        self.poll = select.poll()
+        self.poll.register(fd, select.POLLIN)
+        self.items = items  # (path, the hash of its bytes when given them)
+        self.done = 0  # results read (the lane's turn is the next item)
+        self.results: dict[tuple[str, str | None], Parsed] = {}
+
+    def index(self, path: str, digest: str, from_git: bool) -> int | None:
+        """Which item would be `path` with that hash: one given those very bytes,
+        else (not `from_git`) the file on disk."""
+        on_disk = None
+        for index, (item, known) in enumerate(self.items):
+            if item == path and known == digest:
+                return index
+            if item == path and known is None and on_disk is None and not from_git:
+                on_disk = index
+        return on_disk
+
+    def read(self, wait: bool) -> None:
+        """The results written since (one at least when `wait`, else only those
+        there are): each a length and a marshalled result. At the end, or on
+        garbage (a child that failed), the pipe is closed: the run parses what
+        it did not get."""
+        while self.fd >= 0 and (wait or self.poll.poll(0)):
+            wait = False
+            size = self._bytes(8)
+            body = self._bytes(int.from_bytes(size, "little")) if size is not None else None
+            try:
+                row = marshal.loads(body) if body is not None else None
+            except Exception:  # (garbage: a child that failed half-way)
+                row = None
+            if not isinstance(row, tuple) or len(row) != 5:
+                self.close()
+                return
+            self.results[(row[0], row[4])] = row
+            self.done += 1
+            if self.done == len(self.items):
+                self.close()
+
+    def _bytes(self, size: int) -> bytes | None:
+        """Exactly `size` bytes from the pipe, or None (it ended before)."""
+        chunks: list[bytes] = []
+        while size > 0:
+            try:
+                chunk = os.read(self.fd, min(size, 1 << 20))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+
+class Ahead:
+    """A child parsing a short run's pages, and in a lane of its own a commit's
+    versions before it. The run waits only for the item a lane is parsing: one
+    whose turn has not come (the lane is busy with those before it) the run
+    parses itself."""
+
+    def __init__(self, pid: int, lanes: list[_Lane]) -> None:
         self._owner = os.getpid()  # (a check worker forked from the run holds a copy)
         self._pid = pid
-        self._fd = fd
-        self._poll = select.poll()
-        self._poll.register(fd, select.POLLIN)
-        self._items = items  # (path, the hash of its bytes when given them)
-        self._paths = {path for path, _ in items}
-        self._done = 0  # items whose result has been read (the child's turn is the next)
-        self._results: dict[tuple[str, str | None], Parsed] = {}
+        self._lanes = lanes
+        self._paths = {path for lane in lanes for path, _ in lane.items}
 
     @classmethod
     def start(
@@ -61,43 +122,57 @@ class Ahead:
         root: Path,
         settings: ParseSettings,
         taxonomies: tuple[str, ...],
-        items: list[tuple[str, bytes | None]],
+        items: Items,
+        versions: Items | None = None,
     ) -> Ahead | None:
-        """The child parsing `items`, or None (nothing to parse, too many, no
-        fork, or threads running: a fork copies none of them, but the locks
-        they hold)."""
+        """The child parsing `items` and (a lane of their own) `versions`, or
+        None (nothing to parse, too many, no fork, or threads running: a fork
+        copies none of them, but the locks they hold)."""
         from handbook_lint.cache.store import content_hash
 
-        if not items or len(items) > AHEAD_MAX or not hasattr(os, "fork"):
+        groups = [group for group in (items, versions or []) if group]
+        if not groups or sum(map(len, groups)) > AHEAD_MAX or not hasattr(os, "fork"):
             return None
         if threading.active_count() > 1:
             return None
         import fcntl  # (POSIX, as fork is)
 
+        pipes: list[tuple[int, int]] = []
         try:
-            read_end, write_end = os.pipe()
+            for _ in groups:
+                pipes.append(os.pipe())
         except OSError:  # (no file descriptor left: parsed in the run)
+            for read_end, write_end in pipes:
+                os.close(read_end)
+                os.close(write_end)
             return None
-        with contextlib.suppress(OSError, AttributeError):  # (Linux: room for a big page's
-            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # result: no wait to write it)
+        for _, write_end in pipes:
+            with contextlib.suppress(OSError, AttributeError):  # (Linux: room for a big
+                fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # page's result)
         parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
-            os.close(read_end)
-            os.close(write_end)
+            for read_end, write_end in pipes:
+                os.close(read_end)
+                os.close(write_end)
             return None
         if pid == 0:  # the child: parse, write, end (never back into the run)
             code = 1
             try:
-                os.close(read_end)
-                _child(parent, root, settings, taxonomies, items, write_end)
+                for read_end, _ in pipes:
+                    os.close(read_end)
+                writes = [(group, end) for group, (_, end) in zip(groups, pipes, strict=True)]
+                _child(parent, root, settings, taxonomies, writes)
                 code = 0
             finally:
                 os._exit(code)
-        os.close(write_end)
-        known = [(path, content_hash(data) if data is not None else None) for path, data in items]
-        ahead = cls(pid, read_end, known)
+        lanes = []
+        for group, (read_end, write_end) in zip(groups, pipes, strict=True):
+            os.close(write_end)
+            known = [(p, content_hash(data) if data is not None else None) for p, data in group]
+            lanes.append(_Lane(read_end, known))
+        ahead = cls(pid, lanes)
         _RUNNING.append(ahead)
         return ahead
 
@@ -108,71 +183,29 @@ class Ahead:
         other bytes)."""
         if path not in self._paths or digest is None or os.getpid() != self._owner:
             return None
-        index = self._index(path, digest, from_git)
-        if index is None:
-            return None
-        self._read(wait=False)
-        while True:
-            parsed = self._results.pop((path, digest), None)
-            if parsed is not None or self._fd < 0 or self._done != index:
-                return parsed
-            self._read(wait=True)  # (its turn: the child is parsing it)
-
-    def _index(self, path: str, digest: str, from_git: bool) -> int | None:
-        """Which item would be `path` with that hash: one given those very bytes,
-        else (not `from_git`) the file on disk."""
-        on_disk = None
-        for index, (item, known) in enumerate(self._items):
-            if item == path and known == digest:
-                return index
-            if item == path and known is None and on_disk is None and not from_git:
-                on_disk = index
-        return on_disk
-
-    def _read(self, wait: bool) -> None:
-        """The results the child wrote since (one at least when `wait`, else
-        only those there are): each a length and a marshalled result. The child
-        ended or wrote garbage: it is stopped, and the run parses what it did
-        not get."""
-        while self._fd >= 0 and (wait or self._poll.poll(0)):
-            wait = False
-            size = self._bytes(8)
-            body = self._bytes(int.from_bytes(size, "little")) if size is not None else None
-            try:
-                row = marshal.loads(body) if body is not None else None
-            except Exception:  # (garbage: a child that failed half-way)
-                row = None
-            if not isinstance(row, tuple) or len(row) != 5:
-                self.stop()
-                return
-            self._results[(row[0], row[4])] = row
-            self._done += 1
-            if self._done == len(self._items):
-                self.stop()  # (all read: reaped)
-
-    def _bytes(self, size: int) -> bytes | None:
-        """Exactly `size` bytes from the child, or None (it ended before)."""
-        chunks: list[bytes] = []
-        while size > 0:
-            try:
-                chunk = os.read(self._fd, min(size, 1 << 20))
-            except OSError:
-                return None
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+        candidates = []
+        for lane in self._lanes:
+            index = lane.index(path, digest, from_git)
+            if index is not None:  # (a lane given those very bytes first)
+                candidates.append((lane.items[index][1] is None, lane, index))
+        for _, lane, index in sorted(candidates, key=lambda candidate: candidate[0]):
+            lane.read(wait=False)
+            while True:
+                parsed = lane.results.pop((path, digest), None)
+                if parsed is not None:
+                    return parsed
+                if lane.fd < 0 or lane.done != index:
+                    break
+                lane.read(wait=True)  # (its turn: the lane is parsing it)
+        return None
 
     def stop(self) -> None:
-        """Kill the child if it still runs, and reap it (only the run that
-        started it does)."""
+        """Kill the child (its own child dies with it) if it still runs, and reap
+        it (only the run that started it does)."""
         if os.getpid() != self._owner:
             return
-        if self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = -1
+        for lane in self._lanes:
+            lane.close()
         if self._pid:
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
@@ -194,11 +227,10 @@ def _child(
     root: Path,
     settings: ParseSettings,
     taxonomies: tuple[str, ...],
-    items: list[tuple[str, bytes | None]],
-    fd: int,
+    lanes: list[tuple[Items, int]],
 ) -> None:
-    from handbook_lint.cache.store import parse_file
     from handbook_lint.engine.workers import die_with_parent
+    from handbook_lint.parsing.markdown import load_parser
 
     die_with_parent()
     if os.getppid() != parent:  # (the run ended before the signal was asked for)
@@ -212,6 +244,37 @@ def _child(
     os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    load_parser()  # (once, before the second lane forks: it shares the import)
+    (items, fd), *more = lanes
+    second = 0
+    if more:
+        me = os.getpid()
+        second = os.fork()
+        if second == 0:  # the versions' lane, dying with this child
+            code = 1
+            try:
+                os.close(fd)
+                die_with_parent()
+                if os.getppid() == me:
+                    _parse_into(*more[0], root, settings, taxonomies)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(more[0][1])
+    _parse_into(items, fd, root, settings, taxonomies)
+    if second:
+        os.waitpid(second, 0)  # (its death would end the other lane)
+
+
+def _parse_into(
+    items: Items,
+    fd: int,
+    root: Path,
+    settings: ParseSettings,
+    taxonomies: tuple[str, ...],
+) -> None:
+    from handbook_lint.cache.store import parse_file
+
     for path, data in items:  # (each written when done: see Ahead.take)
         row = marshal.dumps(parse_file(root, path, settings, taxonomies, data))
         payload = memoryview(len(row).to_bytes(8, "little") + row)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from handbook_lint import __version__
 from handbook_lint.cache import codec
-from handbook_lint.cache.ahead import AHEAD_MAX, Ahead
+from handbook_lint.cache.ahead import AHEAD_MAX, Ahead, Items
 from handbook_lint.cache.sqlite import Cache
 from handbook_lint.engine.progress import Progress
 from handbook_lint.engine.workers import in_workers
@@ -165,7 +165,7 @@ class FactStore:
         self._stale = 0  # summaries it lacked (SNAPSHOT_STALE of them: write a new one)
         self._listings: Listings | None = None
         self._details_read = 0  # snapshot summaries whose anchors and links were read
-        self.ahead: list[Ahead] = []  # pages parsed on other cores meanwhile (ahead.py)
+        self.ahead: Ahead | None = None  # pages parsed on other cores meanwhile (ahead.py)
 
     def before(self, overlay: Overlay) -> FactStore:
         """A store for the site as it was before a change: what this one knows of
@@ -226,28 +226,25 @@ class FactStore:
 
     def parse_ahead(self, paths: list[str], versions: Sequence[tuple[str, bytes]] = ()) -> None:
         """Start parsing on other cores (ahead.py) a short run's pages
-        (`paths`), and those of `versions` (a page's bytes from git, for the
-        store of the site before a change) the cache lacks, each list by a
-        child of its own. Only with a cache (else every page is parsed, by
-        worker processes) and more than one job. Whether a page on disk changed
-        is not asked first (reading the file states took a third of the time
-        the child has): the run waits only for the page a child is on, and the
-        children are killed at the end of the run."""
-        if self.jobs < 2 or self.cache is None or self.ahead:
+        (`paths`), and in a lane of their own those of `versions` (a page's
+        bytes from git, for the store of the site before a change) the cache
+        lacks. Only with a cache (else every page is parsed, by worker
+        processes) and more than one job. Whether a page on disk changed is not
+        asked first (reading the file states took a third of the time the child
+        has): the run waits only for the page a lane is on, and the child is
+        killed at the end of the run."""
+        if self.jobs < 2 or self.cache is None or self.ahead is not None:
             return
         pages = list(dict.fromkeys(paths))
         if len(pages) + len(versions) > AHEAD_MAX:
             return
-        lacked: list[tuple[str, bytes | None]] = [
+        lacked: Items = [
             (path, data)
             for path, data in versions
             if not self.cache.has_facts(path, content_hash(data), self.key)
         ]
         now = [(path, self._git_bytes(path)) for path in pages]
-        for items in (lacked, now):
-            child = Ahead.start(self.root, self.settings, self.taxonomies, items) if items else None
-            if child is not None:
-                self.ahead.append(child)
+        self.ahead = Ahead.start(self.root, self.settings, self.taxonomies, now, lacked)
 
     def hash_files(self, paths: list[str]) -> bool:
         """The content hash of each of `paths` (`hashes`), from the cache's file
@@ -421,8 +418,8 @@ class FactStore:
 
     def _parse_one(self, path: str) -> Parsed:
         data = self._git_bytes(path)
-        for child in self.ahead:  # (parsed ahead, if of the very bytes hashed)
-            parsed = child.take(path, self.hashes.get(path), data is not None)
+        if self.ahead is not None:  # (parsed ahead, if of the very bytes hashed)
+            parsed = self.ahead.take(path, self.hashes.get(path), data is not None)
             if parsed is not None:
                 return parsed
         return parse_file(self.root, path, self.settings, self.taxonomies, data)
@@ -532,8 +529,8 @@ class FactStore:
         return self.errors.get(path)
 
     def flush(self, result: tuple[str, bytes] | None = None) -> None:
-        for child in self.ahead:
-            child.stop()  # (what it has not been asked for is not needed)
+        if self.ahead is not None:
+            self.ahead.stop()  # (what it has not been asked for is not needed)
         if self.cache is not None and self.damaged:
             self.cache.warn(
                 f"{self.damaged} cache entr{'y was' if self.damaged == 1 else 'ies were'} "
