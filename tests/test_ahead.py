@@ -4,6 +4,7 @@ bytes it hashed, and the child never outlives the run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -263,12 +264,20 @@ def test_a_version_from_git_is_never_waited_for_from_a_child_reading_the_file(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_child_holds_none_of_the_runs_output_and_is_stopped_with_it(tmp_path: Path) -> None:
-    child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", _big_page(4000))])
-    assert child is not None
-    pid = child._pid
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and os.readlink(f"/proc/{pid}/fd/1") != os.devnull:
-        time.sleep(0.01)
+    """Nor any other descriptor of the run's (a pipe a wrapper waits on, the cache)."""
+    read_end, write_end = os.pipe()
+    try:
+        child = Ahead.start(tmp_path, ParseSettings(), (), [("content/big.md", _big_page(4000))])
+        assert child is not None
+        pid = child._pid
+        theirs = os.readlink(f"/proc/self/fd/{write_end}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and theirs in _held(pid):
+            time.sleep(0.01)
+        assert theirs not in _held(pid)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
     assert {os.readlink(f"/proc/{pid}/fd/{n}") for n in (0, 1, 2)} == {os.devnull}
     ahead.stop_all()  # (what the command's exit does: entry.py)
     with pytest.raises(ChildProcessError):
@@ -304,6 +313,92 @@ def test_versions_before_are_a_second_lane_that_dies_with_the_child(tmp_path: Pa
     finally:
         child.stop()
     assert _gone(second, within=0.5), f"left behind: {_alive(second)}"
+
+
+def test_the_second_lane_outlives_the_first_lanes_end(tmp_path: Path) -> None:
+    """The child waits for its own child: a version it still parses when the
+    pages are done is not lost."""
+    write_site(tmp_path, {"content/small.md": "---\ntitle: S\n---\n\nText.\n"})
+    big = _big_page(6000)
+    child = Ahead.start(
+        tmp_path, ParseSettings(), (), [("content/small.md", None)], [("content/big.md", big)]
+    )
+    assert child is not None
+    try:
+        now = store.content_hash((tmp_path / "content/small.md").read_bytes())
+        assert child.take("content/small.md", now, False) is not None
+        assert child.take("content/big.md", store.content_hash(big), True) is not None
+    finally:
+        child.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_each_lanes_write_end_is_held_by_its_writer_only(tmp_path: Path) -> None:
+    """Else the run could wait for the end of one lane that the other lane's
+    writer holds open."""
+    write_site(tmp_path, {"content/a.md": _big_page(2000).decode()})
+    child = Ahead.start(
+        tmp_path,
+        ParseSettings(),
+        (),
+        [("content/a.md", None)],
+        [("content/b.md", _big_page(4000))],
+    )
+    assert child is not None
+    try:
+        second = _second_lane(child)
+        time.sleep(0.2)  # (past the closes)
+        pipes = [os.readlink(f"/proc/self/fd/{lane.fd}") for lane in child._lanes]
+        assert pipes[0] in _held(child._pid) and pipes[1] not in _held(child._pid)
+        assert pipes[1] in _held(second) and pipes[0] not in _held(second)
+    finally:
+        child.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_second_lane_ends_with_stop_and_is_reaped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a parent-death signal (macOS) too, and reaped by the child, not
+    left a zombie for init (which may never reap it in a container)."""
+    from handbook_lint.engine import workers
+
+    monkeypatch.setattr(workers, "die_with_parent", lambda: None)
+    write_site(tmp_path, {"content/a.md": _big_page(100).decode()})
+    child = Ahead.start(
+        tmp_path,
+        ParseSettings(),
+        (),
+        [("content/a.md", None)],
+        [("content/b.md", _big_page(8000))],
+    )
+    assert child is not None
+    second = _second_lane(child)
+    child.stop()
+    assert _gone({second}, within=0.5), "the second lane outlived stop()"
+    deadline = time.monotonic() + 0.5
+    while Path(f"/proc/{second}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not Path(f"/proc/{second}").exists(), "the second lane was left a zombie"
+
+
+def _second_lane(child: Ahead) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = _descendants(child._pid)
+        if found:
+            return found.pop()
+        time.sleep(0.01)
+    raise AssertionError("no second lane")
+
+
+def _held(pid: int) -> set[str]:
+    """What a process's descriptors are (pipe:[inode], paths)."""
+    out = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            out.add(os.readlink(fd))
+    return out
 
 
 def test_no_child_while_threads_run_nor_from_a_forked_process(tmp_path: Path) -> None:

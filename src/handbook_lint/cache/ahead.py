@@ -23,6 +23,7 @@ import os
 import select
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 # worker processes for them).
 AHEAD_MAX = 32
 PIPE_SIZE = 1 << 20  # (Linux's limit for a pipe an unprivileged process sizes)
+END_SECONDS = 0.2  # how long a child asked to end has before it is killed
 
 Items = list[tuple[str, bytes | None]]  # (path, bytes from git or None: the file on disk)
 
@@ -160,6 +162,8 @@ class Ahead:
         if pid == 0:  # the child: parse, write, end (never back into the run)
             code = 1
             try:
+                with contextlib.suppress(OSError):  # (a group of its own: see _end)
+                    os.setpgid(0, 0)
                 for read_end, _ in pipes:
                     os.close(read_end)
                 writes = [(group, end) for group, (_, end) in zip(groups, pipes, strict=True)]
@@ -167,13 +171,23 @@ class Ahead:
                 code = 0
             finally:
                 os._exit(code)
-        lanes = []
-        for group, (read_end, write_end) in zip(groups, pipes, strict=True):
-            os.close(write_end)
-            known = [(p, content_hash(data) if data is not None else None) for p, data in group]
-            lanes.append(_Lane(read_end, known))
-        ahead = cls(pid, lanes)
-        _RUNNING.append(ahead)
+        try:
+            with contextlib.suppress(OSError):
+                os.setpgid(pid, pid)
+            lanes = []
+            for group, (read_end, write_end) in zip(groups, pipes, strict=True):
+                os.close(write_end)
+                known = [(p, content_hash(data) if data is not None else None) for p, data in group]
+                lanes.append(_Lane(read_end, known))
+            ahead = cls(pid, lanes)
+            _RUNNING.append(ahead)
+        except BaseException:  # (a signal now: the child is not left behind)
+            _end(pid)
+            for read_end, write_end in pipes:
+                for end in (read_end, write_end):
+                    with contextlib.suppress(OSError):
+                        os.close(end)
+            raise
         return ahead
 
     def take(self, path: str, digest: str | None, from_git: bool) -> Parsed | None:
@@ -200,20 +214,40 @@ class Ahead:
         return None
 
     def stop(self) -> None:
-        """Kill the child (its own child dies with it) if it still runs, and reap
-        it (only the run that started it does)."""
+        """End the child (and its own child) if it still runs, and reap it (only
+        the run that started it does)."""
         if os.getpid() != self._owner:
             return
         for lane in self._lanes:
             lane.close()
-        if self._pid:
-            with contextlib.suppress(OSError):
-                os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.waitpid(self._pid, 0)
-            self._pid = 0
+        pid, self._pid = self._pid, 0  # (a signal during _end: not ended twice)
+        if pid:
+            _end(pid)
         with contextlib.suppress(ValueError):
             _RUNNING.remove(self)
+
+
+def _end(pid: int) -> None:
+    """End a child and reap it: asked first (it ends and reaps its own child,
+    which would otherwise be left to init), then, if it has not ended within
+    END_SECONDS, killed with its process group (where there is no parent-death
+    signal, its own child too)."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + END_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            ended, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # (reaped already)
+            return
+        if ended:
+            return
+        time.sleep(0.002)
+    for kill in (os.killpg, os.kill):  # (the group; the child, if it has none of its own)
+        with contextlib.suppress(OSError):
+            kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.waitpid(pid, 0)
 
 
 def stop_all() -> None:
@@ -242,17 +276,28 @@ def _child(
     for std in (0, 1, 2):
         os.dup2(devnull, std)
     os.close(devnull)
+    _close_all_but(sorted(fd for _, fd in lanes))  # (the cache's files, the run's pipes)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    second = [0]
+
+    def ended(signum: int, frame: object) -> None:  # (the run's _end)
+        if second[0]:
+            with contextlib.suppress(OSError):
+                os.kill(second[0], signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(second[0], 0)
+        os._exit(1)
+
+    signal.signal(signal.SIGTERM, ended)
     load_parser()  # (once, before the second lane forks: it shares the import)
     (items, fd), *more = lanes
-    second = 0
     if more:
         me = os.getpid()
-        second = os.fork()
-        if second == 0:  # the versions' lane, dying with this child
+        second[0] = os.fork()
+        if second[0] == 0:  # the versions' lane, dying with this child
             code = 1
             try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 os.close(fd)
                 die_with_parent()
                 if os.getppid() == me:
@@ -262,8 +307,17 @@ def _child(
                 os._exit(code)
         os.close(more[0][1])
     _parse_into(items, fd, root, settings, taxonomies)
-    if second:
-        os.waitpid(second, 0)  # (its death would end the other lane)
+    if second[0]:
+        os.waitpid(second[0], 0)  # (its death would end the other lane)
+
+
+def _close_all_but(keep: list[int]) -> None:
+    """Close every descriptor from 3 on but those of `keep` (sorted)."""
+    start = 3
+    for fd in keep:
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, max(os.sysconf("SC_OPEN_MAX"), start))
 
 
 def _parse_into(
