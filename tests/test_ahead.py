@@ -336,15 +336,7 @@ def test_the_second_lane_outlives_the_first_lanes_end(tmp_path: Path) -> None:
 def test_each_lanes_write_end_is_held_by_its_writer_only(tmp_path: Path) -> None:
     """Else the run could wait for the end of one lane that the other lane's
     writer holds open."""
-    write_site(tmp_path, {"content/a.md": _big_page(2000).decode()})
-    child = Ahead.start(
-        tmp_path,
-        ParseSettings(),
-        (),
-        [("content/a.md", None)],
-        [("content/b.md", _big_page(4000))],
-    )
-    assert child is not None
+    child = _two_lanes(tmp_path, 2000, 4000)
     try:
         second = _second_lane(child)
         time.sleep(0.2)  # (past the closes)
@@ -364,15 +356,7 @@ def test_the_second_lane_ends_with_stop_and_is_reaped(
     from handbook_lint.engine import workers
 
     monkeypatch.setattr(workers, "die_with_parent", lambda: None)
-    write_site(tmp_path, {"content/a.md": _big_page(100).decode()})
-    child = Ahead.start(
-        tmp_path,
-        ParseSettings(),
-        (),
-        [("content/a.md", None)],
-        [("content/b.md", _big_page(8000))],
-    )
-    assert child is not None
+    child = _two_lanes(tmp_path, 100, 8000)
     second = _second_lane(child)
     child.stop()
     assert _gone({second}, within=0.5), "the second lane outlived stop()"
@@ -380,6 +364,16 @@ def test_the_second_lane_ends_with_stop_and_is_reaped(
     while Path(f"/proc/{second}").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not Path(f"/proc/{second}").exists(), "the second lane was left a zombie"
+
+
+def _two_lanes(tmp_path: Path, page: int, version: int) -> Ahead:
+    """A child parsing a page on disk, and in its second lane a version from git
+    (each of that many parts)."""
+    write_site(tmp_path, {"content/a.md": _big_page(page).decode()})
+    versions: list[tuple[str, bytes | None]] = [("content/b.md", _big_page(version))]
+    child = Ahead.start(tmp_path, ParseSettings(), (), [("content/a.md", None)], versions)
+    assert child is not None
+    return child
 
 
 def _second_lane(child: Ahead) -> int:
