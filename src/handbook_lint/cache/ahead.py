@@ -24,6 +24,7 @@ import select
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,7 +134,7 @@ class Ahead:
         from handbook_lint.cache.store import content_hash
 
         groups = [group for group in (items, versions or []) if group]
-        if not groups or sum(map(len, groups)) > AHEAD_MAX or not hasattr(os, "fork"):
+        if not groups or not hasattr(os, "fork"):  # (how many: FactStore.parse_ahead)
             return None
         if threading.active_count() > 1:
             return None
@@ -144,33 +145,26 @@ class Ahead:
             for _ in groups:
                 pipes.append(os.pipe())
         except OSError:  # (no file descriptor left: parsed in the run)
-            for read_end, write_end in pipes:
-                os.close(read_end)
-                os.close(write_end)
+            _close(pipes)
             return None
         for _, write_end in pipes:
             with contextlib.suppress(OSError, AttributeError):  # (Linux: room for a big
                 fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # page's result)
         parent = os.getpid()
-        try:
-            pid = os.fork()
-        except OSError:
-            for read_end, write_end in pipes:
+
+        def child() -> None:
+            with contextlib.suppress(OSError):  # (a group of its own: see _end)
+                os.setpgid(0, 0)
+            for read_end, _ in pipes:
                 os.close(read_end)
-                os.close(write_end)
+            writes = [(group, end) for group, (_, end) in zip(groups, pipes, strict=True)]
+            _child(parent, root, settings, taxonomies, writes)
+
+        try:
+            pid = _fork(child)
+        except OSError:
+            _close(pipes)
             return None
-        if pid == 0:  # the child: parse, write, end (never back into the run)
-            code = 1
-            try:
-                with contextlib.suppress(OSError):  # (a group of its own: see _end)
-                    os.setpgid(0, 0)
-                for read_end, _ in pipes:
-                    os.close(read_end)
-                writes = [(group, end) for group, (_, end) in zip(groups, pipes, strict=True)]
-                _child(parent, root, settings, taxonomies, writes)
-                code = 0
-            finally:
-                os._exit(code)
         try:
             with contextlib.suppress(OSError):
                 os.setpgid(pid, pid)
@@ -183,10 +177,7 @@ class Ahead:
             _RUNNING.append(ahead)
         except BaseException:  # (a signal now: the child is not left behind)
             _end(pid)
-            for read_end, write_end in pipes:
-                for end in (read_end, write_end):
-                    with contextlib.suppress(OSError):
-                        os.close(end)
+            _close(pipes)
             raise
         return ahead
 
@@ -293,22 +284,41 @@ def _child(
     (items, fd), *more = lanes
     if more:
         me = os.getpid()
-        second[0] = os.fork()
-        if second[0] == 0:  # the versions' lane, dying with this child
-            code = 1
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                os.close(fd)
-                die_with_parent()
-                if os.getppid() == me:
-                    _parse_into(*more[0], root, settings, taxonomies)
-                code = 0
-            finally:
-                os._exit(code)
+
+        def versions() -> None:  # the versions' lane, dying with this child
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.close(fd)
+            die_with_parent()
+            if os.getppid() == me:
+                _parse_into(*more[0], root, settings, taxonomies)
+
+        second[0] = _fork(versions)
         os.close(more[0][1])
     _parse_into(items, fd, root, settings, taxonomies)
     if second[0]:
         os.waitpid(second[0], 0)  # (its death would end the other lane)
+
+
+def _fork(work: Callable[[], None]) -> int:
+    """A process forked to do `work` and end (never back into the caller's
+    code, whatever happens): its pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _close(pipes: list[tuple[int, int]]) -> None:
+    """Both ends of each pipe (those closed already are passed over)."""
+    for pipe in pipes:
+        for end in pipe:
+            with contextlib.suppress(OSError):
+                os.close(end)
 
 
 def _close_all_but(keep: list[int]) -> None:
