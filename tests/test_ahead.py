@@ -172,6 +172,14 @@ def test_no_child_with_one_job_without_a_cache_or_for_many_pages(
     monkeypatch.setattr(store, "AHEAD_MAX", 3)
     run(root, jobs=2, paths=[str(root / p) for p in list(PAGES)[:4]])
     assert started == []
+    if hasattr(os, "sched_getaffinity"):  # nor by default on one CPU (`taskset -c 0`, CI)
+        cpus = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {min(cpus)})
+        try:
+            run(root, jobs=0, paths=[page])
+        finally:
+            os.sched_setaffinity(0, cpus)
+        assert started == []
 
 
 def test_a_child_whose_output_breaks_off_leaves_the_pages_to_the_run(

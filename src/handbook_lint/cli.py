@@ -156,7 +156,10 @@ def main() -> None:
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
-    help="Worker processes for parsing and checking (default: the CPU count; 1: all in-process).",
+    help=(
+        "Worker processes for parsing and checking (default: the CPUs it may use, "
+        "a container's CPU quota included; 1: all in-process)."
+    ),
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option(
@@ -387,6 +390,8 @@ def check(
 
 @dataclass
 class RunSettings:
+    """What the command line says about how to run (not what to check)."""
+
     select: list[str] | None
     ignore: list[str] | None
     jobs: int | None

@@ -19,7 +19,7 @@ from handbook_lint.checks.selection import ActiveRule, merge_rule_settings, reso
 from handbook_lint.config.settings import Config
 from handbook_lint.engine import suppress
 from handbook_lint.engine.progress import Progress
-from handbook_lint.engine.workers import in_workers
+from handbook_lint.engine.workers import in_workers, usable_cpus
 from handbook_lint.external.run import (
     check_external,
     collect_urls,
@@ -54,6 +54,8 @@ class Expanded:
 
 @dataclass
 class Result:
+    """What a run found, and how many files it checked."""
+
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     # With a change (--diff-base, --staged): what the findings were compared with,
@@ -115,7 +117,7 @@ class Linter:
         self.external_results: dict[str, ExternalResult] | None = None
         self.select, self.ignore = select, ignore
         self._override_rules: dict[tuple[int, ...], dict[str, ActiveRule]] = {}
-        self.jobs = jobs or os.cpu_count() or 1
+        self.jobs = jobs or usable_cpus()
         self.warn = warn or (lambda message: None)
         if store is None:
             spelling = rules.get("spelling")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import signal
 import sys
@@ -117,3 +118,67 @@ def die_with_parent() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+
+
+def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str = "/proc/self/cgroup") -> int:
+    """The CPUs this process may use, the default number of jobs: the CPUs it
+    may run on (its affinity, `taskset`), and no more than a cgroup's CPU quota
+    allows, rounded up (a CI container given 2 CPUs of a 64-core host is told
+    64 by os.cpu_count()). At least 1."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (no affinity outside Linux)
+        count = os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup_root, own)
+    if quota is not None:
+        count = min(count, math.ceil(quota))
+    return max(1, count)
+
+
+def _cgroup_quota(root: str, own: str) -> float | None:
+    """The smallest CPU quota (in CPUs) of this process's cgroup and its
+    ancestors, cgroup v2 (`cpu.max`) or v1 (`cpu.cfs_quota_us`); None: none.
+    In a container the cgroup is often mounted as the root itself: that counts."""
+    try:
+        with open(own, encoding="utf-8") as lines:
+            groups = [line.rstrip("\n").split(":", 2) for line in lines]
+    except OSError:
+        return None
+    quotas: list[float] = []
+    for group in groups:
+        if len(group) != 3:
+            continue
+        _, controllers, path = group
+        files: tuple[str, str | None]
+        if controllers == "":  # v2: one hierarchy
+            files, base = ("cpu.max", None), root
+        elif "cpu" in controllers.split(","):
+            files, base = ("cpu.cfs_quota_us", "cpu.cfs_period_us"), f"{root}/{controllers}"
+            if not os.path.isdir(base):
+                base = f"{root}/cpu"
+        else:
+            continue
+        for folder in _ancestors(base, path):
+            quota = _read_quota(folder, *files)
+            if quota is not None:
+                quotas.append(quota)
+    return min(quotas) if quotas else None
+
+
+def _ancestors(base: str, path: str) -> list[str]:
+    """The cgroup's folder under `base` and each folder above it, to `base`."""
+    parts = [p for p in path.split("/") if p]
+    return [base + "".join(f"/{p}" for p in parts[:n]) for n in range(len(parts), -1, -1)]
+
+
+def _read_quota(folder: str, quota_file: str, period_file: str | None) -> float | None:
+    try:
+        with open(f"{folder}/{quota_file}", encoding="utf-8") as f:
+            words = f.read().split()
+        if period_file is not None:
+            with open(f"{folder}/{period_file}", encoding="utf-8") as f:
+                words += f.read().split()
+        quota, period = int(words[0]), int(words[1])  # ("max" for none: ValueError)
+    except (OSError, ValueError, IndexError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
