@@ -459,6 +459,26 @@ def test_every_page_fact_survives_the_codec(tmp_path: Path) -> None:
     assert codec.decode(codec.encode(facts)) == facts
 
 
+def test_findings_survive_the_codec_and_a_row_of_another_length_is_damage() -> None:
+    """Findings (frozen, with slots) are decoded by setting their slots: every
+    field, a nested fix included, comes back; a row one field longer or
+    shorter is no result at all, as a damaged one."""
+    from handbook_lint.checks.registry import Edit, Finding, Fix
+
+    fix = Fix((Edit(3, 4, "misson", "mission"), Edit(5, 0, "", "x", whole_line=True)), False)
+    findings = [
+        Finding("content/a.md", 3, 5, "spelling", "warning", "m", "s", "t", "d", fix),
+        Finding("content/b.md", 1, 0, "link-broken", "error", "n"),
+    ]
+    decoded = codec.decode_findings(codec.encode_findings(findings))
+    assert decoded == findings
+    assert decoded is not None and decoded[0].fix is not None
+    assert decoded[0].fix.edits[1].whole_line and not decoded[0].fix.safe
+    rows = [tuple(codec._packer(Finding)(f)) for f in findings]
+    for bad in ([*rows[:1], (*rows[1], None)], [rows[0], rows[1][:-1]]):
+        assert codec.decode_findings(codec.seal((codec.FORMAT, bad))) is None
+
+
 DAMAGE = {
     "NULL facts blobs": "UPDATE facts SET facts = NULL",
     "a NULL run result": "UPDATE results SET findings = NULL",

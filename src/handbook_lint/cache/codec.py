@@ -106,10 +106,34 @@ def _generate(cls: Any, pack: bool) -> Any:
                 f"the cache codec cannot carry {cls.__name__}.{f.name}: {hints[f.name]}"
             )
         parts.append(expr)
-    body = f"({', '.join(parts)},)" if pack else f"cls({', '.join(parts)})"
-    source = f"def generated({'o' if pack else 'd'}):\n    return {body}\n"
+    if pack:
+        source = f"def generated(o):\n    return ({', '.join(parts)},)\n"
+    elif _frozen_slots(cls):
+        # A frozen class's __init__ sets each field through object.__setattr__:
+        # its slots are set directly instead (half the time, for the thousands
+        # of findings a warm run reads). A row of another length is damage.
+        lines = [f"    if len(d) != {len(parts)}:\n        raise ValueError('row length')"]
+        lines.append("    o = _new(cls)")
+        for index, (f, expr) in enumerate(zip(fields(cls), parts, strict=True)):
+            names[f"_set{index}"] = cls.__dict__[f.name].__set__
+            lines.append(f"    _set{index}(o, {expr})")
+        source = "def generated(d):\n" + "\n".join(lines) + "\n    return o\n"
+        names["_new"] = object.__new__
+    else:
+        source = f"def generated(d):\n    return cls({', '.join(parts)})\n"
     exec(compile(source, f"<codec {cls.__name__}>", "exec"), names)  # our own field names
     return names["generated"]
+
+
+def _frozen_slots(cls: Any) -> bool:
+    """A frozen dataclass with slots whose __init__ only sets its fields."""
+    params = getattr(cls, "__dataclass_params__", None)
+    return (
+        params is not None
+        and params.frozen
+        and "__slots__" in cls.__dict__
+        and not hasattr(cls, "__post_init__")
+    )
 
 
 def _expression(kind: Any, value: str, pack: bool, names: dict[str, Any]) -> str | None:

@@ -51,6 +51,8 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """What a rule found on a page, before the engine names its file and rule."""
+
     line: int
     column: int
     message: str
@@ -64,6 +66,8 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One problem as reported: where, which rule, how severe, what, and its fix."""
+
     path: str
     line: int
     column: int
@@ -143,6 +147,8 @@ def list_of_strings(*keys: str, regex: bool = False) -> ValidateFn:
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule as registered: its name, severity, doc, options and check."""
+
     name: str
     severity: str
     summary: str

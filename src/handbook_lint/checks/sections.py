@@ -17,6 +17,8 @@ _SPEC_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*$")
 
 @dataclass(frozen=True, slots=True)
 class SectionSpec:
+    """A required heading: its level and the pattern its text must match."""
+
     level: int
     pattern: str  # as written, e.g. "* Leadership Competencies"
     regex: re.Pattern[str]

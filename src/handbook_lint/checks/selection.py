@@ -11,6 +11,8 @@ from handbook_lint.config.settings import SEVERITIES, Config, ConfigError, did_y
 
 @dataclass
 class ActiveRule:
+    """A rule a run applies, with its configured severity and options."""
+
     rule: Rule
     severity: str
     options: dict[str, Any]

@@ -125,6 +125,8 @@ _Hit = tuple[int, str, str]  # (offset in the chunk, word as written, dictionary
 
 @dataclass(frozen=True, slots=True)
 class Misspelling:
+    """A misspelt word of a text, and its corrections."""
+
     offset: int  # index in the text where the word starts
     word: str  # as written
     suggestion: str  # correction, case adapted to the word (Misson -> Mission)

@@ -56,6 +56,8 @@ class HugoConfigError(Exception):
 
 @dataclass
 class HugoConfig:
+    """Hugo's own configuration of the site, its files merged."""
+
     data: dict[str, Any]  # merged, keys lowercased
     files: list[str]  # what was read (relative to the site root), in order
     origins: dict[str, str] = field(default_factory=dict)  # top-level key -> file
@@ -184,6 +186,8 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Mount:
+    """One module mount of Hugo's configuration: a folder and where it is mounted."""
+
     source: str  # relative to the site root
     target: str  # "content", "content/docs", "static", ...
     lang: tuple[str, ...] = ()  # languages it is for (empty: all)

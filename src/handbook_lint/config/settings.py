@@ -131,6 +131,8 @@ class Mount:
 
 @dataclass
 class Config:
+    """handbook-lint's configuration of a site: its files merged, presets applied."""
+
     root: Path
     source: Path | None  # the config file, None when running on defaults
     content_dir: str

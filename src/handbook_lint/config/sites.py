@@ -37,6 +37,8 @@ class SiteGroup:
 
 @dataclass
 class Sites:
+    """The sites the named paths belong to, each with its files."""
+
     groups: list[SiteGroup]
     orphans: list[str]  # named Markdown files of no site
     defaults: bool  # no config anywhere: the defaults' site at the working directory

@@ -20,6 +20,8 @@ UNUSED = "suppression-unused"
 
 @dataclass
 class Suppression:
+    """One inline directive and the lines it silences."""
+
     kind: str
     rules: tuple[str, ...]  # empty: every rule
     line: int  # where the directive is

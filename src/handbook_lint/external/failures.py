@@ -26,6 +26,8 @@ from handbook_lint.external.settings import (
 
 @dataclass(frozen=True)
 class _Outcome:
+    """What checking one URL came to."""
+
     status: str
     code: int | None
     detail: str
@@ -36,6 +38,8 @@ class _Outcome:
 
 @dataclass(frozen=True)
 class _Reply:
+    """An HTTP reply, as much of it as the outcome needs."""
+
     code: int
     reason: str
     location: str | None
@@ -44,6 +48,8 @@ class _Reply:
 
 @dataclass(frozen=True)
 class _NetFailure:
+    """A request that got no reply, and whether to try again."""
+
     detail: str
     retry: bool  # worth another attempt
     connect: bool  # no connection to the host at all (memoised for the run; offline sign)

@@ -26,6 +26,8 @@ class FrontMatter:
 
 @dataclass(slots=True)
 class Heading:
+    """A heading of the page, and the id Hugo gives it."""
+
     level: int
     text: str  # plain text of the heading (what a reader sees)
     anchor: str  # the id Hugo gives it ("" when it cannot be known)
@@ -36,6 +38,8 @@ class Heading:
 
 @dataclass(slots=True)
 class Link:
+    """A link of the page (or an image, or a ref/relref shortcode)."""
+
     target: str  # destination as written (entities and escapes resolved)
     line: int
     column: int
@@ -46,6 +50,8 @@ class Link:
 
 @dataclass(slots=True)
 class Include:
+    """A call of an include shortcode."""
+
     target: str | None  # path argument; None when the call is malformed
     line: int
     column: int
@@ -55,6 +61,8 @@ class Include:
 
 @dataclass(slots=True)
 class ListItem:
+    """One item of a list: its marker and where its content starts."""
+
     line: int
     indent: int  # columns before the marker
     marker: str  # "1." / "1)" / "-" / "*" / "+"
@@ -66,6 +74,8 @@ class ListItem:
 
 @dataclass(slots=True)
 class ListBlock:
+    """A list and its items."""
+
     ordered: bool
     line: int
     end_line: int
@@ -100,6 +110,8 @@ class TextSpan:
 
 @dataclass(slots=True)
 class PageFacts:
+    """Everything the rules know of one page."""
+
     path: str  # relative to the site root, with forward slashes
     line_count: int
     front_matter: FrontMatter

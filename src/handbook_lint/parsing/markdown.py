@@ -87,6 +87,8 @@ _WALKED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class ParseSettings:
+    """How the site renders what the facts depend on (heading ids, term ids)."""
+
     heading_ids: str = "github"  # github | github-ascii | blackfriday
     heading_text: str = "plain"  # plain (Hugo >= 0.144) | source (older Hugo)
     definition_term_ids: bool = False  # Goldmark's autoDefinitionTermID

@@ -24,6 +24,8 @@ _MAX_CALL = 4000  # characters a call may span before it counts as unclosed
 
 @dataclass(slots=True)
 class Shortcode:
+    """A shortcode call (or closing tag) of the page's text."""
+
     index: int
     name: str  # "" when none could be read; "/name" for a closing tag
     args: str

@@ -46,6 +46,8 @@ class Source:
 
 @dataclass
 class Report:
+    """What a reporter writes: the findings, and how to show them."""
+
     findings: list[Finding]
     files: int
     version: str

@@ -32,6 +32,8 @@ _OWNER_RE = re.compile(r"^(?:@@?[\w.+-]+(?:/[\w.+-]+)*|[^@\s]+@[^@\s]+\.[^@\s]+)
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """A section of the CODEOWNERS file."""
+
     name: str  # as first written
     line: int  # its first header (0: the unnamed section)
     optional: bool = False
@@ -41,6 +43,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """One pattern line of the CODEOWNERS file."""
+
     pattern: str  # as written (escapes kept, without a leading `!`)
     line: int
     section: str  # the section's key: its name lowercased ("" for the unnamed one)
@@ -54,6 +58,8 @@ class Entry:
 
 @dataclass
 class CodeOwners:
+    """The CODEOWNERS file as read: its entries, sections and problems."""
+
     path: str  # where the file is, relative to the site root
     top: str  # the repository folder its patterns are relative to (site-relative, "" = root)
     entries: list[Entry] = field(default_factory=list)

@@ -31,6 +31,8 @@ class Target:
 
 @dataclass
 class SiteIndex:
+    """Every page, URL, alias and anchor of the site, for the rules to look up."""
+
     site: Site
     summary: Callable[[str], PageSummary | None]  # of any file, include files too
     urls: dict[str, Page] = field(default_factory=dict)

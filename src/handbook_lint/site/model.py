@@ -36,6 +36,8 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 
 @dataclass
 class Page:
+    """A content file as Hugo has it: its URL, aliases, and whether it renders."""
+
     path: str  # relative to the site root, forward slashes
     url: str = ""
     aliases: list[str] = field(default_factory=list)
@@ -52,6 +54,8 @@ class Page:
 
 @dataclass
 class Discovery:
+    """The files a walk of the site found, and what it could not read."""
+
     files: list[str]  # markdown files, relative to the root
     problems: list[tuple[str, str]]  # (path, message): unreadable folders, missing paths
     resources: list[str] = field(default_factory=list)  # other files, as site paths

@@ -18,6 +18,8 @@ from handbook_lint.engine.git import SiteChanges
 
 @dataclass(frozen=True)
 class Overlay:
+    """The site as a commit or a branch has it, over the working tree."""
+
     files: dict[str, bytes]  # site-relative path -> its bytes in this view
     absent: frozenset[str]  # site-relative paths that do not exist in this view
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Redirect:
+    """One redirect of the site's redirects file."""
+
     source: str  # a site path, lowercased; ends with "*" for a prefix
     target: str  # a site path or an absolute URL, as written
     file: str  # where it is written (relative to the site root)

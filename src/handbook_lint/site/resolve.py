@@ -19,6 +19,8 @@ _TEMPLATE_SAFE = frozenset({"http", "https", "mailto"})
 
 @dataclass(slots=True)
 class Resolution:
+    """Where a link goes: a page, a file, off the site, or nowhere."""
+
     # ok | broken | external | skip | unsafe (Hugo writes "#ZgotmplZ") | empty (`#`)
     # | unverifiable (into content mounted from a source this checkout lacks, or
     # into another language of the site)
