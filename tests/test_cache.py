@@ -479,6 +479,48 @@ def test_findings_survive_the_codec_and_a_row_of_another_length_is_damage() -> N
         assert codec.decode_findings(codec.seal((codec.FORMAT, bad))) is None
 
 
+@dataclass(frozen=True, slots=True)
+class _Base:
+    """A slotted base."""
+
+    a: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Child(_Base):
+    """Its field `a` is a slot of the base, not its own."""
+
+    b: str = ""
+
+
+@dataclass(frozen=True)
+class _NoSlots:
+    """Its default is a class attribute, not a slot."""
+
+    a: int
+    b: str = "x"
+
+
+@dataclass(frozen=True, slots=True)
+class _OwnInit:
+    """An __init__ written by hand: what it does is not the codec's to skip."""
+
+    a: int
+
+    def __init__(self, a: int) -> None:
+        object.__setattr__(self, "a", abs(a))
+
+
+def test_only_plain_frozen_classes_with_slots_skip_their_init() -> None:
+    from handbook_lint.checks.registry import Edit, Finding, Fix
+
+    assert all(codec._frozen_slots(cls) for cls in (Finding, Fix, Edit))
+    assert not any(codec._frozen_slots(cls) for cls in (_Child, _NoSlots, _OwnInit))
+    for cls, value in ((_Child, _Child(1, "b")), (_NoSlots, _NoSlots(2))):
+        assert codec._unpacker(cls)(codec._packer(cls)(value)) == value
+    assert codec._unpacker(_OwnInit)((-3,)) == _OwnInit(3)
+
+
 DAMAGE = {
     "NULL facts blobs": "UPDATE facts SET facts = NULL",
     "a NULL run result": "UPDATE results SET findings = NULL",

@@ -15,12 +15,15 @@ pytestmark = pytest.mark.skipif(
     not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux's"
 )
 
-
-def _affinity() -> int:
-    return len(os.sched_getaffinity(0))
+HOST = 64  # the CPUs the process may run on, in these tests: a big CI host
 
 
-def _cgroups(tmp_path: Path, own: str, files: dict[str, str]) -> tuple[str, str]:
+@pytest.fixture(autouse=True)
+def big_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(HOST)))
+
+
+def _cgroups(tmp_path: Path, own: str | bytes, files: dict[str, str]) -> tuple[str, str]:
     """A cgroup mount (folders and files under tmp_path/cgroup) and the process's
     /proc/self/cgroup: what usable_cpus reads."""
     root = tmp_path / "cgroup"
@@ -28,8 +31,12 @@ def _cgroups(tmp_path: Path, own: str, files: dict[str, str]) -> tuple[str, str]
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
-    (tmp_path / "self-cgroup").write_text(own, encoding="utf-8")
-    return str(root), str(tmp_path / "self-cgroup")
+    proc = tmp_path / "self-cgroup"
+    proc.write_bytes(own.encode() if isinstance(own, str) else own)
+    return str(root), str(proc)
+
+
+V1_QUOTA = {"cpu.cfs_quota_us": "200000\n", "cpu.cfs_period_us": "100000\n"}
 
 
 @pytest.mark.parametrize(
@@ -37,32 +44,28 @@ def _cgroups(tmp_path: Path, own: str, files: dict[str, str]) -> tuple[str, str]
     [
         # cgroup v2, the container's own group mounted as the root: half a CPU is one job
         ("0::/\n", {"cpu.max": "50000 100000\n"}, 1),
-        ("0::/\n", {"cpu.max": "100000 100000\n"}, 1),
-        # a limit of an ancestor of the process's group holds below it too
-        ("0::/ci/job\n", {"ci/cpu.max": "100000 100000", "ci/job/cpu.max": "max 100000"}, 1),
+        ("0::/\n", {"cpu.max": "200000 100000\n"}, 2),
+        ("0::/\n", {"cpu.max": "150000 100000\n"}, 2),  # (rounded up)
+        # a limit of a group above the process's holds below it too
+        ("0::/ci/job\n", {"ci/cpu.max": "300000 100000", "ci/job/cpu.max": "max 100000"}, 3),
+        # and the smaller of two limits
+        ("0::/ci/job\n", {"ci/cpu.max": "800000 100000", "ci/job/cpu.max": "400000 100000"}, 4),
         # cgroup v1 (cpu,cpuacct), the group's own path not mounted: the mount's files
         (
             "4:cpu,cpuacct:/docker/abc\n3:memory:/docker/abc\n",
-            {
-                "cpu,cpuacct/cpu.cfs_quota_us": "100000\n",
-                "cpu,cpuacct/cpu.cfs_period_us": "100000\n",
-            },
-            1,
+            {f"cpu,cpuacct/{name}": text for name, text in V1_QUOTA.items()},
+            2,
         ),
+        # the controllers listed the other way round: the `cpu` folder
+        ("4:cpuacct,cpu:/\n", {f"cpu/{name}": text for name, text in V1_QUOTA.items()}, 2),
+        # both hierarchies (this test machine's layout): v2 says nothing, v1 does
+        ("0::/\n4:cpu:/\n", {f"cpu/{name}": text for name, text in V1_QUOTA.items()}, 2),
     ],
 )
 def test_a_cgroup_cpu_quota_caps_the_jobs(
     tmp_path: Path, own: str, files: dict[str, str], limit: int
 ) -> None:
-    if _affinity() < 2:
-        pytest.skip("a cap shows only below the CPUs the process may run on")
     assert usable_cpus(*_cgroups(tmp_path, own, files)) == limit
-
-
-def test_one_and_a_half_cpus_are_two_jobs(tmp_path: Path) -> None:
-    if _affinity() < 3:
-        pytest.skip("a cap of two shows only below three CPUs")
-    assert usable_cpus(*_cgroups(tmp_path, "0::/\n", {"cpu.max": "150000 100000\n"})) == 2
 
 
 @pytest.mark.parametrize(
@@ -72,30 +75,42 @@ def test_one_and_a_half_cpus_are_two_jobs(tmp_path: Path) -> None:
         ("1:cpu:/\n", {"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}),
         ("0::/\n", {"cpu.max": "lots\n"}),  # unreadable: no limit, no error
         ("0::/\n", {"cpu.max": "100000 0\n"}),
+        ("0::/\n", {"cpu.max": "\xff\xfe\n"}),
         ("garbage\n", {}),
         ("0::/\n", {}),  # no cgroup files at all (not Linux's layout)
+        ("3:cpuset:/\n", {"cpuset/cpu.cfs_quota_us": "100000\n"}),  # (cpuset is not cpu)
+        # a group outside the cgroup namespace: the namespace's root is not its limit
+        ("0::/../../system.slice/x.scope\n", {"cpu.max": "100000 100000\n"}),
+        (b"0::/a\xff/b\n", {"cpu.max": "max 100000\n"}),  # a group name that is not UTF-8
     ],
 )
 def test_without_a_quota_the_jobs_are_the_cpus_it_may_run_on(
-    tmp_path: Path, own: str, files: dict[str, str]
+    tmp_path: Path, own: str | bytes, files: dict[str, str]
 ) -> None:
-    assert usable_cpus(*_cgroups(tmp_path, own, files)) == _affinity()
+    assert usable_cpus(*_cgroups(tmp_path, own, files)) == HOST
 
 
 def test_without_a_proc_file_the_jobs_are_the_cpus_it_may_run_on(tmp_path: Path) -> None:
-    assert usable_cpus(str(tmp_path), str(tmp_path / "absent")) == _affinity()
+    assert usable_cpus(str(tmp_path), str(tmp_path / "absent")) == HOST
+
+
+def test_a_group_whose_name_is_not_utf8_is_read(tmp_path: Path) -> None:
+    root, own = _cgroups(tmp_path, b"0::/a\xff\n", {})
+    folder = os.fsencode(root) + b"/a\xff"
+    os.mkdir(folder)
+    with open(folder + b"/cpu.max", "w", encoding="utf-8") as quota:
+        quota.write("100000 100000\n")
+    assert usable_cpus(root, own) == 1
 
 
 def test_a_process_bound_to_one_cpu_gets_one_job() -> None:
-    """As `taskset -c 0` leaves it: os.cpu_count() still says every core."""
+    """As `taskset -c 0` leaves it, though os.cpu_count() still says every core:
+    the real affinity of a real process."""
     code = (
         "import os\n"
         "from handbook_lint.engine.workers import usable_cpus\n"
         "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
-        "print(usable_cpus(), os.cpu_count())\n"
+        "print(usable_cpus())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert out[0] == "1"
-    assert int(out[1]) == os.cpu_count()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1"]

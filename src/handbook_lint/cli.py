@@ -390,7 +390,8 @@ def check(
 
 @dataclass
 class RunSettings:
-    """What the command line says about how to run (not what to check)."""
+    """What the command line adds to the config: rules picked, jobs, cache,
+    external links, fixes, and how the report links rules."""
 
     select: list[str] | None
     ignore: list[str] | None

@@ -51,7 +51,8 @@ class Fix:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """What a rule found on a page, before the engine names its file and rule."""
+    """What a rule found, before the engine makes it a finding (its rule, and
+    its file unless a rule of the whole site names one)."""
 
     line: int
     column: int

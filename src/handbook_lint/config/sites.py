@@ -37,7 +37,7 @@ class SiteGroup:
 
 @dataclass
 class Sites:
-    """The sites the named paths belong to, each with its files."""
+    """The named paths grouped by the site each belongs to, and those of none."""
 
     groups: list[SiteGroup]
     orphans: list[str]  # named Markdown files of no site

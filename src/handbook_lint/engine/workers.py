@@ -136,19 +136,24 @@ def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str = "/proc/self/cgro
 
 
 def _cgroup_quota(root: str, own: str) -> float | None:
-    """The smallest CPU quota (in CPUs) of this process's cgroup and its
-    ancestors, cgroup v2 (`cpu.max`) or v1 (`cpu.cfs_quota_us`); None: none.
-    In a container the cgroup is often mounted as the root itself: that counts."""
+    """The smallest CPU quota (in CPUs) of this process's cgroup and of the
+    groups above it, cgroup v2 (`cpu.max`) or v1 (`cpu.cfs_quota_us`); None:
+    none. The cgroup file systems are looked for where systemd and container
+    runtimes mount them (`root`, not read from /proc/self/mountinfo); a
+    container's own group mounted as that root itself counts too. Never raises:
+    it only picks a default."""
     try:
-        with open(own, encoding="utf-8") as lines:
+        with open(own, encoding="utf-8", errors="surrogateescape") as lines:
             groups = [line.rstrip("\n").split(":", 2) for line in lines]
-    except OSError:
+    except (OSError, ValueError):
         return None
     quotas: list[float] = []
     for group in groups:
         if len(group) != 3:
             continue
         _, controllers, path = group
+        if ".." in path.split("/"):  # (a group outside this cgroup namespace: not ours to read)
+            continue
         files: tuple[str, str | None]
         if controllers == "":  # v2: one hierarchy
             files, base = ("cpu.max", None), root

@@ -87,7 +87,8 @@ _WALKED = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class ParseSettings:
-    """How the site renders what the facts depend on (heading ids, term ids)."""
+    """What pages are parsed with (part of the cache's key): how the site makes
+    heading and term ids, and what the rules want kept."""
 
     heading_ids: str = "github"  # github | github-ascii | blackfriday
     heading_text: str = "plain"  # plain (Hugo >= 0.144) | source (older Hugo)

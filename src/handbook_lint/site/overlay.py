@@ -18,7 +18,8 @@ from handbook_lint.engine.git import SiteChanges
 
 @dataclass(frozen=True)
 class Overlay:
-    """The site as a commit or a branch has it, over the working tree."""
+    """A view of the site as git has it, now or before a change: some files'
+    bytes from git, some files taken away, the rest the working tree."""
 
     files: dict[str, bytes]  # site-relative path -> its bytes in this view
     absent: frozenset[str]  # site-relative paths that do not exist in this view
