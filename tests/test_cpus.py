@@ -114,3 +114,62 @@ def test_a_process_bound_to_one_cpu_gets_one_job() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1"]
+
+
+def _cgroup_of_one_cpu() -> tuple[Path, str] | None:
+    """A new cgroup under this process's own, with a quota of one CPU, and the
+    file a process is moved into it with; None where the cgroup file system
+    is not this test's to write (not root, a read-only mount, v2 rules)."""
+    if os.geteuid() != 0:
+        return None
+    with open("/proc/self/cgroup", encoding="utf-8", errors="replace") as lines:
+        groups = [line.rstrip("\n").split(":", 2) for line in lines]
+    for group in groups:
+        if len(group) != 3:
+            continue
+        _, controllers, path = group
+        if controllers == "":
+            base, quota = Path("/sys/fs/cgroup"), ("cpu.max", "100000 100000")
+        elif "cpu" in controllers.split(","):
+            base = Path("/sys/fs/cgroup", controllers)
+            base = base if base.is_dir() else Path("/sys/fs/cgroup/cpu")
+            quota = ("cpu.cfs_quota_us", "100000")
+        else:
+            continue
+        folder = base / path.lstrip("/") / f"handbook-lint-test-{os.getpid()}"
+        try:
+            folder.mkdir()
+        except OSError:
+            continue
+        try:
+            (folder / quota[0]).write_text(quota[1], encoding="utf-8")
+            return folder, "cgroup.procs"
+        except OSError:
+            folder.rmdir()
+    return None
+
+
+def test_a_process_in_a_cgroup_of_one_cpu_gets_one_job() -> None:
+    """A real cgroup with a real CPU quota (as a CI runner's container has),
+    the process moved into it by the kernel: one job, whatever the affinity."""
+    made = _cgroup_of_one_cpu()
+    if made is None:
+        pytest.skip("needs root and a cgroup file system it may write")
+    folder, procs = made
+    try:
+        code = "from handbook_lint.engine.workers import usable_cpus; print(usable_cpus())"
+        out = subprocess.run(
+            [
+                "sh",
+                "-c",
+                f'echo $$ > "{folder / procs}" && exec "$0" -c "$1"',
+                sys.executable,
+                code,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.split() == ["1"]
+    finally:
+        folder.rmdir()
