@@ -8,6 +8,8 @@ from pathlib import Path
 from conftest import FIXTURES, lint, write_site
 from test_cli import invoke
 
+from handbook_lint.engine.workers import usable_cpus
+
 SITE = FIXTURES / "links-site"
 
 EXPECTED = [
@@ -104,6 +106,9 @@ def test_stats_summarise_missing_targets() -> None:
     assert "  1 link  from 1 page   /handbook/valeus/" in tail
     assert "Findings per rule:" in tail
     assert "  link-broken               5" in tail
+    assert f"Jobs: {usable_cpus()} (the CPUs this run may use)" in tail
+    _, out, _ = invoke(SITE, "check", "--stats", "--no-color", "--no-cache", "-j", "3")
+    assert "Jobs: 3 (--jobs)" in out.splitlines()
 
 
 def test_json_has_no_internal_fields() -> None:

@@ -32,6 +32,7 @@ from handbook_lint.config.sites import SiteGroup, Sites, find_site, group
 from handbook_lint.engine.baseline import BaselineError, new_findings, read_baseline
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
+from handbook_lint.engine.workers import usable_cpus
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.names import is_utf8
 from handbook_lint.names import shown as shown_text
@@ -187,7 +188,10 @@ def main() -> None:
 @click.option(
     "--stats",
     is_flag=True,
-    help="End the text output with the most-linked missing targets and counts per rule.",
+    help=(
+        "End the text output with the jobs it ran with, the most-linked missing targets "
+        "and counts per rule."
+    ),
 )
 @click.option(
     "--max-rows",
@@ -376,7 +380,8 @@ def check(
         report.seconds = time.perf_counter() - clock
         report.settings = _run_settings(config, paths, selected, ignored, diff_base, staged)
     if stats:
-        report.extra = stats_lines(findings)
+        used = f"{jobs} (--jobs)" if jobs else f"{usable_cpus()} (the CPUs this run may use)"
+        report.extra = stats_lines(findings, jobs=used)
     if output is not None:
         buffer = io.StringIO()
         writer(fmt)(report, buffer)

@@ -17,9 +17,10 @@ def missing_targets(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     return sorted(places.items(), key=lambda kv: (-len(kv[1]), kv[0]))
 
 
-def stats_lines(findings: list[Finding], top: int = 20) -> list[str]:
+def stats_lines(findings: list[Finding], top: int = 20, jobs: str = "") -> list[str]:
+    """The `--stats` lines; `jobs` says how many worker processes the run had."""
     targets = missing_targets(findings)
-    lines: list[str] = []
+    lines: list[str] = ["", f"Jobs: {jobs}"] if jobs else []
     if targets:
         lines += [
             "",
