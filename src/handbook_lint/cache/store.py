@@ -27,6 +27,7 @@ from handbook_lint.parsing.markdown import (
     read_capped,
     read_page_bytes,
 )
+from handbook_lint.site.model import MARKDOWN_SUFFIXES
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.walk import Listings, settled_before
 
@@ -225,17 +226,18 @@ class FactStore:
             self._record(parsed)
 
     def parse_ahead(self, paths: list[str], versions: Sequence[tuple[str, bytes]] = ()) -> None:
-        """Start parsing on other cores (ahead.py) a short run's pages
-        (`paths`), and in a lane of their own those of `versions` (a page's
-        bytes from git, for the store of the site before a change) the cache
-        lacks. Only with a cache (else every page is parsed, by worker
+        """Start parsing on other cores (ahead.py) a short run's pages (the
+        Markdown files of `paths`), and in a lane of their own those of
+        `versions` (a page's bytes from git, for the store of the site before a
+        change) the cache lacks. Only with a cache (else every page is parsed, by worker
         processes) and more than one job. Whether a page on disk changed is not
         asked first (reading the file states took a third of the time the child
         has): the run waits only for the page a lane is on, and the child is
         killed at the end of the run."""
         if self.jobs < 2 or self.cache is None or self.ahead is not None:
             return
-        pages = list(dict.fromkeys(paths))
+        pages = [p for p in dict.fromkeys(paths) if p.endswith(MARKDOWN_SUFFIXES)]
+        versions = [(p, data) for p, data in versions if p.endswith(MARKDOWN_SUFFIXES)]
         if len(pages) + len(versions) > AHEAD_MAX:
             return
         lacked: Items = [

@@ -27,7 +27,7 @@ from handbook_lint.engine.git import SiteChanges
 from handbook_lint.engine.linter import Expanded, Linter, Result
 from handbook_lint.parsing.facts import REF_KINDS, Link
 from handbook_lint.site.index import SiteIndex
-from handbook_lint.site.model import MARKDOWN_SUFFIXES, Page, normalize_url, rel
+from handbook_lint.site.model import Page, normalize_url, rel
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.site.resolve import Resolution, resolve
 
@@ -51,17 +51,10 @@ def run_change(
     named = now.expand(paths) if paths else None
     now.skipped = named.skipped if named else []
     was = Overlay.before(changes) if changes else None
-    if was is not None:  # the pages the change wrote, and (same config) their versions before it
-        touched_before = (
-            [] if _config_source(now) in changes.touched() else sorted(changes.before())
-        )
+    if was is not None:  # the files the change wrote, and (same config) their versions before it
+        before_paths = [] if _config_source(now) in changes.touched() else sorted(changes.before())
         now.store.parse_ahead(
-            [p for p in sorted(changes.now()) if p.endswith(MARKDOWN_SUFFIXES)],
-            [
-                (p, was.files[p])
-                for p in touched_before
-                if p in was.files and p.endswith(MARKDOWN_SUFFIXES)
-            ],
+            sorted(changes.now()), [(p, was.files[p]) for p in before_paths if p in was.files]
         )
     now.load_site(named.files if named else [])
     written = {p for p in changes.now() if p in now.site.pages}

@@ -247,8 +247,7 @@ class Linter:
         else:
             named = self.expand(paths)
             targets, problems = named.files, named.problems
-            pages = [p for p in targets if p.endswith(MARKDOWN_SUFFIXES)]
-            self.store.parse_ahead(pages)  # (while the site is found: ahead.py)
+            self.store.parse_ahead(targets)  # (while the site is found: ahead.py)
             self.skipped = named.skipped
             scope = named.named
             self.discover_site(targets)
