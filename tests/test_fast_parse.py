@@ -8,8 +8,10 @@ the same comparison over every page of both corpora.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
+import sys
 from pathlib import Path
 
 import fuzzing
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it.helpers import parseLinkDestination
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.table import escapedSplit
 
 from handbook_lint.cache import codec
 from handbook_lint.parsing import mdit
@@ -131,3 +134,36 @@ def test_a_link_destination_is_read_as_markdown_it_reads_it(text: str, pos: int,
     ours = mdit._link_destination(text, pos, maximum)
     theirs = parseLinkDestination(text, pos, maximum)
     assert (ours.ok, ours.pos, ours.str) == (theirs.ok, theirs.pos, theirs.str)
+
+
+@given(row=st.text(alphabet=st.sampled_from(list("|\\ a`")), max_size=40))
+@settings(max_examples=EXAMPLES, deadline=None)
+def test_a_table_row_is_split_as_markdown_it_splits_it(row: str) -> None:
+    assert mdit._split_cells(row) == escapedSplit(row)
+
+
+def test_the_rules_run_with_globals_of_their_own(caplog: pytest.LogCaptureFixture) -> None:
+    """The fast parser's block rules log nothing and split table rows with
+    `_split_cells`; markdown-it-py's modules, and a parser made without the
+    shortcuts, keep their own (which log at DEBUG)."""
+    text = "# Title\n\n| a | b \\| c |\n| - | - |\n| 1 | 2 |\n\n- item\n"
+    caplog.set_level(logging.DEBUG, logger="markdown_it")
+    localized = mdit.markdown(fast=False)
+    mdit._localized(localized.block.ruler)
+    table = next(r.fn for r in localized.block.ruler.__rules__ if r.name == "table")
+    assert table.__globals__["escapedSplit"] is mdit._split_cells
+    assert table.__globals__["__name__"] == "markdown_it.rules_block.table"
+    fast = mdit.markdown()
+    fast.parse(text)
+    assert caplog.records == []
+    # (the package's names `table` and `paragraph` are the rules, not the modules)
+    assert sys.modules["markdown_it.rules_block.table"].escapedSplit is escapedSplit
+    assert isinstance(sys.modules["markdown_it.rules_block.paragraph"].LOGGER, logging.Logger)
+    cells = [t.content for t in fast.parse(text) if t.type == "inline"][1:4]
+    assert cells == ["a", "b | c", "1"]
+    mdit.markdown(fast=False).parse(text)
+    assert any("entering paragraph" in r.getMessage() for r in caplog.records)
+    # Whatever else a rule asks of its logger is the real logger's.
+    quiet = mdit._QuietLogger(logging.getLogger("markdown_it.rules_block.list"))
+    assert quiet.debug("entering %s", 1) == ""
+    assert quiet.name == "markdown_it.rules_block.list"

@@ -32,14 +32,20 @@ Four shortcuts, none of which changes what a page's facts say (the proof is
   can hold a character its source line does not.
 * **Line endings are normalised only when there is a CR or a NUL** (the
   page's CRLF were made LF before), not by replacing every line feed by itself.
+* **Block rules run with globals of their own** (copies of the rule functions,
+  `_localized`; markdown-it-py's modules are not changed): a table row is split
+  at its pipes by `_split_cells` (one `str.split` when no pipe is escaped)
+  where `escapedSplit` reads it one character at a time, and `LOGGER.debug`,
+  called on entering each rule at each line, is `_QUIET_LOGGER`'s no-op.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Callable
-from types import MethodType, SimpleNamespace
+from types import FunctionType, MethodType, SimpleNamespace
 from typing import Any, Literal
 
 from markdown_it import MarkdownIt, helpers
@@ -105,6 +111,7 @@ def markdown(fast: bool = True) -> MarkdownIt:
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     if fast:
+        _localized(md.block.ruler)
         _guard_block_rules(md)
         _dispatch_on_first_character(md.inline.ruler, _INLINE_FIRST_CHARACTER, _inline_dispatcher)
         # (this parser's helpers only: markdown_it.helpers stays as it is)
@@ -117,6 +124,57 @@ def markdown(fast: bool = True) -> MarkdownIt:
         md.core.ruler.at("inline", _inline_where_needed)
         md.core.ruler.at("normalize", _normalize_if_needed)
     return md
+
+
+class _QuietLogger:
+    """A logger whose `debug` does nothing, for the block rules: each says it is
+    entering at each line it is asked about (a method call with five arguments,
+    a third of a million times per thousand pages). The rest is the real one's."""
+
+    debug = staticmethod("".format)  # (a C function that takes any arguments)
+
+    def __init__(self, real: logging.Logger) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+# A pipe that separates table cells: one no backslash stands before.
+_CELL_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _split_cells(row: str) -> list[str]:
+    """markdown-it-py's `escapedSplit`: `row` split at its pipes but those that
+    follow a backslash, whose backslash goes (`\\|` is a `|` in its cell)."""
+    if "\\|" not in row:
+        return row.split("|")
+    return [cell.replace("\\|", "|") for cell in _CELL_PIPE.split(row)]
+
+
+def _localized(ruler: Ruler[Any]) -> None:
+    """Each block rule that reads `LOGGER` or `escapedSplit` from its module is
+    replaced by a copy of itself whose globals name `_QuietLogger` and
+    `_split_cells` instead; the module and the parsers of other callers keep
+    the originals."""
+    for rule in ruler.__rules__:
+        names = rule.fn.__globals__
+        own: dict[str, Any] = {}
+        if isinstance(names.get("LOGGER"), logging.Logger):
+            own["LOGGER"] = _QuietLogger(names["LOGGER"])
+        if rule.name == "table" and "escapedSplit" in names:
+            own["escapedSplit"] = _split_cells
+        if own and isinstance(rule.fn, FunctionType):
+            ruler.at(rule.name, _with_globals(rule.fn, own), {"alt": list(rule.alt)})
+
+
+def _with_globals(fn: FunctionType, own: dict[str, Any]) -> FunctionType:
+    copy = FunctionType(
+        fn.__code__, {**fn.__globals__, **own}, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__qualname__ = fn.__qualname__
+    return copy
 
 
 def _guard_block_rules(md: MarkdownIt) -> None:
