@@ -1,7 +1,7 @@
 """The markdown-it-py parser as handbook-lint runs it: the same tokens as
 markdown-it-py's own, for less work.
 
-Four shortcuts, none of which changes what a page's facts say (the proof is
+Five shortcuts, none of which changes what a page's facts say (the proof is
 `tests/test_fast_parse.py` over fixtures and fuzzed text, and
 `bench/facts_equal.py` over every page of both corpora):
 
@@ -36,7 +36,7 @@ Four shortcuts, none of which changes what a page's facts say (the proof is
   `_localized`; markdown-it-py's modules are not changed): a table row is split
   at its pipes by `_split_cells` (one `str.split` when no pipe is escaped)
   where `escapedSplit` reads it one character at a time, and `LOGGER.debug`,
-  called on entering each rule at each line, is `_QUIET_LOGGER`'s no-op.
+  called on entering each rule at each line, is a `_QuietLogger`'s no-op.
 """
 
 from __future__ import annotations
@@ -109,7 +109,6 @@ def markdown(fast: bool = True) -> MarkdownIt:
     md.normalizeLink = lambda url: url  # type: ignore[method-assign]
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     if fast:
-        _localized(md.block.ruler)
         _guard_block_rules(md)
         _dispatch_on_first_character(md.inline.ruler, _INLINE_FIRST_CHARACTER, _inline_dispatcher)
         # (this parser's helpers only: markdown_it.helpers stays as it is)
@@ -128,6 +127,8 @@ class _QuietLogger:
     """A logger whose `debug` does nothing, for the block rules: each says it is
     entering at each line it is asked about (a method call with five arguments,
     a third of a million times per thousand pages). The rest is the real one's."""
+
+    __slots__ = ("real",)  # (an instance without it: no recursion in __getattr__)
 
     debug = staticmethod("".format)  # (a C function that takes any arguments)
 
@@ -151,19 +152,26 @@ def _split_cells(row: str) -> list[str]:
 
 
 def _localized(ruler: Ruler[Any]) -> None:
-    """Each block rule that reads `LOGGER` or `escapedSplit` from its module is
-    replaced by a copy of itself whose globals name `_QuietLogger` and
-    `_split_cells` instead; the module and the parsers of other callers keep
-    the originals."""
+    """Each block rule (a plain function) whose module has a `LOGGER` or (the
+    table rule) an `escapedSplit` is replaced by a copy of itself whose globals
+    name a `_QuietLogger` of that logger and `_split_cells` instead; the module
+    and the parsers of other callers keep the originals. The copies' globals
+    are the module's as they are when the parser is made (what a rule reads of
+    them is never rebound; a mutable value is shared). Before the guards and
+    the dispatch (`_guard_block_rules`): they wrap the copies, and `ruler.at`
+    would drop their chains."""
     for rule in ruler.__rules__:
-        names = rule.fn.__globals__
+        fn = rule.fn
+        if not isinstance(fn, FunctionType):
+            continue
+        names = fn.__globals__
         own: dict[str, Any] = {}
         if isinstance(names.get("LOGGER"), logging.Logger):
             own["LOGGER"] = _QuietLogger(names["LOGGER"])
         if rule.name == "table" and "escapedSplit" in names:
             own["escapedSplit"] = _split_cells
-        if own and isinstance(rule.fn, FunctionType):
-            ruler.at(rule.name, _with_globals(rule.fn, own), {"alt": list(rule.alt)})
+        if own:
+            ruler.at(rule.name, _with_globals(fn, own), {"alt": list(rule.alt)})
 
 
 def _with_globals(fn: FunctionType, own: dict[str, Any]) -> FunctionType:
@@ -177,6 +185,7 @@ def _with_globals(fn: FunctionType, own: dict[str, Any]) -> FunctionType:
 
 def _guard_block_rules(md: MarkdownIt) -> None:
     ruler = md.block.ruler
+    _localized(ruler)
     for rule in list(ruler.__rules__):
         guarded: BlockRule | None = None
         if rule.name == "table":
@@ -251,7 +260,7 @@ def _inline_dispatcher(table: dict[str, tuple[InlineRule, ...]]) -> InlineRule:
     return dispatch
 
 
-# Token's fields, in order, as `_Blocks.push` sets them.
+# Token's fields (in their order), all of which `_Blocks.push` sets.
 _TOKEN_FIELDS = (
     "type", "tag", "nesting", "attrs", "map", "level", "children",
     "content", "markup", "info", "meta", "block", "hidden",
