@@ -41,6 +41,12 @@ def settings_of(root: Path, preset: str | None) -> ParseSettings:
     return linter.store.settings
 
 
+def pages_of(root: Path) -> list[str]:
+    """Every Markdown file of the site outside its cache folder, relative to it."""
+    found = root.rglob("*.md")
+    return sorted(str(p.relative_to(root)) for p in found if ".handbook-lint-cache" not in p.parts)
+
+
 def compare(job: tuple[str, list[str], ParseSettings]) -> tuple[list[str], float, float]:
     root, paths, parse = job
     differ, fast_cpu, full_cpu = [], 0.0, 0.0
@@ -75,11 +81,7 @@ def main() -> int:
     status = 0
     with ProcessPoolExecutor(args.jobs) as pool:
         for root in sites:
-            paths = sorted(
-                str(p.relative_to(root))
-                for p in root.rglob("*.md")
-                if ".handbook-lint-cache" not in p.parts
-            )
+            paths = pages_of(root)
             variants: dict[ParseSettings, str] = {}
             for preset in [None, *preset_names()]:
                 base = settings_of(root, preset)

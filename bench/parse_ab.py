@@ -33,7 +33,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from facts_equal import settings_of  # noqa: E402
+from facts_equal import pages_of, settings_of  # noqa: E402
 
 from bench import unpack  # noqa: E402
 from handbook_lint.parsing import markdown, mdit  # noqa: E402
@@ -75,12 +75,10 @@ def inputs_of(root: Path, preset: str | None) -> list[tuple[str, dict[str, Any]]
 
     markdown._MD = Recording()
     try:
-        for path in sorted(root.rglob("*.md")):
-            if ".handbook-lint-cache" in path.parts:
-                continue
-            text, _ = markdown.read_page(path)
+        for path in pages_of(root):
+            text, _ = markdown.read_page(root / path)
             if text is not None:
-                markdown.parse_page(text, str(path.relative_to(root)), settings)
+                markdown.parse_page(text, path, settings)
     finally:
         markdown._MD = real
     return seen

@@ -59,6 +59,15 @@ def _stamp(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+def _vouched(state: tuple[int, int, int, str] | None, stamp: tuple[int, int, int]) -> str | None:
+    """The hash the cache's state of a file gives when its size, time and inode
+    are `stamp`'s; None when they are not, or the row is damaged (its hash no
+    string): the file is hashed again."""
+    if state is not None and state[:3] == stamp and isinstance(state[3], str):
+        return state[3]
+    return None
+
+
 def internal_error(exc: BaseException, where: str = "") -> str:
     """The message of an `internal-error` finding (see checks/files.py)."""
     what = f"{type(exc).__name__}: {exc}"[:300]
@@ -271,8 +280,9 @@ class FactStore:
                     st = None
                 if st is not None:
                     stamp = _stamp(st)
-                    if state[:3] == stamp and isinstance(state[3], str):
-                        stamps[path], hashes[path] = stamp, state[3]
+                    known = _vouched(state, stamp)
+                    if known is not None:
+                        stamps[path], hashes[path] = stamp, known
                         hashed.add(path)
                         continue
             if self._digest(path, states) is None:
@@ -395,13 +405,9 @@ class FactStore:
         if st is None:
             return None
         stamp = self._stamps[path] = _stamp(st)
-        state = states.get(path)
-        if (
-            state is not None
-            and state[:3] == stamp
-            and isinstance(state[3], str)  # (a damaged row: hashed again)
-        ):
-            digest = state[3]
+        known = _vouched(states.get(path), stamp)
+        if known is not None:
+            digest = known
         else:
             hashed = file_hash(self.root / path)
             if hashed is None:
