@@ -13,8 +13,10 @@ from urllib.parse import unquote
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from handbook_lint.checks.registry import Finding
+from handbook_lint.checks.registry import Edit, Finding, Fix
 from handbook_lint.report import FORMAT_NAMES, Report, RuleInfo, writer
 from handbook_lint.report.fingerprint import fingerprints
 
@@ -384,37 +386,89 @@ def test_every_format_writes_utf8_encodable_text(fmt: str) -> None:
     assert text.endswith("\n")
 
 
+def _json_payload(rep: Report) -> dict[str, Any]:
+    """What the JSON report holds, by the contract, as plain data."""
+    from handbook_lint.report import json_report
+
+    return {
+        "tool": "handbook-lint",
+        "version": rep.version,
+        "findings": [
+            {
+                "path": f.path,
+                "line": f.line,
+                "column": f.column,
+                "rule": f.rule,
+                "severity": f.severity,
+                "message": f.text,
+                "suggestion": f.suggestion,
+                "fix": None
+                if f.fix is None
+                else {
+                    "safe": f.fix.safe,
+                    "edits": [
+                        {
+                            "line": e.line,
+                            "column": e.column,
+                            "old": e.old,
+                            "new": e.new,
+                            "whole_line": e.whole_line,
+                        }
+                        for e in f.fix.edits
+                    ],
+                },
+            }
+            for f in rep.findings
+        ],
+        "summary": json_report._summary(rep),
+    }
+
+
 def test_json_is_written_as_the_json_module_indents_it() -> None:
     """The JSON report is written by hand for speed: it must stay, byte for
     byte, json.dumps(indent=2) of the payload the contract describes (strings
     of any kind, fixes, missing suggestions, an empty run, summary keys)."""
-    from handbook_lint.checks.registry import Edit, Fix
-    from handbook_lint.report import json_report
 
     fix = Fix((Edit(2, 0, 'say "x"\t\u2028', "</script> \\ é", whole_line=True),), safe=False)
+    two = Fix((Edit(1, 3, "", "a"), Edit(4, 0, "b", "")))
     findings = [
         *SAMPLE,
         replace(make(message='quote " backslash \\ tab \t nul \x00 emoji 🎉'), fix=fix),
+        replace(make(), detail="in a.md", fix=two),
+        replace(make(), fix=Fix(())),
         make(path="content/\ud800.md", suggestion="見出し"),
     ]
     compared = Report(findings, 7, "1.2.3", compared_with="origin/main", new=2, unverified=3)
     for rep in (report(findings), report([]), replace(compared, in_baseline=1)):
-        payload = {
-            "tool": "handbook-lint",
-            "version": rep.version,
-            "findings": [
-                {
-                    "path": f.path,
-                    "line": f.line,
-                    "column": f.column,
-                    "rule": f.rule,
-                    "severity": f.severity,
-                    "message": f.text,
-                    "suggestion": f.suggestion,
-                    "fix": json_report._fix(f),  # (the same fix dict: the layout is tested)
-                }
-                for f in rep.findings
-            ],
-            "summary": json_report._summary(rep),
-        }
-        assert render("json", rep) == json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+        expected = json.dumps(_json_payload(rep), ensure_ascii=False, indent=2) + "\n"
+        assert render("json", rep) == expected
+
+
+# (any code point, lone surrogates too: a path from a non-UTF-8 name holds one)
+_TEXTS = st.text(st.characters(exclude_categories=()), max_size=12) | st.sampled_from(
+    ["", '"', "\\", "\u2028", "\ud800", "</script>"]
+)
+_EDITS = st.builds(
+    Edit, st.integers(0, 10**6), st.integers(0, 10**6), _TEXTS, _TEXTS, st.booleans()
+)
+_FINDINGS = st.builds(
+    Finding,
+    _TEXTS,
+    st.integers(0, 10**6),
+    st.integers(0, 10**6),
+    _TEXTS,
+    st.sampled_from(["error", "warning", "info"]),
+    _TEXTS,
+    st.none() | _TEXTS,
+    st.none() | _TEXTS,
+    st.none() | _TEXTS,
+    st.none() | st.builds(Fix, st.lists(_EDITS, max_size=3).map(tuple), st.booleans()),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_FINDINGS, max_size=4))
+def test_json_of_any_findings_is_what_the_json_module_writes(findings: list[Finding]) -> None:
+    rep = report(findings)
+    expected = json.dumps(_json_payload(rep), ensure_ascii=False, indent=2) + "\n"
+    assert render("json", rep) == expected

@@ -6,7 +6,7 @@ import json
 from json.encoder import encode_basestring  # (the C one)
 from typing import Any, TextIO
 
-from handbook_lint.checks.registry import Finding
+from handbook_lint.checks.registry import Finding, Fix
 from handbook_lint.report.model import Report
 
 
@@ -44,13 +44,16 @@ def _summary(report: Report) -> dict[str, Any]:
 
 
 def _finding(f: Finding) -> str:
-    fix = _fix(f)
+    # (path, rule, severity and message are strings, line and column ints:
+    # their own encoders, without _value's tests of the type)
+    fix = f.fix
     return (
-        f'{{\n      "path": {_value(f.path)},\n      "line": {_value(f.line)},\n'
-        f'      "column": {_value(f.column)},\n      "rule": {_value(f.rule)},\n'
-        f'      "severity": {_value(f.severity)},\n      "message": {_value(f.text)},\n'
+        f'{{\n      "path": {encode_basestring(f.path)},\n      "line": {f.line:d},\n'
+        f'      "column": {f.column:d},\n      "rule": {encode_basestring(f.rule)},\n'
+        f'      "severity": {encode_basestring(f.severity)},\n'
+        f'      "message": {encode_basestring(f.text)},\n'
         f'      "suggestion": {_value(f.suggestion)},\n'
-        f'      "fix": {"null" if fix is None else _nested(fix, 3)}\n    }}'
+        f'      "fix": {"null" if fix is None else _fix(fix)}\n    }}'
     )
 
 
@@ -70,21 +73,19 @@ def _nested(value: Any, depth: int) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
 
 
-def _fix(f: Finding) -> dict[str, Any] | None:
-    """The finding's fix: edits with 1-based lines, 0-based columns (in
-    characters) and the text each expects to replace."""
-    if f.fix is None:
-        return None
-    return {
-        "safe": f.fix.safe,
-        "edits": [
-            {
-                "line": e.line,
-                "column": e.column,
-                "old": e.old,
-                "new": e.new,
-                "whole_line": e.whole_line,
-            }
-            for e in f.fix.edits
-        ],
-    }
+def _fix(fix: Fix) -> str:
+    """A finding's fix, three levels down: whether it is safe, and its edits
+    with 1-based lines, 0-based columns (in characters) and the text each
+    expects to replace. (json.dumps with an indent, the Python encoder, took
+    40 microseconds a fix.)"""
+    edits = ",\n          ".join(
+        f'{{\n            "line": {e.line:d},\n'
+        f'            "column": {e.column:d},\n'
+        f'            "old": {encode_basestring(e.old)},\n'
+        f'            "new": {encode_basestring(e.new)},\n'
+        f'            "whole_line": {"true" if e.whole_line else "false"}\n          }}'
+        for e in fix.edits
+    )
+    listed = f"[\n          {edits}\n        ]" if edits else "[]"
+    safe = "true" if fix.safe else "false"
+    return f'{{\n        "safe": {safe},\n        "edits": {listed}\n      }}'
