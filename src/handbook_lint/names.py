@@ -1,5 +1,5 @@
 """File names that are not UTF-8: Python hands them over with their odd bytes
-as surrogates (`bad\udcff.md`), which no UTF-8 text (a report, an SQLite text
+as surrogates (`bad\\udcff.md`), which no UTF-8 text (a report, an SQLite text
 column) can hold."""
 
 from __future__ import annotations
