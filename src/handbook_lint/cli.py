@@ -334,7 +334,7 @@ def check(
             sys.exit(1 if done is not None and done.files else 0)
     # A file name that is not UTF-8 is shown with its bytes escaped (`\xff`):
     # every report stays valid UTF-8 (JSON, SARIF, XML, the terminal).
-    findings = sorted((_printable(f) for f in outcome.findings), key=Finding.sort_key)
+    findings = sorted(_printable(outcome.findings), key=Finding.sort_key)
     if write_baseline:
         base_dir = write_baseline.resolve().parent
         atomic_write_or_fail(
@@ -565,15 +565,27 @@ def _lint_site(
         outcome.site = config
 
 
-def _printable(f: Finding) -> Finding:
-    """The finding with every text in it valid UTF-8: the bytes of a file name
-    that is not UTF-8 shown escaped (in its path, or a suggestion naming it).
-    Its fix goes: it would write what cannot be written back as text."""
-    # (one test of all the texts: a surrogate in any of them is one in their join)
+def _printable(findings: list[Finding]) -> list[Finding]:
+    """The findings with every text in them valid UTF-8: the bytes of a file
+    name that is not UTF-8 shown escaped (in a path, or a suggestion naming it).
+    Such a finding's fix goes: it would write what cannot be written back as text."""
+    # One test of all the texts first (a surrogate in any of them is one in
+    # their join), without a call per finding: the handbook's 6,505 findings
+    # took 10 ms of a warm run one by one.
+    texts = [
+        f"{f.path}{f.message}{f.suggestion or ''}{f.target or ''}{f.detail or ''}" for f in findings
+    ]
+    edits = [f"{e.old}{e.new}" for f in findings if f.fix is not None for e in f.fix.edits]
+    if is_utf8("".join(texts)) and is_utf8("".join(edits)):
+        return findings
+    return [_printable_one(f) for f in findings]
+
+
+def _printable_one(f: Finding) -> Finding:
+    """`_printable` of one finding."""
+    edits = f.fix.edits if f.fix is not None else ()
     texts = [f.path, f.message, f.suggestion or "", f.target or "", f.detail or ""]
-    if f.fix is not None:
-        texts += [text for e in f.fix.edits for text in (e.old, e.new)]
-    if is_utf8("".join(texts)):
+    if is_utf8("".join([*texts, *(text for e in edits for text in (e.old, e.new))])):
         return f
     return replace(
         f,
