@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -365,7 +366,9 @@ def test_json_one_line_with_leading_space() -> None:
 @pytest.mark.parametrize(
     ("text", "line"),
     [
-        ('{\n  "a": 1,\n  "b": 2,\n}\n', 4),
+        # (a trailing comma: Python 3.13's json names the comma's line, before it
+        # the closing brace's)
+        ('{\n  "a": 1,\n  "b": 2,\n}\n', 4 if sys.version_info < (3, 13) else 3),
         ('{\n  "a": 1\n  "b": 2\n}\n', 3),
         ("{\n  'a': 1\n}\n", 2),
     ],
