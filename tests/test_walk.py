@@ -226,12 +226,18 @@ def test_a_run_reads_the_folders_it_listed_last_time(
     tmp_path: Path, settled: None, listed: list[str]
 ) -> None:
     root = make(tmp_path)
+
+    def site_listed() -> list[str]:
+        """The site's folders listed (Python 3.13's Path.iterdir lists the
+        presets' own folder with os.scandir too)."""
+        return sorted(p for p in listed if p.startswith(str(root)))
+
     cold, _ = run(root)
     kept = codec.unseal(_folders_blob(root) or b"")
     assert str(root / "content" / "section-0") in kept[1]
     listed.clear()
     warm, _ = run(root)
-    assert warm == cold and listed == []
+    assert warm == cold and site_listed() == []
     # A page added, one removed: the next run sees both, as a run without the cache.
     time.sleep(TICK)
     (root / "content" / "section-0" / "page-9.md").write_text(
@@ -242,7 +248,7 @@ def test_a_run_reads_the_folders_it_listed_last_time(
     time.sleep(TICK)
     listed.clear()
     after, _ = run(root)
-    assert sorted(listed) == sorted(str(root / "content" / s) for s in ("section-0", "section-1"))
+    assert site_listed() == sorted(str(root / "content" / s) for s in ("section-0", "section-1"))
     assert after == run(root, cache=False)[0]
     assert any(f[0] == "content/section-0/page-9.md" and f[3] == "link-broken" for f in after)
 
