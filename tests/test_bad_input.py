@@ -318,3 +318,27 @@ def _json_run(cwd: Path, *args: str) -> dict[str, Any]:
     assert "Traceback" not in proc.stderr, proc.stderr
     report: dict[str, Any] = json.loads(proc.stdout)
     return report
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 70_000, 200_000])
+def test_a_file_is_read_whole_up_to_the_cap(tmp_path: Path, size: int) -> None:
+    """Its bytes, whatever its size beside the first read's; None past the cap."""
+    from handbook_lint.parsing.markdown import read_capped
+
+    data = bytes(range(256)) * (size // 256 + 1)
+    page = tmp_path / "page.md"
+    page.write_bytes(data[:size])
+    assert read_capped(page) == data[:size]
+    assert read_capped(page, limit=100) == (data[:size] if size <= 100 else None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux's /proc")
+def test_a_file_longer_than_its_stat_says_is_read_whole() -> None:
+    """A file that grew after its stat (here one of /proc, whose size says 0)."""
+    from handbook_lint.parsing.markdown import read_capped
+
+    path = Path("/proc/self/limits")
+    assert path.stat().st_size == 0
+    text = read_capped(path)
+    assert text is not None and text.startswith(b"Limit") and text.endswith(b"\n")
+    assert len(text) > 1000  # (every limit's line, far past the first read's byte)
