@@ -14,7 +14,8 @@ Five shortcuts, none of which changes what a page's facts say (the proof is
   order. A guard in front of the other rules looks first at what they require
   (the next line's `|`, `-` or `:` for a table, four columns of indent for
   code, a line of the paragraph that starts with `=` or `-` for a setext
-  heading). The answers are the same. One side effect is not: mdit-py-plugins'
+  heading, three of its first character on the line for a thematic break).
+  The answers are the same. One side effect is not: mdit-py-plugins'
   `footnote_ref` puts an empty `footnotes` entry in the env before it looks at
   its character; it now does that only at a `[`. Nothing here reads that
   entry (only `env["references"]`), and tokens and facts are unchanged.
@@ -196,6 +197,8 @@ def _guard_block_rules(md: MarkdownIt) -> None:
             guarded = _deflist(rule.fn)
         elif rule.name == "lheading":
             guarded = _setext(rule.fn)
+        elif rule.name == "hr":
+            guarded = _hr(rule.fn)
         if guarded is not None:
             ruler.at(rule.name, guarded, {"alt": list(rule.alt)})
     _dispatch_on_first_character(ruler, _FIRST_CHARACTER, _block_dispatcher)
@@ -362,6 +365,20 @@ def _code(rule: BlockRule) -> BlockRule:
 
     def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
         return state.sCount[line] - state.blkIndent >= 4 and rule(state, line, end, silent)
+
+    return guarded
+
+
+def _hr(rule: BlockRule) -> BlockRule:
+    """A thematic break needs three of its first character on its line (the
+    rule reads the line one character at a time to learn that a list item's
+    `- text` has one)."""
+
+    def guarded(state: StateBlock, line: int, end: int, silent: bool) -> bool:
+        at, stop = state.bMarks[line] + state.tShift[line], state.eMarks[line]
+        if at < stop and state.src.count(state.src[at], at, stop) < 3:
+            return False
+        return rule(state, line, end, silent)
 
     return guarded
 
