@@ -159,14 +159,30 @@ def _expression(kind: Any, value: str, pack: bool, names: dict[str, Any]) -> str
             expr = _expression(inner, "v", pack, names)
             return f"(None if {value} is None else (lambda v: {expr})({value}))"
     if origin in (list, tuple) and args and is_dataclass(args[0]):
-        expr = _expression(args[0], "x", pack, names)
-        make = "list" if origin is list or pack else "tuple"
-        return f"{make}({expr} for x in {value})"
+        item = f"x{len(names)}"  # (its own name: comprehensions nest)
+        expr = _flat(args[0], item, pack, names) or _expression(args[0], item, pack, names)
+        listed = f"[{expr} for {item} in {value}]"
+        return listed if origin is list or pack else f"tuple({listed})"
     if Any in args or kind is Any:
         return f"{'_plain' if pack else '_restore'}({value})"
     if _marshallable(kind):
         return value
     return None
+
+
+def _flat(cls: Any, item: str, pack: bool, names: dict[str, Any]) -> str | None:
+    """Code that packs (or unpacks) `item`, one of a list's dataclasses whose
+    fields marshal carries as they are, in place: no call of its generated
+    function per item (the lists of a page's facts hold thousands). None for
+    another class, and for a frozen one (its unpacker sets its slots)."""
+    hints = get_type_hints(cls)
+    if not all(_marshallable(hints[f.name]) for f in fields(cls)) or _frozen_slots(cls):
+        return None
+    if pack:
+        return "(" + "".join(f"{item}.{f.name}, " for f in fields(cls)) + ")"
+    name = f"c{len(names)}"
+    names[name] = cls
+    return f"{name}({', '.join(f'{item}[{index}]' for index in range(len(fields(cls))))})"
 
 
 # Every blob starts with a checksum of the rest: damage that still unmarshals
