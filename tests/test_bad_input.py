@@ -330,6 +330,7 @@ def test_a_file_is_read_whole_up_to_the_cap(tmp_path: Path, size: int) -> None:
     page.write_bytes(data[:size])
     assert read_capped(page) == data[:size]
     assert read_capped(page, limit=100) == (data[:size] if size <= 100 else None)
+    assert read_capped(page, limit=-1) == (b"" if size == 0 else None)
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="Linux's /proc")

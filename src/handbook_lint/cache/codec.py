@@ -159,7 +159,7 @@ def _expression(kind: Any, value: str, pack: bool, names: dict[str, Any]) -> str
             expr = _expression(inner, "v", pack, names)
             return f"(None if {value} is None else (lambda v: {expr})({value}))"
     if origin in (list, tuple) and args and is_dataclass(args[0]):
-        item = f"x{len(names)}"  # (its own name: comprehensions nest)
+        item = f"x{len(names)}"  # (named apart from other fields' items: readable code)
         expr = _flat(args[0], item, pack, names) or _expression(args[0], item, pack, names)
         listed = f"[{expr} for {item} in {value}]"
         return listed if origin is list or pack else f"tuple({listed})"

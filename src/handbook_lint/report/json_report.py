@@ -44,12 +44,14 @@ def _summary(report: Report) -> dict[str, Any]:
 
 
 def _finding(f: Finding) -> str:
-    # (path, rule, severity and message are strings, line and column ints:
-    # their own encoders, without _value's tests of the type)
-    fix = f.fix
+    # (path, rule, severity and message are strings: the C encoder without
+    # _value's tests of the type; an int as str() writes it, a bool as json)
+    fix, line, column = f.fix, f.line, f.column
     return (
-        f'{{\n      "path": {encode_basestring(f.path)},\n      "line": {f.line:d},\n'
-        f'      "column": {f.column:d},\n      "rule": {encode_basestring(f.rule)},\n'
+        f'{{\n      "path": {encode_basestring(f.path)},\n'
+        f'      "line": {line if type(line) is int else _value(line)},\n'
+        f'      "column": {column if type(column) is int else _value(column)},\n'
+        f'      "rule": {encode_basestring(f.rule)},\n'
         f'      "severity": {encode_basestring(f.severity)},\n'
         f'      "message": {encode_basestring(f.text)},\n'
         f'      "suggestion": {_value(f.suggestion)},\n'
@@ -76,16 +78,15 @@ def _nested(value: Any, depth: int) -> str:
 def _fix(fix: Fix) -> str:
     """A finding's fix, three levels down: whether it is safe, and its edits
     with 1-based lines, 0-based columns (in characters) and the text each
-    expects to replace. (json.dumps with an indent, the Python encoder, took
-    40 microseconds a fix.)"""
+    expects to replace. (Written here too: json.dumps with an indent runs the
+    Python encoder, which took most of this report's time.)"""
     edits = ",\n          ".join(
-        f'{{\n            "line": {e.line:d},\n'
-        f'            "column": {e.column:d},\n'
+        f'{{\n            "line": {_value(e.line)},\n'
+        f'            "column": {_value(e.column)},\n'
         f'            "old": {encode_basestring(e.old)},\n'
         f'            "new": {encode_basestring(e.new)},\n'
-        f'            "whole_line": {"true" if e.whole_line else "false"}\n          }}'
+        f'            "whole_line": {_value(e.whole_line)}\n          }}'
         for e in fix.edits
     )
     listed = f"[\n          {edits}\n        ]" if edits else "[]"
-    safe = "true" if fix.safe else "false"
-    return f'{{\n        "safe": {safe},\n        "edits": {listed}\n      }}'
+    return f'{{\n        "safe": {_value(fix.safe)},\n        "edits": {listed}\n      }}'
