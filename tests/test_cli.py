@@ -173,6 +173,21 @@ def test_example_site_lints_clean_through_the_installed_command() -> None:
     assert rules <= {"spelling"}, payload["findings"]
 
 
+def test_the_readme_says_what_its_first_command_prints() -> None:
+    """The "Try it" section shows the example site's output as it is."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Try it") : readme.index("## Use")]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    proc = subprocess.run(
+        [sys.executable, "-m", "handbook_lint", "check", "--no-cache"],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (0, shown)
+
+
 def test_version() -> None:
     assert invoke(ROOT, "--version")[1].strip() == f"handbook-lint, version {__version__}"
 
