@@ -119,6 +119,32 @@ def test_config_errors_name_the_key_and_exit_2(tmp_path: Path, config: str, expe
     assert out == ""
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ("rules:\n  list-numbering: {style: two}\n", ":2: rules.list-numbering.style: must be"),
+        ("extends: hugo-docs\nrules:\n  spelling:\n    words: 5\n", ":4: rules.spelling.words:"),
+        ("rules:\n  list-indent:\n    severity: loud\n", ":3: rules.list-indent.severity:"),
+        ("rules:\n  spelling:\n    wordz: [a]\n", ":3: rules.spelling: unknown option 'wordz'"),
+        ("rules:\n  spelling: loud\n", ":2: rules.spelling: 'loud' is not one of"),
+        ("rules:\n  spelling: 5\n", ":2: rules.spelling: expected off, a severity"),
+        ("rules:\n  spelling:\n    enabled: [x]\n", ":3: rules.spelling.enabled: must be true"),
+        ("# rules\nrules:\n  list-numbring: off\n", ":3: unknown rule 'list-numbring'"),
+        ("rules:\n  spelling:\n    words: [ok, 1]\n", ":3: rules.spelling.words: must be a list"),
+        # (a rule's setting that a shorthand wrote: the rule's line)
+        ("rules:\n  front-matter-type: {types: {title: text}}\n", ":2: rules.front-matter-type"),
+    ],
+)
+def test_a_rule_setting_that_is_wrong_is_named_with_its_line(
+    tmp_path: Path, config: str, expected: str
+) -> None:
+    write_site(tmp_path, {"content/a.md": BAD_LIST})
+    (tmp_path / ".handbook-lint.yaml").write_text(config, encoding="utf-8")
+    code, out, err = invoke(tmp_path, "check")
+    assert (code, out) == (2, "")
+    assert f".handbook-lint.yaml{expected}" in err, err
+
+
 def test_unknown_rule_on_the_command_line(tmp_path: Path) -> None:
     write_site(tmp_path, {"content/a.md": BAD_LIST}, {})
     code, _, err = invoke(tmp_path, "check", "--select", "no-such-rule")

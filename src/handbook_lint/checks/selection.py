@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,20 +25,30 @@ def active_rules(
     """The rules to run, with severities and options from the config."""
     rules = all_rules()
     where = str(config.source) if config.source else "defaults"
+
+    def located(*keys: str) -> str:
+        """`where` and the line of the first of `keys` (dotted) that the config
+        file writes (a setting of a preset or of the defaults has none)."""
+        for key in keys:
+            if key in config.key_lines:
+                return f"{where}:{config.key_lines[key]}"
+        return where
+
     named = [*config.rules, *(select or []), *(ignore or [])]
     for _, override in config.overrides:
         named += list(override)
     for name in named:
         if name not in rules:
-            line = config.origins.get(f"rules.{name}", "").rpartition(":")[2]
-            at = f"{where}:{line}" if line.isdigit() else where
             close = did_you_mean(name, rules)
-            raise ConfigError(f"{at}: unknown rule {name!r}{close} (see 'handbook-lint rules')")
+            raise ConfigError(
+                f"{located(f'rules.{name}')}: unknown rule {name!r}{close} "
+                "(see 'handbook-lint rules')"
+            )
     for i, (_, override) in enumerate(config.overrides):
         resolve_rules(
             merge_rule_settings(config.rules, override), select, ignore, f"{where}: overrides[{i}]"
         )
-    return resolve_rules(config.rules, select, ignore, where)
+    return resolve_rules(config.rules, select, ignore, where, located)
 
 
 def merge_rule_settings(
@@ -54,35 +65,52 @@ def resolve_rules(
     select: list[str] | None,
     ignore: list[str] | None,
     where: str,
+    located: Callable[..., str] | None = None,
 ) -> dict[str, ActiveRule]:
+    """The active rules; a setting that is wrong is a ConfigError at `where`,
+    or where `located` finds the first of the dotted keys it is given."""
     rules = all_rules()
     out: dict[str, ActiveRule] = {}
     for name, rule in rules.items():
         settings = dict(settings_by_rule.get(name, {}))
         enabled = settings.pop("enabled", rule.enabled)
         severity = settings.pop("severity", rule.severity)
+
+        def at(*keys: str, name: str = name) -> str:
+            return located(*keys, f"rules.{name}") if located is not None else where
+
+        if not isinstance(enabled, bool):
+            raise ConfigError(
+                f"{at(f'rules.{name}.enabled')}: rules.{name}.enabled: must be true or false"
+            )
         if severity not in SEVERITIES:
             raise ConfigError(
-                f"{where}: rules.{name}.severity: must be one of error, warning, info"
+                f"{at(f'rules.{name}.severity')}: rules.{name}.severity: "
+                "must be one of error, warning, info"
             )
         options = dict(rule.options)
         for key, value in settings.items():
             if key not in rule.options:
                 known = ", ".join(sorted(rule.options)) or "none"
                 raise ConfigError(
-                    f"{where}: rules.{name}: unknown option {key!r}"
+                    f"{at(f'rules.{name}.{key}')}: rules.{name}: unknown option {key!r}"
                     f"{did_you_mean(key, rule.options)} (options: {known})"
                 )
             if not isinstance(value, type(rule.options[key])):
                 raise ConfigError(
-                    f"{where}: rules.{name}.{key}: must be a {type(rule.options[key]).__name__}"
+                    f"{at(f'rules.{name}.{key}')}: rules.{name}.{key}: "
+                    f"must be a {type(rule.options[key]).__name__}"
                 )
             options[key] = value
         if rule.validate is not None:
             try:
                 rule.validate(options)
             except OptionError as exc:
-                raise ConfigError(f"{where}: rules.{name}.{exc.at}: {exc}") from None
+                head = exc.at.split(".")[0].split("[")[0]
+                raise ConfigError(
+                    f"{at(f'rules.{name}.{exc.at}', f'rules.{name}.{head}')}: "
+                    f"rules.{name}.{exc.at}: {exc}"
+                ) from None
         if select is not None and name not in select:
             continue
         if ignore and name in ignore:

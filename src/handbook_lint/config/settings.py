@@ -177,6 +177,8 @@ class Config:
     # "default", "preset NAME" or "FILE:LINE"), for `handbook-lint config`.
     merged: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # The config file's own keys (dotted) -> 1-based line, for its errors.
+    key_lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     extends: str | None = None
     report: dict[str, str] = field(default_factory=dict)  # the `report` settings
     codeowners: str = ""  # the CODEOWNERS file ("": looked for)
@@ -433,7 +435,7 @@ def load_config_text(
     for name, origin in origins.items():
         if origin == shown and name in lines:
             origins[name] = f"{shown}:{lines[name]}"
-    rules = _normalise_rules(merged["rules"], where)
+    rules = _normalise_rules(merged["rules"], where, lines)
     overrides = [
         (
             [folder_glob(f) for f in o["files"]],
@@ -503,6 +505,7 @@ def load_config_text(
         external_settings=external_settings,
         merged=merged,
         origins=origins,
+        key_lines=lines,
         extends=extends,
         report={k: str(v) for k, v in merged["report"].items()},
     )
@@ -553,11 +556,16 @@ def _check_overrides(value: object, where: str) -> None:
             raise ConfigError(f"{where}: '{name}.rules' must be a mapping of rule names")
 
 
-def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
+def _normalise_rules(
+    raw: dict[str, Any], where: str, lines: dict[str, int] | None = None
+) -> dict[str, dict[str, Any]]:
     """`RULE: off | on | error | warning | info | {severity:, enabled:, option: ...}`.
-    Naming a severity turns on a rule that is off by default."""
+    Naming a severity turns on a rule that is off by default. An error names
+    the rule's line when `lines` (the config file's keys) has it."""
     out: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
+        line = (lines or {}).get(f"rules.{name}")
+        at = f"{where}:{line}" if line is not None else where
         if value is False or value == "off":
             out[name] = {"enabled": False}
         elif value is True or value == "on":
@@ -565,7 +573,7 @@ def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any
         elif isinstance(value, str):
             if value not in SEVERITIES:
                 raise ConfigError(
-                    f"{where}: rules.{name}: {value!r} is not one of off, on, "
+                    f"{at}: rules.{name}: {value!r} is not one of off, on, "
                     f"{', '.join(SEVERITIES)} or a mapping of options"
                 )
             out[name] = {"severity": value, "enabled": True}
@@ -574,5 +582,5 @@ def _normalise_rules(raw: dict[str, Any], where: str) -> dict[str, dict[str, Any
             if "severity" in value:
                 out[name].setdefault("enabled", True)
         else:
-            raise ConfigError(f"{where}: rules.{name}: expected off, a severity or a mapping")
+            raise ConfigError(f"{at}: rules.{name}: expected off, a severity or a mapping")
     return out

@@ -337,7 +337,7 @@ class Linter:
         config = {
             k: v
             for k, v in vars(self.config).items()
-            if k not in ("root", "source", "rules", "merged", "origins", "report")
+            if k not in ("root", "source", "rules", "merged", "origins", "key_lines", "report")
         }
         external = sorted(
             (url, r.status, r.code, r.detail, r.new_url)
