@@ -133,6 +133,15 @@ def test_config_errors_name_the_key_and_exit_2(tmp_path: Path, config: str, expe
         ("rules:\n  spelling:\n    words: [ok, 1]\n", ":3: rules.spelling.words: must be a list"),
         # (a rule's setting that a shorthand wrote: the rule's line)
         ("rules:\n  front-matter-type: {types: {title: text}}\n", ":2: rules.front-matter-type"),
+        ("rules:\n  front-matter-type:\n    types:\n      title: text\n", ":4: rules.front-"),
+        # (a key written twice: YAML keeps the last, and so does the line)
+        ("rules:\n  spelling: {words: [a]}\n  list-indent: info\n  spelling: {words: 5}\n", ":4:"),
+        # (with an override, the rules' own mistake is still theirs, at its line)
+        (
+            "rules:\n  list-indent:\n    severity: loud\n"
+            "overrides:\n  - files: [a/]\n    rules:\n      spelling: off\n",
+            ":3: rules.list-indent.severity:",
+        ),
     ],
 )
 def test_a_rule_setting_that_is_wrong_is_named_with_its_line(

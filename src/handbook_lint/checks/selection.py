@@ -44,11 +44,14 @@ def active_rules(
                 f"{located(f'rules.{name}')}: unknown rule {name!r}{close} "
                 "(see 'handbook-lint rules')"
             )
+    # The rules' own settings first: an override is checked merged with them,
+    # and a mistake of theirs is theirs, at its line.
+    active = resolve_rules(config.rules, select, ignore, where, located)
     for i, (_, override) in enumerate(config.overrides):
         resolve_rules(
             merge_rule_settings(config.rules, override), select, ignore, f"{where}: overrides[{i}]"
         )
-    return resolve_rules(config.rules, select, ignore, where, located)
+    return active
 
 
 def merge_rule_settings(

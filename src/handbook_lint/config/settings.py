@@ -250,7 +250,10 @@ def key_lines(text: str) -> dict[str, int]:
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 name = f"{prefix}{key.value}"
-                out.setdefault(name, key.start_mark.line + 1)
+                if name in out:  # (a key written twice: YAML keeps the last)
+                    for old in [k for k in out if k == name or k.startswith(name + ".")]:
+                        del out[old]
+                out[name] = key.start_mark.line + 1
                 walk(value, name + ".")
 
     walk(node, "")
