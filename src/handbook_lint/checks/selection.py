@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from handbook_lint.checks.registry import OptionError, Rule, all_rules
-from handbook_lint.config.settings import SEVERITIES, Config, ConfigError, did_you_mean
+from handbook_lint.config.settings import SEVERITIES, Config, ConfigError, did_you_mean, located
 
 
 @dataclass
@@ -25,15 +25,8 @@ def active_rules(
     """The rules to run, with severities and options from the config."""
     rules = all_rules()
     where = str(config.source) if config.source else "defaults"
-
-    def located(*keys: str) -> str:
-        """`where` and the line of the first of `keys` (dotted) that the config
-        file writes (a setting of a preset or of the defaults has none)."""
-        for key in keys:
-            if key in config.key_lines:
-                return f"{where}:{config.key_lines[key]}"
-        return where
-
+    # (a setting of a preset or of the defaults has no line in the config file)
+    lines = config.key_lines
     named = [*config.rules, *(select or []), *(ignore or [])]
     for _, override in config.overrides:
         named += list(override)
@@ -41,12 +34,12 @@ def active_rules(
         if name not in rules:
             close = did_you_mean(name, rules)
             raise ConfigError(
-                f"{located(f'rules.{name}')}: unknown rule {name!r}{close} "
+                f"{located(where, lines, f'rules.{name}')}: unknown rule {name!r}{close} "
                 "(see 'handbook-lint rules')"
             )
     # The rules' own settings first: an override is checked merged with them,
     # and a mistake of theirs is theirs, at its line.
-    active = resolve_rules(config.rules, select, ignore, where, located)
+    active = resolve_rules(config.rules, select, ignore, where, lines)
     for i, (_, override) in enumerate(config.overrides):
         resolve_rules(
             merge_rule_settings(config.rules, override), select, ignore, f"{where}: overrides[{i}]"
@@ -68,27 +61,28 @@ def resolve_rules(
     select: list[str] | None,
     ignore: list[str] | None,
     where: str,
-    located: Callable[..., str] | None = None,
+    lines: Mapping[str, int] | None = None,
 ) -> dict[str, ActiveRule]:
     """The active rules; a setting that is wrong is a ConfigError at `where`,
-    or where `located` finds the first of the dotted keys it is given."""
+    with the line of its key (else of its rule's) when `lines` (the config
+    file's own keys) has one."""
     rules = all_rules()
     out: dict[str, ActiveRule] = {}
+
+    def at(name: str, *below: str) -> str:
+        """Where a setting of rule `name` is (the first of `below` written, else the rule)."""
+        keys = [f"rules.{name}.{key}" for key in below]
+        return located(where, lines or {}, *keys, f"rules.{name}")
+
     for name, rule in rules.items():
         settings = dict(settings_by_rule.get(name, {}))
         enabled = settings.pop("enabled", rule.enabled)
         severity = settings.pop("severity", rule.severity)
-
-        def at(*keys: str, name: str = name) -> str:
-            return located(*keys, f"rules.{name}") if located is not None else where
-
         if not isinstance(enabled, bool):
-            raise ConfigError(
-                f"{at(f'rules.{name}.enabled')}: rules.{name}.enabled: must be true or false"
-            )
+            raise ConfigError(f"{at(name, 'enabled')}: rules.{name}.enabled: must be true or false")
         if severity not in SEVERITIES:
             raise ConfigError(
-                f"{at(f'rules.{name}.severity')}: rules.{name}.severity: "
+                f"{at(name, 'severity')}: rules.{name}.severity: "
                 "must be one of error, warning, info"
             )
         options = dict(rule.options)
@@ -96,12 +90,12 @@ def resolve_rules(
             if key not in rule.options:
                 known = ", ".join(sorted(rule.options)) or "none"
                 raise ConfigError(
-                    f"{at(f'rules.{name}.{key}')}: rules.{name}: unknown option {key!r}"
+                    f"{at(name, key)}: rules.{name}: unknown option {key!r}"
                     f"{did_you_mean(key, rule.options)} (options: {known})"
                 )
             if not isinstance(value, type(rule.options[key])):
                 raise ConfigError(
-                    f"{at(f'rules.{name}.{key}')}: rules.{name}.{key}: "
+                    f"{at(name, key)}: rules.{name}.{key}: "
                     f"must be a {type(rule.options[key]).__name__}"
                 )
             options[key] = value
@@ -111,8 +105,7 @@ def resolve_rules(
             except OptionError as exc:
                 head = exc.at.split(".")[0].split("[")[0]
                 raise ConfigError(
-                    f"{at(f'rules.{name}.{exc.at}', f'rules.{name}.{head}')}: "
-                    f"rules.{name}.{exc.at}: {exc}"
+                    f"{at(name, exc.at, head)}: rules.{name}.{exc.at}: {exc}"
                 ) from None
         if select is not None and name not in select:
             continue

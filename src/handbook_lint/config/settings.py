@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -319,12 +319,22 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     return f" (did you mean {close!r}?)" if close else ""
 
 
+def located(where: str, lines: Mapping[str, int], *keys: str) -> str:
+    """`where` with the line of the first of the dotted `keys` that `lines` (a
+    config file's own keys, `key_lines`) has; `where` alone when none."""
+    for key in keys:
+        line = lines.get(key)
+        if line is not None:
+            return f"{where}:{line}"
+    return where
+
+
 def _check_shape(
     data: dict[str, Any], schema: dict[str, Any], where: str, prefix: str, lines: dict[str, int]
 ) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
-        at = f"{where}:{lines[name]}" if name in lines else where
+        at = located(where, lines, name)
         if key not in schema:
             known = ", ".join(sorted(schema))
             raise ConfigError(
@@ -442,7 +452,7 @@ def load_config_text(
     overrides = [
         (
             [folder_glob(f) for f in o["files"]],
-            _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]"),
+            _normalise_rules(o.get("rules", {}), f"{where}: overrides[{i}]", {}),
         )
         for i, o in enumerate(merged["overrides"])
     ]
@@ -560,15 +570,14 @@ def _check_overrides(value: object, where: str) -> None:
 
 
 def _normalise_rules(
-    raw: dict[str, Any], where: str, lines: dict[str, int] | None = None
+    raw: dict[str, Any], where: str, lines: Mapping[str, int]
 ) -> dict[str, dict[str, Any]]:
     """`RULE: off | on | error | warning | info | {severity:, enabled:, option: ...}`.
     Naming a severity turns on a rule that is off by default. An error names
     the rule's line when `lines` (the config file's keys) has it."""
     out: dict[str, dict[str, Any]] = {}
     for name, value in raw.items():
-        line = (lines or {}).get(f"rules.{name}")
-        at = f"{where}:{line}" if line is not None else where
+        at = located(where, lines, f"rules.{name}")
         if value is False or value == "off":
             out[name] = {"enabled": False}
         elif value is True or value == "on":
