@@ -30,12 +30,20 @@ The peer is timed when it is installed:
 
 It also checks that cold, warm, `--jobs 1` and `--jobs 2` runs give identical
 findings (exit code 3 if not).
+
+Every run is a run of its own process (HANDBOOK_LINT_NO_SERVER is set). With
+`--server`, the short runs (one page, warm, `--staged`) are timed again with a
+`handbook-lint serve` listening (client.py), the same ratios against the peer.
+`--python` times another interpreter's handbook-lint: a regular `pip install`
+rather than this editable checkout, whose finder adds about 20 ms to every
+Python start (the one-page run of a user's install, and of pre-commit's).
 """
 
 from __future__ import annotations
 
 import argparse
 import compileall
+import contextlib
 import json
 import os
 import shlex
@@ -46,7 +54,7 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +71,8 @@ CORPORA = {
 LINK_RULES = (
     "link-broken,link-anchor-missing,link-reference-undefined,link-reference-unused,spelling"
 )
-LINT = [sys.executable, "-m", "handbook_lint", "check"]
+PYTHON = [sys.executable]  # the interpreter whose handbook-lint is timed (--python)
+LINT = [*PYTHON, "-m", "handbook_lint", "check"]
 sys.path.insert(0, str(HERE))
 
 
@@ -175,6 +184,32 @@ def findings_of(output: bytes) -> list[tuple[object, ...]]:
     return [tuple(f.values()) for f in data["findings"]]
 
 
+@contextlib.contextmanager
+def served(workdir: Path) -> Iterator[None]:
+    """A `handbook-lint serve` listening while the block runs (its runs' CPU is
+    the server's: only wall times mean anything then)."""
+    sock = workdir / "server" / "bench.sock"
+    proc = subprocess.Popen(
+        [*LINT[:-1], "serve", "--socket", str(sock), "--idle-timeout", "0"],
+        stderr=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if k != "HANDBOOK_LINT_NO_SERVER"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("handbook-lint serve did not start")
+            time.sleep(0.05)
+        del os.environ["HANDBOOK_LINT_NO_SERVER"]
+        os.environ["HANDBOOK_LINT_SOCKET"] = str(sock)
+        yield
+    finally:
+        os.environ["HANDBOOK_LINT_NO_SERVER"] = "1"
+        os.environ.pop("HANDBOOK_LINT_SOCKET", None)
+        proc.terminate()
+        proc.wait(10)
+
+
 def bench_site(
     root: Path,
     one_file: str,
@@ -183,6 +218,7 @@ def bench_site(
     npm: Path | None,
     content: str,
     link_phase: bool,
+    server: bool = False,
 ) -> int:
     cache = root / ".handbook-lint-cache"
 
@@ -271,6 +307,35 @@ def bench_site(
                 1 / 3,
             )
             bench_staged(root, one_file, original, runs, pairs, markdownlint)
+        if server:
+            print("  with handbook-lint serve listening:", flush=True)
+            with served(root.parent):
+                subprocess.run([*LINT, "-q"], cwd=root, stdout=subprocess.DEVNULL, check=False)
+                warm_s = series("warm (nothing changed), server", runs, [*LINT, *json_args], root)
+                one_s = series(
+                    "one file changed, that path given, server",
+                    runs,
+                    [*LINT, *json_args, one_file],
+                    root,
+                    touch,
+                )
+                print(
+                    f"  targets, server: one changed page {one_s['median_s']:.2f} s (<= 0.3 s: "
+                    f"{_met(one_s['median_s'], 0.3)}); warm {warm_s['median_s']:.2f} s "
+                    f"(<= 0.4 s: {_met(warm_s['median_s'], 0.4)})"
+                )
+                if markdownlint is not None and markdownlint.exists():
+                    ratio(
+                        "server, one changed page, wall: handbook-lint / markdownlint-cli2",
+                        pairs,
+                        ([*LINT, "-q", one_file], touch),
+                        ([str(markdownlint), one_file], None),
+                        root,
+                        "wall",
+                        1 / 3,
+                    )
+                    bench_staged(root, one_file, original, runs, pairs, markdownlint, "server, ")
+        if markdownlint is not None and markdownlint.exists():
             ratio(
                 "cold --jobs 2, wall: handbook-lint / markdownlint-cli2 on the whole site",
                 max(1, runs // 3),
@@ -318,7 +383,13 @@ def bench_site(
 
 
 def bench_staged(
-    root: Path, one_file: str, original: str, runs: int, pairs: int, markdownlint: Path
+    root: Path,
+    one_file: str,
+    original: str,
+    runs: int,
+    pairs: int,
+    markdownlint: Path,
+    label: str = "",
 ) -> None:
     """The pre-commit case as the hook runs it: `check --staged` in a git work
     tree (the edit staged: the page as it will be committed against HEAD's),
@@ -342,13 +413,15 @@ def bench_staged(
     try:
         subprocess.run([*LINT, "-q"], cwd=repo, stdout=subprocess.DEVNULL, check=False)
         hook = [*LINT, "-q", "--staged"]
-        staged = series("one file changed and staged, check --staged", runs, hook, repo, stage)
+        staged = series(
+            f"{label}one file changed and staged, check --staged", runs, hook, repo, stage
+        )
         print(
-            f"  the pre-commit hook's own command: {staged['median_s']:.2f} s "
+            f"  {label}the pre-commit hook's own command: {staged['median_s']:.2f} s "
             f"(<= 0.3 s: {_met(staged['median_s'], 0.3)})"
         )
         ratio(
-            "pre-commit, wall: check --staged / markdownlint-cli2 on that page",
+            f"{label}pre-commit, wall: check --staged / markdownlint-cli2 on that page",
             pairs,
             (hook, stage),
             ([str(markdownlint), one_file], None),
@@ -415,9 +488,23 @@ def main() -> int:
         "--link-phase", action="store_true", help="also time all checks against the core ones"
     )
     parser.add_argument("--workdir", type=Path, help="where to unpack (default: a temp dir)")
+    parser.add_argument(
+        "--server", action="store_true", help="also time the short runs with a server listening"
+    )
+    parser.add_argument(
+        "--python",
+        type=Path,
+        help="the interpreter whose handbook-lint is timed (default: this one; bare "
+        "parses always run with this one)",
+    )
     args = parser.parse_args()
+    os.environ["HANDBOOK_LINT_NO_SERVER"] = "1"  # (a server of the user's would take the runs)
+    if args.python:
+        PYTHON[:] = [str(args.python)]
+        LINT[:] = [*PYTHON, "-m", "handbook_lint", "check"]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="handbook-lint-bench-"))
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; work dir {workdir}")
+    print(f"timing: {shlex.join(LINT)}")
     # `pip install` byte-compiles a package; an editable checkout run with
     # PYTHONDONTWRITEBYTECODE=1 would compile every module on every start instead
     # (about 80 ms here), which no user of an installed copy pays.
@@ -445,6 +532,7 @@ def main() -> int:
                 args.npm_prefix,
                 content,
                 args.link_phase,
+                args.server,
             ),
         )
     if args.synthetic:

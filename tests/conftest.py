@@ -108,6 +108,10 @@ _CACHES_BEFORE: dict[str, float] = {}
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CACHES_BEFORE.update(_caches())  # (the README's "Try it" leaves one in examples/)
+    # Every run a test starts is a run of its own process, even when the person
+    # running the tests has a `handbook-lint serve` listening (test_server.py
+    # starts its own servers).
+    os.environ["HANDBOOK_LINT_NO_SERVER"] = "1"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,16 +9,28 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 
-def run() -> None:
+def run(reply: Callable[[int], None] | None = None) -> None:
     """Ctrl-C and SIGTERM (CI cancelling a job) stop the run the same way: the
     worker processes are terminated, the cache stays valid (its writes are
-    transactions), and the exit code is 128 + the signal (130, 143)."""
+    transactions), and the exit code is 128 + the signal (130, 143).
+
+    The run is handed to `handbook-lint serve` when one listens (client.py);
+    `reply`: this is such a run, in the server's copy, and it gives the exit
+    code to its client."""
     global _MAIN_PID
     _MAIN_PID = os.getpid()
+    _REPLY[:] = [reply] if reply else []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stopped)
+    if reply is None:
+        from handbook_lint import client
+
+        code = client.delegate(sys.argv)
+        if code is not None:
+            _out(code)
     try:
         from handbook_lint.cli import main
 
@@ -60,6 +72,9 @@ def _out(code: int) -> None:
                 sys.stderr.write(f"handbook-lint: could not write the output: {exc}\n")
                 sys.stderr.flush()
             code = 120
+    for reply in _REPLY:
+        with contextlib.suppress(OSError):
+            reply(code)
     os._exit(code)
 
 
@@ -67,6 +82,8 @@ GRACE_SECONDS = 2.0  # how long stopping may take (threads finishing a request)
 
 
 _STOPPED: list[int] = []  # the exit code, once a signal stopped the run
+
+_REPLY: list[Callable[[int], None]] = []  # a server's run: how its client hears the code
 
 
 _MAIN_PID = os.getpid()

@@ -7,8 +7,11 @@ import sys
 import time
 from typing import TextIO
 
-# Seconds before the line appears (short runs show nothing); tests set it to 0.
-DELAY = float(os.environ.get("HANDBOOK_LINT_PROGRESS_DELAY", "1.0"))
+
+def _delay() -> float:
+    """Seconds before the line appears (short runs show nothing); tests set it
+    to 0. Read when a run starts, not at import (a server's runs: server.py)."""
+    return float(os.environ.get("HANDBOOK_LINT_PROGRESS_DELAY", "1.0"))
 
 
 class Progress:
@@ -17,6 +20,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.enabled = enabled and self.stream.isatty()
         self.start = time.monotonic()
+        self.delay = _delay()
         self.shown = False
         self._last = 0.0
 
@@ -24,7 +28,7 @@ class Progress:
         if not self.enabled:
             return
         now = time.monotonic()
-        if now - self.start < DELAY or (now - self._last < 0.1 and done < total):
+        if now - self.start < self.delay or (now - self._last < 0.1 and done < total):
             return
         self._last = now
         width = 30
