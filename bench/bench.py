@@ -221,6 +221,7 @@ def bench_site(
     server: bool = False,
 ) -> int:
     cache = root / ".handbook-lint-cache"
+    served_same = True
 
     def clear() -> None:
         shutil.rmtree(cache, ignore_errors=True)
@@ -319,6 +320,8 @@ def bench_site(
                     root,
                     touch,
                 )
+                served_same = findings_of(warm_s["output"]) == findings_of(rows[2]["output"])
+                print(f"  findings identical, warm with and without the server: {served_same}")
                 print(
                     f"  targets, server: one changed page {one_s['median_s']:.2f} s (<= 0.3 s: "
                     f"{_met(one_s['median_s'], 0.3)}); warm {warm_s['median_s']:.2f} s "
@@ -364,6 +367,7 @@ def bench_site(
         == findings_of(rows[2]["output"])
     )
     print(f"  findings identical for cold -j2, cold -j1, warm: {'yes' if same else 'NO'}")
+    same = same and served_same
     if bin_dir is not None:
         remark = [
             str(bin_dir / "remark"),
