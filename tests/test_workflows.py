@@ -6,6 +6,7 @@ by the job in docs/ci/gitlab-ci.yml against a real origin."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from gitrepo import (
+    PRE_COMMIT,
     Handbook,
     found,
     git,
@@ -23,6 +25,7 @@ from gitrepo import (
     places,
     project_rev,
     push_and_branch,
+    readme_block,
     run_after_script,
     run_job,
 )
@@ -215,6 +218,56 @@ def test_the_fix_hook_fixes_staged_pages_and_the_commit_waits_for_a_look(
     assert handbook.commits() == commits + 1
     shown = git(handbook.top, "show", "HEAD:content/handbook/steps.md").stdout
     assert shown == FIXED_PAGE
+
+
+def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
+    tmp_path: Path, hooks_home: Path
+) -> None:
+    """The README's server section: `handbook-lint serve` listening and the
+    local hook that runs the handbook-lint on PATH; a commit's check is run by
+    the server (its --verbose line), and refuses and passes as the hook does."""
+    from test_server import Server
+
+    handbook = Handbook(tmp_path / "handbook", "site", hooks_home)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "the handbook so far")
+    (handbook.top / ".pre-commit-config.yaml").write_text(
+        readme_block("### Faster short runs: a server", "yaml"), "utf-8"
+    )
+    bin_dir = str(Path(sys.executable).parent)  # (handbook-lint on PATH)
+    sock = tmp_path / "run" / "server.sock"
+    sock.parent.mkdir(mode=0o700)
+    handbook.env.update(
+        PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        HANDBOOK_LINT_SOCKET=str(sock),
+        HANDBOOK_LINT_NO_SERVER="",  # (the tests' default is no server)
+    )
+    subprocess.run(
+        [PRE_COMMIT, "install"],
+        cwd=handbook.top,
+        env={**os.environ, **handbook.env},
+        check=True,
+        capture_output=True,
+    )
+    server = Server(sock, "--verbose")
+    try:
+        adopt = handbook.commit("adopt handbook-lint")
+        assert adopt.returncode == 0, adopt.stdout + adopt.stderr
+        handbook.append("assets/includes/engineering-nav.md", "\n[Broken](/handbook/nowhere/)\n")
+        bad = handbook.commit("a broken include link")
+        out = bad.stdout + bad.stderr
+        assert bad.returncode != 0
+        assert (
+            "site/assets/includes/engineering-nav.md:7:10: error link-broken link to "
+            "'/handbook/nowhere/': no such page or file"
+        ) in out
+        git(handbook.top, "reset", "-q", "--hard")
+        handbook.append("content/handbook/tools.md", "\nA new paragraph.\n")
+        ok = handbook.commit("a paragraph")
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+    finally:
+        _, log = server.stop()
+    assert len(re.findall(r": run \d+: check --staged\b", log)) == 3, log  # (every commit's)
 
 
 def test_the_scheduled_fix_job_pushes_a_branch_with_the_fixes(tmp_path: Path) -> None:

@@ -900,7 +900,8 @@ def explain(rule: str) -> None:
     metavar="SECONDS",
     help="Stop after this long without a run (0: never).",
 )
-def serve(socket_path: str | None, idle_timeout: float) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Print a line for each run.")
+def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
     """Keep the linter loaded, so each run starts at once.
 
     Every `handbook-lint` command you run while this listens (a pre-commit hook,
@@ -914,7 +915,7 @@ def serve(socket_path: str | None, idle_timeout: float) -> None:
         _fail("serve: needs Linux (fork, and descriptors passed over a Unix socket)")
     path = socket_path or client.socket_path()
     try:
-        code = server.serve(path, idle_timeout, _note)
+        code = server.serve(path, idle_timeout, _note, verbose)
     except server.ServeError as exc:
         _fail(f"serve: {exc}")
     sys.exit(code)

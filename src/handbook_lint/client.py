@@ -51,12 +51,20 @@ def available() -> bool:
 
 def code_stamp() -> str:
     """What the code of this process is: the interpreter, the package's version
-    and every file of the package (its name, size and modification time). A
-    server with another stamp would not run what this process would."""
+    and every file of the package (its name, size and modification time), and
+    where imports come from (the import path, but for the script's folder, and
+    when each of its folders last changed: a package installed, upgraded or
+    removed). A server with another stamp would not run what this process would."""
     import handbook_lint
 
     folder = os.path.dirname(os.path.abspath(handbook_lint.__file__))
-    parts = [sys.executable, sys.version, handbook_lint.__version__, folder]
+    executable = os.path.realpath(sys.executable)  # (a venv's python and python3 are one)
+    parts = [executable, sys.prefix, sys.version, handbook_lint.__version__, folder]
+    for entry in sys.path[1:]:
+        try:
+            parts.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            parts.append(entry)
     for top, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
@@ -76,6 +84,7 @@ def request(argv: list[str]) -> dict[str, object]:
         "stamp": code_stamp(),
         "argv": argv,
         "cwd": os.getcwd(),
+        "path": sys.path,
         "env": dict(os.environ),
         "umask": _umask(),
         "main_package": getattr(main, "__package__", None),
@@ -122,6 +131,8 @@ def delegate(argv: list[str]) -> int | None:
     try:
         try:
             sock.connect(path)
+            if peer_uid(sock) != os.getuid():
+                return None  # (a socket of somebody else's: nothing is sent to it)
             body = marshal.dumps(request(argv))
             socket.send_fds(sock, [struct.pack("!I", len(body)) + body], [0, 1, 2])
         except (OSError, ValueError):
@@ -144,6 +155,12 @@ def delegate(argv: list[str]) -> int | None:
         sock.close()
         for signum, handler in before.items():
             signal.signal(signum, handler)
+
+
+def peer_uid(sock: socket.socket) -> int:
+    """The user of the process at the other end (Linux's SO_PEERCRED)."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])
 
 
 def kill(pid: int, signum: int) -> None:

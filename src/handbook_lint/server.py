@@ -13,8 +13,11 @@ it started; a run whose client is stopped is signalled by the client itself.
 from __future__ import annotations
 
 import contextlib
+import gc
+import importlib
 import marshal
 import os
+import shlex
 import signal
 import socket
 import stat
@@ -27,9 +30,28 @@ from pathlib import Path
 
 from handbook_lint import client
 
-STALE = 75  # a run's exit status when its client runs other code: the server stops
+STALE = 75  # a run's exit status when the server's own code changed: it stops
 _MAX_REQUEST = 16 * 1024 * 1024
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops the server
+# What runs import when they first need it (`-X importtime` of runs): the
+# suggestions for misspelt links, the workers and a parsing child's
+# PR_SET_PDEATHSIG, atomic writes, TOML front matter, --diff, the presets.
+_RUN_IMPORTS = (
+    "rapidfuzz",
+    "ctypes",
+    "fcntl",
+    "multiprocessing",
+    "concurrent.futures",
+    "tempfile",
+    "shutil",
+    "tomllib",
+    "difflib",
+    "importlib.resources",
+    *(f"handbook_lint.report.{name}" for name in ("codequality", "sarif", "junit", "github")),
+    *(f"handbook_lint.report.{name}" for name in ("markdown", "html")),
+    "handbook_lint.engine.changes",
+    "handbook_lint.engine.fixer",
+)
 
 
 class ServeError(Exception):
@@ -44,6 +66,7 @@ class _Stop(Exception):
 def warm() -> None:
     """Import what runs use and make what they make first (the parser)."""
     from handbook_lint import cli  # noqa: F401
+    from handbook_lint.checks import speller
     from handbook_lint.checks.registry import all_rules
     from handbook_lint.engine import linter  # noqa: F401
     from handbook_lint.parsing.markdown import load_parser
@@ -51,8 +74,14 @@ def warm() -> None:
 
     all_rules()
     load_parser()
-    with contextlib.suppress(ImportError):
-        import rapidfuzz  # noqa: F401  (suggestions for misspelt links)
+    for name in _RUN_IMPORTS:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    # codespell's dictionary, parsed (a run of one page reads its keys from the
+    # cache and parses its entries when a word is misspelt); without codespell,
+    # each run says so
+    with contextlib.suppress(Exception):
+        speller.load_dictionary()
 
 
 def listen(path: str) -> socket.socket:
@@ -94,12 +123,13 @@ def listen(path: str) -> socket.socket:
     return sock
 
 
-def serve(path: str, idle: float, log: Callable[[str], None]) -> int:
+def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = False) -> int:
     """Take runs at `path` until a signal, `idle` seconds (0: no limit) with no
-    run, or a client that runs other code. The exit code: 0, or 128 + the
-    signal."""
+    run, or a change of its own code; `verbose`: a line on standard error for
+    each run. The exit code: 0, or 128 + the signal."""
     stamp = client.code_stamp()
     warm()
+    gc.freeze()  # (the imports' objects: a run's collections need not look at them)
     sock = listen(path)
     ours = os.stat(path).st_ino
     runs: set[int] = set()
@@ -109,13 +139,13 @@ def serve(path: str, idle: float, log: Callable[[str], None]) -> int:
         raise _Stop(signum)
 
     before = {s: signal.signal(s, stop) for s in _SIGNALS}
-    log(f"listening at {path} (process {os.getpid()})")
     last = time.monotonic()
     try:
+        log(f"listening at {path} (process {os.getpid()})")
         sock.settimeout(0.5)
         while True:
             if _reap(runs):
-                log("a client runs other code (another version, or edited): stopping")
+                log("handbook-lint's code changed since the server started: stopping")
                 break
             if idle and not runs and time.monotonic() - last > idle:
                 log(f"no run for {idle:g} s: stopping")
@@ -137,7 +167,7 @@ def serve(path: str, idle: float, log: Callable[[str], None]) -> int:
                             signal.signal(s, signal.SIG_DFL)
                         signal.pthread_sigmask(signal.SIG_SETMASK, held)
                         sock.close()
-                        _run(conn, stamp)
+                        _run(conn, stamp, verbose)
                     except BaseException as exc:  # (its client says the run ended without a code)
                         _say(f"the server could not run this: {type(exc).__name__}: {exc}")
                     finally:
@@ -170,7 +200,7 @@ def _say(message: str) -> None:
 
 
 def _reap(runs: set[int]) -> bool:
-    """Forget the runs that ended; True when one found its client's code other."""
+    """Forget the runs that ended; True when one found the server's code changed."""
     stale = False
     for pid in list(runs):
         try:
@@ -198,10 +228,9 @@ def _end(runs: set[int], grace: float = 2.0) -> None:
             os.waitpid(pid, 0)
 
 
-def _run(conn: socket.socket, stamp: str) -> None:
+def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
     """In the forked copy: become the client's run, and run it."""
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    if struct.unpack("3i", creds)[1] != os.getuid():
+    if client.peer_uid(conn) != os.getuid():
         return
     conn.settimeout(10)
     header, fds, _, _ = socket.recv_fds(conn, 4, 3)
@@ -223,15 +252,22 @@ def _run(conn: socket.socket, stamp: str) -> None:
             asked = None  # (another Python's marshal)
         if not isinstance(asked, dict) or asked.get("stamp") != stamp:
             conn.sendall(b"S\n")
-            os._exit(STALE)
+            if verbose:
+                _say(f"a run left to its client: {_other(asked, stamp)}")
+            # The client is another install (pre-commit's own, say): it runs by
+            # itself and the server goes on, unless its own code changed.
+            os._exit(STALE if client.code_stamp() != stamp else 0)
+        if verbose:
+            _say(f"run {os.getpid()}: {shlex.join(asked['argv'][1:])} (in {asked['cwd']})")
+        _become(asked)  # (before the client hears of the run: if it fails, the client runs it)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
     finally:
         for fd in fds:
             os.close(fd)
+    _streams(asked["streams"])
     conn.settimeout(None)
     conn.sendall(f"P{os.getpid()}\n".encode())
-    _become(asked)
     from handbook_lint import entry
 
     def reply(code: int) -> None:
@@ -240,9 +276,20 @@ def _run(conn: socket.socket, stamp: str) -> None:
     entry.run(reply)
 
 
+def _other(asked: object, stamp: str) -> str:
+    """How the client's code differs from the server's (the first difference)."""
+    theirs = asked.get("stamp") if isinstance(asked, dict) else None
+    if not isinstance(theirs, str):
+        return "not a request of this handbook-lint"
+    for mine, its in zip(stamp.splitlines(), theirs.splitlines(), strict=False):
+        if mine != its:
+            shown = its.replace("\0", " "), mine.replace("\0", " ")
+            return f"another installation ({shown[0]!r} there, {shown[1]!r} here)"
+    return "another installation"
+
+
 def _become(asked: dict[str, object]) -> None:
-    """Take the client's working directory, environment, umask, arguments and
-    standard streams (their encodings and buffering as the client had them)."""
+    """Take the client's working directory, environment, umask and arguments."""
     env = asked["env"]
     assert isinstance(env, dict)
     os.environ.clear()
@@ -251,20 +298,25 @@ def _become(asked: dict[str, object]) -> None:
     umask = asked["umask"]
     assert isinstance(umask, int)
     os.umask(umask)
-    argv = asked["argv"]
-    assert isinstance(argv, list)
+    argv, path = asked["argv"], asked["path"]
+    assert isinstance(argv, list) and isinstance(path, list)
     sys.argv = [str(a) for a in argv]
+    sys.path[:] = path  # (its first folder: the client's script's, or its cwd with -m)
     # (click names the program from __main__: `python -m handbook_lint`, or the
     # script's name)
     main = types.ModuleType("__main__")
     main.__package__ = asked.get("main_package")  # type: ignore[assignment]
     sys.modules["__main__"] = main
-    streams = asked["streams"]
-    assert isinstance(streams, dict)
+
+
+def _streams(given: object) -> None:
+    """Standard streams on the client's descriptors, with the encodings and
+    buffering the client's own had."""
+    assert isinstance(given, dict)
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
-        given = streams.get(name)
-        if given:
-            encoding, errors, line = given
+        settings = given.get(name)
+        if settings:
+            encoding, errors, line = settings
             mode = "r" if fd == 0 else "w"
             setattr(
                 sys,
