@@ -38,14 +38,15 @@ def _alone(**more: str) -> dict[str, str]:
 
 
 class Server:
-    def __init__(self, sock: Path, *args: str) -> None:
+    def __init__(self, sock: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.sock = sock
+        self.ended: tuple[int, str] | None = None
         self.proc = subprocess.Popen(
             [*LINT, "serve", "--socket", str(sock), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(sock),
+            env=_env(sock, **(env or {})),
         )
         deadline = time.monotonic() + 30
         while not self.listening():
@@ -64,15 +65,22 @@ class Server:
         return True
 
     def stop(self) -> tuple[int, str]:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = self.proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()  # (no server outlives its test)
-            self.proc.communicate()
-            raise
-        return self.proc.returncode, err
+        """Its exit code and what it printed (SIGTERM first, if it still runs)."""
+        if self.ended is None:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+            try:
+                _, err = self.proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()  # (no server outlives its test)
+                self.proc.communicate()
+                raise
+            self.ended = (self.proc.returncode, err)
+        return self.ended
+
+    def runs_said(self) -> int:
+        """Stop it, and count the runs it took (a verbose server says each)."""
+        return len(re.findall(r"handbook-lint: run \d+: ", self.stop()[1]))
 
 
 @pytest.fixture
@@ -84,7 +92,7 @@ def sock(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(sock: Path) -> Iterator[Server]:
-    started = Server(sock)
+    started = Server(sock, "--verbose")
     yield started
     started.stop()
 
@@ -142,17 +150,19 @@ def test_a_served_run_prints_and_exits_as_a_run_of_its_own(
         alone.stderr,
     )
     assert alone.returncode in (0, 1, 2)
+    assert server.runs_said() == 1  # (the run was the server's, not the client's own)
 
 
 def test_a_served_run_is_run_by_the_server_not_by_the_client(server: Server, repo: Path) -> None:
-    """The client imports no part of the linter (`-X importtime` lists what
-    the client's process imports; the server's copy imported it all before)."""
+    """The client imports no part of the linter (PYTHONPROFILEIMPORTTIME lists
+    what the client's process imports; the server's copy imported it all before)."""
+    timed = {"PYTHONPROFILEIMPORTTIME": "1"}
     served = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "handbook_lint", "check", "--format", "json"],
+        [*LINT, "check", "--format", "json"],
         cwd=repo / "docs",
         capture_output=True,
         text=True,
-        env=_env(server.sock),
+        env=_env(server.sock, **timed),
         check=False,
     )
     assert served.returncode == 1
@@ -161,11 +171,11 @@ def test_a_served_run_is_run_by_the_server_not_by_the_client(server: Server, rep
     rules = {f["rule"] for f in json.loads(served.stdout)["findings"]}
     assert rules == {"link-broken", "link-anchor-missing"}, rules
     alone = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "handbook_lint", "check", "--format", "json"],
+        [*LINT, "check", "--format", "json"],
         cwd=repo / "docs",
         capture_output=True,
         text=True,
-        env=_alone(),
+        env=_alone(**timed),
         check=False,
     )
     assert "handbook_lint.cli" in alone.stderr.replace("handbook_lint.client", "")
@@ -244,46 +254,55 @@ def test_sigterm_stops_the_server_its_runs_and_removes_its_socket(sock: Path, re
 
 
 def test_an_idle_server_stops_by_itself(sock: Path) -> None:
-    server = Server(sock, "--idle-timeout", "0.3")
+    server = Server(sock, "--idle-timeout", "2")
     server.proc.wait(timeout=30)
     code, err = server.stop()
     assert code == 0
-    assert "no run for 0.3 s" in err
+    assert "no run for 2 s" in err
     assert not sock.exists()
 
 
-def test_a_client_of_other_code_runs_by_itself_and_the_server_stops(
-    server: Server, repo: Path
+def test_a_server_whose_code_changed_stops_listening_and_lets_its_runs_finish(
+    sock: Path, tmp_path: Path
 ) -> None:
-    """A file of the package changed since the server started (an upgrade, an
-    edited checkout): the server would not run what the client would."""
-    import handbook_lint
-
-    marker = Path(handbook_lint.__file__).parent / "py.typed"
-    st = marker.stat()
-    os.utime(marker, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    try:
-        done = subprocess.run(
-            [*LINT, "check", "--format", "json"],
-            cwd=repo / "docs",
-            capture_output=True,
-            env=_env(server.sock),
-            check=False,
-        )
-    finally:
-        os.utime(marker, ns=(st.st_atime_ns, st.st_mtime_ns))
-    alone = subprocess.run(
-        [*LINT, "check", "--format", "json"],
-        cwd=repo / "docs",
+    """A package installed where imports come from (a folder of PYTHONPATH
+    here; pip in site-packages alike) changes what runs would import: a client
+    then runs by itself, the server stops taking runs, and the run under way
+    ends as it would have, not stopped."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    more = {"PYTHONPATH": os.pathsep.join(filter(None, [str(extra), os.environ.get("PYTHONPATH")]))}
+    server = Server(sock, "--verbose", env=more)
+    body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
+    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
+    root = write_site(tmp_path / "site", files, {})
+    long = subprocess.Popen(
+        [*LINT, "check", "--no-cache", "-j", "1", "-q"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(sock, **more),
+    )
+    deadline = time.monotonic() + 30
+    while not _descendants(server.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    (extra / "new_package.py").write_text("", "utf-8")  # (the folder changed)
+    by_itself = subprocess.run(
+        [*LINT, "check", "-q", "content/p1.md"],
+        cwd=root,
         capture_output=True,
-        env=_alone(),
+        env=_env(sock, **more),
         check=False,
     )
-    assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
-    server.proc.wait(timeout=30)
-    code, err = server.stop()
-    assert code == 0 and "code changed since the server started: stopping" in err
-    assert not server.sock.exists()
+    assert (by_itself.returncode, by_itself.stderr) == (0, b"")
+    server.proc.wait(timeout=60)
+    out, err = long.communicate(timeout=60)
+    assert (long.returncode, out, err) == (0, b"", b""), err
+    code, log = server.stop()
+    assert code == 0, log
+    assert "a run left to its client: another installation" in log
+    assert "code changed since the server started: stopping" in log
+    assert not sock.exists()
 
 
 def test_a_client_of_another_install_runs_by_itself_and_the_server_goes_on(
@@ -363,5 +382,196 @@ def test_a_socket_folder_others_may_enter_is_refused(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert "must be this user's alone" in done.stderr
+    assert "must be a folder of this user's alone" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _two_copies(tmp_path: Path, files: dict[str, str]) -> tuple[Path, Path]:
+    return (write_site(tmp_path / "a", files, {}), write_site(tmp_path / "b", files, {}))
+
+
+def _tree(root: Path) -> list[tuple[str, int]]:
+    """Every file and folder under `root`: its path and mode."""
+    return sorted((p.relative_to(root).as_posix(), p.stat().st_mode) for p in root.rglob("*"))
+
+
+def test_a_served_run_writes_the_files_a_run_of_its_own_writes(
+    server: Server, tmp_path: Path
+) -> None:
+    """The cache folder (facts, codespell's keys, its .gitignore) and a fix,
+    byte for byte where they are not a database, with the same names and modes."""
+    page = "---\ntitle: L\n---\n\n# L\n\nSee [our misson](/l/).\n\n1. a\n3. b\n"
+    served_root, alone_root = _two_copies(tmp_path, {"content/l.md": page})
+    command = [*LINT, "check", "--fix", "--format", "json"]
+    served = subprocess.run(
+        command, cwd=served_root, capture_output=True, env=_env(server.sock), check=False
+    )
+    alone = subprocess.run(command, cwd=alone_root, capture_output=True, env=_alone(), check=False)
+    assert (served.returncode, served.stdout, served.stderr) == (
+        alone.returncode,
+        alone.stdout,
+        alone.stderr,
+    )
+    assert _tree(served_root) == _tree(alone_root)
+    assert any("codespell-keys" in name for name, _ in _tree(served_root)), _tree(served_root)
+    fixed = (served_root / "content/l.md").read_text("utf-8")
+    assert fixed == (alone_root / "content/l.md").read_text("utf-8")
+    assert "mission" in fixed and "2. b" in fixed
+    for name, _ in _tree(alone_root):
+        if name.endswith((".gitignore", ".marshal")):
+            assert (served_root / name).read_bytes() == (alone_root / name).read_bytes(), name
+    assert server.runs_said() == 1
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"FORCE_COLOR": "1"},
+        {"NO_COLOR": "1"},
+        {"PYTHONUNBUFFERED": "1"},
+        {"PYTHONIOENCODING": "latin-1"},
+    ],
+)
+def test_a_served_run_takes_the_clients_environment_and_streams(
+    server: Server, repo: Path, env: dict[str, str]
+) -> None:
+    """Output that depends on the environment (colour, a stream's buffering
+    and encoding) is the client's: stdout and stderr merged, as pre-commit
+    reads them, come in the same order."""
+    command = ["sh", "-c", " ".join(LINT) + " check content/about.md content/team.md 2>&1"]
+    served = subprocess.run(
+        command, cwd=repo / "docs", capture_output=True, env=_env(server.sock, **env), check=False
+    )
+    alone = subprocess.run(
+        command, cwd=repo / "docs", capture_output=True, env=_alone(**env), check=False
+    )
+    assert (served.returncode, served.stdout) == (alone.returncode, alone.stdout)
+    assert (b"\x1b[" in served.stdout) == ("FORCE_COLOR" in env)
+    assert server.runs_said() == 1
+
+
+def test_two_clients_at_once_get_their_own_runs(server: Server, repo: Path) -> None:
+    commands = [
+        [*LINT, "check", "--format", "json", "content/about.md"],
+        [*LINT, "check", "--format", "json", "content/team.md"],
+    ]
+    running = [
+        subprocess.Popen(
+            c,
+            cwd=repo / "docs",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(server.sock),
+        )
+        for c in commands
+    ]
+    served = [(p.communicate(timeout=60), p.returncode) for p in running]
+    for command, ((out, err), code) in zip(commands, served, strict=True):
+        alone = subprocess.run(
+            command, cwd=repo / "docs", capture_output=True, env=_alone(), check=False
+        )
+        assert (code, out, err) == (alone.returncode, alone.stdout, alone.stderr)
+    assert server.runs_said() == 2
+
+
+def test_a_closed_standard_input_is_no_server_run(server: Server, repo: Path) -> None:
+    command = ["sh", "-c", " ".join(LINT) + " check -q 0<&-"]
+    served = subprocess.run(
+        command, cwd=repo / "docs", capture_output=True, env=_env(server.sock), check=False
+    )
+    assert (served.returncode, served.stderr) == (1, b"")
+    assert server.runs_said() == 0  # (its descriptors could not be passed: it ran by itself)
+
+
+def test_sigterm_to_the_server_stops_its_runs_as_sigterm_stops_a_run(
+    sock: Path, tmp_path: Path
+) -> None:
+    server = Server(sock)
+    files = {
+        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
+        for i in range(1500)
+    }
+    root = write_site(tmp_path / "big", files, {})
+    running = subprocess.Popen(
+        [*LINT, "check", "--no-cache", "-j", "2", "--format", "json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(sock),
+    )
+    deadline = time.monotonic() + 60
+    while len(_descendants(server.proc.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)  # (the run and its 2 workers: a probe's copy is no run)
+    assert len(_descendants(server.proc.pid)) >= 3, "the run never started its workers"
+    code, _ = server.stop()
+    out, err = running.communicate(timeout=30)
+    assert code == 128 + signal.SIGTERM
+    assert running.returncode == 128 + signal.SIGTERM
+    assert b"stopped (SIGTERM)" in err and out == b""
+
+
+def test_a_client_killed_takes_its_run_with_it(server: Server, tmp_path: Path) -> None:
+    files = {
+        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
+        for i in range(1500)
+    }
+    root = write_site(tmp_path / "big", files, {})
+    running = subprocess.Popen(
+        [*LINT, "check", "--no-cache", "-j", "2", "-q"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(server.sock),
+    )
+    deadline = time.monotonic() + 60
+    runs: set[int] = set()
+    while time.monotonic() < deadline and len(runs) < 3:  # (the run and its 2 workers)
+        runs = _descendants(server.proc.pid)
+        time.sleep(0.02)
+    assert len(runs) >= 3, "the run never started its workers"
+    running.kill()
+    running.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while _alive(runs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(runs), "the run or its workers outlived their client"
+    assert server.proc.poll() is None
+
+
+def test_a_server_that_does_not_answer_is_left_and_ctrl_c_still_stops(
+    server: Server, repo: Path
+) -> None:
+    """A server stopped (Ctrl-Z, SIGSTOP) takes no run: a client waits for it
+    a few seconds, then runs by itself; a client stopped while it waits ends as
+    Ctrl-C ends a run, and the server, once it goes on, runs neither."""
+    page = repo / "docs" / "content" / "list.md"
+    page.write_text("---\ntitle: L\n---\n\n# L\n\n1. a\n3. b\n", "utf-8")
+    os.kill(server.proc.pid, signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        waited = subprocess.run(
+            [*LINT, "check", "-q", "content/about.md"],
+            cwd=repo / "docs",
+            capture_output=True,
+            env=_env(server.sock),
+            check=False,
+        )
+        assert time.monotonic() - start >= 4.5  # (HANDSHAKE_SECONDS)
+        assert (waited.returncode, waited.stderr) == (1, b"")
+        stopped = subprocess.Popen(
+            [*LINT, "check", "--fix", "content/list.md"],
+            cwd=repo / "docs",
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(server.sock),
+        )
+        time.sleep(1.0)  # (it waits for the server)
+        stopped.send_signal(signal.SIGINT)
+        _, err = stopped.communicate(timeout=30)
+        assert stopped.returncode == 130
+        assert b"stopped (SIGINT)" in err
+    finally:
+        os.kill(server.proc.pid, signal.SIGCONT)
+    time.sleep(2.0)  # (the server takes the connections it had waiting)
+    assert "2. b" not in page.read_text("utf-8")  # (no run fixed it)
+    assert server.runs_said() == 0

@@ -904,11 +904,13 @@ def explain(rule: str) -> None:
 def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
     """Keep the linter loaded, so each run starts at once.
 
-    Every `handbook-lint` command you run while this listens (a pre-commit hook,
-    an editor's) is run by a copy of this process with your arguments, folder,
-    environment and terminal: the same output and exit code, about 0.2 s sooner.
-    A run goes on by itself when no server listens. Linux only. Stops on Ctrl-C,
-    SIGTERM, after --idle-timeout, or when the installed handbook-lint changes."""
+    Every `handbook-lint` command of this installation you run while this
+    listens (a pre-commit hook, an editor's) is run by a copy of this process
+    with your arguments, folder, environment, terminal and limits: the same
+    output, files and exit code, about 0.2 s sooner. A run goes on by itself
+    when no server listens. Linux only. Stops on Ctrl-C, SIGTERM (ending the
+    runs under way as they would end), after --idle-timeout, or when this
+    installation changes (letting them finish)."""
     from handbook_lint import client, server
 
     if not client.available():

@@ -1,19 +1,26 @@
 """A run handed to `handbook-lint serve`, when one is listening.
 
-Python's start and the linter's imports are two thirds of a run of one page
-(about 0.2 s of 0.3 to 0.45 s on a 2-core machine). A server that has imported
-everything forks a copy of itself for each run, and the copy runs the command
-line as a new process would: with this process's arguments, working directory,
-environment, umask and its standard input, output and error (the descriptors
-themselves travel over the socket), so what it prints, writes and exits with
-is the same. Each run starts from the server's state as it was after the
-imports, not from an earlier run's.
+Python's start and the linter's imports are about 0.2 s of a run of one page
+(0.3 to 0.5 s on a 2-core machine). A server that has imported everything forks
+a copy of itself for each run, and the copy runs the command line as a new
+process would: with this process's arguments, working directory, environment,
+umask, import path, CPU affinity, priority and resource limits, and its
+standard input, output and error (the descriptors themselves travel over the
+socket), so what it prints, writes and exits with is the same. Each run starts
+from the server's state as it was after the imports, not from an earlier run's.
 
-This module is imported before anything else (entry.py) and imports only the
-standard library, and of it little (marshal, not json: json imports re, 9 ms):
-a run without a server pays one `stat` for it. When no server
-listens, or the server runs other code than this process would (another
-version, an edited checkout), the run goes on in this process.
+The exchange: this process connects and sends its request; the copy answers
+`P<pid>` when it is ready, or `S` when the server is another installation's
+(then this process runs the command itself); this process answers `G` with its
+three descriptors and the copy runs; `X<code>` is its exit code. Until `G`,
+either side may walk away: nothing has run, and no descriptor of this process's
+is held by a server that does not answer. Signals that stop a run (Ctrl-C,
+SIGTERM, SIGHUP, SIGQUIT) and Ctrl-Z are passed on to the copy; if this process
+is killed, the copy kills itself (server.py).
+
+This module is imported before anything else (entry.py) and imports little of
+the standard library (marshal, not json: json imports re, 9 ms); a run without
+a server pays one `stat` for it.
 """
 
 from __future__ import annotations
@@ -22,15 +29,24 @@ import contextlib
 import marshal
 import os
 import signal
-import socket
-import struct
 import sys
-from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
+    from types import FrameType
 
 SOCKET_ENV = "HANDBOOK_LINT_SOCKET"  # the server's socket (default: socket_path())
 OFF_ENV = "HANDBOOK_LINT_NO_SERVER"  # set (to anything but ""): never hand a run over
+HANDSHAKE_SECONDS = 5.0  # a server that does not answer by then is left (one SIGSTOPped)
 
-_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Passed on to the run: what stops it, and what suspends and resumes it.
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+_SUSPEND = (signal.SIGTSTP, signal.SIGCONT)
+
+
+class _Interrupted(Exception):
+    """A signal before the run started: this process ends as it would have."""
 
 
 def socket_path() -> str:
@@ -46,20 +62,25 @@ def socket_path() -> str:
 def available() -> bool:
     """A server can take runs on this system (Linux: fork, and descriptors
     passed over a Unix socket)."""
+    import socket
+
     return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
 
 
 def code_stamp() -> str:
-    """What the code of this process is: the interpreter, the package's version
-    and every file of the package (its name, size and modification time), and
-    where imports come from (the import path, but for the script's folder, and
-    when each of its folders last changed: a package installed, upgraded or
-    removed). A server with another stamp would not run what this process would."""
+    """What the code of this process is: the interpreter and its flags, the
+    package's version and every file of the package (its name, size and
+    modification time), and where imports come from (the import path, but for
+    the script's folder, and when each of its folders last changed: a package
+    installed, upgraded or removed). A server with another stamp would not run
+    what this process would."""
     import handbook_lint
 
     folder = os.path.dirname(os.path.abspath(handbook_lint.__file__))
     executable = os.path.realpath(sys.executable)  # (a venv's python and python3 are one)
     parts = [executable, sys.prefix, sys.version, handbook_lint.__version__, folder]
+    parts += [repr(sys.flags), repr(sys.warnoptions), repr(sys._xoptions)]
+    parts += [sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()]
     for entry in sys.path[1:]:
         try:
             parts.append(f"{entry}\0{os.stat(entry or '.').st_mtime_ns}")
@@ -78,7 +99,8 @@ def code_stamp() -> str:
 
 
 def request(argv: list[str]) -> dict[str, object]:
-    """All a run takes from its process, but for the descriptors."""
+    """All a run takes from its process, but for the descriptors and what the
+    copy reads of this process itself (affinity, priority, limits, cgroup)."""
     main = sys.modules.get("__main__")
     return {
         "stamp": code_stamp(),
@@ -88,6 +110,7 @@ def request(argv: list[str]) -> dict[str, object]:
         "env": dict(os.environ),
         "umask": _umask(),
         "main_package": getattr(main, "__package__", None),
+        "ignored": [int(s) for s in FORWARDED if signal.getsignal(s) == signal.SIG_IGN],
         "streams": {
             name: _stream_settings(getattr(sys, name)) for name in ("stdin", "stdout", "stderr")
         },
@@ -100,67 +123,131 @@ def _umask() -> int:
     return mask
 
 
-def _stream_settings(stream: object) -> tuple[str, str, bool] | None:
+def _stream_settings(stream: object) -> tuple[str, str, bool, bool] | None:
     encoding = getattr(stream, "encoding", None)
     errors = getattr(stream, "errors", None)
     if not isinstance(encoding, str) or not isinstance(errors, str):
         return None
-    return (encoding, errors, bool(getattr(stream, "line_buffering", False)))
+    line = bool(getattr(stream, "line_buffering", False))
+    return (encoding, errors, line, bool(getattr(stream, "write_through", False)))
 
 
 def delegate(argv: list[str]) -> int | None:
     """Run the command line `argv` in the server and return its exit code; None
     when there is no server to run it (then this process runs it)."""
-    if os.environ.get(OFF_ENV) or not available() or argv[1:2] == ["serve"]:
+    if os.environ.get(OFF_ENV) or argv[1:2] == ["serve"] or not sys.platform.startswith("linux"):
         return None
+    if sys.stdin is None or sys.stdout is None or sys.stderr is None:
+        return None  # (a standard stream closed: descriptor 0 may be the socket's)
     path = socket_path()
     if not os.path.exists(path):
         return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid: list[int] = []
-    stopped: list[int] = []
+    import socket
+
+    if not hasattr(socket, "send_fds"):
+        return None
+    started: list[int] = []  # the run's process, once it runs
+    stopped: list[int] = []  # the signals passed on
 
     def forward(signum: int, frame: FrameType | None) -> None:
-        # The run's process gets the signal, stops as any run does (its
-        # workers terminated, 128 + the signal) and says its exit code.
         stopped.append(signum)
-        if pid:
-            kill(pid[0], signum)
+        if not started:
+            raise _Interrupted
+        # The run gets the signal, stops as any run does (its workers
+        # terminated, 128 + the signal) and says its exit code.
+        kill(started[0], signum)
 
-    before = {s: signal.signal(s, forward) for s in _FORWARDED}
+    def suspend(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGTSTP:  # (Ctrl-Z: the run stops, then this process)
+            if started:
+                kill(started[0], signal.SIGSTOP)
+            signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTSTP)
+            signal.signal(signal.SIGTSTP, suspend)
+        elif started:
+            kill(started[0], signal.SIGCONT)
+
+    # (a signal this process ignores, SIGHUP under nohup, stays ignored, here
+    # and in the run)
+    before = {s: signal.signal(s, forward) for s in FORWARDED if not _ignored(s)}
+    before.update({s: signal.signal(s, suspend) for s in _SUSPEND})
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         try:
-            sock.connect(path)
-            if peer_uid(sock) != os.getuid():
-                return None  # (a socket of somebody else's: nothing is sent to it)
-            body = marshal.dumps(request(argv))
-            socket.send_fds(sock, [struct.pack("!I", len(body)) + body], [0, 1, 2])
-        except (OSError, ValueError):
-            return None  # (no server listens, or a standard stream is closed)
-        replies = _Replies(sock)
-        first = replies.next()
-        if first is None or not first.startswith("P"):
-            return None  # (the server runs other code: "S", and it stops)
-        pid.append(int(first[1:]))
-        if stopped:
-            kill(pid[0], stopped[-1])
-        last = replies.next()
-        if last is not None and last.startswith("X"):
-            return int(last[1:])
-        if stopped:
-            return 128 + stopped[-1]
-        os.write(2, b"handbook-lint: the server's run ended without an exit code\n")
-        return 1
+            code = _exchange(sock, path, argv, started)
+        except _Interrupted:
+            code = None
+        if code is None and stopped:
+            # (stopped before the run started: as this process would have been)
+            sock.close()
+            for signum, handler in before.items():
+                signal.signal(signum, handler)
+            signal.raise_signal(stopped[-1])
+        if code is None and started:
+            code = 128 + stopped[-1] if stopped else _ended_without_code()
+        if stopped and stopped[-1] in (signal.SIGHUP, signal.SIGQUIT) and code == 128 + stopped[-1]:
+            # (those kill a run of its own process: so they kill this one)
+            signal.signal(stopped[-1], signal.SIG_DFL)
+            os.kill(os.getpid(), stopped[-1])
+        return code
     finally:
         sock.close()
         for signum, handler in before.items():
             signal.signal(signum, handler)
 
 
+def _ignored(signum: int) -> bool:
+    return signal.getsignal(signum) == signal.SIG_IGN
+
+
+def _exchange(sock: socket.socket, path: str, argv: list[str], started: list[int]) -> int | None:
+    """The run's exit code; None when the server did not take it (no server
+    listens, another installation's, a standard stream closed) or it ended
+    without saying one."""
+    import socket
+    import struct
+
+    try:
+        sock.settimeout(HANDSHAKE_SECONDS)
+        sock.connect(path)
+        if peer_uid(sock) != os.getuid():
+            return None  # (a socket of somebody else's: nothing is sent to it)
+        body = marshal.dumps(request(argv))
+        sock.sendall(struct.pack("!I", len(body)) + body)
+        replies = _Replies(sock)
+        ready = replies.next()
+        if ready is None or not ready.startswith("P") or not ready[1:].isdigit():
+            return None  # ("S": the server is another installation's)
+        # (the descriptors go with the `G`, once the run is ready for them)
+        socket.send_fds(sock, [b"G"], [0, 1, 2])
+        started.append(int(ready[1:]))
+        sock.settimeout(None)
+    except (OSError, ValueError):
+        return None  # (no server answers)
+    end = replies.next()
+    if end is not None and end.startswith("X") and end[1:].lstrip("-").isdigit():
+        return int(end[1:])
+    return None
+
+
+def _ended_without_code() -> int:
+    os.write(2, b"handbook-lint: the server's run ended without an exit code\n")
+    return 1
+
+
 def peer_uid(sock: socket.socket) -> int:
     """The user of the process at the other end (Linux's SO_PEERCRED)."""
+    return peer_credentials(sock)[1]
+
+
+def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
+    """The process, user and group at the other end (Linux's SO_PEERCRED)."""
+    import socket
+    import struct
+
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return int(struct.unpack("3i", creds)[1])
+    pid, uid, gid = struct.unpack("3i", creds)
+    return int(pid), int(uid), int(gid)
 
 
 def kill(pid: int, signum: int) -> None:
@@ -170,8 +257,8 @@ def kill(pid: int, signum: int) -> None:
 
 
 class _Replies:
-    """The server's lines: `P<pid>` when the run starts, `X<code>` when it ends,
-    `S` when the server runs other code."""
+    """The server's lines: `P<pid>` when the run is ready, `X<code>` when it
+    ends, `S` when the server is another installation's."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock

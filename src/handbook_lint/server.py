@@ -1,13 +1,16 @@
 """`handbook-lint serve`: a process that has imported everything and forks a
-copy of itself for each run a client hands it (client.py says why and what
-the client sends).
+copy of itself for each run a client hands it (client.py says why, and what
+the two say to each other).
 
 The server itself runs nothing of a run: it imports, listens and forks. Each
-copy takes the client's descriptors, working directory, environment, umask and
-arguments, and runs the command line through entry.run as a new process would;
-it ends with os._exit, never back in the server's loop. The server stops on
-SIGINT or SIGTERM (and after `idle` seconds without a run), terminating the runs
-it started; a run whose client is stopped is signalled by the client itself.
+copy takes the client's descriptors, working directory, environment, umask,
+arguments and import path, its CPU affinity, priority and resource limits, and
+runs the command line through entry.run as a new process would, in a session
+of its own (the server's terminal is not the run's); it ends with os._exit,
+never back in the server's loop, and kills itself if its client dies first.
+The server stops on SIGINT or SIGTERM, terminating the runs it started; after
+`idle` seconds without a run, or when its own code changed, it stops listening
+and lets the runs under way finish.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ import time
 import types
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from handbook_lint import client
 
-STALE = 75  # a run's exit status when the server's own code changed: it stops
 _MAX_REQUEST = 16 * 1024 * 1024
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops the server
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops the server, and a run
+_STAMP_EVERY = 2.0  # seconds between looks at the server's own code
 # What runs import when they first need it (`-X importtime` of runs): the
 # suggestions for misspelt links, the workers and a parsing child's
-# PR_SET_PDEATHSIG, atomic writes, TOML front matter, --diff, the presets.
+# PR_SET_PDEATHSIG, atomic writes, TOML front matter, --diff, the presets, the
+# reports.
 _RUN_IMPORTS = (
     "rapidfuzz",
     "ctypes",
@@ -47,8 +52,10 @@ _RUN_IMPORTS = (
     "tomllib",
     "difflib",
     "importlib.resources",
-    *(f"handbook_lint.report.{name}" for name in ("codequality", "sarif", "junit", "github")),
-    *(f"handbook_lint.report.{name}" for name in ("markdown", "html")),
+    *(
+        f"handbook_lint.report.{name}"
+        for name in ("codequality", "sarif", "junit", "github", "markdown", "html")
+    ),
     "handbook_lint.engine.changes",
     "handbook_lint.engine.fixer",
 )
@@ -64,9 +71,10 @@ class _Stop(Exception):
 
 
 def warm() -> None:
-    """Import what runs use and make what they make first (the parser)."""
+    """Import what runs use and make the parser. Nothing a run reads from its
+    folder or its cache (codespell's dictionary is read, and its keys kept, by
+    each run as a run of its own process does)."""
     from handbook_lint import cli  # noqa: F401
-    from handbook_lint.checks import speller
     from handbook_lint.checks.registry import all_rules
     from handbook_lint.engine import linter  # noqa: F401
     from handbook_lint.parsing.markdown import load_parser
@@ -77,11 +85,6 @@ def warm() -> None:
     for name in _RUN_IMPORTS:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    # codespell's dictionary, parsed (a run of one page reads its keys from the
-    # cache and parses its entries when a word is misspelt); without codespell,
-    # each run says so
-    with contextlib.suppress(Exception):
-        speller.load_dictionary()
 
 
 def listen(path: str) -> socket.socket:
@@ -90,11 +93,11 @@ def listen(path: str) -> socket.socket:
     folder = Path(path).parent
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = folder.stat()
+        st = os.lstat(folder)
     except OSError as exc:
         raise ServeError(f"cannot make the folder {folder}: {exc.strerror or exc}") from exc
-    if st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise ServeError(f"{folder} must be this user's alone (chmod 700 it)")
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise ServeError(f"{folder} must be a folder of this user's alone (chmod 700 it)")
     try:
         if stat.S_ISSOCK(os.lstat(path).st_mode):
             probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -127,11 +130,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     """Take runs at `path` until a signal, `idle` seconds (0: no limit) with no
     run, or a change of its own code; `verbose`: a line on standard error for
     each run. The exit code: 0, or 128 + the signal."""
-    stamp = client.code_stamp()
-    warm()
-    gc.freeze()  # (the imports' objects: a run's collections need not look at them)
-    sock = listen(path)
-    ours = os.stat(path).st_ino
+    sock = listen(path)  # (first: a second server is refused at once)
     runs: set[int] = set()
     code = 0
 
@@ -139,44 +138,38 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
         raise _Stop(signum)
 
     before = {s: signal.signal(s, stop) for s in _SIGNALS}
-    last = time.monotonic()
     try:
+        ours = os.stat(path).st_ino
+        stamp = client.code_stamp()
+        warm()
+        gc.freeze()  # (the imports' objects: a run's collections need not look at them)
         log(f"listening at {path} (process {os.getpid()})")
+        last = looked = time.monotonic()
         sock.settimeout(0.5)
         while True:
-            if _reap(runs):
-                log("handbook-lint's code changed since the server started: stopping")
-                break
-            if idle and not runs and time.monotonic() - last > idle:
+            _reap(runs)
+            now = time.monotonic()
+            if idle and not runs and now - last > idle:
                 log(f"no run for {idle:g} s: stopping")
                 break
+            if now - looked > _STAMP_EVERY:
+                looked = now
+                if client.code_stamp() != stamp:
+                    log("handbook-lint's code changed since the server started: stopping")
+                    break
             try:
                 conn, _ = sock.accept()
             except TimeoutError:
                 continue
-            sys.stdout.flush()
-            sys.stderr.flush()
-            # (a signal is held while forking: raised in os.fork's own hooks,
-            # _Stop would be printed and lost, and the server would go on)
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-            try:
-                pid = os.fork()
-                if pid == 0:
-                    try:
-                        for s in _SIGNALS:
-                            signal.signal(s, signal.SIG_DFL)
-                        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                        sock.close()
-                        _run(conn, stamp, verbose)
-                    except BaseException as exc:  # (its client says the run ended without a code)
-                        _say(f"the server could not run this: {type(exc).__name__}: {exc}")
-                    finally:
-                        os._exit(1)  # (a run never returns to the loop)
-                conn.close()
-                runs.add(pid)
+            except OSError as exc:  # (out of descriptors, a client gone at once)
+                log(f"could not take a run: {exc.strerror or exc}")
+                time.sleep(0.1)
+                continue
+            if _fork(conn, sock, stamp, verbose, log, runs):
                 last = time.monotonic()
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        sock.close()
+        _unlink(path, ours)
+        _wait(runs)  # (the runs under way finish)
     except _Stop as signalled:
         code = 128 + signalled.signum
         log(f"stopped ({signal.Signals(signalled.signum).name})")
@@ -184,34 +177,81 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
         for s, handler in before.items():
             signal.signal(s, handler)
         sock.close()
-        try:
-            if os.stat(path).st_ino == ours:
-                os.unlink(path)
-        except OSError:
-            pass
+        with contextlib.suppress(NameError):
+            _unlink(path, ours)
         _end(runs)
     return code
 
 
+def _fork(
+    conn: socket.socket,
+    sock: socket.socket,
+    stamp: str,
+    verbose: bool,
+    log: Callable[[str], None],
+    runs: set[int],
+) -> bool:
+    """A copy of the server for the run at `conn`, added to `runs` (before a
+    signal held meanwhile stops the server: it terminates its runs)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Signals are held while forking: raised in os.fork's own hooks, _Stop would
+    # be printed and lost. The copy holds them until entry.run has its handlers.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            log(f"could not start a run: {exc.strerror or exc}")
+            return False
+        if pid == 0:
+            try:
+                for s in _SIGNALS:
+                    signal.signal(s, signal.SIG_DFL)
+                sock.close()
+                _run(conn, stamp, verbose)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # (the client went away before the run started)
+            except BaseException as exc:  # (its client says the run ended without a code)
+                _say(f"the server could not run this: {type(exc).__name__}: {exc}")
+            finally:
+                os._exit(1)  # (a run never returns to the loop)
+        runs.add(pid)
+        return True
+    finally:
+        conn.close()
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _unlink(path: str, ours: int) -> None:
+    """Remove the socket, if it is still this server's."""
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_ino == ours:
+            os.unlink(path)
+
+
 def _say(message: str) -> None:
-    """A line on standard error: the client's, once the run has taken it."""
+    """A line on standard error: the server's, or the client's once the run has
+    taken its descriptors."""
     with contextlib.suppress(OSError):
         os.write(2, f"handbook-lint: {message}\n".encode("utf-8", "backslashreplace"))
 
 
-def _reap(runs: set[int]) -> bool:
-    """Forget the runs that ended; True when one found the server's code changed."""
-    stale = False
+def _reap(runs: set[int]) -> None:
+    """Forget the runs that ended."""
     for pid in list(runs):
         try:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            done, _ = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            runs.discard(pid)
-            continue
+            done = pid
         if done:
             runs.discard(pid)
-            stale = stale or os.waitstatus_to_exitcode(status) == STALE
-    return stale
+
+
+def _wait(runs: set[int]) -> None:
+    while runs:
+        _reap(runs)
+        time.sleep(0.05)
 
 
 def _end(runs: set[int], grace: float = 2.0) -> None:
@@ -230,36 +270,28 @@ def _end(runs: set[int], grace: float = 2.0) -> None:
 
 def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
     """In the forked copy: become the client's run, and run it."""
-    if client.peer_uid(conn) != os.getuid():
+    client_pid, uid, _ = client.peer_credentials(conn)
+    if uid != os.getuid():
         return
-    conn.settimeout(10)
-    header, fds, _, _ = socket.recv_fds(conn, 4, 3)
-    try:
-        if len(header) < 4 or len(fds) != 3:
-            return
-        size = struct.unpack("!I", header)[0]
-        if size > _MAX_REQUEST:
-            return
-        body = bytearray()
-        while len(body) < size:
-            chunk = conn.recv(min(size - len(body), 1 << 20))
-            if not chunk:
-                return
-            body += chunk
-        try:
-            asked = marshal.loads(bytes(body))
-        except (ValueError, EOFError, TypeError):
-            asked = None  # (another Python's marshal)
-        if not isinstance(asked, dict) or asked.get("stamp") != stamp:
-            conn.sendall(b"S\n")
-            if verbose:
-                _say(f"a run left to its client: {_other(asked, stamp)}")
-            # The client is another install (pre-commit's own, say): it runs by
-            # itself and the server goes on, unless its own code changed.
-            os._exit(STALE if client.code_stamp() != stamp else 0)
+    conn.settimeout(client.HANDSHAKE_SECONDS)
+    asked = _request(conn)
+    if asked is None:
+        return
+    if asked.get("stamp") != stamp:
+        conn.sendall(b"S\n")  # (another installation's run: its client runs it)
         if verbose:
-            _say(f"run {os.getpid()}: {shlex.join(asked['argv'][1:])} (in {asked['cwd']})")
-        _become(asked)  # (before the client hears of the run: if it fails, the client runs it)
+            _say(f"a run left to its client: {_other(asked, stamp)}")
+        return
+    _become(asked, client_pid)  # (before the client hears of the run: if it fails, it runs it)
+    conn.sendall(f"P{os.getpid()}\n".encode())
+    # The client's descriptors come only now, with its `G`: a server that never
+    # got here (stopped) holds no pipe of the client's open.
+    go, fds, _, _ = socket.recv_fds(conn, 1, 3)
+    try:
+        if go != b"G" or len(fds) != 3:
+            return  # (the client went away: nothing has run)
+        if verbose:
+            _say(f"run {os.getpid()}: {shlex.join(sys.argv[1:])} (in {os.getcwd()})")
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
     finally:
@@ -267,18 +299,72 @@ def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
             os.close(fd)
     _streams(asked["streams"])
     conn.settimeout(None)
-    conn.sendall(f"P{os.getpid()}\n".encode())
+    replied: list[int] = []
+    _watch(conn, replied)
     from handbook_lint import entry
 
     def reply(code: int) -> None:
+        replied.append(code)
         conn.sendall(f"X{code}\n".encode())
 
     entry.run(reply)
 
 
-def _other(asked: object, stamp: str) -> str:
+def _request(conn: socket.socket) -> dict[str, object] | None:
+    """The client's request, once all of it came (None: not a whole one)."""
+    header = _exactly(conn, 4)
+    if header is None:
+        return None
+    size = struct.unpack("!I", header)[0]
+    body = _exactly(conn, size) if size <= _MAX_REQUEST else None
+    if body is None:
+        return None
+    try:
+        asked = marshal.loads(body)
+    except (ValueError, EOFError, TypeError):
+        return None  # (another Python's marshal)
+    return asked if isinstance(asked, dict) else None
+
+
+def _exactly(conn: socket.socket, size: int) -> bytes | None:
+    """`size` bytes from `conn` (None: it ended before)."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = conn.recv(min(size - len(data), 1 << 20))
+        if not chunk:
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def _watch(conn: socket.socket, replied: list[int]) -> None:
+    """The client sends nothing after its `G`: the end of its socket before the
+    run's exit code means it was killed (SIGKILL), and so is the run, as it
+    would have been (its workers die with it, as they die with any run). The
+    kernel says when the socket changes (SIGIO, to this process alone): no
+    thread, which the run's forks would not want."""
+    import fcntl
+
+    def changed(signum: int, frame: types.FrameType | None) -> None:
+        try:
+            gone = conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            gone = False  # (writable, or nothing yet)
+        except OSError:
+            gone = True
+        if gone and not replied:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    signal.signal(signal.SIGIO, changed)
+    fd = conn.fileno()
+    fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    changed(signal.SIGIO, None)  # (gone already?)
+
+
+def _other(asked: dict[str, object], stamp: str) -> str:
     """How the client's code differs from the server's (the first difference)."""
-    theirs = asked.get("stamp") if isinstance(asked, dict) else None
+    theirs = asked.get("stamp")
     if not isinstance(theirs, str):
         return "not a request of this handbook-lint"
     for mine, its in zip(stamp.splitlines(), theirs.splitlines(), strict=False):
@@ -288,18 +374,23 @@ def _other(asked: object, stamp: str) -> str:
     return "another installation"
 
 
-def _become(asked: dict[str, object]) -> None:
-    """Take the client's working directory, environment, umask and arguments."""
-    env = asked["env"]
-    assert isinstance(env, dict)
+def _become(asked: dict[str, object], client_pid: int) -> None:
+    """Take the client's working directory, environment, umask, arguments,
+    import path, signals it ignores, and what the system gives it alone."""
+    env, argv, path = asked["env"], asked["argv"], asked["path"]
+    umask, ignored = asked["umask"], asked.get("ignored", [])
+    if not (
+        isinstance(env, dict)
+        and isinstance(argv, list)
+        and isinstance(path, list)
+        and isinstance(umask, int)
+        and isinstance(ignored, list)
+    ):
+        raise ValueError("a malformed request")
+    os.chdir(str(asked["cwd"]))
     os.environ.clear()
     os.environ.update(env)
-    os.chdir(str(asked["cwd"]))
-    umask = asked["umask"]
-    assert isinstance(umask, int)
     os.umask(umask)
-    argv, path = asked["argv"], asked["path"]
-    assert isinstance(argv, list) and isinstance(path, list)
     sys.argv = [str(a) for a in argv]
     sys.path[:] = path  # (its first folder: the client's script's, or its cwd with -m)
     # (click names the program from __main__: `python -m handbook_lint`, or the
@@ -307,21 +398,54 @@ def _become(asked: dict[str, object]) -> None:
     main = types.ModuleType("__main__")
     main.__package__ = asked.get("main_package")  # type: ignore[assignment]
     sys.modules["__main__"] = main
+    for signum in (signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_IGN if int(signum) in ignored else signal.SIG_DFL)
+    os.setsid()  # (the server's terminal, its Ctrl-C or Ctrl-Z, is not the run's)
+    _adopt(client_pid)
+
+
+def _adopt(pid: int) -> None:
+    """The client's CPU affinity, priority, resource limits (as far as this
+    process may lower or keep its own) and cgroup (for the CPUs a run may use)."""
+    import resource
+
+    from handbook_lint.engine import workers
+
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(0, os.sched_getaffinity(pid))
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, pid))
+    for name in dir(resource):
+        if name.startswith("RLIMIT_"):
+            limit = getattr(resource, name)
+            with contextlib.suppress(OSError, ValueError):
+                resource.setrlimit(limit, resource.prlimit(pid, limit))
+    workers.CGROUP_OF = f"/proc/{pid}/cgroup"
 
 
 def _streams(given: object) -> None:
-    """Standard streams on the client's descriptors, with the encodings and
-    buffering the client's own had."""
+    """Standard streams on the client's descriptors, made as Python makes them
+    (its encoding, errors, line buffering and write-through as the client's)."""
+    import io
+
     assert isinstance(given, dict)
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
         settings = given.get(name)
-        if settings:
-            encoding, errors, line = settings
-            mode = "r" if fd == 0 else "w"
-            setattr(
-                sys,
-                name,
-                open(  # noqa: SIM115  (the stream of the run, as Python's own)
-                    fd, mode, 1 if line else -1, encoding, errors, closefd=False
-                ),
-            )
+        if not settings:
+            continue
+        encoding, errors, line, through = settings
+        raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
+        buffered: Any = raw  # (unbuffered below a write-through stream, as with -u)
+        if fd == 0:
+            buffered = io.BufferedReader(raw)
+        elif not through:
+            buffered = io.BufferedWriter(raw)
+        stream = io.TextIOWrapper(
+            buffered,
+            encoding=encoding,
+            errors=errors,
+            newline="\n",
+            line_buffering=line,
+            write_through=through,
+        )
+        setattr(sys, name, stream)

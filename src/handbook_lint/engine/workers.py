@@ -120,7 +120,11 @@ def die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
 
 
-def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str = "/proc/self/cgroup") -> int:
+# Whose cgroup's CPU quota counts: this process's, or a server's client's (server.py).
+CGROUP_OF = "/proc/self/cgroup"
+
+
+def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str | None = None) -> int:
     """The CPUs this process may use, the default number of jobs: the CPUs it
     may run on (its affinity, `taskset`), and no more than a cgroup's CPU quota
     allows, rounded up (a CI container given 2 CPUs of a 64-core host is told
@@ -129,7 +133,7 @@ def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str = "/proc/self/cgro
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # (no affinity outside Linux)
         count = os.cpu_count() or 1
-    quota = _cgroup_quota(cgroup_root, own)
+    quota = _cgroup_quota(cgroup_root, own or CGROUP_OF)
     if quota is not None:
         count = min(count, math.ceil(quota))
     return max(1, count)
