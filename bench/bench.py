@@ -310,6 +310,7 @@ def bench_site(
             bench_staged(root, one_file, original, runs, pairs, markdownlint)
         if server:
             print("  with handbook-lint serve listening:", flush=True)
+            page.write_text(original, "utf-8")  # (as the warm run without it had it)
             with served(root.parent):
                 subprocess.run([*LINT, "-q"], cwd=root, stdout=subprocess.DEVNULL, check=False)
                 warm_s = series("warm (nothing changed), server", runs, [*LINT, *json_args], root)
