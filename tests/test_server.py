@@ -206,6 +206,7 @@ def test_a_served_run_takes_the_clients_environment_umask_and_fixes_files(
     assert made and all(p.stat().st_mode & 0o077 == 0 for p in made), [
         oct(p.stat().st_mode) for p in made
     ]
+    assert server.runs_said() == 1
 
 
 def test_ctrl_c_of_a_client_stops_its_run_in_the_server(server: Server, tmp_path: Path) -> None:
@@ -277,15 +278,16 @@ def test_a_server_whose_code_changed_stops_listening_and_lets_its_runs_finish(
     files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
     root = write_site(tmp_path / "site", files, {})
     long = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "1", "-q"],
+        [*LINT, "check", "--no-cache", "-j", "2", "-q"],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(sock, **more),
     )
-    deadline = time.monotonic() + 30
-    while not _descendants(server.proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    deadline = time.monotonic() + 60
+    while len(_descendants(server.proc.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)  # (the run and its 2 workers: a probe's copy is no run)
+    assert len(_descendants(server.proc.pid)) >= 3, "the run never started its workers"
     (extra / "new_package.py").write_text("", "utf-8")  # (the folder changed)
     by_itself = subprocess.run(
         [*LINT, "check", "-q", "content/p1.md"],
@@ -300,7 +302,7 @@ def test_a_server_whose_code_changed_stops_listening_and_lets_its_runs_finish(
     assert (long.returncode, out, err) == (0, b"", b""), err
     code, log = server.stop()
     assert code == 0, log
-    assert "a run left to its client: another installation" in log
+    assert re.search(r"run \d+: check --no-cache -j 2 -q ", log), log  # (the server's run)
     assert "code changed since the server started: stopping" in log
     assert not sock.exists()
 
@@ -334,6 +336,9 @@ def test_a_client_of_another_install_runs_by_itself_and_the_server_goes_on(
     assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
     time.sleep(1.0)  # (the server's loop looks at its runs twice a second)
     assert server.proc.poll() is None and server.listening()
+    _, log = server.stop()
+    assert "a run left to its client: another installation" in log
+    assert not re.search(r"handbook-lint: run \d+: ", log)
 
 
 def test_a_verbose_server_says_each_run(sock: Path, repo: Path) -> None:
@@ -531,7 +536,7 @@ def test_a_client_killed_takes_its_run_with_it(server: Server, tmp_path: Path) -
     assert len(runs) >= 3, "the run never started its workers"
     running.kill()
     running.communicate(timeout=30)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 2  # (the run alone would take longer)
     while _alive(runs) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(runs), "the run or its workers outlived their client"
@@ -565,7 +570,7 @@ def test_a_server_that_does_not_answer_is_left_and_ctrl_c_still_stops(
             stderr=subprocess.PIPE,
             env=_env(server.sock),
         )
-        time.sleep(1.0)  # (it waits for the server)
+        time.sleep(2.0)  # (it waits for the server)
         stopped.send_signal(signal.SIGINT)
         _, err = stopped.communicate(timeout=30)
         assert stopped.returncode == 130
@@ -575,3 +580,85 @@ def test_a_server_that_does_not_answer_is_left_and_ctrl_c_still_stops(
     time.sleep(2.0)  # (the server takes the connections it had waiting)
     assert "2. b" not in page.read_text("utf-8")  # (no run fixed it)
     assert server.runs_said() == 0
+
+
+def _big(tmp_path: Path) -> Path:
+    files = {
+        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
+        for i in range(1500)
+    }
+    return write_site(tmp_path / "big", files, {})
+
+
+def _started(server: Server, client: subprocess.Popen[bytes]) -> set[int]:
+    """The run's processes once its 2 workers started."""
+    deadline = time.monotonic() + 60
+    runs: set[int] = set()
+    while time.monotonic() < deadline and len(runs) < 3:
+        runs = _descendants(server.proc.pid)
+        time.sleep(0.02)
+    assert len(runs) >= 3, "the run never started its workers"
+    return runs
+
+
+def test_sighup_of_a_client_kills_it_and_its_run_as_it_kills_a_run(
+    server: Server, tmp_path: Path
+) -> None:
+    root = _big(tmp_path)
+    client = subprocess.Popen(
+        [*LINT, "check", "--no-cache", "-j", "2", "-q"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(server.sock),
+    )
+    runs = _started(server, client)
+    client.send_signal(signal.SIGHUP)
+    client.communicate(timeout=30)
+    assert client.returncode == -signal.SIGHUP  # (killed by it, as a run of its own is)
+    deadline = time.monotonic() + 5
+    while _alive(runs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(runs)
+
+
+def test_ctrl_z_of_a_client_stops_its_run_and_fg_goes_on(server: Server, tmp_path: Path) -> None:
+    root = _big(tmp_path)
+    client = subprocess.Popen(
+        [*LINT, "check", "--no-cache", "-j", "2", "--format", "json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(server.sock),
+    )
+    runs = _started(server, client)
+    client.send_signal(signal.SIGTSTP)
+    time.sleep(0.5)
+
+    def state(pid: int) -> str:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    assert state(client.pid) == "T"
+    assert {state(pid) for pid in _alive(runs)} == {"T"}  # (the run and its workers)
+    client.send_signal(signal.SIGCONT)
+    out, err = client.communicate(timeout=120)
+    assert (client.returncode, err) == (0, b""), err
+    assert json.loads(out)["findings"] == []
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/taskset"), reason="needs taskset")
+def test_a_served_run_may_use_the_cpus_its_client_may(server: Server, repo: Path) -> None:
+    command = ["taskset", "-c", "0", *LINT, "check", "-q", "--stats"]
+    served = subprocess.run(
+        command, cwd=repo / "docs", capture_output=True, env=_env(server.sock), check=False
+    )
+    alone = subprocess.run(
+        command, cwd=repo / "docs", capture_output=True, env=_alone(), check=False
+    )
+    assert (served.returncode, served.stdout, served.stderr) == (
+        alone.returncode,
+        alone.stdout,
+        alone.stderr,
+    )
+    assert b"1 (the CPUs this run may use)" in served.stdout + served.stderr
+    assert server.runs_said() == 1

@@ -146,40 +146,52 @@ def delegate(argv: list[str]) -> int | None:
 
     if not hasattr(socket, "send_fds"):
         return None
-    started: list[int] = []  # the run's process, once it runs
+    started: list[int] = []  # the run's process, once it may run
     stopped: list[int] = []  # the signals passed on
+    handing: list[bool] = []  # (while the run is handed over)
 
     def forward(signum: int, frame: FrameType | None) -> None:
         stopped.append(signum)
-        if not started:
+        if started:
+            # The run gets the signal, stops as any run does (its workers
+            # terminated, 128 + the signal) and says its exit code.
+            kill(started[0], signum)
+        elif handing:
             raise _Interrupted
-        # The run gets the signal, stops as any run does (its workers
-        # terminated, 128 + the signal) and says its exit code.
-        kill(started[0], signum)
 
     def suspend(signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGTSTP:  # (Ctrl-Z: the run stops, then this process)
+        # (Ctrl-Z: the run and its workers stop, then this process; whenever
+        # this process goes on, so do they)
+        if signum == signal.SIGTSTP:
             if started:
-                kill(started[0], signal.SIGSTOP)
+                killpg(started[0], signal.SIGSTOP)
             signal.signal(signal.SIGTSTP, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTSTP)
             signal.signal(signal.SIGTSTP, suspend)
-        elif started:
-            kill(started[0], signal.SIGCONT)
+        if started:
+            killpg(started[0], signal.SIGCONT)
 
     # (a signal this process ignores, SIGHUP under nohup, stays ignored, here
     # and in the run)
     before = {s: signal.signal(s, forward) for s in FORWARDED if not _ignored(s)}
-    before.update({s: signal.signal(s, suspend) for s in _SUSPEND})
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    before.update({s: signal.signal(s, suspend) for s in _SUSPEND if not _ignored(s)})
+    code: int | None = None
+    sock: socket.socket | None = None
     try:
         try:
+            handing.append(True)
+            if stopped:
+                raise _Interrupted
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             code = _exchange(sock, path, argv, started)
-        except _Interrupted:
+        except (_Interrupted, OSError):
             code = None
-        if code is None and stopped:
+        finally:
+            handing.clear()
+        if code is None and stopped and not started:
             # (stopped before the run started: as this process would have been)
-            sock.close()
+            if sock is not None:
+                sock.close()
             for signum, handler in before.items():
                 signal.signal(signum, handler)
             signal.raise_signal(stopped[-1])
@@ -191,7 +203,8 @@ def delegate(argv: list[str]) -> int | None:
             os.kill(os.getpid(), stopped[-1])
         return code
     finally:
-        sock.close()
+        if sock is not None:
+            sock.close()
         for signum, handler in before.items():
             signal.signal(signum, handler)
 
@@ -218,9 +231,14 @@ def _exchange(sock: socket.socket, path: str, argv: list[str], started: list[int
         ready = replies.next()
         if ready is None or not ready.startswith("P") or not ready[1:].isdigit():
             return None  # ("S": the server is another installation's)
-        # (the descriptors go with the `G`, once the run is ready for them)
-        socket.send_fds(sock, [b"G"], [0, 1, 2])
+        # (the descriptors go with the `G`, once the run is ready for them; a
+        # signal from now on is the run's, which holds it until it can stop)
         started.append(int(ready[1:]))
+        try:
+            socket.send_fds(sock, [b"G"], [0, 1, 2])
+        except OSError:
+            started.clear()
+            raise
         sock.settimeout(None)
     except (OSError, ValueError):
         return None  # (no server answers)
@@ -254,6 +272,12 @@ def kill(pid: int, signum: int) -> None:
     """Signal a run's process, if it has not ended."""
     with contextlib.suppress(OSError):
         os.kill(pid, signum)
+
+
+def killpg(pid: int, signum: int) -> None:
+    """Signal a run and its workers (its process group: it leads one)."""
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signum)
 
 
 class _Replies:

@@ -74,10 +74,7 @@ def _out(code: int) -> None:
                 sys.stderr.write(f"handbook-lint: could not write the output: {exc}\n")
                 sys.stderr.flush()
             code = 120
-    for reply in _REPLY:
-        with contextlib.suppress(OSError):
-            reply(code)
-    os._exit(code)
+    _exit_now(code)
 
 
 GRACE_SECONDS = 2.0  # how long stopping may take (threads finishing a request)
@@ -89,6 +86,15 @@ _REPLY: list[Callable[[int], None]] = []  # a server's run: how its client hears
 
 
 _MAIN_PID = os.getpid()
+
+
+def _exit_now(code: int) -> None:
+    """Out, now (a run that would not stop in time); a server's client hears
+    the code all the same."""
+    for reply in _REPLY:
+        with contextlib.suppress(OSError):
+            reply(code)
+    os._exit(code)
 
 
 def _stopped(signum: int, frame: object) -> None:
@@ -103,7 +109,7 @@ def _stopped(signum: int, frame: object) -> None:
     sys.stderr.write(f"\nhandbook-lint: stopped ({signal.Signals(signum).name})\n")
     # Threads in the middle of a request (external links) would hold the exit
     # up; CI follows SIGTERM with SIGKILL a few seconds later.
-    timer = threading.Timer(GRACE_SECONDS, os._exit, (code,))
+    timer = threading.Timer(GRACE_SECONDS, _exit_now, (code,))
     timer.daemon = True
     timer.start()
     raise SystemExit(code)

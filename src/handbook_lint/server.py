@@ -137,42 +137,46 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     def stop(signum: int, frame: types.FrameType | None) -> None:
         raise _Stop(signum)
 
+    def say(message: str) -> None:
+        with contextlib.suppress(OSError):  # (its own output closed: it goes on)
+            log(message)
+
     before = {s: signal.signal(s, stop) for s in _SIGNALS}
     try:
         ours = os.stat(path).st_ino
-        stamp = client.code_stamp()
         warm()
         gc.freeze()  # (the imports' objects: a run's collections need not look at them)
-        log(f"listening at {path} (process {os.getpid()})")
+        stamp = client.code_stamp()  # (after the imports, which may write bytecode)
+        say(f"listening at {path} (process {os.getpid()})")
         last = looked = time.monotonic()
         sock.settimeout(0.5)
         while True:
             _reap(runs)
             now = time.monotonic()
             if idle and not runs and now - last > idle:
-                log(f"no run for {idle:g} s: stopping")
+                say(f"no run for {idle:g} s: stopping")
                 break
             if now - looked > _STAMP_EVERY:
                 looked = now
                 if client.code_stamp() != stamp:
-                    log("handbook-lint's code changed since the server started: stopping")
+                    say("handbook-lint's code changed since the server started: stopping")
                     break
             try:
                 conn, _ = sock.accept()
             except TimeoutError:
                 continue
             except OSError as exc:  # (out of descriptors, a client gone at once)
-                log(f"could not take a run: {exc.strerror or exc}")
+                say(f"could not take a run: {exc.strerror or exc}")
                 time.sleep(0.1)
                 continue
-            if _fork(conn, sock, stamp, verbose, log, runs):
+            if _fork(conn, sock, stamp, verbose, say, runs):
                 last = time.monotonic()
         sock.close()
         _unlink(path, ours)
         _wait(runs)  # (the runs under way finish)
     except _Stop as signalled:
         code = 128 + signalled.signum
-        log(f"stopped ({signal.Signals(signalled.signum).name})")
+        say(f"stopped ({signal.Signals(signalled.signum).name})")
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
@@ -206,6 +210,7 @@ def _fork(
             return False
         if pid == 0:
             try:
+                os.setsid()  # (the server's terminal, its Ctrl-C or Ctrl-Z, is not the run's)
                 for s in _SIGNALS:
                     signal.signal(s, signal.SIG_DFL)
                 sock.close()
@@ -254,8 +259,9 @@ def _wait(runs: set[int]) -> None:
         time.sleep(0.05)
 
 
-def _end(runs: set[int], grace: float = 2.0) -> None:
-    """Terminate the runs still going (they stop as on Ctrl-C), and wait for them."""
+def _end(runs: set[int], grace: float = 3.0) -> None:
+    """Terminate the runs still going (they stop as on Ctrl-C, within
+    entry.GRACE_SECONDS), and wait for them."""
     for pid in runs:
         client.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
@@ -283,6 +289,8 @@ def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
             _say(f"a run left to its client: {_other(asked, stamp)}")
         return
     _become(asked, client_pid)  # (before the client hears of the run: if it fails, it runs it)
+    if signal.sigpending() & set(_SIGNALS):
+        return  # (the server is stopping: the client runs it)
     conn.sendall(f"P{os.getpid()}\n".encode())
     # The client's descriptors come only now, with its `G`: a server that never
     # got here (stopped) holds no pipe of the client's open.
@@ -307,7 +315,11 @@ def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
         replied.append(code)
         conn.sendall(f"X{code}\n".encode())
 
-    entry.run(reply)
+    try:
+        entry.run(reply)
+    except BaseException as exc:  # (what a run of its own would end with, less the traceback)
+        _say(f"internal error: {type(exc).__name__}: {exc}")
+        entry._out(1)
 
 
 def _request(conn: socket.socket) -> dict[str, object] | None:
@@ -400,7 +412,6 @@ def _become(asked: dict[str, object], client_pid: int) -> None:
     sys.modules["__main__"] = main
     for signum in (signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, signal.SIG_IGN if int(signum) in ignored else signal.SIG_DFL)
-    os.setsid()  # (the server's terminal, its Ctrl-C or Ctrl-Z, is not the run's)
     _adopt(client_pid)
 
 
@@ -415,11 +426,19 @@ def _adopt(pid: int) -> None:
         os.sched_setaffinity(0, os.sched_getaffinity(pid))
     with contextlib.suppress(OSError):
         os.setpriority(os.PRIO_PROCESS, 0, os.getpriority(os.PRIO_PROCESS, pid))
+
+    def lower(a: int, b: int) -> int:
+        infinite = resource.RLIM_INFINITY
+        return b if a == infinite else a if b == infinite else min(a, b)
+
     for name in dir(resource):
         if name.startswith("RLIMIT_"):
             limit = getattr(resource, name)
             with contextlib.suppress(OSError, ValueError):
-                resource.setrlimit(limit, resource.prlimit(pid, limit))
+                soft, hard = resource.prlimit(pid, limit)
+                _, own_hard = resource.getrlimit(limit)
+                hard = lower(hard, own_hard)
+                resource.setrlimit(limit, (lower(soft, hard), hard))
     workers.CGROUP_OF = f"/proc/{pid}/cgroup"
 
 
@@ -434,12 +453,12 @@ def _streams(given: object) -> None:
         if not settings:
             continue
         encoding, errors, line, through = settings
-        raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
-        buffered: Any = raw  # (unbuffered below a write-through stream, as with -u)
-        if fd == 0:
-            buffered = io.BufferedReader(raw)
-        elif not through:
-            buffered = io.BufferedWriter(raw)
+        # (io.open sizes the buffer from the file, as Python's own streams;
+        # unbuffered below a write-through stream, as with -u)
+        unbuffered = through and fd != 0
+        buffered: Any = open(  # noqa: SIM115  (the stream of the run, as Python's own)
+            fd, "rb" if fd == 0 else "wb", buffering=0 if unbuffered else -1, closefd=False
+        )
         stream = io.TextIOWrapper(
             buffered,
             encoding=encoding,

@@ -120,8 +120,10 @@ def die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
 
 
-# Whose cgroup's CPU quota counts: this process's, or a server's client's (server.py).
-CGROUP_OF = "/proc/self/cgroup"
+# Whose cgroup's CPU quota counts: this process's, and a server's client's
+# (server.py: the run gets the lower of the two).
+_SELF = "/proc/self/cgroup"
+CGROUP_OF = _SELF
 
 
 def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str | None = None) -> int:
@@ -133,7 +135,8 @@ def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str | None = None) -> 
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # (no affinity outside Linux)
         count = os.cpu_count() or 1
-    quota = _cgroup_quota(cgroup_root, own or CGROUP_OF)
+    quotas = [_cgroup_quota(cgroup_root, path) for path in {own or CGROUP_OF, own or _SELF}]
+    quota = min((q for q in quotas if q is not None), default=None)
     if quota is not None:
         count = min(count, math.ceil(quota))
     return max(1, count)
