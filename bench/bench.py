@@ -298,15 +298,7 @@ def bench_site(
         bin_dir = npm / "node_modules" / ".bin" if npm is not None else None
         markdownlint = bin_dir / "markdownlint-cli2" if bin_dir is not None else None
         if markdownlint is not None and markdownlint.exists():
-            ratio(
-                "one changed page, wall: handbook-lint / markdownlint-cli2 on that page",
-                pairs,
-                ([*LINT, "-q", one_file], touch),
-                ([str(markdownlint), one_file], None),
-                root,
-                "wall",
-                1 / 3,
-            )
+            page_ratio("", root, one_file, touch, pairs, markdownlint)
             bench_staged(root, one_file, original, runs, pairs, markdownlint)
         if server:
             print("  with handbook-lint serve listening:", flush=True)
@@ -329,15 +321,7 @@ def bench_site(
                     f"(<= 0.4 s: {_met(warm_s['median_s'], 0.4)})"
                 )
                 if markdownlint is not None and markdownlint.exists():
-                    ratio(
-                        "server, one changed page, wall: handbook-lint / markdownlint-cli2",
-                        pairs,
-                        ([*LINT, "-q", one_file], touch),
-                        ([str(markdownlint), one_file], None),
-                        root,
-                        "wall",
-                        1 / 3,
-                    )
+                    page_ratio("server, ", root, one_file, touch, pairs, markdownlint)
                     bench_staged(root, one_file, original, runs, pairs, markdownlint, "server, ")
         if markdownlint is not None and markdownlint.exists():
             ratio(
@@ -385,6 +369,21 @@ def bench_site(
                 "as fast as remark-validate-links"
             )
     return 0 if same else 3
+
+
+def page_ratio(
+    label: str, root: Path, one_file: str, touch: Callable[[], None], pairs: int, peer: Path
+) -> float:
+    """One changed page: handbook-lint against markdownlint-cli2 on that page (wall)."""
+    return ratio(
+        f"{label}one changed page, wall: handbook-lint / markdownlint-cli2 on that page",
+        pairs,
+        ([*LINT, "-q", one_file], touch),
+        ([str(peer), one_file], None),
+        root,
+        "wall",
+        1 / 3,
+    )
 
 
 def bench_staged(

@@ -84,7 +84,11 @@ class Handbook:
             (top / "README.md").write_text("# The repository\n\nNo front matter.\n", "utf-8")
 
     def install_hook(self, rev: str, section: str = "### As a pre-commit hook") -> None:
-        (self.top / ".pre-commit-config.yaml").write_text(precommit_config(rev, section), "utf-8")
+        self.install_config(precommit_config(rev, section))
+
+    def install_config(self, config: str) -> None:
+        """`config` as the repository's .pre-commit-config.yaml, installed."""
+        (self.top / ".pre-commit-config.yaml").write_text(config, "utf-8")
         subprocess.run(
             [PRE_COMMIT, "install"],
             cwd=self.top,

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import Popen
 
 import pytest
 from conftest import write_site
@@ -122,6 +123,44 @@ def repo(tmp_path: Path) -> Path:
     return top
 
 
+def _big(tmp_path: Path) -> Path:
+    """A site whose cold run takes seconds, in 2 workers."""
+    files = {
+        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
+        for i in range(1500)
+    }
+    return write_site(tmp_path / "big", files, {})
+
+
+def _launch(sock: Path, root: Path, *args: str, env: dict[str, str] | None = None) -> Popen[bytes]:
+    """A client of the server at `sock`: a cold run of `root` in 2 workers."""
+    return subprocess.Popen(
+        [*LINT, "check", "--no-cache", "-j", "2", *args],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(sock, **(env or {})),
+    )
+
+
+def _started(server: Server) -> set[int]:
+    """The run's processes once its 2 workers started (a probe's copy is no run)."""
+    deadline = time.monotonic() + 60
+    runs: set[int] = set()
+    while time.monotonic() < deadline and len(runs) < 3:
+        runs = _descendants(server.proc.pid)
+        time.sleep(0.02)
+    assert len(runs) >= 3, "the run never started its workers"
+    return runs
+
+
+def _gone(runs: set[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(runs) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(runs)
+
+
 COMMANDS = [
     ("docs", ["check"]),
     ("docs", ["check", "--format", "json"]),
@@ -210,36 +249,20 @@ def test_a_served_run_takes_the_clients_environment_umask_and_fixes_files(
 
 
 def test_ctrl_c_of_a_client_stops_its_run_in_the_server(server: Server, tmp_path: Path) -> None:
-    body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
-    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(1500)}
-    root = write_site(tmp_path / "big", files, {})
-    client = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "2", "--format", "json"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(server.sock),
-    )
-    deadline = time.monotonic() + 60
-    runs: set[int] = set()
-    while time.monotonic() < deadline and len(runs) < 3:  # (the run and its 2 workers)
-        runs = _descendants(server.proc.pid)
-        time.sleep(0.02)
-    assert len(runs) >= 3, "the run never started its workers"
+    root = _big(tmp_path)
+    client = _launch(server.sock, root, "--format", "json")
+    runs = _started(server)
     client.send_signal(signal.SIGINT)
     out, err = client.communicate(timeout=30)
     assert client.returncode == 130
     assert b"stopped (SIGINT)" in err
     assert out == b""
-    deadline = time.monotonic() + 10
-    while _alive(runs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(runs), "the run or its workers outlived the client's Ctrl-C"
+    assert _gone(runs, 10), "the run or its workers outlived the client's Ctrl-C"
     assert server.proc.poll() is None  # (the server goes on)
     again = subprocess.run(
         [*LINT, "check", "-q", "content/p1.md"], cwd=root, env=_env(server.sock), check=False
     )
-    assert again.returncode == 0  # (its links all resolve)
+    assert again.returncode == 0
 
 
 def test_sigterm_stops_the_server_its_runs_and_removes_its_socket(sock: Path, repo: Path) -> None:
@@ -277,17 +300,8 @@ def test_a_server_whose_code_changed_stops_listening_and_lets_its_runs_finish(
     body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
     files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
     root = write_site(tmp_path / "site", files, {})
-    long = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "2", "-q"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(sock, **more),
-    )
-    deadline = time.monotonic() + 60
-    while len(_descendants(server.proc.pid)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)  # (the run and its 2 workers: a probe's copy is no run)
-    assert len(_descendants(server.proc.pid)) >= 3, "the run never started its workers"
+    long = _launch(sock, root, "-q", env=more)
+    _started(server)
     (extra / "new_package.py").write_text("", "utf-8")  # (the folder changed)
     by_itself = subprocess.run(
         [*LINT, "check", "-q", "content/p1.md"],
@@ -492,22 +506,8 @@ def test_sigterm_to_the_server_stops_its_runs_as_sigterm_stops_a_run(
     sock: Path, tmp_path: Path
 ) -> None:
     server = Server(sock)
-    files = {
-        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
-        for i in range(1500)
-    }
-    root = write_site(tmp_path / "big", files, {})
-    running = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "2", "--format", "json"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(sock),
-    )
-    deadline = time.monotonic() + 60
-    while len(_descendants(server.proc.pid)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)  # (the run and its 2 workers: a probe's copy is no run)
-    assert len(_descendants(server.proc.pid)) >= 3, "the run never started its workers"
+    running = _launch(sock, _big(tmp_path), "--format", "json")
+    _started(server)
     code, _ = server.stop()
     out, err = running.communicate(timeout=30)
     assert code == 128 + signal.SIGTERM
@@ -516,30 +516,12 @@ def test_sigterm_to_the_server_stops_its_runs_as_sigterm_stops_a_run(
 
 
 def test_a_client_killed_takes_its_run_with_it(server: Server, tmp_path: Path) -> None:
-    files = {
-        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
-        for i in range(1500)
-    }
-    root = write_site(tmp_path / "big", files, {})
-    running = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "2", "-q"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(server.sock),
-    )
-    deadline = time.monotonic() + 60
-    runs: set[int] = set()
-    while time.monotonic() < deadline and len(runs) < 3:  # (the run and its 2 workers)
-        runs = _descendants(server.proc.pid)
-        time.sleep(0.02)
-    assert len(runs) >= 3, "the run never started its workers"
+    running = _launch(server.sock, _big(tmp_path), "-q")
+    runs = _started(server)
     running.kill()
     running.communicate(timeout=30)
-    deadline = time.monotonic() + 2  # (the run alone would take longer)
-    while _alive(runs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(runs), "the run or its workers outlived their client"
+    # (2 s: the run alone would take longer)
+    assert _gone(runs, 2), "the run or its workers outlived their client"
     assert server.proc.poll() is None
 
 
@@ -582,56 +564,20 @@ def test_a_server_that_does_not_answer_is_left_and_ctrl_c_still_stops(
     assert server.runs_said() == 0
 
 
-def _big(tmp_path: Path) -> Path:
-    files = {
-        f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n# P{i}\n\n" + "Text. " * 3000
-        for i in range(1500)
-    }
-    return write_site(tmp_path / "big", files, {})
-
-
-def _started(server: Server, client: subprocess.Popen[bytes]) -> set[int]:
-    """The run's processes once its 2 workers started."""
-    deadline = time.monotonic() + 60
-    runs: set[int] = set()
-    while time.monotonic() < deadline and len(runs) < 3:
-        runs = _descendants(server.proc.pid)
-        time.sleep(0.02)
-    assert len(runs) >= 3, "the run never started its workers"
-    return runs
-
-
 def test_sighup_of_a_client_kills_it_and_its_run_as_it_kills_a_run(
     server: Server, tmp_path: Path
 ) -> None:
-    root = _big(tmp_path)
-    client = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "2", "-q"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(server.sock),
-    )
-    runs = _started(server, client)
+    client = _launch(server.sock, _big(tmp_path), "-q")
+    runs = _started(server)
     client.send_signal(signal.SIGHUP)
     client.communicate(timeout=30)
     assert client.returncode == -signal.SIGHUP  # (killed by it, as a run of its own is)
-    deadline = time.monotonic() + 5
-    while _alive(runs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(runs)
+    assert _gone(runs, 5)
 
 
 def test_ctrl_z_of_a_client_stops_its_run_and_fg_goes_on(server: Server, tmp_path: Path) -> None:
-    root = _big(tmp_path)
-    client = subprocess.Popen(
-        [*LINT, "check", "--no-cache", "-j", "2", "--format", "json"],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(server.sock),
-    )
-    runs = _started(server, client)
+    client = _launch(server.sock, _big(tmp_path), "--format", "json")
+    runs = _started(server)
     client.send_signal(signal.SIGTSTP)
     time.sleep(0.5)
 

@@ -17,7 +17,6 @@ from urllib.parse import parse_qs
 
 import pytest
 from gitrepo import (
-    PRE_COMMIT,
     Handbook,
     found,
     git,
@@ -231,9 +230,6 @@ def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
     handbook = Handbook(tmp_path / "handbook", "site", hooks_home)
     git(handbook.top, "add", "-A")
     git(handbook.top, "commit", "-q", "-m", "the handbook so far")
-    (handbook.top / ".pre-commit-config.yaml").write_text(
-        readme_block("### Faster short runs: a server", "yaml"), "utf-8"
-    )
     bin_dir = str(Path(sys.executable).parent)  # (handbook-lint on PATH)
     sock = tmp_path / "run" / "server.sock"
     sock.parent.mkdir(mode=0o700)
@@ -242,13 +238,7 @@ def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
         HANDBOOK_LINT_SOCKET=str(sock),
         HANDBOOK_LINT_NO_SERVER="",  # (the tests' default is no server)
     )
-    subprocess.run(
-        [PRE_COMMIT, "install"],
-        cwd=handbook.top,
-        env={**os.environ, **handbook.env},
-        check=True,
-        capture_output=True,
-    )
+    handbook.install_config(readme_block("### Faster short runs: a server", "yaml"))
     server = Server(sock, "--verbose")
     try:
         adopt = handbook.commit("adopt handbook-lint")
