@@ -132,14 +132,18 @@ def _big(tmp_path: Path) -> Path:
     return write_site(tmp_path / "big", files, {})
 
 
-def _launch(sock: Path, root: Path, *args: str, env: dict[str, str] | None = None) -> Popen[bytes]:
-    """A client of the server at `sock`: a cold run of `root` in 2 workers."""
+def _launch(
+    sock: Path, root: Path, *args: str, env: dict[str, str] | None = None, group: int = -1
+) -> Popen[bytes]:
+    """A client of the server at `sock`: a cold run of `root` in 2 workers
+    (`group` 0: in a process group of its own)."""
     return subprocess.Popen(
         [*LINT, "check", "--no-cache", "-j", "2", *args],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(sock, **(env or {})),
+        process_group=group,
     )
 
 
@@ -576,7 +580,10 @@ def test_sighup_of_a_client_kills_it_and_its_run_as_it_kills_a_run(
 
 
 def test_ctrl_z_of_a_client_stops_its_run_and_fg_goes_on(server: Server, tmp_path: Path) -> None:
-    client = _launch(server.sock, _big(tmp_path), "--format", "json")
+    # (in a process group of its own under this one's session: a group that is
+    # not orphaned, where Ctrl-Z stops a process, as in a shell; the kernel
+    # ignores it in an orphaned one, in process and served alike)
+    client = _launch(server.sock, _big(tmp_path), "--format", "json", group=0)
     runs = _started(server)
     client.send_signal(signal.SIGTSTP)
     time.sleep(0.5)
