@@ -71,8 +71,7 @@ CORPORA = {
 LINK_RULES = (
     "link-broken,link-anchor-missing,link-reference-undefined,link-reference-unused,spelling"
 )
-PYTHON = [sys.executable]  # the interpreter whose handbook-lint is timed (--python)
-LINT = [*PYTHON, "-m", "handbook_lint", "check"]
+LINT = [sys.executable, "-m", "handbook_lint", "check"]  # (its interpreter: --python)
 sys.path.insert(0, str(HERE))
 
 
@@ -296,8 +295,9 @@ def bench_site(
             f"{_met(warm, 0.4)}); peak RSS cold --jobs 1 {peak} MB (<= 200 MB: {_met(peak, 200)})"
         )
         bin_dir = npm / "node_modules" / ".bin" if npm is not None else None
-        markdownlint = bin_dir / "markdownlint-cli2" if bin_dir is not None else None
-        if markdownlint is not None and markdownlint.exists():
+        found = bin_dir / "markdownlint-cli2" if bin_dir is not None else None
+        markdownlint = found if found is not None and found.exists() else None  # (the peer)
+        if markdownlint is not None:
             page_ratio("", root, one_file, touch, pairs, markdownlint)
             bench_staged(root, one_file, original, runs, pairs, markdownlint)
         if server:
@@ -320,10 +320,10 @@ def bench_site(
                     f"{_met(one_s['median_s'], 0.3)}); warm {warm_s['median_s']:.2f} s "
                     f"(<= 0.4 s: {_met(warm_s['median_s'], 0.4)})"
                 )
-                if markdownlint is not None and markdownlint.exists():
+                if markdownlint is not None:
                     page_ratio("server, ", root, one_file, touch, pairs, markdownlint)
                     bench_staged(root, one_file, original, runs, pairs, markdownlint, "server, ")
-        if markdownlint is not None and markdownlint.exists():
+        if markdownlint is not None:
             ratio(
                 "cold --jobs 2, wall: handbook-lint / markdownlint-cli2 on the whole site",
                 max(1, runs // 3),
@@ -504,8 +504,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["HANDBOOK_LINT_NO_SERVER"] = "1"  # (a server of the user's would take the runs)
     if args.python:
-        PYTHON[:] = [str(args.python)]
-        LINT[:] = [*PYTHON, "-m", "handbook_lint", "check"]
+        LINT[0] = str(args.python)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="handbook-lint-bench-"))
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; work dir {workdir}")
     print(f"timing: {shlex.join(LINT)}")

@@ -9,7 +9,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+
+TYPE_CHECKING = False  # (typing's without importing it: a served run imports little)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def run(reply: Callable[[int], None] | None = None) -> None:

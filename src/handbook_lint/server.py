@@ -133,6 +133,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     sock = listen(path)  # (first: a second server is refused at once)
     runs: set[int] = set()
     code = 0
+    ours: int | None = None  # (the socket's inode: removed only while it is this server's)
 
     def stop(signum: int, frame: types.FrameType | None) -> None:
         raise _Stop(signum)
@@ -173,7 +174,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
                 last = time.monotonic()
         sock.close()
         _unlink(path, ours)
-        _wait(runs)  # (the runs under way finish)
+        _wait(runs, None)  # (the runs under way finish)
     except _Stop as signalled:
         code = 128 + signalled.signum
         say(f"stopped ({signal.Signals(signalled.signum).name})")
@@ -181,8 +182,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
         for s, handler in before.items():
             signal.signal(s, handler)
         sock.close()
-        with contextlib.suppress(NameError):
-            _unlink(path, ours)
+        _unlink(path, ours)
         _end(runs)
     return code
 
@@ -228,10 +228,10 @@ def _fork(
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _unlink(path: str, ours: int) -> None:
+def _unlink(path: str, ours: int | None) -> None:
     """Remove the socket, if it is still this server's."""
     with contextlib.suppress(OSError):
-        if os.stat(path).st_ino == ours:
+        if ours is not None and os.stat(path).st_ino == ours:
             os.unlink(path)
 
 
@@ -253,10 +253,12 @@ def _reap(runs: set[int]) -> None:
             runs.discard(pid)
 
 
-def _wait(runs: set[int]) -> None:
-    while runs:
+def _wait(runs: set[int], seconds: float | None) -> None:
+    """Until the runs ended, or `seconds` passed (None: no limit)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while runs and (deadline is None or time.monotonic() < deadline):
         _reap(runs)
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def _end(runs: set[int], grace: float = 3.0) -> None:
@@ -264,10 +266,7 @@ def _end(runs: set[int], grace: float = 3.0) -> None:
     entry.GRACE_SECONDS), and wait for them."""
     for pid in runs:
         client.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while runs and time.monotonic() < deadline:
-        _reap(runs)
-        time.sleep(0.02)
+    _wait(runs, grace)
     for pid in runs:
         client.kill(pid, signal.SIGKILL)
         with contextlib.suppress(ChildProcessError):

@@ -135,7 +135,7 @@ def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", own: str | None = None) -> 
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # (no affinity outside Linux)
         count = os.cpu_count() or 1
-    quotas = [_cgroup_quota(cgroup_root, path) for path in {own or CGROUP_OF, own or _SELF}]
+    quotas = [_cgroup_quota(cgroup_root, path) for path in ({own} if own else {_SELF, CGROUP_OF})]
     quota = min((q for q in quotas if q is not None), default=None)
     if quota is not None:
         count = min(count, math.ceil(quota))
