@@ -123,3 +123,54 @@ def test_a_second_signal_while_stopping_changes_nothing(big_site: Path) -> None:
         assert proc.returncode == 130, err.decode()
         assert "Traceback" not in err.decode() and "Exception ignored" not in err.decode()
         assert _gone(workers)
+
+
+# A run whose every fork is followed at once by a Ctrl-C: the signal lands
+# while os.fork runs its at-fork hooks in the parent.
+_CTRL_C_AT_FORK = """
+import os, signal, sys
+FORKS = sys.argv[1]
+def hit():
+    with open(FORKS, "a") as forks:
+        forks.write("fork\\n")
+    os.kill(os.getpid(), signal.SIGINT)
+os.register_at_fork(after_in_parent=hit)
+sys.argv = ["handbook-lint", *sys.argv[2:]]
+from handbook_lint.entry import run
+run()
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["--no-cache"], id="workers"),
+        pytest.param(["content/p1.md", "content/p2.md"], id="parsed-ahead"),
+    ],
+)
+def test_a_ctrl_c_during_a_fork_stops_the_run_at_once_with_no_child_left(
+    big_site: Path, tmp_path: Path, args: list[str]
+) -> None:
+    """Held while a child is forked and recorded (workers.signals_held), the
+    signal is not lost in the fork's hooks ("Exception ignored", and the run
+    going on until the grace timer ended it) and no child outlives the run."""
+    subprocess.run(COMMAND, cwd=big_site, capture_output=True, check=False)  # (a warm cache)
+    page = big_site / "content/p1.md"
+    page.write_text(page.read_text() + "\nOne more line.\n")
+    forks = tmp_path / "forks"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_AT_FORK, str(forks), *COMMAND[3:], *args],
+        cwd=big_site,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    children: set[int] = set()
+    while proc.poll() is None:
+        children |= _descendants(proc.pid)
+        time.sleep(0.001)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    assert forks.exists(), "the run forked nothing: the test tests nothing"
+    assert proc.returncode == 130, err
+    assert "stopped (SIGINT)" in err
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    assert _gone(children, within=5), f"children left: {_alive(children)}"

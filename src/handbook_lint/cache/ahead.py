@@ -132,6 +132,7 @@ class Ahead:
         None (nothing to parse, too many, no fork, or threads running: a fork
         copies none of them, but the locks they hold)."""
         from handbook_lint.cache.store import content_hash
+        from handbook_lint.engine.workers import signals_held
 
         groups = [group for group in (items, versions or []) if group]
         if not groups or not hasattr(os, "fork"):  # (how many: FactStore.parse_ahead)
@@ -160,25 +161,28 @@ class Ahead:
             writes = [(group, end) for group, (_, end) in zip(groups, pipes, strict=True)]
             _child(parent, root, settings, taxonomies, writes)
 
-        try:
-            pid = _fork(child)
-        except OSError:
-            _close(pipes)
-            return None
-        try:
-            with contextlib.suppress(OSError):
-                os.setpgid(pid, pid)
-            lanes = []
-            for group, (read_end, write_end) in zip(groups, pipes, strict=True):
-                os.close(write_end)
-                known = [(p, content_hash(data) if data is not None else None) for p, data in group]
-                lanes.append(_Lane(read_end, known))
-            ahead = cls(pid, lanes)
-            _RUNNING.append(ahead)
-        except BaseException:  # (a signal now: the child is not left behind)
-            _end(pid)
-            _close(pipes)
-            raise
+        with signals_held():  # (until the child is in _RUNNING, where the run's end finds it)
+            try:
+                pid = _fork(child)
+            except OSError:
+                _close(pipes)
+                return None
+            try:
+                with contextlib.suppress(OSError):
+                    os.setpgid(pid, pid)
+                lanes = []
+                for group, (read_end, write_end) in zip(groups, pipes, strict=True):
+                    os.close(write_end)
+                    known = [
+                        (p, content_hash(data) if data is not None else None) for p, data in group
+                    ]
+                    lanes.append(_Lane(read_end, known))
+                ahead = cls(pid, lanes)
+                _RUNNING.append(ahead)
+            except BaseException:  # (an error now: the child is not left behind)
+                _end(pid)
+                _close(pipes)
+                raise
         return ahead
 
     def take(self, path: str, digest: str | None, from_git: bool) -> Parsed | None:
@@ -254,7 +258,7 @@ def _child(
     taxonomies: tuple[str, ...],
     lanes: list[tuple[Items, int]],
 ) -> None:
-    from handbook_lint.engine.workers import die_with_parent
+    from handbook_lint.engine.workers import die_with_parent, signals_held
     from handbook_lint.parsing.markdown import load_parser
 
     die_with_parent()
@@ -292,7 +296,8 @@ def _child(
             if os.getppid() == me:
                 _parse_into(*more[0], root, settings, taxonomies)
 
-        second[0] = _fork(versions)
+        with signals_held():
+            second[0] = _fork(versions)
         os.close(more[0][1])
     _parse_into(items, fd, root, settings, taxonomies)
     if second[0]:
@@ -302,10 +307,13 @@ def _child(
 def _fork(work: Callable[[], None]) -> int:
     """A process forked to do `work` and end (never back into the caller's
     code, whatever happens): its pid."""
+    from handbook_lint.engine.workers import release_signals
+
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            release_signals()  # (held by the caller: signals_held)
             work()
             code = 0
         finally:

@@ -46,13 +46,15 @@ def in_workers(
         # which wrote to every object's header and made each worker copy the
         # pages it shares.
         _freeze()
-        pool = ProcessPoolExecutor(
-            jobs,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(os.getpid(), initializer, initargs),
-        )
-        for part, result in zip(chunks, pool.map(work, chunks), strict=True):
+        with signals_held():  # (the workers are forked as the work is queued)
+            pool = ProcessPoolExecutor(
+                jobs,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(), initializer, initargs),
+            )
+            results = pool.map(work, chunks)
+        for part, result in zip(chunks, results, strict=True):
             done += len(part)
             bar.update(done, len(items))
             yield result
@@ -104,8 +106,38 @@ def _start_worker(
     # every worker, SIGTERM is the parent's to handle (it terminates them).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    release_signals()
     if initializer is not None:
         initializer(*initargs)
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back while children are forked and recorded.
+    One that arrived during `os.fork` would run the run's handler inside the
+    fork's at-fork hooks, where the SystemExit it raises is printed as
+    "Exception ignored" and lost; one that arrived after the fork but before
+    the child was recorded would leave that child to run on. Held, it is
+    delivered when the block ends, and the run stops with every child known.
+    Each child lets them through itself (release_signals), once it has its
+    own handlers."""
+    if not hasattr(signal, "pthread_sigmask"):  # (no POSIX signal masks)
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def release_signals() -> None:
+    """In a child forked under signals_held: Ctrl-C and SIGTERM let through."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
 
 
 def die_with_parent() -> None:
