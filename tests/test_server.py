@@ -615,3 +615,109 @@ def test_a_served_run_may_use_the_cpus_its_client_may(server: Server, repo: Path
     )
     assert b"1 (the CPUs this run may use)" in served.stdout + served.stderr
     assert server.runs_said() == 1
+
+
+def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
+    sock: Path, repo: Path
+) -> None:
+    """Its socket would have been descriptor 0, and a run's connection 1 or 2,
+    which the run replaces with its client's: they are /dev/null instead."""
+    proc = subprocess.Popen(
+        ["sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh", *LINT, "serve", "--socket", str(sock)],
+        env=_env(sock),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert time.monotonic() < deadline, "the server never listened"
+            time.sleep(0.02)
+        time.sleep(0.2)
+        standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in (0, 1, 2)]
+        assert standard == [os.devnull] * 3
+        served = subprocess.run(
+            [*LINT, "check", "--format", "json"],
+            cwd=repo / "docs",
+            capture_output=True,
+            env=_env(sock),
+            check=False,
+        )
+        alone = subprocess.run(
+            [*LINT, "check", "--format", "json"],
+            cwd=repo / "docs",
+            capture_output=True,
+            env=_alone(),
+            check=False,
+        )
+        assert (served.returncode, served.stdout, served.stderr) == (
+            1,
+            alone.stdout,
+            alone.stderr,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# A yaml.py that says it was imported, and stays the `yaml` of the process,
+# passing everything on to the real one.
+_OWN_YAML = """
+import os, sys
+sys.stderr.write("the yaml.py of this folder\\n")
+here = os.path.dirname(os.path.abspath(__file__))
+me, kept = sys.modules["yaml"], list(sys.path)
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != here]
+del sys.modules["yaml"]
+import yaml as _real
+sys.path[:] = kept
+sys.modules["yaml"] = me
+__path__ = _real.__path__
+def __getattr__(name):
+    return getattr(_real, name)
+"""
+
+
+@pytest.mark.parametrize("whose", ["client", "server"])
+def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
+    tmp_path: Path, sock: Path, repo: Path, whose: str
+) -> None:
+    """`python -m` puts the working directory first on the import path, and the
+    stamp leaves that folder out: a yaml.py in the client's (or the server's)
+    makes the client run by itself, as the server's code is not the client's."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = {"client": repo / "docs", "server": elsewhere}[whose]
+    (where / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
+    server = subprocess.Popen(
+        [*LINT, "serve", "--socket", str(sock), "--verbose"],
+        cwd=elsewhere,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(sock),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert server.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.2)
+        done = subprocess.run(
+            [*LINT, "check", "--format", "json"],
+            cwd=repo / "docs",
+            capture_output=True,
+            env=_env(sock),
+            check=False,
+        )
+    finally:
+        server.terminate()
+        _, log = server.communicate(timeout=30)
+    alone = subprocess.run(
+        [*LINT, "check", "--format", "json"],
+        cwd=repo / "docs",
+        capture_output=True,
+        env=_alone(),
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
+    assert (b"the yaml.py of this folder" in done.stderr) == (whose == "client")
+    assert "a run left to its client" in log and "yaml" in log, log
+    assert not re.search(r"handbook-lint: run \d+: ", log), log

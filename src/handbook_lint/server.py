@@ -130,6 +130,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     """Take runs at `path` until a signal, `idle` seconds (0: no limit) with no
     run, or a change of its own code; `verbose`: a line on standard error for
     each run. The exit code: 0, or 128 + the signal."""
+    _open_standard_descriptors()  # (before the socket, which would be one of them)
     sock = listen(path)  # (first: a second server is refused at once)
     runs: set[int] = set()
     code = 0
@@ -146,6 +147,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     try:
         ours = os.stat(path).st_ino
         warm()
+        _FIRST_FOLDER[:] = [_first_folder(sys.path, os.getcwd()), _shadowable()]
         gc.freeze()  # (the imports' objects: a run's collections need not look at them)
         stamp = client.code_stamp()  # (after the imports, which may write bytecode)
         say(f"listening at {path} (process {os.getpid()})")
@@ -282,10 +284,11 @@ def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
     asked = _request(conn)
     if asked is None:
         return
-    if asked.get("stamp") != stamp:
+    why = _other(asked, stamp) if asked.get("stamp") != stamp else _shadowed(asked)
+    if why is not None:
         conn.sendall(b"S\n")  # (another installation's run: its client runs it)
         if verbose:
-            _say(f"a run left to its client: {_other(asked, stamp)}")
+            _say(f"a run left to its client: {why}")
         return
     _become(asked, client_pid)  # (before the client hears of the run: if it fails, it runs it)
     if signal.sigpending() & set(_SIGNALS):
@@ -383,6 +386,78 @@ def _other(asked: dict[str, object], stamp: str) -> str:
             shown = its.replace("\0", " "), mine.replace("\0", " ")
             return f"another installation ({shown[0]!r} there, {shown[1]!r} here)"
     return "another installation"
+
+
+def _open_standard_descriptors() -> None:
+    """Descriptors 0, 1 and 2 open (on /dev/null where they were closed): the
+    socket or a run's file must not become one of them, which a run's copy
+    replaces with its client's."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)  # (the lowest free: this one)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+
+
+# The server's first import folder (the script's, or its working directory
+# with `python -m`) and the top-level modules it imported from the import path
+# (name -> file), set once it is warm.
+_FIRST_FOLDER: list[Any] = []
+
+
+def _first_folder(path: list[str], cwd: str) -> str:
+    """The folder `sys.path[0]` names ("": the working directory)."""
+    return os.path.realpath(os.path.join(cwd, path[0])) if path else ""
+
+
+def _shadowable() -> dict[str, str]:
+    """The top-level modules this process imported from files (not built in,
+    not frozen): those a module of the same name earlier on a client's import
+    path would replace."""
+    found: dict[str, str] = {}
+    for name, module in list(sys.modules.items()):
+        if "." in name or name == "__main__":
+            continue
+        origin = getattr(module, "__file__", None)
+        if isinstance(origin, str):
+            found[name] = origin
+    return found
+
+
+def _shadowed(asked: dict[str, object]) -> str | None:
+    """Why a client whose first import folder is not the server's would import
+    other code than the server did (None: it would not). The stamp leaves that
+    folder out (a script's folder differs between installs of the same code);
+    what matters is whether a module the server imported came from its own,
+    or one of the same name is in the client's: `python -m` started in a
+    folder with a `yaml.py`, say."""
+    path, cwd = asked.get("path"), asked.get("cwd")
+    if not (_FIRST_FOLDER and isinstance(path, list) and isinstance(cwd, str)):
+        return None
+    ours, modules = _FIRST_FOLDER
+    theirs = _first_folder([str(p) for p in path], cwd)
+    if theirs == ours:
+        return None
+    for name, origin in modules.items() if ours else ():
+        where = os.path.relpath(os.path.realpath(origin), ours).split(os.sep)
+        if len(where) == 1 or (len(where) == 2 and where[0] == name):  # (a module, a package)
+            return f"the server imported {name} from its own first import folder {ours}"
+    try:
+        entries = os.listdir(theirs)
+    except OSError:
+        return None  # (no folder: nothing in it to import)
+    for entry in entries:
+        name, dot, rest = entry.partition(".")
+        if name not in modules:
+            continue
+        if (dot and rest.endswith(("py", "pyc", "so", "pyd"))) or os.path.exists(
+            os.path.join(theirs, entry, "__init__.py")
+        ):
+            return f"{os.path.join(theirs, entry)} would replace the {name} the server imported"
+    return None
 
 
 def _become(asked: dict[str, object], client_pid: int) -> None:
