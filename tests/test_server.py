@@ -617,45 +617,51 @@ def test_a_served_run_may_use_the_cpus_its_client_may(server: Server, repo: Path
     assert server.runs_said() == 1
 
 
+@pytest.mark.parametrize("closed", ["<&- >&- 2>&-", "<&- >&-"])
 def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
-    sock: Path, repo: Path
+    sock: Path, repo: Path, closed: str
 ) -> None:
     """Its socket would have been descriptor 0, and a run's connection 1 or 2,
-    which the run replaces with its client's: they are /dev/null instead."""
+    which the run replaces with its client's; Python made no stream for them
+    (its flushes before each fork failed): they are /dev/null instead."""
     proc = subprocess.Popen(
-        ["sh", "-c", 'exec "$@" <&- >&- 2>&-', "sh", *LINT, "serve", "--socket", str(sock)],
+        ["sh", "-c", f'exec "$@" {closed}', "sh", *LINT, "serve", "--socket", str(sock), "-v"],
+        stderr=subprocess.PIPE,
+        text=True,
         env=_env(sock),
     )
     try:
         deadline = time.monotonic() + 30
         while not sock.exists():
-            assert time.monotonic() < deadline, "the server never listened"
+            assert proc.poll() is None and time.monotonic() < deadline, "no server"
             time.sleep(0.02)
         time.sleep(0.2)
-        standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in (0, 1, 2)]
-        assert standard == [os.devnull] * 3
-        served = subprocess.run(
-            [*LINT, "check", "--format", "json"],
-            cwd=repo / "docs",
-            capture_output=True,
-            env=_env(sock),
-            check=False,
-        )
-        alone = subprocess.run(
-            [*LINT, "check", "--format", "json"],
-            cwd=repo / "docs",
-            capture_output=True,
-            env=_alone(),
-            check=False,
-        )
+        standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in (0, 1)]
+        assert standard == [os.devnull] * 2
+        runs = [
+            subprocess.run(
+                [*LINT, "check", "--format", "json"],
+                cwd=repo / "docs",
+                capture_output=True,
+                env=env,
+                check=False,
+            )
+            for env in (_env(sock), _env(sock), _alone())
+        ]
+        assert proc.poll() is None, "the server ended with a run"
+    finally:
+        proc.terminate()
+        _, log = proc.communicate(timeout=30)
+    alone = runs[-1]
+    for served in runs[:-1]:
         assert (served.returncode, served.stdout, served.stderr) == (
             1,
             alone.stdout,
             alone.stderr,
         )
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    assert proc.returncode == 143
+    if "2>&-" not in closed:  # (its log: the runs were its)
+        assert len(re.findall(r"handbook-lint: run \d+: ", log)) == 2, log
 
 
 # A yaml.py that says it was imported, and stays the `yaml` of the process,
@@ -676,20 +682,27 @@ def __getattr__(name):
 """
 
 
-@pytest.mark.parametrize("whose", ["client", "server"])
+@pytest.mark.parametrize("whose", ["client", "server", "both, after it started", "frozen"])
 def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
     tmp_path: Path, sock: Path, repo: Path, whose: str
 ) -> None:
     """`python -m` puts the working directory first on the import path, and the
-    stamp leaves that folder out: a yaml.py in the client's (or the server's)
-    makes the client run by itself, as the server's code is not the client's."""
+    stamp leaves that folder out: a yaml.py in the client's (or the server's,
+    or in the folder of both, written after the server imported its yaml)
+    makes the client run by itself, as the server's code is not the client's.
+    An os.py is no reason (os is frozen: no folder replaces it)."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = {"client": repo / "docs", "server": elsewhere}[whose]
-    (where / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
+    docs = repo / "docs"
+    server_in = docs if whose == "both, after it started" else elsewhere
+    if whose == "frozen":
+        (docs / "os.py").write_text("raise SystemExit('the os.py of this folder')\n")
+    elif whose != "both, after it started":
+        where = docs if whose == "client" else elsewhere
+        (where / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
     server = subprocess.Popen(
         [*LINT, "serve", "--socket", str(sock), "--verbose"],
-        cwd=elsewhere,
+        cwd=server_in,
         stderr=subprocess.PIPE,
         text=True,
         env=_env(sock),
@@ -700,9 +713,11 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
             assert server.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
         time.sleep(0.2)
+        if whose == "both, after it started":
+            (docs / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
         done = subprocess.run(
             [*LINT, "check", "--format", "json"],
-            cwd=repo / "docs",
+            cwd=docs,
             capture_output=True,
             env=_env(sock),
             check=False,
@@ -712,12 +727,21 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
         _, log = server.communicate(timeout=30)
     alone = subprocess.run(
         [*LINT, "check", "--format", "json"],
-        cwd=repo / "docs",
+        cwd=docs,
         capture_output=True,
         env=_alone(),
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
-    assert (b"the yaml.py of this folder" in done.stderr) == (whose == "client")
-    assert "a run left to its client" in log and "yaml" in log, log
-    assert not re.search(r"handbook-lint: run \d+: ", log), log
+    served = len(re.findall(r"handbook-lint: run \d+: ", log))
+    if whose == "frozen":
+        assert served == 1 and "a run left to its client" not in log, log
+        return
+    assert (b"the yaml.py of this folder" in done.stderr) == (whose != "server")
+    assert served == 0, log
+    reason = {
+        "client": f"{(docs / 'yaml.py').resolve()} would be the client's yaml, not the server's",
+        "server": "the server imported yaml from its own first import folder",
+        "both, after it started": f"{(docs / 'yaml.py').resolve()} would be the client's yaml",
+    }[whose]
+    assert f"a run left to its client: {reason}" in log, log

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import write_site
 
+from handbook_lint.entry import GRACE_SECONDS
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc"),
@@ -128,11 +130,11 @@ def test_a_second_signal_while_stopping_changes_nothing(big_site: Path) -> None:
 # A run whose every fork is followed at once by a Ctrl-C: the signal lands
 # while os.fork runs its at-fork hooks in the parent.
 _CTRL_C_AT_FORK = """
-import os, signal, sys
+import os, signal, sys, time
 FORKS = sys.argv[1]
 def hit():
     with open(FORKS, "a") as forks:
-        forks.write("fork\\n")
+        forks.write(f"{time.monotonic()}\\n")
     os.kill(os.getpid(), signal.SIGINT)
 os.register_at_fork(after_in_parent=hit)
 sys.argv = ["handbook-lint", *sys.argv[2:]]
@@ -168,8 +170,12 @@ def test_a_ctrl_c_during_a_fork_stops_the_run_at_once_with_no_child_left(
     while proc.poll() is None:
         children |= _descendants(proc.pid)
         time.sleep(0.001)
+    ended = time.monotonic()
     err = proc.stderr.read().decode() if proc.stderr else ""
     assert forks.exists(), "the run forked nothing: the test tests nothing"
+    # (not the grace timer's exit, 2 s after the signal: CLOCK_MONOTONIC is the
+    # whole system's)
+    assert ended - float(forks.read_text().split()[0]) < 0.75 * GRACE_SECONDS
     assert proc.returncode == 130, err
     assert "stopped (SIGINT)" in err
     assert "Exception ignored" not in err and "Traceback" not in err, err

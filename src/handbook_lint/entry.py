@@ -103,8 +103,9 @@ def _exit_now(code: int) -> None:
 def _stopped(signum: int, frame: object) -> None:
     code = 128 + signum
     if os.getpid() != _MAIN_PID:
-        # A worker forked before it set its own handlers (engine/workers.py):
-        # it ends quietly, as it would with them ("Exception in initializer").
+        # A child forked before it set its own handlers (a parse-ahead child,
+        # cache/ahead.py; a worker, engine/workers.py): it ends quietly, as it
+        # would with them.
         os._exit(code)
     _STOPPED.append(code)
     for other in (signal.SIGINT, signal.SIGTERM):  # (a second signal changes nothing)

@@ -147,7 +147,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     try:
         ours = os.stat(path).st_ino
         warm()
-        _FIRST_FOLDER[:] = [_first_folder(sys.path, os.getcwd()), _shadowable()]
+        _IMPORTED[:] = _imported()
         gc.freeze()  # (the imports' objects: a run's collections need not look at them)
         stamp = client.code_stamp()  # (after the imports, which may write bytecode)
         say(f"listening at {path} (process {os.getpid()})")
@@ -286,7 +286,7 @@ def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
         return
     why = _other(asked, stamp) if asked.get("stamp") != stamp else _shadowed(asked)
     if why is not None:
-        conn.sendall(b"S\n")  # (another installation's run: its client runs it)
+        conn.sendall(b"S\n")  # (other code than the server's: its client runs it)
         if verbose:
             _say(f"a run left to its client: {why}")
         return
@@ -389,10 +389,12 @@ def _other(asked: dict[str, object], stamp: str) -> str:
 
 
 def _open_standard_descriptors() -> None:
-    """Descriptors 0, 1 and 2 open (on /dev/null where they were closed): the
-    socket or a run's file must not become one of them, which a run's copy
-    replaces with its client's."""
-    for fd in (0, 1, 2):
+    """Descriptors 0, 1 and 2 open (on /dev/null where they were closed), and
+    the streams Python left None for them made: the socket or a run's
+    connection must not become one of them, which a run's copy replaces with
+    its client's, and the server's own writes (its log, flushes before each
+    fork) must not fail."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
         try:
             os.fstat(fd)
         except OSError:
@@ -400,12 +402,17 @@ def _open_standard_descriptors() -> None:
             if opened != fd:
                 os.dup2(opened, fd)
                 os.close(opened)
+        if getattr(sys, name) is None:
+            # (the process's own, for its whole life)
+            stream = open(fd, mode, buffering=1, closefd=False, encoding="utf-8")  # noqa: SIM115
+            setattr(sys, name, stream)
 
 
-# The server's first import folder (the script's, or its working directory
-# with `python -m`) and the top-level modules it imported from the import path
-# (name -> file), set once it is warm.
-_FIRST_FOLDER: list[Any] = []
+# What the server's copies compare a client's first import folder with, set
+# once the server is warm: the server's own first folder, the top-level modules
+# it imported from files (name -> their real path), and those of them it found
+# in that folder.
+_IMPORTED: list[Any] = []
 
 
 def _first_folder(path: list[str], cwd: str) -> str:
@@ -413,50 +420,65 @@ def _first_folder(path: list[str], cwd: str) -> str:
     return os.path.realpath(os.path.join(cwd, path[0])) if path else ""
 
 
-def _shadowable() -> dict[str, str]:
-    """The top-level modules this process imported from files (not built in,
-    not frozen): those a module of the same name earlier on a client's import
-    path would replace."""
-    found: dict[str, str] = {}
+def _imported() -> list[Any]:
+    """(first folder, module -> file, modules found in the first folder) of this
+    process: the top-level modules it imported from files, but those built in
+    or frozen, which no folder on the import path can replace."""
+    modules: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
-        if "." in name or name == "__main__":
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if "." in name or name == "__main__" or not isinstance(origin, str):
             continue
-        origin = getattr(module, "__file__", None)
-        if isinstance(origin, str):
-            found[name] = origin
-    return found
+        if not getattr(spec, "has_location", False):
+            continue
+        modules[name] = os.path.realpath(origin)
+    ours = _first_folder(sys.path, os.getcwd())
+    own = {name for name, origin in modules.items() if _found_in(name, [ours]) == origin}
+    return [ours, modules, own]
+
+
+def _found_in(name: str, folders: list[str]) -> str | None:
+    """The file the import path `folders` gives top-level module `name` (its
+    real path; None: none there, or a namespace package)."""
+    from importlib.machinery import PathFinder
+
+    try:
+        spec = PathFinder.find_spec(name, folders)
+    except (ImportError, ValueError, OSError):
+        return None
+    origin = getattr(spec, "origin", None)
+    if spec is None or not spec.has_location or not isinstance(origin, str):
+        return None
+    return os.path.realpath(origin)
 
 
 def _shadowed(asked: dict[str, object]) -> str | None:
-    """Why a client whose first import folder is not the server's would import
-    other code than the server did (None: it would not). The stamp leaves that
-    folder out (a script's folder differs between installs of the same code);
-    what matters is whether a module the server imported came from its own,
-    or one of the same name is in the client's: `python -m` started in a
-    folder with a `yaml.py`, say."""
+    """Why the client would import other code than the server did (None: it
+    would not). The stamp leaves the first import folder out (a script's
+    folder differs between installs of the same code), and `python -m` puts the
+    working directory there: a `yaml.py` in it, or a module the server found in
+    its own first folder and the client would find elsewhere, makes the client
+    run by itself."""
     path, cwd = asked.get("path"), asked.get("cwd")
-    if not (_FIRST_FOLDER and isinstance(path, list) and isinstance(cwd, str)):
+    if not (_IMPORTED and isinstance(path, list) and isinstance(cwd, str)):
         return None
-    ours, modules = _FIRST_FOLDER
-    theirs = _first_folder([str(p) for p in path], cwd)
-    if theirs == ours:
-        return None
-    for name, origin in modules.items() if ours else ():
-        where = os.path.relpath(os.path.realpath(origin), ours).split(os.sep)
-        if len(where) == 1 or (len(where) == 2 and where[0] == name):  # (a module, a package)
-            return f"the server imported {name} from its own first import folder {ours}"
+    ours, modules, own = _IMPORTED
+    folders = [str(p) for p in path]
+    theirs = _first_folder(folders, cwd)
     try:
-        entries = os.listdir(theirs)
+        names = {entry.partition(".")[0] for entry in os.listdir(theirs)} & modules.keys()
     except OSError:
-        return None  # (no folder: nothing in it to import)
-    for entry in entries:
-        name, dot, rest = entry.partition(".")
-        if name not in modules:
-            continue
-        if (dot and rest.endswith(("py", "pyc", "so", "pyd"))) or os.path.exists(
-            os.path.join(theirs, entry, "__init__.py")
-        ):
-            return f"{os.path.join(theirs, entry)} would replace the {name} the server imported"
+        names = set()  # (no folder: nothing in it to import)
+    for name in sorted(names):
+        found = _found_in(name, [theirs])
+        if found is not None and found != modules[name]:
+            return f"{found} would be the client's {name}, not the server's {modules[name]}"
+    if theirs != ours:
+        rest = [theirs, *folders[1:]]
+        for name in sorted(own - {"handbook_lint"}):  # (the stamp has the linter's files)
+            if _found_in(name, rest) != modules[name]:
+                return f"the server imported {name} from its own first import folder {ours}"
     return None
 
 

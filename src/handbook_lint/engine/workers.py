@@ -122,13 +122,17 @@ def signals_held() -> Iterator[None]:
     "Exception ignored" and lost; one that arrived after the fork but before
     the child was recorded would leave that child to run on. Held, it is
     delivered when the block ends, and the run stops with every child known.
-    Each child lets them through itself (release_signals), once it has its
-    own handlers."""
+    Each child lets them through itself (release_signals): a worker once it
+    has its own handlers, the parse-ahead child at once (the run's handler
+    ends a child quietly, entry._stopped)."""
     if not hasattr(signal, "pthread_sigmask"):  # (no POSIX signal masks)
         yield
         return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     try:
+        # (a signal that came just before is handled in this call, and what it
+        # raises leaves through the `finally`: the mask is never left blocked)
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
