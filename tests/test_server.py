@@ -617,6 +617,24 @@ def test_a_served_run_may_use_the_cpus_its_client_may(server: Server, repo: Path
     assert server.runs_said() == 1
 
 
+def _serving(sock: Path, command: list[str], cwd: Path | None = None) -> Popen[str]:
+    """A server started by `command` (with `--socket sock` added), once it listens
+    (its standard error piped, unless the command closes it)."""
+    proc = subprocess.Popen(
+        [*command, "--socket", str(sock)],
+        cwd=cwd,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(sock),
+    )
+    deadline = time.monotonic() + 30
+    while not sock.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the server never listened"
+        time.sleep(0.02)
+    time.sleep(0.2)  # (bound, then listening)
+    return proc
+
+
 @pytest.mark.parametrize("closed", ["<&- >&- 2>&-", "<&- >&-"])
 def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
     sock: Path, repo: Path, closed: str
@@ -624,18 +642,8 @@ def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
     """Its socket would have been descriptor 0, and a run's connection 1 or 2,
     which the run replaces with its client's; Python made no stream for them
     (its flushes before each fork failed): they are /dev/null instead."""
-    proc = subprocess.Popen(
-        ["sh", "-c", f'exec "$@" {closed}', "sh", *LINT, "serve", "--socket", str(sock), "-v"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(sock),
-    )
+    proc = _serving(sock, ["sh", "-c", f'exec "$@" {closed}', "sh", *LINT, "serve", "-v"])
     try:
-        deadline = time.monotonic() + 30
-        while not sock.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.02)
-        time.sleep(0.2)
         standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in (0, 1)]
         assert standard == [os.devnull] * 2
         runs = [
@@ -700,19 +708,8 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
     elif whose != "both, after it started":
         where = docs if whose == "client" else elsewhere
         (where / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
-    server = subprocess.Popen(
-        [*LINT, "serve", "--socket", str(sock), "--verbose"],
-        cwd=server_in,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(sock),
-    )
+    server = _serving(sock, [*LINT, "serve", "--verbose"], server_in)
     try:
-        deadline = time.monotonic() + 30
-        while not sock.exists():
-            assert server.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
-        time.sleep(0.2)
         if whose == "both, after it started":
             (docs / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
         done = subprocess.run(
