@@ -466,6 +466,9 @@ def _shadowed(asked: dict[str, object]) -> str | None:
     ours, modules, own = _IMPORTED
     folders = [str(p) for p in path]
     theirs = _first_folder(folders, cwd)
+    # (the folder looked at anew: a finder the server kept for it lists what
+    # was there when it looked, as long as the folder's time does not change)
+    sys.path_importer_cache.pop(theirs, None)
     try:
         names = {entry.partition(".")[0] for entry in os.listdir(theirs)} & modules.keys()
     except OSError:
