@@ -628,11 +628,21 @@ def _serving(sock: Path, command: list[str], cwd: Path | None = None) -> Popen[s
         env=_env(sock),
     )
     deadline = time.monotonic() + 30
-    while not sock.exists():
+    while not _answers(sock):  # (the socket file comes at bind, before listen)
         assert proc.poll() is None and time.monotonic() < deadline, "the server never listened"
         time.sleep(0.02)
-    time.sleep(0.2)  # (bound, then listening)
     return proc
+
+
+def _answers(sock: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(sock))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 @pytest.mark.parametrize("closed", ["<&- >&- 2>&-", "<&- >&-"])
@@ -644,8 +654,9 @@ def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
     (its flushes before each fork failed): they are /dev/null instead."""
     proc = _serving(sock, ["sh", "-c", f'exec "$@" {closed}', "sh", *LINT, "serve", "-v"])
     try:
-        standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in (0, 1)]
-        assert standard == [os.devnull] * 2
+        closed_fds = (0, 1, 2) if "2>&-" in closed else (0, 1)
+        standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in closed_fds]
+        assert standard == [os.devnull] * len(closed_fds)
         runs = [
             subprocess.run(
                 [*LINT, "check", "--format", "json"],
@@ -690,28 +701,37 @@ def __getattr__(name):
 """
 
 
-@pytest.mark.parametrize("whose", ["client", "server", "both, after it started", "frozen"])
+WHOSE = ["client", "server", "both, after it started", "both, gone after it started", "frozen"]
+
+
+@pytest.mark.parametrize("whose", WHOSE)
 def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
     tmp_path: Path, sock: Path, repo: Path, whose: str
 ) -> None:
     """`python -m` puts the working directory first on the import path, and the
-    stamp leaves that folder out: a yaml.py in the client's (or the server's,
-    or in the folder of both, written after the server imported its yaml)
-    makes the client run by itself, as the server's code is not the client's.
-    An os.py is no reason (os is frozen: no folder replaces it)."""
+    stamp leaves that folder out: a yaml.py in the client's (or the server's;
+    or in the folder of both, written, or removed, after the server imported
+    its yaml) makes the client run by itself, as the server's code is not the
+    client's. An os.py is no reason (os is frozen: no folder replaces it)."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     docs = repo / "docs"
-    server_in = docs if whose == "both, after it started" else elsewhere
+    server_in = docs if whose.startswith("both") else elsewhere
     if whose == "frozen":
         (docs / "os.py").write_text("raise SystemExit('the os.py of this folder')\n")
     elif whose != "both, after it started":
-        where = docs if whose == "client" else elsewhere
+        where = elsewhere if whose == "server" else docs
         (where / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
     server = _serving(sock, [*LINT, "serve", "--verbose"], server_in)
     try:
         if whose == "both, after it started":
+            # (the folder's time kept, as rsync -a or tar leave it: only a look
+            # anew at the folder sees the file)
+            before = docs.stat()
             (docs / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
+            os.utime(docs, ns=(before.st_atime_ns, before.st_mtime_ns))
+        elif whose == "both, gone after it started":
+            (docs / "yaml.py").unlink()
         done = subprocess.run(
             [*LINT, "check", "--format", "json"],
             cwd=docs,
@@ -734,11 +754,13 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
     if whose == "frozen":
         assert served == 1 and "a run left to its client" not in log, log
         return
-    assert (b"the yaml.py of this folder" in done.stderr) == (whose != "server")
+    mine = whose in ("client", "both, after it started")
+    assert (b"the yaml.py of this folder" in done.stderr) == mine
     assert served == 0, log
     reason = {
         "client": f"{(docs / 'yaml.py').resolve()} would be the client's yaml, not the server's",
         "server": "the server imported yaml from its own first import folder",
         "both, after it started": f"{(docs / 'yaml.py').resolve()} would be the client's yaml",
+        "both, gone after it started": "the server imported yaml from its own first import",
     }[whose]
     assert f"a run left to its client: {reason}" in log, log

@@ -175,7 +175,7 @@ def test_a_ctrl_c_during_a_fork_stops_the_run_at_once_with_no_child_left(
     assert forks.exists(), "the run forked nothing: the test tests nothing"
     # (not the grace timer's exit, 2 s after the signal: CLOCK_MONOTONIC is the
     # whole system's)
-    assert ended - float(forks.read_text().split()[0]) < 0.75 * GRACE_SECONDS
+    assert ended - float(forks.read_text().split()[0]) < GRACE_SECONDS
     assert proc.returncode == 130, err
     assert "stopped (SIGINT)" in err
     assert "Exception ignored" not in err and "Traceback" not in err, err

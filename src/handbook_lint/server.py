@@ -402,16 +402,19 @@ def _open_standard_descriptors() -> None:
             if opened != fd:
                 os.dup2(opened, fd)
                 os.close(opened)
+            os.set_inheritable(fd, True)  # (a standard descriptor, as it would have been)
         if getattr(sys, name) is None:
-            # (the process's own, for its whole life)
-            stream = open(fd, mode, buffering=1, closefd=False, encoding="utf-8")  # noqa: SIM115
+            # (the process's own, for its whole life; /dev/null takes anything)
+            stream = open(  # noqa: SIM115
+                fd, mode, buffering=1, closefd=False, encoding="utf-8", errors="backslashreplace"
+            )
             setattr(sys, name, stream)
 
 
 # What the server's copies compare a client's first import folder with, set
 # once the server is warm: the server's own first folder, the top-level modules
 # it imported from files (name -> their real path), and those of them it found
-# in that folder.
+# in that folder (name -> the file's size and time then).
 _IMPORTED: list[Any] = []
 
 
@@ -434,8 +437,30 @@ def _imported() -> list[Any]:
             continue
         modules[name] = os.path.realpath(origin)
     ours = _first_folder(sys.path, os.getcwd())
-    own = {name for name, origin in modules.items() if _found_in(name, [ours]) == origin}
+    own = {
+        name: _state(origin)
+        for name, origin in modules.items()
+        if name != "handbook_lint" and _module_in(ours, name, origin)  # (in the stamp)
+    }
     return [ours, modules, own]
+
+
+def _module_in(folder: str, name: str, origin: str) -> bool:
+    """`origin` is what `folder` gives as module `name`: a file of it (`name.py`,
+    `name.*.so`) or its package `name/` (asked of the path, not the folder,
+    which may have changed since the import)."""
+    where = os.path.dirname(origin)
+    if os.path.basename(origin).startswith("__init__."):
+        return os.path.dirname(where) == folder and os.path.basename(where) == name
+    return where == folder
+
+
+def _state(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _found_in(name: str, folders: list[str]) -> str | None:
@@ -477,11 +502,10 @@ def _shadowed(asked: dict[str, object]) -> str | None:
         found = _found_in(name, [theirs])
         if found is not None and found != modules[name]:
             return f"{found} would be the client's {name}, not the server's {modules[name]}"
-    if theirs != ours:
-        rest = [theirs, *folders[1:]]
-        for name in sorted(own - {"handbook_lint"}):  # (the stamp has the linter's files)
-            if _found_in(name, rest) != modules[name]:
-                return f"the server imported {name} from its own first import folder {ours}"
+    rest = [theirs, *folders[1:]]
+    for name, state in sorted(own.items()):  # (mostly none: a yaml.py where it started)
+        if _found_in(name, rest) != modules[name] or _state(modules[name]) != state:
+            return f"the server imported {name} from its own first import folder {ours}"
     return None
 
 
