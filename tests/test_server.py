@@ -38,19 +38,37 @@ def _alone(**more: str) -> dict[str, str]:
     return {**os.environ, "HANDBOOK_LINT_NO_SERVER": "1", **more}
 
 
+def _check_json(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """`check --format json` in `cwd` (served, or alone, by `env`)."""
+    return subprocess.run(
+        [*LINT, "check", "--format", "json"], cwd=cwd, capture_output=True, env=env, check=False
+    )
+
+
 class Server:
-    def __init__(self, sock: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    """`handbook-lint serve --socket sock ARGS`, once it listens; `cwd`: started
+    there; `through`: started by that command (a shell closing descriptors)."""
+
+    def __init__(
+        self,
+        sock: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        through: tuple[str, ...] = (),
+    ) -> None:
         self.sock = sock
         self.ended: tuple[int, str] | None = None
         self.proc = subprocess.Popen(
-            [*LINT, "serve", "--socket", str(sock), *args],
+            [*through, *LINT, "serve", "--socket", str(sock), *args],
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=_env(sock, **(env or {})),
         )
         deadline = time.monotonic() + 30
-        while not self.listening():
+        while not self.listening():  # (the socket file comes at bind, before listen)
             assert self.proc.poll() is None, self.proc.communicate()
             assert time.monotonic() < deadline, "the server never listened"
             time.sleep(0.02)
@@ -337,20 +355,8 @@ def test_a_client_of_another_install_runs_by_itself_and_the_server_goes_on(
     other = tmp_path / "elsewhere"
     shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
     path = os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run(
-        [*LINT, "check", "--format", "json"],
-        cwd=repo / "docs",
-        capture_output=True,
-        env=_env(server.sock, PYTHONPATH=path),
-        check=False,
-    )
-    alone = subprocess.run(
-        [*LINT, "check", "--format", "json"],
-        cwd=repo / "docs",
-        capture_output=True,
-        env=_alone(),
-        check=False,
-    )
+    done = _check_json(repo / "docs", _env(server.sock, PYTHONPATH=path))
+    alone = _check_json(repo / "docs", _alone())
     assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
     time.sleep(1.0)  # (the server's loop looks at its runs twice a second)
     assert server.proc.poll() is None and server.listening()
@@ -617,34 +623,6 @@ def test_a_served_run_may_use_the_cpus_its_client_may(server: Server, repo: Path
     assert server.runs_said() == 1
 
 
-def _serving(sock: Path, command: list[str], cwd: Path | None = None) -> Popen[str]:
-    """A server started by `command` (with `--socket sock` added), once it listens
-    (its standard error piped, unless the command closes it)."""
-    proc = subprocess.Popen(
-        [*command, "--socket", str(sock)],
-        cwd=cwd,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(sock),
-    )
-    deadline = time.monotonic() + 30
-    while not _answers(sock):  # (the socket file comes at bind, before listen)
-        assert proc.poll() is None and time.monotonic() < deadline, "the server never listened"
-        time.sleep(0.02)
-    return proc
-
-
-def _answers(sock: Path) -> bool:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(str(sock))
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
-
-
 @pytest.mark.parametrize("closed", ["<&- >&- 2>&-", "<&- >&-"])
 def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
     sock: Path, repo: Path, closed: str
@@ -652,25 +630,15 @@ def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
     """Its socket would have been descriptor 0, and a run's connection 1 or 2,
     which the run replaces with its client's; Python made no stream for them
     (its flushes before each fork failed): they are /dev/null instead."""
-    proc = _serving(sock, ["sh", "-c", f'exec "$@" {closed}', "sh", *LINT, "serve", "-v"])
+    server = Server(sock, "-v", through=("sh", "-c", f'exec "$@" {closed}', "sh"))
     try:
         closed_fds = (0, 1, 2) if "2>&-" in closed else (0, 1)
-        standard = [os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in closed_fds]
+        standard = [os.readlink(f"/proc/{server.proc.pid}/fd/{fd}") for fd in closed_fds]
         assert standard == [os.devnull] * len(closed_fds)
-        runs = [
-            subprocess.run(
-                [*LINT, "check", "--format", "json"],
-                cwd=repo / "docs",
-                capture_output=True,
-                env=env,
-                check=False,
-            )
-            for env in (_env(sock), _env(sock), _alone())
-        ]
-        assert proc.poll() is None, "the server ended with a run"
+        runs = [_check_json(repo / "docs", env) for env in (_env(sock), _env(sock), _alone())]
+        assert server.proc.poll() is None, "the server ended with a run"
     finally:
-        proc.terminate()
-        _, log = proc.communicate(timeout=30)
+        code, log = server.stop()
     alone = runs[-1]
     for served in runs[:-1]:
         assert (served.returncode, served.stdout, served.stderr) == (
@@ -678,7 +646,7 @@ def test_a_server_started_with_its_standard_descriptors_closed_still_serves(
             alone.stdout,
             alone.stderr,
         )
-    assert proc.returncode == 143
+    assert code == 143
     if "2>&-" not in closed:  # (its log: the runs were its)
         assert len(re.findall(r"handbook-lint: run \d+: ", log)) == 2, log
 
@@ -722,7 +690,7 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
     elif whose != "both, after it started":
         where = elsewhere if whose == "server" else docs
         (where / "yaml.py").write_text(_OWN_YAML, encoding="utf-8")
-    server = _serving(sock, [*LINT, "serve", "--verbose"], server_in)
+    server = Server(sock, "--verbose", cwd=server_in)
     try:
         if whose == "both, after it started":
             # (the folder's time kept, as rsync -a or tar leave it: only a look
@@ -732,23 +700,10 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
             os.utime(docs, ns=(before.st_atime_ns, before.st_mtime_ns))
         elif whose == "both, gone after it started":
             (docs / "yaml.py").unlink()
-        done = subprocess.run(
-            [*LINT, "check", "--format", "json"],
-            cwd=docs,
-            capture_output=True,
-            env=_env(sock),
-            check=False,
-        )
+        done = _check_json(docs, _env(sock))
     finally:
-        server.terminate()
-        _, log = server.communicate(timeout=30)
-    alone = subprocess.run(
-        [*LINT, "check", "--format", "json"],
-        cwd=docs,
-        capture_output=True,
-        env=_alone(),
-        check=False,
-    )
+        _, log = server.stop()
+    alone = _check_json(docs, _alone())
     assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
     served = len(re.findall(r"handbook-lint: run \d+: ", log))
     if whose == "frozen":

@@ -36,7 +36,9 @@ def run(reply: Callable[[int], None] | None = None) -> None:
             _out(code)
     try:
         if reply is not None:  # (a server's copy holds them until now: server.py)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+            from handbook_lint.engine.workers import release_signals
+
+            release_signals()
         from handbook_lint.cli import main
 
         main()

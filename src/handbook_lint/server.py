@@ -199,12 +199,13 @@ def _fork(
 ) -> bool:
     """A copy of the server for the run at `conn`, added to `runs` (before a
     signal held meanwhile stops the server: it terminates its runs)."""
+    from handbook_lint.engine.workers import signals_held
+
     sys.stdout.flush()
     sys.stderr.flush()
     # Signals are held while forking: raised in os.fork's own hooks, _Stop would
     # be printed and lost. The copy holds them until entry.run has its handlers.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
+    with signals_held(), contextlib.closing(conn):
         try:
             pid = os.fork()
         except OSError as exc:
@@ -225,9 +226,6 @@ def _fork(
                 os._exit(1)  # (a run never returns to the loop)
         runs.add(pid)
         return True
-    finally:
-        conn.close()
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _unlink(path: str, ours: int | None) -> None:

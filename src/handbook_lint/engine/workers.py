@@ -124,7 +124,8 @@ def signals_held() -> Iterator[None]:
     delivered when the block ends, and the run stops with every child known.
     Each child lets them through itself (release_signals): a worker once it
     has its own handlers, the parse-ahead child at once (the run's handler
-    ends a child quietly, entry._stopped)."""
+    ends a child quietly, entry._stopped), a server's copy once entry.run has
+    set the run's."""
     if not hasattr(signal, "pthread_sigmask"):  # (no POSIX signal masks)
         yield
         return
