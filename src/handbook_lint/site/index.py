@@ -74,16 +74,18 @@ class SiteIndex:
         static = [*site.config.static_dirs, *(s for s, _ in site.config.static_mounts)]
         index.static_available = any((site.root / d).is_dir() for d in static)
         prefix = site.content_prefix
+        inner_of, by_path, urls, aliases = site.inner, index.by_path, index.urls, index.aliases
         for page in site.pages.values():
-            inner = site.inner(page.path)
-            if inner is None or not site.is_content(page.path):
+            path = page.path
+            inner = inner_of(path)
+            if inner is None or not path.endswith(MARKDOWN_SUFFIXES):  # (not is_content)
                 continue
-            index.by_path[inner] = page
+            by_path[inner] = page
             if page.snippet:
                 continue
-            index.urls.setdefault(page.url, page)
+            urls.setdefault(page.url, page)
             for alias in page.aliases:
-                index.aliases.setdefault(alias, page)
+                aliases.setdefault(alias, page)
         index._add_sections(prefix)
         index._add_taxonomies()
         for mount in site.missing_mounts():
@@ -142,22 +144,25 @@ class SiteIndex:
             self.sections.add(f"/{config.language}/")  # Hugo's redirect to the home page
 
     def _add_taxonomies(self) -> None:
-        taxonomies = self.site.config.taxonomies
-        for name in taxonomies:
-            self.sections.add(f"/{name.lower()}/")
+        names = [name.lower() for name in self.site.config.taxonomies]
+        sections = self.sections
+        for name in names:
+            sections.add(f"/{name}/")
         for page in self.site.pages.values():
             if page.summary is None or page.snippet:
                 continue
             data = page.summary.meta
-            for name in taxonomies:
-                terms = data.get(name.lower())
+            for name in names:
+                terms = data.get(name)
+                if terms is None:  # (most pages: no terms of most taxonomies)
+                    continue
                 if isinstance(terms, str):
                     terms = [terms]
                 if isinstance(terms, list):
                     for term in terms:
                         if isinstance(term, str):
                             slug = term.strip().lower().replace(" ", "-")
-                            self.sections.add(f"/{name.lower()}/{slug}/")
+                            sections.add(f"/{name}/{slug}/")
 
     # -- lookups --------------------------------------------------------------
 

@@ -525,8 +525,11 @@ class Site:
         """Decide which files Hugo renders (with cascades), their URLs and aliases."""
         cascades = self._render_sections()
         now = now or datetime.now(UTC)
+        inner_of, urls = self.inner, self._urls  # (thousands of pages: no lookups per page)
         for page in self.pages.values():
-            if not self.is_content(page.path):
+            path = page.path
+            inner = inner_of(path) if path.endswith(MARKDOWN_SUFFIXES) else None
+            if inner is None:  # (not is_content)
                 page.why = "an include file: spliced into the pages that include it"
                 continue
             data = page.summary.meta if page.summary else {}
@@ -537,17 +540,16 @@ class Site:
                 page.built = page.why is None or _never_rendered(data) is not None
                 own = _render_setting(data) is not None
             if page.why is None and not own:  # its own build wins
-                # then a section's cascade, then the site config's
                 # then the nearest section's cascade, then the site config's
-                section = self._cascaded(page.path, cascades)
-                page.why = section[1] if section else self._config_cascade(page.path)
-            known = self._urls.get(page.path)
+                section = self._cascaded(path, cascades) if cascades else None
+                page.why = section[1] if section else self._config_cascade(path)
+            known = urls.get(path)
             if known is not None and known[0] is page.summary:
                 page.url, page.aliases = known[1], known[2]
                 continue
-            page.url = self.url_of(page.path, data)
-            page.aliases = self._aliases(page.url, data)
-            self._urls[page.path] = (page.summary, page.url, page.aliases)
+            page.url = self.url_of(path, data, inner)
+            page.aliases = self._aliases(page.url, data) if "aliases" in data else []
+            urls[path] = (page.summary, page.url, page.aliases)
 
     def _render_sections(self) -> dict[str, tuple[bool, str]]:
         """Folders whose `_index.md` cascades a `build.render` -> (never, that file)."""
@@ -600,7 +602,9 @@ class Site:
         never, source = folders[best]
         return True, (f"build.render: never, cascaded from {source}" if never else None)
 
-    def url_of(self, path: str, data: dict[str, Any]) -> str:
+    def url_of(self, path: str, data: dict[str, Any], inner: str | None = None) -> str:
+        """The URL of the content file at `path` with front matter `data`
+        (`inner`: its path inside the content tree, when known)."""
         url = data.get("url")
         if isinstance(url, str) and url.strip():
             url = url.strip()
@@ -609,20 +613,24 @@ class Site:
             return self._lower(
                 url if url.endswith("/") or "." in url.rsplit("/", 1)[-1] else url + "/"
             )
-        inner = self.inner(path) or path[len(self.content_prefix) :]
+        inner = inner or self.inner(path) or path[len(self.content_prefix) :]
         folder, _, name = inner.rpartition("/")
         stem = name.rsplit(".", 1)[0]
-        if stem in ("_index", "index"):
-            segments = folder.split("/") if folder else []
-        else:
-            segments = [*(folder.split("/") if folder else []), stem]
         slug = data.get("slug")
         if isinstance(slug, str) and slug.strip() and stem not in ("_index",):
+            segments = folder.split("/") if folder else []
+            if stem not in ("index",):
+                segments.append(stem)
             if segments:
                 segments[-1] = slug.strip()
             else:
                 segments = [slug.strip()]
-        url = self.config.language_prefix + "/" + _urlize("/".join(segments))
+            joined = "/".join(segments)
+        elif stem in ("_index", "index"):
+            joined = folder
+        else:  # (the segments joined: the folder's, then the stem)
+            joined = f"{folder}/{stem}" if folder else stem
+        url = self.config.language_prefix + "/" + _urlize(joined)
         if not url.endswith("/"):
             url += "/"
         return self._lower(url)
