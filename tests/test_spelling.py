@@ -516,7 +516,7 @@ def test_words_of_a_piece_are_those_of_the_letter_class_with_cjk(text: str) -> N
     that leaves the CJK ranges out (a tenth of the compile time): the same
     words as with them."""
     with_cjk = re.compile(rf"{spelling._LETTER}+(?:[{spelling._JOINERS}]{spelling._LETTER}+)*")
-    token_re, _, piece_re, _ = spelling._patterns()
+    token_re, _, piece_re, _ = spelling.patterns()
     for piece in piece_re.finditer(text):
         found = [m.span() for m in token_re.finditer(piece.group())]
         assert found == [m.span() for m in with_cjk.finditer(piece.group())]

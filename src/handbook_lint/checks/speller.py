@@ -97,7 +97,7 @@ _JOINERS = _APOS + "-"
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """Compiled on first use (their Unicode classes take 10 ms, which a run that
     checks no text should not pay): a word, with apostrophes or hyphens between
     letters; a run of letters (a word without those); a piece of a chunk
@@ -384,7 +384,7 @@ class Speller:
 
     def __init__(self, allow: Iterable[str] = ()) -> None:
         self._dict = _dictionary()
-        self._token_re, self._run_re, self._piece_re, self._code_re = _patterns()
+        self._token_re, self._run_re, self._piece_re, self._code_re = patterns()
         self._allow = frozenset(w.strip().lower().replace("\u2019", "'") for w in allow)
         # Caches, by whitespace-delimited chunk: chunks known to hold no misspelling,
         # and the misspellings (offset in the chunk, word, key) of those that do.

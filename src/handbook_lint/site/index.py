@@ -418,8 +418,12 @@ class SiteIndex:
         if url in self._suggestions:
             return self._suggestions[url]
         if self._last_names is None:
+            by_last = self._by_last
             for known in [*self.urls, *self.aliases]:
-                self._by_last.setdefault(_last(known), []).append(known)
+                last = known.strip("/").rsplit("/", 1)[-1]  # (_last, inline: every URL)
+                if last.endswith((".html", ".md")):
+                    last = _last(last)
+                by_last.setdefault(last, []).append(known)
             self._last_names = Suggester(self._by_last, cutoff=0.8)
         norm = normalize_url(url.lower())
         scored: dict[str, float] = {}

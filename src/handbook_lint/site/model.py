@@ -152,6 +152,8 @@ class Site:
         """The same site as it was before a change (`overlay`)."""
         other = Site(self.config, overlay)
         other._disk, other._urls, other._tree = self._disk, self._urls, self._tree
+        # (what the config's mounts and the disk decide, not the files' contents)
+        other._inner, other._mount_kinds = self._inner, self._mount_kinds
         other.listings = self.listings
         return other
 
