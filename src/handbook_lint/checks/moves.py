@@ -50,11 +50,20 @@ def page_url_lost(ctx: ChangeContext, options: dict[str, Any]) -> Iterator[Probl
     changes = ctx.changes
     redirects_file = next((r for r in ctx.now.config.redirects if ctx.now.exists(r)), None)
     lost_urls: set[str] = set()
+    index, pages = ctx.now_index, ctx.now_index.urls
+
+    def served(url: str) -> bool:
+        # (most URLs are a page's as written: what lookup finds first, without
+        # its decoding and candidates; every page of the site is looked at)
+        if "%" not in url and url in pages and normalize_url(url) == url:
+            return True
+        return index.lookup(url) is not None
+
     for old_path, was in sorted(ctx.before.pages.items()):
         if was.snippet or not was.url:
             continue
         urls = [was.url, *was.aliases]
-        lost = [u for u in urls if ctx.now_index.lookup(u) is None]
+        lost = [u for u in urls if not served(u)]
         if not lost:
             continue
         lost_urls.update(normalize_url(u.lower()) for u in lost)
