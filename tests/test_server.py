@@ -386,6 +386,32 @@ def test_a_socket_nobody_listens_at_is_no_server(sock: Path, repo: Path) -> None
     assert server.stop()[0] == 128 + signal.SIGTERM
 
 
+def test_a_client_imports_little_before_it_hands_its_run_over() -> None:
+    """What a served run's own process imports is its start-up: none of the
+    standard modules that import enum, collections or selectors (15 ms)."""
+    heavy = ("signal", "socket", "contextlib", "threading", "struct", "enum", "collections")
+    code = (
+        "import sys\n"
+        f"heavy = {heavy!r}\n"
+        "before = {m for m in heavy if m in sys.modules}\n"
+        "import handbook_lint.entry, handbook_lint.client\n"
+        "print(sorted(m for m in heavy if m in sys.modules and m not in before))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_server_compiles_the_spelling_patterns_runs_use() -> None:
+    code = (
+        "from handbook_lint import server\n"
+        "from handbook_lint.checks import speller\n"
+        "server.warm()\n"
+        "print(speller.patterns.cache_info().currsize)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
+
+
 def test_a_second_server_on_the_same_socket_is_refused(server: Server) -> None:
     second = subprocess.run(
         [*LINT, "serve", "--socket", str(server.sock)],
