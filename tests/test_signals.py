@@ -180,3 +180,27 @@ def test_a_ctrl_c_during_a_fork_stops_the_run_at_once_with_no_child_left(
     assert "stopped (SIGINT)" in err
     assert "Exception ignored" not in err and "Traceback" not in err, err
     assert _gone(children, within=5), f"children left: {_alive(children)}"
+
+
+# A run whose main thread stops but another thread never ends (as an external
+# link's request that hangs): the interpreter's exit would wait for it.
+_STUCK_THREAD = """
+import os, signal, threading, time
+from handbook_lint import entry
+entry.run.__globals__["_MAIN_PID"] = os.getpid()
+signal.signal(signal.SIGTERM, entry._stopped)
+threading.Thread(target=time.sleep, args=(60,)).start()
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(60)
+"""
+
+
+def test_a_run_held_up_by_a_thread_ends_after_the_grace_time() -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _STUCK_THREAD], capture_output=True, text=True, timeout=30
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 143, done.stderr
+    assert "stopped (SIGTERM)" in done.stderr and "Traceback" not in done.stderr
+    assert GRACE_SECONDS <= took < GRACE_SECONDS + 5
