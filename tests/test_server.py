@@ -6,6 +6,7 @@ Real processes: the server and its clients, over a real Unix socket."""
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import re
 import signal
@@ -386,19 +387,59 @@ def test_a_socket_nobody_listens_at_is_no_server(sock: Path, repo: Path) -> None
     assert server.stop()[0] == 128 + signal.SIGTERM
 
 
-def test_a_client_imports_little_before_it_hands_its_run_over() -> None:
+# A client asks a "server" (the test) that answers as another installation's
+# would (`S`): the whole handshake up to the run's hand-over, then the
+# descriptors sent as to a server that takes the run.
+_CLIENT = """
+import sys
+heavy = {heavy!r}
+from handbook_lint import client, entry
+import _socket
+assert client.delegate(["handbook-lint", "check"]) is None
+one, two = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
+client.send_fds(one, b"G", [0, 1, 2])
+print(sorted(m for m in heavy if m in sys.modules))
+"""
+
+
+def test_a_client_imports_little_to_hand_its_run_over(tmp_path: Path) -> None:
     """What a served run's own process imports is its start-up: none of the
-    standard modules that import enum, collections or selectors (15 ms)."""
-    heavy = ("signal", "socket", "contextlib", "threading", "struct", "enum", "collections")
-    code = (
-        "import sys\n"
-        f"heavy = {heavy!r}\n"
-        "before = {m for m in heavy if m in sys.modules}\n"
-        "import handbook_lint.entry, handbook_lint.client\n"
-        "print(sorted(m for m in heavy if m in sys.modules and m not in before))\n"
+    standard modules that import enum, collections or selectors (15 ms).
+    Without `site` (-S), which imports some of them in some installations."""
+    heavy = ["signal", "socket", "contextlib", "threading", "struct", "enum", "collections"]
+    heavy += ["selectors", "functools", "typing", "re", "json"]
+    folder = tmp_path / "sock"
+    folder.mkdir(mode=0o700)
+    path = str(folder / "s.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    import handbook_lint
+
+    env = {**_env(Path(path)), "PYTHONPATH": str(Path(handbook_lint.__file__).parents[1])}
+    child = Popen(
+        [sys.executable, "-S", "-c", _CLIENT.format(heavy=heavy)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    try:
+        listener.settimeout(30)
+        conn, _ = listener.accept()
+        with conn:
+            size = int.from_bytes(conn.recv(4, socket.MSG_WAITALL), "big")
+            asked = marshal.loads(conn.recv(size, socket.MSG_WAITALL))
+            assert asked["argv"] == ["handbook-lint", "check"] and asked["cwd"] == os.getcwd()
+            conn.sendall(b"S\n")  # (another installation's: the client runs it)
+        out, err = child.communicate(timeout=30)
+    finally:
+        listener.close()
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, err
+    assert out.strip() == "[]", out
 
 
 def test_the_server_compiles_the_spelling_patterns_runs_use() -> None:

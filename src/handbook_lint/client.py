@@ -260,8 +260,8 @@ def peer_credentials(sock: _socket.socket) -> tuple[int, int, int]:
 
 
 def send_fds(sock: _socket.socket, data: bytes, fds: list[int]) -> None:
-    """`data` with the descriptors `fds` (socket.send_fds, but the bytes of the
-    C ints are made here, without `array`)."""
+    """`data` with the descriptors `fds`: socket.send_fds, without importing
+    `socket`."""
     rights = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in fds)
     sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
 

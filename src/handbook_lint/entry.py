@@ -119,12 +119,12 @@ def _stopped(signum: int, frame: object) -> None:
         signal.signal(other, signal.SIG_IGN)
     sys.stderr.write(f"\nhandbook-lint: stopped ({_NAMES.get(signum, signum)})\n")
     # Threads in the middle of a request (external links) would hold the exit
-    # up; CI follows SIGTERM with SIGKILL a few seconds later. (Not imported
-    # here, where the signal may have come in the middle of its import: a run
-    # that has not imported `threading` yet has no thread to wait for.)
-    timer_class = getattr(sys.modules.get("threading"), "Timer", None)
-    if timer_class is not None:
-        timer = timer_class(GRACE_SECONDS, _exit_now, (code,))
+    # up; CI follows SIGTERM with SIGKILL a few seconds later. (`threading` is
+    # not imported here, where the signal may have come in the middle of its
+    # import: a run that has not finished importing it has no thread to wait for.)
+    threading = sys.modules.get("threading")
+    if threading is not None and not getattr(threading.__spec__, "_initializing", False):
+        timer = threading.Timer(GRACE_SECONDS, _exit_now, (code,))
         timer.daemon = True
         timer.start()
     raise SystemExit(code)

@@ -50,12 +50,12 @@ def page_url_lost(ctx: ChangeContext, options: dict[str, Any]) -> Iterator[Probl
     changes = ctx.changes
     redirects_file = next((r for r in ctx.now.config.redirects if ctx.now.exists(r)), None)
     lost_urls: set[str] = set()
-    index, pages = ctx.now_index, ctx.now_index.urls
+    index, page_urls = ctx.now_index, ctx.now_index.urls
 
     def served(url: str) -> bool:
         # (most URLs are a page's as written: what lookup finds first, without
         # its decoding and candidates; every page of the site is looked at)
-        if "%" not in url and url in pages and normalize_url(url) == url:
+        if "%" not in url and url in page_urls and normalize_url(url) == url:
             return True
         return index.lookup(url) is not None
 
