@@ -7,6 +7,7 @@ name resolution without asking a DNS server (see the `no_dns` fixture).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import socket
 import sqlite3
 import time
@@ -599,6 +600,29 @@ def test_a_crash_while_checking_is_not_cached(
     assert (first.status, first.detail) == ("broken", "check failed (ValueError)")
     second = check([url], cache_path=cache)[url]
     assert (second.status, second.from_cache) == ("ok", False)
+
+
+def test_the_checking_threads_leave_ctrl_c_and_sigterm_to_the_main_thread(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread that outlives its pass (out of time) may be alive while the run
+    forks its workers, with the main thread holding the signals: it must not
+    take them instead (workers.signals_held)."""
+    masks: list[set[int]] = []
+    real = checker._Checker.check
+
+    def recording(self: Any, url: str) -> Any:
+        masks.append({int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, ())})
+        return real(self, url)
+
+    monkeypatch.setattr(checker._Checker, "check", recording)
+    urls = [server.url(f"/ok/{i}") for i in range(6)]
+    results = check(urls, replace(FAST, jobs=3))
+    assert all(r.status == "ok" for r in results.values())
+    assert len(masks) == 6
+    assert all({signal.SIGINT, signal.SIGTERM} <= mask for mask in masks)
+    main = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    assert signal.SIGINT not in main and signal.SIGTERM not in main
 
 
 def test_cached_verdicts_belong_to_their_settings(server: Server, tmp_path: Path) -> None:

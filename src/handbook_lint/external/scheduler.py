@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from handbook_lint.engine.workers import signals_held
 from handbook_lint.external.cache import _Cache, _Row
 from handbook_lint.external.checker import _OUT_OF_TIME, _Checker, _offline_verdict
 from handbook_lint.external.failures import _Outcome
@@ -110,7 +111,12 @@ def _run(
                             running += 1
                             url = queue.popleft()
                             flying.add((host, url))
-                            pool.submit(work, host, url)
+                            # (a thread the pool starts keeps the mask it starts
+                            # with: Ctrl-C and SIGTERM go to the main thread alone,
+                            # even to one that outlives the pass while the run
+                            # forks its workers, see workers.signals_held)
+                            with signals_held():
+                                pool.submit(work, host, url)
                         if not queue:
                             ring.remove(host)
                 elif running == 0:
