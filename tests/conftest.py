@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +30,14 @@ settings.load_profile("long" if os.environ.get("HANDBOOK_LINT_FUZZ") == "long" e
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytest_plugins = ["local_http"]  # server, server_b and no_dns fixtures
+
+
+def python_output(code: str, timeout: float = 60) -> str:
+    """What `python -c code` prints (stripped); it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, check=True
+    )
+    return done.stdout.strip()
 
 
 def write_site(

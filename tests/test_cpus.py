@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import python_output
 
 from handbook_lint.engine.workers import usable_cpus
 
@@ -112,8 +113,7 @@ def test_a_process_bound_to_one_cpu_gets_one_job() -> None:
         "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
         "print(usable_cpus())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1"]
+    assert python_output(code).split() == ["1"]
 
 
 def _cgroup_of_one_cpu() -> tuple[Path, str] | None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import write_site
+from conftest import python_output, write_site
 from gitrepo import git
 
 from handbook_lint.checks.selection import active_rules
@@ -179,7 +177,4 @@ def test_a_fifo_where_codeowners_is_looked_for_is_not_read(tmp_path: Path) -> No
         f"c = load_config(Path({str(tmp_path / '.handbook-lint.yaml')!r}))\n"
         "print(len(Linter(c, active_rules(c), jobs=1, use_cache=False).run().findings))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout.strip() == "0"
+    assert python_output(code) == "0"

@@ -6,7 +6,6 @@ Real processes: the server and its clients, over a real Unix socket."""
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import re
 import signal
@@ -19,9 +18,11 @@ from pathlib import Path
 from subprocess import Popen
 
 import pytest
-from conftest import write_site
+from conftest import python_output, write_site
 from gitrepo import git
 from test_signals import _alive, _descendants
+
+from handbook_lint.server import _request
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="a server needs Linux (fork, SCM_RIGHTS)"
@@ -428,9 +429,12 @@ def test_a_client_imports_little_to_hand_its_run_over(tmp_path: Path) -> None:
         listener.settimeout(30)
         conn, _ = listener.accept()
         with conn:
-            size = int.from_bytes(conn.recv(4, socket.MSG_WAITALL), "big")
-            asked = marshal.loads(conn.recv(size, socket.MSG_WAITALL))
-            assert asked["argv"] == ["handbook-lint", "check"] and asked["cwd"] == os.getcwd()
+            asked = _request(conn)
+            assert (
+                asked is not None
+                and asked["argv"] == ["handbook-lint", "check"]
+                and asked["cwd"] == os.getcwd()
+            )
             conn.sendall(b"S\n")  # (another installation's: the client runs it)
         out, err = child.communicate(timeout=30)
     finally:
@@ -449,8 +453,7 @@ def test_the_server_compiles_the_spelling_patterns_runs_use() -> None:
         "server.warm()\n"
         "print(speller.patterns.cache_info().currsize)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "1"
+    assert python_output(code) == "1"
 
 
 def test_a_second_server_on_the_same_socket_is_refused(server: Server) -> None:

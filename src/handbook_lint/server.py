@@ -24,13 +24,12 @@ import shlex
 import signal
 import socket
 import stat
-import struct
 import sys
 import time
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from handbook_lint import client
 
@@ -133,6 +132,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     """Take runs at `path` until a signal, `idle` seconds (0: no limit) with no
     run, or a change of its own code; `verbose`: a line on standard error for
     each run. The exit code: 0, or 128 + the signal."""
+    global _IMPORTED
     _open_standard_descriptors()  # (before the socket, which would be one of them)
     sock = listen(path)  # (first: a second server is refused at once)
     runs: set[int] = set()
@@ -150,7 +150,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     try:
         ours = os.stat(path).st_ino
         warm()
-        _IMPORTED[:] = _imported()
+        _IMPORTED = _imported()
         gc.freeze()  # (the imports' objects: a run's collections need not look at them)
         stamp = client.code_stamp()  # (after the imports, which may write bytecode)
         say(f"listening at {path} (process {os.getpid()})")
@@ -330,7 +330,7 @@ def _request(conn: socket.socket) -> dict[str, object] | None:
     header = _exactly(conn, 4)
     if header is None:
         return None
-    size = struct.unpack("!I", header)[0]
+    size = int.from_bytes(header, "big")  # (as client._exchange writes it)
     body = _exactly(conn, size) if size <= _MAX_REQUEST else None
     if body is None:
         return None
@@ -412,11 +412,15 @@ def _open_standard_descriptors() -> None:
             setattr(sys, name, stream)
 
 
-# What the server's copies compare a client's first import folder with, set
-# once the server is warm: the server's own first folder, the top-level modules
-# it imported from files (name -> their real path), and those of them it found
-# in that folder (name -> the file's size and time then).
-_IMPORTED: list[Any] = []
+class _Imports(NamedTuple):
+    """What the server's copies compare a client's first import folder with."""
+
+    first: str  # the server's own first import folder
+    modules: dict[str, str]  # the top-level modules it imported from files -> their real path
+    own: dict[str, tuple[int, int] | None]  # those it found in `first` -> size and time then
+
+
+_IMPORTED: _Imports | None = None  # (set once the server is warm)
 
 
 def _first_folder(path: list[str], cwd: str) -> str:
@@ -424,10 +428,9 @@ def _first_folder(path: list[str], cwd: str) -> str:
     return os.path.realpath(os.path.join(cwd, path[0])) if path else ""
 
 
-def _imported() -> list[Any]:
-    """(first folder, module -> file, modules found in the first folder) of this
-    process: the top-level modules it imported from files, but those built in
-    or frozen, which no folder on the import path can replace."""
+def _imported() -> _Imports:
+    """This process's imports: the top-level modules it imported from files, but
+    those built in or frozen, which no folder on the import path can replace."""
     modules: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
         spec = getattr(module, "__spec__", None)
@@ -443,7 +446,7 @@ def _imported() -> list[Any]:
         for name, origin in modules.items()
         if name != "handbook_lint" and _module_in(ours, name, origin)  # (in the stamp)
     }
-    return [ours, modules, own]
+    return _Imports(ours, modules, own)
 
 
 def _module_in(folder: str, name: str, origin: str) -> bool:
@@ -487,7 +490,7 @@ def _shadowed(asked: dict[str, object]) -> str | None:
     its own first folder and the client would find elsewhere, makes the client
     run by itself."""
     path, cwd = asked.get("path"), asked.get("cwd")
-    if not (_IMPORTED and isinstance(path, list) and isinstance(cwd, str)):
+    if _IMPORTED is None or not (isinstance(path, list) and isinstance(cwd, str)):
         return None
     ours, modules, own = _IMPORTED
     folders = [str(p) for p in path]

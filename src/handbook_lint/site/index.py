@@ -420,10 +420,7 @@ class SiteIndex:
         if self._last_names is None:
             by_last = self._by_last
             for known in [*self.urls, *self.aliases]:
-                last = known.strip("/").rsplit("/", 1)[-1]  # (_last, inline: every URL)
-                if last.endswith((".html", ".md")):
-                    last = _last(last)
-                by_last.setdefault(last, []).append(known)
+                by_last.setdefault(_last(known), []).append(known)
             self._last_names = Suggester(self._by_last, cutoff=0.8)
         norm = normalize_url(url.lower())
         scored: dict[str, float] = {}
@@ -454,8 +451,9 @@ class SiteIndex:
 def _last(url: str) -> str:
     """The last segment of a URL, without a `.html` or `.md` ending."""
     last = url.strip("/").rsplit("/", 1)[-1]
-    for ending in (".html", ".md"):
-        last = last.removesuffix(ending)
+    if last.endswith((".html", ".md")):  # (few do: every URL of a site is asked)
+        for ending in (".html", ".md"):
+            last = last.removesuffix(ending)
     return last
 
 
