@@ -83,11 +83,13 @@ def walk_markdown(
     problems: list[tuple[str, str]],
     others: list[str] | None = None,
     listings: Listings | None = None,
+    visited: list[str] | None = None,
 ) -> list[str]:
     """Markdown files under `folder`, relative to `root`, sorted; symlinked
     folders are not followed (no loops), hidden ones are skipped, unreadable
     folders are reported.
-    Other files go to `others` (relative to `folder`) when it is given."""
+    Other files go to `others` (relative to `folder`) when it is given, and
+    the folders walked to `visited`."""
 
     def on_error(exc: OSError) -> None:
         where = exc.filename or str(folder)
@@ -100,6 +102,8 @@ def walk_markdown(
     for dirpath, dirnames, filenames in walk(folder, on_error, listings):
         # Hidden folders (.git, the cache, .venv) are neither content nor published.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if visited is not None:
+            visited.append(dirpath)
         base = dirpath + os.sep
         for name in filenames:
             full = base + name
@@ -147,6 +151,7 @@ class Site:
         self._codeowners: tuple[owners_file.CodeOwners | None] | None = None
         self._fileset: owners_file.FileSet | None = None
         self.listings: Listings | None = None  # the last run's folder listings (walk.py)
+        self.visited: list[str] = []  # every folder the walks entered (see resident.py)
 
     def before(self, overlay: Overlay) -> Site:
         """The same site as it was before a change (`overlay`)."""
@@ -166,7 +171,7 @@ class Site:
             others: list[str] = []
             path = self.root / folder
             files = (
-                walk_markdown(self.root, path, problems, others, self.listings)
+                walk_markdown(self.root, path, problems, others, self.listings, self.visited)
                 if path.is_dir()
                 else []
             )

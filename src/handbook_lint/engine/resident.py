@@ -1,0 +1,159 @@
+"""A site kept loaded between runs (a server's holder keeps one per folder).
+
+A holder loads its folder's site once: every file's summary and hash, the
+facts the run decoded, the walks of the disk, each page's URL. A run forked
+from it reuses what is still true of that, on the evidence the cache already
+goes by: a file whose size, modification time and inode are those it had when
+it was loaded (and which had settled then: walk.RACY_SECONDS) has the same
+bytes; a folder whose stamp is unchanged has the same names. What changed is
+read as a run of its own reads it (from the cache, or parsed). A config or a
+rule set that differs in anything leaves the kept site unused; so does a
+folder that could not be vouched for (its walks are then made again).
+
+Nothing here trusts more than the cache does: the findings are those of a run
+of its own, which the tests compare run by run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from handbook_lint.cache.store import FactStore
+from handbook_lint.checks.selection import ActiveRule
+from handbook_lint.config.settings import Config
+from handbook_lint.engine.linter import Linter
+from handbook_lint.external.settings import ExternalSettings
+from handbook_lint.site.model import Site
+from handbook_lint.site.overlay import Overlay
+from handbook_lint.walk import Stamp, settled_before
+
+FileStamp = tuple[int, int, int]  # size, modification time, inode (store._stamp)
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def _file_stamp(path: str) -> FileStamp | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _folder_stamp(path: str) -> Stamp | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+@dataclass
+class Resident:
+    """One folder's site, loaded (see the module doc)."""
+
+    site: tuple[Path | None, Path]  # (config file, root), as SiteGroup has them
+    config: Config
+    rules: dict[str, ActiveRule]
+    loaded: Linter  # (its site and store, as loaded: never used by a run itself)
+    files: dict[str, FileStamp]  # the files whose summaries are kept, and their stamps
+    folders: dict[str, Stamp] | None  # every folder walked (None: the walks are not kept)
+    _unkept: set[str]  # what the loaded store knows of other files (never reused)
+
+    @classmethod
+    def load(
+        cls, site: tuple[Path | None, Path], config: Config, rules: dict[str, ActiveRule]
+    ) -> Resident:
+        linter = Linter(config, rules, warn=_quiet)
+        linter.load_site()
+        store, settled = linter.store, settled_before()
+        files = {
+            path: stamp
+            for path, stamp in store._stamps.items()
+            if stamp[1] < settled and path in store.summaries and path not in store.errors
+        }
+        known = store.hashes.keys() | store.summaries.keys() | store._blobs.keys()
+        unkept = (known | store._facts.keys() | store._hashed) - files.keys()
+        return cls(site, config, rules, linter, files, _folders(linter), unkept)
+
+    def linter(
+        self,
+        config: Config,
+        rules: dict[str, ActiveRule],
+        select: list[str] | None,
+        ignore: list[str] | None,
+        jobs: int | None,
+        progress: bool,
+        warn: Callable[[str], None],
+        external: ExternalSettings | None,
+        overlay: Overlay | None,
+    ) -> Linter | None:
+        """A linter of the site as it is now (`overlay`: the view of a change),
+        made from what is kept; None when the config or the rules differ."""
+        if config != self.config or rules != self.rules:
+            return None
+        kept = self.loaded
+        prefix = f"{config.root}/"
+        changed = {p for p, s in self.files.items() if _file_stamp(prefix + p) != s}
+        if overlay is not None:  # (a file the view takes from git is read from there)
+            changed |= set(overlay.files) | overlay.absent
+        store = FactStore(
+            kept.store.root,
+            kept.store.settings,
+            kept.store.taxonomies,
+            kept.store.cache,
+            jobs or kept.jobs,
+            progress,
+            overlay,
+        )
+        # Whole copies, less what is not kept (copying thousands of entries one
+        # by one took a fifth of what the kept site saves).
+        drop, old = self._unkept | changed, kept.store
+        store.hashes, store.summaries = dict(old.hashes), dict(old.summaries)
+        store._blobs, store._facts = dict(old._blobs), OrderedDict(old._facts)
+        store._stamps, store._hashed = dict(self.files), old._hashed - drop
+        for kept_here in (store.hashes, store.summaries, store._blobs, store._facts, store._stamps):
+            for path in drop & kept_here.keys():
+                del kept_here[path]
+        store._states, store._cached = old._states, old._cached
+        store._snapshot, store._listings = old._snapshot, old._listings
+        store.reopen_cache()  # (forked from the holder: a connection of its own)
+        now = Site(config, overlay)
+        now._urls, now._inner = kept.site._urls, kept.site._inner
+        if self.folders is not None and all(_folder_stamp(f) == s for f, s in self.folders.items()):
+            now._disk = kept.site._disk
+        return Linter(
+            config,
+            rules,
+            select,
+            ignore,
+            jobs=jobs,
+            progress=progress,
+            warn=warn,
+            external=external,
+            overlay=overlay,
+            store=store,
+            site=now,
+        )
+
+
+def _folders(linter: Linter) -> dict[str, Stamp] | None:
+    """Every folder the site's walks entered, with the stamp the walk vouched
+    with; None when one was not vouched for (it changed in the last seconds,
+    or holds a symlink), or could not be read."""
+    listings = linter.store._listings
+    if listings is None or any(problems for _, _, problems in linter.site._disk.values()):
+        return None  # (a folder that could not be read may be readable now)
+    out: dict[str, Stamp] = {}
+    for folder in linter.site.visited:
+        known = listings.walked.get(folder)
+        if known is None:
+            return None
+        out[folder] = known[0]
+    return out

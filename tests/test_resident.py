@@ -1,0 +1,139 @@
+"""The kept site (engine/resident.py): a run made from it finds what a run of its
+own finds, whatever changed since it was loaded, and reads only what changed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import write_site
+
+from handbook_lint import walk
+from handbook_lint.checks.selection import active_rules
+from handbook_lint.config.settings import load_config
+from handbook_lint.engine.linter import Linter
+from handbook_lint.engine.resident import Resident
+
+PAGES = {
+    "content/_index.md": "---\ntitle: Home\n---\n\nSee [a](/a/), [b](/b/#two) and [c](/c/).\n",
+    "content/a.md": '---\ntitle: A\n---\n\n## One\n\n{{% include "includes/part.md" %}}\n',
+    "content/b.md": "---\ntitle: B\n---\n\n## Two\n\n1. [A's one](/a/#one)\n1. [gone](/nowhere/)\n",
+    "content/c/_index.md": "---\ntitle: C\n---\n\nA [misson](/a/) statement.\n",
+    "content/c/d.md": "---\ntitle: D\n---\n\n[B](/b/#missing)\n",
+    "includes/part.md": "Part, with [B](/b/#two).\n",
+}
+
+
+def findings(linter: Linter) -> list[tuple[object, ...]]:
+    return [(f.path, f.line, f.rule, f.message) for f in linter.run().findings]
+
+
+def own(root: Path) -> list[tuple[object, ...]]:
+    config = load_config(root / ".handbook-lint.yaml")
+    return findings(Linter(config, active_rules(config), jobs=1))
+
+
+def kept(root: Path) -> Resident:
+    config = load_config(root / ".handbook-lint.yaml")
+    return Resident.load((root / ".handbook-lint.yaml", root), config, active_rules(config))
+
+
+def made(resident: Resident, root: Path) -> Linter | None:
+    config = load_config(root / ".handbook-lint.yaml")
+    return resident.linter(config, active_rules(config), None, None, 1, False, print, None, None)
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(walk, "RACY_SECONDS", -3600.0)  # (files just written count as settled)
+    config = {"extends": "gitlab-handbook", "includes": {"roots": ["includes"]}}
+    return write_site(tmp_path, PAGES, config)
+
+
+def _edit(root: Path, path: str, text: str) -> None:
+    (root / path).write_text((root / path).read_text("utf-8") + text, "utf-8")
+
+
+CHANGES: dict[str, Callable[[Path], object]] = {
+    "nothing": lambda root: None,
+    "a page edited": lambda root: _edit(root, "content/c/d.md", "\n[bad](/a/#none)\n"),
+    "an include edited": lambda root: _edit(root, "includes/part.md", "\n[x](/c/e/)\n"),
+    "a page added": lambda root: (root / "content/c/e.md").write_text(
+        "---\ntitle: E\n---\n\n## Three\n\n[x](/nowhere/)\n", "utf-8"
+    ),
+    "a linked page deleted": lambda root: (root / "content/a.md").unlink(),
+    "a page renamed": lambda root: (root / "content/b.md").rename(root / "content/bb.md"),
+    "a heading changed": lambda root: (root / "content/b.md").write_text(
+        "---\ntitle: B\n---\n\n## Two and more\n", "utf-8"
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_run_made_from_the_kept_site_finds_what_a_run_of_its_own_finds(
+    root: Path, change: str
+) -> None:
+    resident = kept(root)
+    CHANGES[change](root)
+    linter = made(resident, root)
+    assert linter is not None
+    assert findings(linter) == own(root)
+
+
+def test_only_what_changed_is_read_again_and_unchanged_walks_are_kept(root: Path) -> None:
+    resident = kept(root)
+    assert resident.folders is not None and len(resident.folders) == 3  # content, c, includes
+    _edit(root, "content/c/d.md", "\nMore [text](/b/).\n")
+    linter = made(resident, root)
+    assert linter is not None
+    assert set(linter.store.summaries) == set(resident.files) - {"content/c/d.md"}
+    linter.load_site()
+    assert linter.store.parsed == 1  # (the page edited; the rest as kept)
+    assert linter.site._disk is resident.loaded.site._disk  # (no folder changed)
+    (root / "content/c/e.md").write_text("---\ntitle: E\n---\n", "utf-8")
+    again = made(resident, root)
+    assert again is not None
+    again.load_site()
+    assert again.site._disk is not resident.loaded.site._disk  # (a folder changed: walked)
+    assert "content/c/e.md" in again.site.pages
+
+
+def test_another_config_or_other_rules_leave_the_kept_site_unused(root: Path) -> None:
+    resident = kept(root)
+    config = load_config(root / ".handbook-lint.yaml")
+    rules = active_rules(config)
+    assert resident.linter(config, rules, None, None, 1, False, print, None, None) is not None
+    fewer = active_rules(config, None, ["spelling"])
+    assert resident.linter(config, fewer, None, ["spelling"], 1, False, print, None, None) is None
+    (root / ".handbook-lint.yaml").write_text(
+        "extends: gitlab-handbook\nincludes: {roots: [includes]}\nrules:\n  spelling: off\n",
+        "utf-8",
+    )
+    assert made(resident, root) is None
+
+
+def test_a_file_that_had_not_settled_is_not_kept(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(walk, "RACY_SECONDS", 3600.0)  # (everything changed within the hour)
+    resident = kept(root)
+    assert resident.files == {} and resident.folders is None
+    _edit(root, "content/b.md", "\n[new](/nowhere-else/)\n")
+    linter = made(resident, root)
+    assert linter is not None and findings(linter) == own(root)
+
+
+def test_a_folder_that_could_not_be_read_is_walked_again(root: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads any folder")
+    hidden = root / "content/c"
+    hidden.chmod(0)
+    try:
+        resident = kept(root)
+    finally:
+        hidden.chmod(0o755)
+    assert resident.folders is None
+    linter = made(resident, root)
+    assert linter is not None and findings(linter) == own(root)
