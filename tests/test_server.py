@@ -789,3 +789,94 @@ def test_a_module_in_the_first_import_folder_of_one_side_only_is_no_server_run(
         "both, gone after it started": "the server imported yaml from its own first import",
     }[whose]
     assert f"a run left to its client: {reason}" in log, log
+
+
+def _holder_socket(sock: Path, cwd: Path) -> Path:
+    """Where the server's holder of `cwd`'s site listens (client.holder_path)."""
+    st = os.stat(cwd)
+    return Path(f"{sock}.{st.st_dev}-{st.st_ino}")
+
+
+def _held(sock: Path, cwd: Path) -> Path:
+    """The holder's socket, once it listens (it loads the site first)."""
+    held = _holder_socket(sock, cwd)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(held))
+            return held
+        except OSError:
+            time.sleep(0.05)
+        finally:
+            probe.close()
+    raise AssertionError("no holder of the site listened")
+
+
+def test_the_runs_after_the_first_reuse_the_site_and_find_what_runs_of_their_own_find(
+    server: Server, repo: Path
+) -> None:
+    """After a `check`, the server keeps the folder's site loaded (a holder):
+    the runs it makes from it reuse what did not change, and find what a run
+    of its own finds after edits, a new page, a deleted one, a new config."""
+    docs = repo / "docs"
+    # (what changed in the last 2 s is never kept, walk.RACY_SECONDS: then
+    # nothing of the repository just written would be reused)
+    time.sleep(2.1)
+    first = _check_json(docs, _env(server.sock))
+    assert first.returncode == 1
+    _held(server.sock, docs)
+    content = docs / "content"
+
+    def same(*args: str) -> None:
+        command = [*LINT, "check", "--format", "json", *args]
+        served = subprocess.run(command, cwd=docs, capture_output=True, env=_env(server.sock))
+        alone = subprocess.run(command, cwd=docs, capture_output=True, env=_alone())
+        assert (served.returncode, served.stdout, served.stderr) == (
+            alone.returncode,
+            alone.stdout,
+            alone.stderr,
+        )
+
+    same()
+    (content / "about.md").write_text("---\ntitle: About\n---\n\n[t](/team/#values)\n", "utf-8")
+    same()
+    team = (content / "team.md").read_text("utf-8").replace("## Values", "## Principles")
+    team = team.replace("title: Team", "title: Team\nslug: crew")
+    (content / "team.md").write_text(team, "utf-8")
+    same()  # (the links to team.md lost their page and anchor: its URL and headings changed)
+    (content / "new.md").write_text("---\ntitle: New\n---\n\n## Part\n\n[h](/)\n", "utf-8")
+    (content / "_index.md").write_text("---\ntitle: Home\n---\n\n[n](/new/#part)\n", "utf-8")
+    same()
+    same("content/_index.md")
+    (content / "team.md").unlink()
+    same()
+    git(repo, "add", "-A")
+    same("--staged")
+    (docs / ".handbook-lint.yaml").write_text("rules:\n  link-anchor-missing: off\n", "utf-8")
+    same()
+    log = server.stop()[1]
+    assert len(re.findall(r"run \d+: check .*, the site kept\)", log)) == 8, log  # (all served)
+
+
+def test_a_holder_ends_with_its_server_and_takes_its_socket(server: Server, repo: Path) -> None:
+    docs = repo / "docs"
+    _check_json(docs, _env(server.sock))
+    held = _held(server.sock, docs)
+    holders = _descendants(server.proc.pid)
+    assert holders  # (the holder: the run that made it is gone)
+    code, log = server.stop()
+    assert code == 128 + signal.SIGTERM and "holding the site of" in log
+    assert _gone(holders, 5.0) and not held.exists()
+
+
+def test_no_holder_for_a_run_without_the_cache(server: Server, repo: Path) -> None:
+    docs = repo / "docs"
+    run = subprocess.run(
+        [*LINT, "check", "--no-cache"], cwd=docs, capture_output=True, env=_env(server.sock)
+    )
+    assert run.returncode == 1
+    time.sleep(1.5)  # (the server's loop looks at what runs said every half second)
+    assert not _holder_socket(server.sock, docs).exists()
+    assert not (docs / ".handbook-lint-cache").exists()
+    assert "holding" not in server.stop()[1]

@@ -43,6 +43,10 @@ from handbook_lint.report.stats import stats_lines
 
 if TYPE_CHECKING:
     from handbook_lint.engine.fixer import FixPass
+    from handbook_lint.engine.resident import Resident
+
+# The site kept loaded in a server's holder (server._keep_site), in the runs it makes.
+RESIDENT: Resident | None = None
 
 
 def rule_infos(rules: dict[str, ActiveRule], docs: str | None = None) -> dict[str, RuleInfo]:
@@ -493,20 +497,42 @@ def _lint_site(
     site_change = change.under(config.root) if change is not None else None
     if site_change is not None and not site_change and not named:
         return  # the change touched nothing of this site
-    linter = Linter(
-        config,
-        rules,
-        settings.select,
-        settings.ignore,
-        jobs=settings.jobs,
-        use_cache=settings.use_cache,
-        progress=settings.progress,
-        warn=_warn,
-        external=_external_settings(
-            config, settings.external, settings.external_jobs, settings.external_allow_private
-        ),
-        overlay=Overlay.now(site_change) if site_change is not None else None,
+    external = _external_settings(
+        config, settings.external, settings.external_jobs, settings.external_allow_private
     )
+    overlay = Overlay.now(site_change) if site_change is not None else None
+    linter = None
+    kept = RESIDENT  # (the site a server's holder keeps: engine/resident.py)
+    if (
+        kept is not None
+        and kept.site == (site.config, site.root)
+        and settings.use_cache
+        and settings.fixing is None
+    ):
+        linter = kept.linter(
+            config,
+            rules,
+            settings.select,
+            settings.ignore,
+            settings.jobs,
+            settings.progress,
+            _warn,
+            external,
+            overlay,
+        )
+    if linter is None:
+        linter = Linter(
+            config,
+            rules,
+            settings.select,
+            settings.ignore,
+            jobs=settings.jobs,
+            use_cache=settings.use_cache,
+            progress=settings.progress,
+            warn=_warn,
+            external=external,
+            overlay=overlay,
+        )
     if site_change is not None:
         from handbook_lint.engine.changes import run_change
 
@@ -907,8 +933,9 @@ def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
     Every `handbook-lint` command of this installation you run while this
     listens (a pre-commit hook, an editor's) is run by a copy of this process
     with your arguments, folder, environment, terminal and limits: the same
-    output, files and exit code, about 0.2 s sooner. A run goes on by itself
-    when no server listens. Linux only. Stops on Ctrl-C, SIGTERM (ending the
+    output, files and exit code, about 0.2 s sooner. After a `check`, the
+    site of its folder is kept loaded (in a process of its own) for the runs
+    that follow there. A run goes on by itself when no server listens. Linux only. Stops on Ctrl-C, SIGTERM (ending the
     runs under way as they would end), after --idle-timeout, or when this
     installation changes (letting them finish)."""
     from handbook_lint import client, server

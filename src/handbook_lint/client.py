@@ -63,6 +63,17 @@ def socket_path() -> str:
     return os.path.join(base, f"handbook-lint-{os.getuid()}", "server.sock")
 
 
+def holder_path(path: str) -> str | None:
+    """Where the server's holder of the working directory's site listens (see
+    server.py; None: a name too long for a socket)."""
+    try:
+        st = os.stat(".")
+    except OSError:
+        return None
+    held = f"{path}.{st.st_dev}-{st.st_ino}"
+    return held if len(held.encode("utf-8", "surrogateescape")) < 108 else None
+
+
 def available() -> bool:
     """A server can take runs on this system (Linux: fork, and descriptors
     passed over a Unix socket)."""
@@ -181,8 +192,20 @@ def delegate(argv: list[str]) -> int | None:
             handing.append(True)
             if stopped:
                 raise _Interrupted
-            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-            code = _exchange(sock, path, argv, started)
+            # (the holder of this folder's site first: the runs it makes reuse it)
+            held = holder_path(path)
+            for where in [path] if held is None else [held, path]:
+                sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(HANDSHAKE_SECONDS)
+                    sock.connect(where)
+                    break
+                except OSError:
+                    sock.close()
+                    if where == path:
+                        raise
+            assert sock is not None  # (connected, or the main socket's error raised)
+            code = _exchange(sock, argv, started)
         except (_Interrupted, OSError):
             code = None
         finally:
@@ -212,13 +235,11 @@ def _ignored(signum: int) -> bool:
     return signal.getsignal(signum) == signal.SIG_IGN
 
 
-def _exchange(sock: _socket.socket, path: str, argv: list[str], started: list[int]) -> int | None:
-    """The run's exit code; None when the server did not take it (no server
-    listens, another installation's, a standard stream closed) or it ended
-    without saying one."""
+def _exchange(sock: _socket.socket, argv: list[str], started: list[int]) -> int | None:
+    """The run's exit code, over `sock` (connected); None when the server did
+    not take it (another installation's, a standard stream closed) or it
+    ended without saying one."""
     try:
-        sock.settimeout(HANDSHAKE_SECONDS)
-        sock.connect(path)
         if peer_credentials(sock)[1] != os.getuid():
             return None  # (a socket of somebody else's: nothing is sent to it)
         body = marshal.dumps(request(argv))

@@ -36,6 +36,8 @@ from handbook_lint import client
 _MAX_REQUEST = 16 * 1024 * 1024
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops the server, and a run
 _STAMP_EVERY = 2.0  # seconds between looks at the server's own code
+HOLDERS_MAX = 2  # folders whose site is kept loaded at once (the handbook's: about 40 MB)
+HOLDER_IDLE = 600.0  # a holder with no run for this long ends
 # What runs import when they first need it (`-X importtime` of runs): the
 # suggestions for misspelt links, the workers and a parsing child's
 # PR_SET_PDEATHSIG, atomic writes, TOML front matter, --diff, the presets, the
@@ -147,6 +149,12 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
             log(message)
 
     before = {s: signal.signal(s, stop) for s in _SIGNALS}
+    # The runs' copies say here which folder they ran in; when no run is under
+    # way, a holder of that folder's site is started (see _hold).
+    asked_r, asked_w = os.pipe()
+    os.set_blocking(asked_r, False)
+    wanted: set[str] = set()
+    holders: dict[str, int] = {}
     try:
         ours = os.stat(path).st_ino
         warm()
@@ -158,6 +166,17 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
         sock.settimeout(0.5)
         while True:
             _reap(runs)
+            _reap_holders(holders)
+            said = _asked(asked_r)
+            if said is not None:  # (a run, here or in a holder)
+                wanted |= said
+                last = time.monotonic()
+            if not runs and wanted:
+                cwd = wanted.pop()
+                if cwd not in holders and len(holders) < HOLDERS_MAX:
+                    pid = _hold(cwd, path, (sock, asked_r), asked_w, stamp, verbose, say)
+                    if pid is not None:
+                        holders[cwd] = pid
             now = time.monotonic()
             if idle and not runs and now - last > idle:
                 say(f"no run for {idle:g} s: stopping")
@@ -175,7 +194,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
                 say(f"could not take a run: {exc.strerror or exc}")
                 time.sleep(0.1)
                 continue
-            if _fork(conn, sock, stamp, verbose, say, runs):
+            if _fork(conn, (sock, asked_r), stamp, verbose, say, runs, asked_w):
                 last = time.monotonic()
         sock.close()
         _unlink(path, ours)
@@ -188,20 +207,26 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
             signal.signal(s, handler)
         sock.close()
         _unlink(path, ours)
-        _end(runs)
+        _end(runs | set(holders.values()))
+        os.close(asked_r)
+        os.close(asked_w)
     return code
 
 
 def _fork(
     conn: socket.socket,
-    sock: socket.socket,
+    closed: tuple[socket.socket | int, ...],
     stamp: str,
     verbose: bool,
     log: Callable[[str], None],
     runs: set[int],
+    tell: int | None = None,
+    by: str = "",
 ) -> bool:
     """A copy of the server for the run at `conn`, added to `runs` (before a
-    signal held meanwhile stops the server: it terminates its runs)."""
+    signal held meanwhile stops the server: it terminates its runs). The copy
+    closes `closed` (the listening socket); it writes the folder it runs in to
+    `tell` (the server's pipe); `by` names what made it, in the log."""
     from handbook_lint.engine.workers import signals_held
 
     sys.stdout.flush()
@@ -219,8 +244,8 @@ def _fork(
                 os.setsid()  # (the server's terminal, its Ctrl-C or Ctrl-Z, is not the run's)
                 for s in _SIGNALS:
                     signal.signal(s, signal.SIG_DFL)
-                sock.close()
-                _run(conn, stamp, verbose)
+                _close(closed)
+                _run(conn, stamp, verbose, tell, by)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # (the client went away before the run started)
             except BaseException as exc:  # (its client says the run ended without a code)
@@ -229,6 +254,155 @@ def _fork(
                 os._exit(1)  # (a run never returns to the loop)
         runs.add(pid)
         return True
+
+
+def _close(closed: tuple[socket.socket | int, ...]) -> None:
+    for thing in closed:
+        if isinstance(thing, int):
+            os.close(thing)
+        else:
+            thing.close()
+
+
+def _asked(fd: int) -> set[str] | None:
+    """The folders the runs' copies said they ran a `check` in since last asked
+    (a holder says only that it made a run); None: nothing was said."""
+    data = b""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    return {os.fsdecode(part) for part in data.split(b"\0") if part} if data else None
+
+
+def _reap_holders(holders: dict[str, int]) -> None:
+    for cwd, pid in list(holders.items()):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            del holders[cwd]
+
+
+def _hold(
+    cwd: str,
+    path: str,
+    closed: tuple[socket.socket | int, ...],
+    tell: int,
+    stamp: str,
+    verbose: bool,
+    log: Callable[[str], None],
+) -> int | None:
+    """A holder of the site of `cwd`: a copy of the server that loads that site
+    once (engine/resident.py), then listens at `client.holder_path` and makes
+    each run it is given from a copy of itself, as the server makes its runs
+    (and says so at `tell`: the server is not idle meanwhile). It ends with
+    the server, after HOLDER_IDLE seconds with no run, or when the code
+    changes. Its process id (None: it could not be started)."""
+    from handbook_lint.engine.workers import signals_held
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    server = os.getpid()
+    with signals_held():
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            log(f"could not start a holder of {cwd}: {exc.strerror or exc}")
+            return None
+        if pid == 0:
+            code = 1
+            try:
+                os.setsid()  # (the server's terminal is not the holder's)
+                _close(closed)
+                code = _holder(cwd, path, server, tell, stamp, verbose)
+            except BaseException as exc:  # (a holder that fails leaves runs to the server)
+                if verbose:
+                    _say(f"the holder of {cwd} ended: {type(exc).__name__}: {exc}")
+            finally:
+                os._exit(code)
+    return pid
+
+
+def _holder(cwd: str, path: str, server: int, tell: int, stamp: str, verbose: bool) -> int:
+    from handbook_lint.engine.workers import release_signals
+
+    def stop(signum: int, frame: types.FrameType | None) -> None:
+        raise _Stop(signum)
+
+    runs: set[int] = set()
+    sock: socket.socket | None = None
+    where: str | None = None
+    ours: int | None = None
+    try:
+        for s in (*_SIGNALS, signal.SIGHUP):
+            signal.signal(s, stop)
+        release_signals()  # (held since the fork: _hold)
+        os.chdir(cwd)
+        where = client.holder_path(path)
+        if where is None or not _keep_site():
+            return 0
+        gc.freeze()
+        sock = listen(where)  # (once the site is loaded: a client waits for no load)
+        ours = os.stat(where).st_ino
+        if verbose:
+            _say(f"holding the site of {cwd} (process {os.getpid()})")
+        last = looked = time.monotonic()
+        sock.settimeout(0.5)
+        while True:
+            _reap(runs)
+            now = time.monotonic()
+            if os.getppid() != server or (not runs and now - last > HOLDER_IDLE):
+                break
+            if now - looked > _STAMP_EVERY:
+                looked = now
+                if client.code_stamp() != stamp:
+                    break
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                time.sleep(0.1)
+                continue
+            if _fork(conn, (sock, tell), stamp, verbose, _say, runs, None, "the site kept"):
+                last = time.monotonic()
+                with contextlib.suppress(OSError):
+                    os.write(tell, b"\0")
+    except (_Stop, ServeError):
+        pass
+    finally:
+        if sock is not None:
+            sock.close()
+        if where is not None:
+            _unlink(where, ours)
+        _end(runs)
+    return 0
+
+
+def _keep_site() -> bool:
+    """Load the site of the working directory and keep it for the runs made
+    from this process (cli.RESIDENT); False when there is none to keep."""
+    from handbook_lint import cli
+    from handbook_lint.cache.sqlite import close_all
+    from handbook_lint.checks.selection import active_rules
+    from handbook_lint.config.settings import ConfigError, load_config
+    from handbook_lint.config.sites import group
+    from handbook_lint.engine.resident import Resident
+
+    groups = group([], Path.cwd(), None).groups
+    if not groups:
+        return False
+    site = groups[0]
+    try:
+        config = load_config(site.config, cwd=site.root)
+    except ConfigError:
+        return False
+    cli.RESIDENT = Resident.load((site.config, site.root), config, active_rules(config))
+    # (its runs open connections of their own: one held open here would keep the
+    # write-ahead log beside the database for as long as the holder lives)
+    close_all()
+    return True
 
 
 def _unlink(path: str, ours: int | None) -> None:
@@ -276,8 +450,11 @@ def _end(runs: set[int], grace: float = 3.0) -> None:
             os.waitpid(pid, 0)
 
 
-def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
-    """In the forked copy: become the client's run, and run it."""
+def _run(
+    conn: socket.socket, stamp: str, verbose: bool, tell: int | None = None, by: str = ""
+) -> None:
+    """In the forked copy: become the client's run, and run it (and say the
+    folder of a `check` to the server, at `tell`)."""
     client_pid, uid, _ = client.peer_credentials(conn)
     if uid != os.getuid():
         return
@@ -302,12 +479,18 @@ def _run(conn: socket.socket, stamp: str, verbose: bool) -> None:
         if go != b"G" or len(fds) != 3:
             return  # (the client went away: nothing has run)
         if verbose:
-            _say(f"run {os.getpid()}: {shlex.join(sys.argv[1:])} (in {os.getcwd()})")
+            made = f", {by}" if by else ""
+            _say(f"run {os.getpid()}: {shlex.join(sys.argv[1:])} (in {os.getcwd()}{made})")
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
     finally:
         for fd in fds:
             os.close(fd)
+    if tell is not None:
+        if sys.argv[1:2] == ["check"] and "--no-cache" not in sys.argv:
+            with contextlib.suppress(OSError):  # (one short write: whole, or not at all)
+                os.write(tell, os.fsencode(os.getcwd()) + b"\0")
+        os.close(tell)
     _streams(asked["streams"])
     conn.settimeout(None)
     replied: list[int] = []
