@@ -31,8 +31,9 @@ def findings(linter: Linter) -> list[tuple[object, ...]]:
 
 
 def own(root: Path) -> list[tuple[object, ...]]:
+    """A run of its own, without the cache (whose results the kept run wrote)."""
     config = load_config(root / ".handbook-lint.yaml")
-    return findings(Linter(config, active_rules(config), jobs=1))
+    return findings(Linter(config, active_rules(config), jobs=1, use_cache=False))
 
 
 def kept(root: Path) -> Resident:
@@ -56,6 +57,13 @@ def _edit(root: Path, path: str, text: str) -> None:
     (root / path).write_text((root / path).read_text("utf-8") + text, "utf-8")
 
 
+def _static(root: Path) -> None:
+    """A static folder, missing when the site was loaded, and a link into it."""
+    (root / "static").mkdir()
+    (root / "static/logo.png").write_bytes(b"png")
+    _edit(root, "content/c/d.md", "\n[logo](/logo.png)\n")
+
+
 CHANGES: dict[str, Callable[[Path], object]] = {
     "nothing": lambda root: None,
     "a page edited": lambda root: _edit(root, "content/c/d.md", "\n[bad](/a/#none)\n"),
@@ -68,6 +76,10 @@ CHANGES: dict[str, Callable[[Path], object]] = {
     "a heading changed": lambda root: (root / "content/b.md").write_text(
         "---\ntitle: B\n---\n\n## Two and more\n", "utf-8"
     ),
+    "a URL changed": lambda root: (root / "content/a.md").write_text(
+        "---\ntitle: A\nslug: aa\n---\n\n## One\n", "utf-8"
+    ),
+    "a static folder made": lambda root: _static(root),
 }
 
 
@@ -84,7 +96,10 @@ def test_a_run_made_from_the_kept_site_finds_what_a_run_of_its_own_finds(
 
 def test_only_what_changed_is_read_again_and_unchanged_walks_are_kept(root: Path) -> None:
     resident = kept(root)
-    assert resident.folders is not None and len(resident.folders) == 3  # content, c, includes
+    folders = resident.folders
+    assert folders is not None
+    assert sum(s is not None for s in folders.values()) == 3  # content, content/c, includes
+    assert folders[str(root / "static")] is None  # (missing: a folder that may come)
     _edit(root, "content/c/d.md", "\nMore [text](/b/).\n")
     linter = made(resident, root)
     assert linter is not None

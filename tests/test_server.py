@@ -831,7 +831,10 @@ def test_the_runs_after_the_first_reuse_the_site_and_find_what_runs_of_their_own
     def same(*args: str) -> None:
         command = [*LINT, "check", "--format", "json", *args]
         served = subprocess.run(command, cwd=docs, capture_output=True, env=_env(server.sock))
-        alone = subprocess.run(command, cwd=docs, capture_output=True, env=_alone())
+        # (without the cache, whose results the served run just wrote)
+        alone = subprocess.run(
+            [*command, "--no-cache"], cwd=docs, capture_output=True, env=_alone()
+        )
         assert (served.returncode, served.stdout, served.stderr) == (
             alone.returncode,
             alone.stdout,
@@ -853,10 +856,11 @@ def test_the_runs_after_the_first_reuse_the_site_and_find_what_runs_of_their_own
     same()
     git(repo, "add", "-A")
     same("--staged")
+    same("--diff-base", "HEAD")
     (docs / ".handbook-lint.yaml").write_text("rules:\n  link-anchor-missing: off\n", "utf-8")
     same()
     log = server.stop()[1]
-    assert len(re.findall(r"run \d+: check .*, the site kept\)", log)) == 8, log  # (all served)
+    assert len(re.findall(r"run \d+: check .*, the site kept\)", log)) == 9, log  # (all served)
 
 
 def test_a_holder_ends_with_its_server_and_takes_its_socket(server: Server, repo: Path) -> None:
@@ -877,6 +881,31 @@ def test_no_holder_for_a_run_without_the_cache(server: Server, repo: Path) -> No
     )
     assert run.returncode == 1
     time.sleep(1.5)  # (the server's loop looks at what runs said every half second)
+    assert not _descendants(server.proc.pid)  # (no holder, not even one loading)
     assert not _holder_socket(server.sock, docs).exists()
     assert not (docs / ".handbook-lint-cache").exists()
     assert "holding" not in server.stop()[1]
+
+
+def test_a_holder_lets_its_runs_finish_when_the_code_changes(sock: Path, tmp_path: Path) -> None:
+    """As the server does: its run under way ends as it would have, and it
+    takes no new one (the client then runs by itself)."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    more = {"PYTHONPATH": os.pathsep.join(filter(None, [str(extra), os.environ.get("PYTHONPATH")]))}
+    server = Server(sock, "--verbose", env=more)
+    body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
+    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
+    root = write_site(tmp_path / "site", files, {})
+    first = subprocess.run([*LINT, "check", "-q"], cwd=root, env=_env(sock, **more), check=False)
+    assert first.returncode == 0
+    held = _held(sock, root)
+    long = _launch(sock, root, "-q", env=more)  # (taken by the holder)
+    time.sleep(1.0)
+    (extra / "new_package.py").write_text("", "utf-8")  # (the folder changed)
+    out, err = long.communicate(timeout=120)
+    assert (long.returncode, out, err) == (0, b"", b""), err
+    code, log = server.stop()
+    assert code == 0, log
+    assert re.search(r"run \d+: check --no-cache -j 2 -q \(in .*, the site kept\)", log), log
+    assert not held.exists()

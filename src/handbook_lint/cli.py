@@ -520,19 +520,23 @@ def _lint_site(
             external,
             overlay,
         )
-    if linter is None:
-        linter = Linter(
+
+    def made(view: Overlay | None, progress: bool, checks: ExternalSettings | None) -> Linter:
+        return Linter(
             config,
             rules,
             settings.select,
             settings.ignore,
             jobs=settings.jobs,
             use_cache=settings.use_cache,
-            progress=settings.progress,
+            progress=progress,
             warn=_warn,
-            external=external,
-            overlay=overlay,
+            external=checks,
+            overlay=view,
         )
+
+    if linter is None:
+        linter = made(overlay, settings.progress, external)
     if site_change is not None:
         from handbook_lint.engine.changes import run_change
 
@@ -547,17 +551,7 @@ def _lint_site(
         from handbook_lint.engine.fixer import fix_until_settled
 
         def fresh(overlay: Overlay | None) -> Linter:
-            return Linter(
-                config,
-                rules,
-                settings.select,
-                settings.ignore,
-                jobs=settings.jobs,
-                use_cache=settings.use_cache,
-                warn=_warn,
-                external=linter.external,
-                overlay=overlay,
-            )
+            return made(overlay, False, linter.external)
 
         result, done = fix_until_settled(
             linter, fresh, named, settings.unsafe_fixes, write=settings.fixing == "fix"
@@ -935,9 +929,10 @@ def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
     with your arguments, folder, environment, terminal and limits: the same
     output, files and exit code, about 0.2 s sooner. After a `check`, the
     site of its folder is kept loaded (in a process of its own) for the runs
-    that follow there. A run goes on by itself when no server listens. Linux only. Stops on Ctrl-C, SIGTERM (ending the
-    runs under way as they would end), after --idle-timeout, or when this
-    installation changes (letting them finish)."""
+    that follow there. A run goes on by itself when no server listens. Linux
+    only. Stops on Ctrl-C, SIGTERM (ending the runs under way as they would
+    end), after --idle-timeout, or when this installation changes (letting
+    them finish)."""
     from handbook_lint import client, server
 
     if not client.available():

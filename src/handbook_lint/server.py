@@ -38,6 +38,8 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops the server, and a run
 _STAMP_EVERY = 2.0  # seconds between looks at the server's own code
 HOLDERS_MAX = 2  # folders whose site is kept loaded at once (the handbook's: about 40 MB)
 HOLDER_IDLE = 600.0  # a holder with no run for this long ends
+_RETRY_HOLDER = 60.0  # seconds before a folder with nothing to hold is tried again
+_NOTHING_HELD = 3  # a holder's exit code: no site there, or it does not load
 # What runs import when they first need it (`-X importtime` of runs): the
 # suggestions for misspelt links, the workers and a parsing child's
 # PR_SET_PDEATHSIG, atomic writes, TOML front matter, --diff, the presets, the
@@ -153,8 +155,10 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     # way, a holder of that folder's site is started (see _hold).
     asked_r, asked_w = os.pipe()
     os.set_blocking(asked_r, False)
+    os.set_blocking(asked_w, False)  # (a copy never waits on a full pipe: it says nothing)
     wanted: set[str] = set()
-    holders: dict[str, int] = {}
+    holders: dict[tuple[int, int], int] = {}  # (device, inode) of the folder -> process
+    failed: dict[tuple[int, int], float] = {}  # folders with nothing to hold -> since when
     try:
         ours = os.stat(path).st_ino
         warm()
@@ -166,17 +170,22 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
         sock.settimeout(0.5)
         while True:
             _reap(runs)
-            _reap_holders(holders)
+            _reap_holders(holders, failed)
             said = _asked(asked_r)
             if said is not None:  # (a run, here or in a holder)
                 wanted |= said
                 last = time.monotonic()
             if not runs and wanted:
                 cwd = wanted.pop()
-                if cwd not in holders and len(holders) < HOLDERS_MAX:
-                    pid = _hold(cwd, path, (sock, asked_r), asked_w, stamp, verbose, say)
-                    if pid is not None:
-                        holders[cwd] = pid
+                key = _folder_key(cwd)
+                if (
+                    key is not None
+                    and key not in holders
+                    and len(holders) < HOLDERS_MAX
+                    and time.monotonic() - failed.get(key, -_RETRY_HOLDER) >= _RETRY_HOLDER
+                ):
+                    closed = (sock, asked_r)
+                    _hold(cwd, key, holders, path, closed, asked_w, stamp, verbose, say)
             now = time.monotonic()
             if idle and not runs and now - last > idle:
                 say(f"no run for {idle:g} s: stopping")
@@ -207,7 +216,9 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
             signal.signal(s, handler)
         sock.close()
         _unlink(path, ours)
-        _end(runs | set(holders.values()))
+        # (stopped by a signal, the holders are too; else they let their runs
+        # finish, as this server did, and end once they see it gone)
+        _end(runs | (set(holders.values()) if code else set()))
         os.close(asked_r)
         os.close(asked_w)
     return code
@@ -274,31 +285,50 @@ def _asked(fd: int) -> set[str] | None:
     return {os.fsdecode(part) for part in data.split(b"\0") if part} if data else None
 
 
-def _reap_holders(holders: dict[str, int]) -> None:
-    for cwd, pid in list(holders.items()):
+def _folder_key(folder: str) -> tuple[int, int] | None:
+    """A folder as client.holder_path names its holder: its device and inode."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _reap_holders(
+    holders: dict[tuple[int, int], int], failed: dict[tuple[int, int], float]
+) -> None:
+    """Forget the holders that ended; those that had nothing to hold (no site,
+    a config that does not load, a load that failed) are not started again
+    for _RETRY_HOLDER seconds."""
+    for key, pid in list(holders.items()):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            done = pid
+            done, status = pid, 0
         if done:
-            del holders[cwd]
+            del holders[key]
+            if status:
+                failed[key] = time.monotonic()
 
 
 def _hold(
     cwd: str,
+    key: tuple[int, int],
+    holders: dict[tuple[int, int], int],
     path: str,
     closed: tuple[socket.socket | int, ...],
     tell: int,
     stamp: str,
     verbose: bool,
     log: Callable[[str], None],
-) -> int | None:
+) -> None:
     """A holder of the site of `cwd`: a copy of the server that loads that site
     once (engine/resident.py), then listens at `client.holder_path` and makes
     each run it is given from a copy of itself, as the server makes its runs
     (and says so at `tell`: the server is not idle meanwhile). It ends with
     the server, after HOLDER_IDLE seconds with no run, or when the code
-    changes. Its process id (None: it could not be started)."""
+    changes. Added to `holders` (before a signal held meanwhile stops the
+    server: it terminates its holders)."""
     from handbook_lint.engine.workers import signals_held
 
     sys.stdout.flush()
@@ -309,7 +339,7 @@ def _hold(
             pid = os.fork()
         except OSError as exc:
             log(f"could not start a holder of {cwd}: {exc.strerror or exc}")
-            return None
+            return
         if pid == 0:
             code = 1
             try:
@@ -321,7 +351,7 @@ def _hold(
                     _say(f"the holder of {cwd} ended: {type(exc).__name__}: {exc}")
             finally:
                 os._exit(code)
-    return pid
+        holders[key] = pid
 
 
 def _holder(cwd: str, path: str, server: int, tell: int, stamp: str, verbose: bool) -> int:
@@ -341,10 +371,11 @@ def _holder(cwd: str, path: str, server: int, tell: int, stamp: str, verbose: bo
         os.chdir(cwd)
         where = client.holder_path(path)
         if where is None or not _keep_site():
-            return 0
+            return _NOTHING_HELD
         gc.freeze()
         sock = listen(where)  # (once the site is loaded: a client waits for no load)
         ours = os.stat(where).st_ino
+        os.chdir("/")  # (its runs take their client's folder; this one holds none busy)
         if verbose:
             _say(f"holding the site of {cwd} (process {os.getpid()})")
         last = looked = time.monotonic()
@@ -369,7 +400,13 @@ def _holder(cwd: str, path: str, server: int, tell: int, stamp: str, verbose: bo
                 last = time.monotonic()
                 with contextlib.suppress(OSError):
                     os.write(tell, b"\0")
-    except (_Stop, ServeError):
+        # (the server gone, the code changed, idle: no new run, those under way finish)
+        sock.close()
+        _unlink(where, ours)
+        _wait(runs, None)
+    except ServeError:
+        return _NOTHING_HELD
+    except _Stop:
         pass
     finally:
         if sock is not None:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from handbook_lint.cache.sqlite import Cache
 from handbook_lint.cache.store import FactStore
 from handbook_lint.checks.selection import ActiveRule
 from handbook_lint.config.settings import Config
@@ -29,7 +30,7 @@ from handbook_lint.engine.linter import Linter
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.site.model import Site
 from handbook_lint.site.overlay import Overlay
-from handbook_lint.walk import Stamp, settled_before
+from handbook_lint.walk import Stamp
 
 FileStamp = tuple[int, int, int]  # size, modification time, inode (store._stamp)
 
@@ -63,7 +64,9 @@ class Resident:
     rules: dict[str, ActiveRule]
     loaded: Linter  # (its site and store, as loaded: never used by a run itself)
     files: dict[str, FileStamp]  # the files whose summaries are kept, and their stamps
-    folders: dict[str, Stamp] | None  # every folder walked (None: the walks are not kept)
+    # every folder walked, and every folder walked that was missing (None);
+    # None: the walks are not kept
+    folders: dict[str, Stamp | None] | None
     _unkept: set[str]  # what the loaded store knows of other files (never reused)
 
     @classmethod
@@ -72,12 +75,23 @@ class Resident:
     ) -> Resident:
         linter = Linter(config, rules, warn=_quiet)
         linter.load_site()
-        store, settled = linter.store, settled_before()
-        files = {
-            path: stamp
-            for path, stamp in store._stamps.items()
-            if stamp[1] < settled and path in store.summaries and path not in store.errors
-        }
+        linter.site.all_files()  # (the listing git began: finished, never left running)
+        store = linter.store
+        # Kept: what had settled before the store first looked at any file (its
+        # modification and change times both older, as the cache's states).
+        settled, prefix = store._settled, f"{config.root}/"
+        files: dict[str, FileStamp] = {}
+        for path, stamp in store._stamps.items():
+            if path not in store.summaries or path in store.errors:
+                continue
+            try:
+                st = os.stat(prefix + path)
+            except (OSError, ValueError):
+                continue
+            if (st.st_size, st.st_mtime_ns, st.st_ino) == stamp and max(
+                st.st_mtime_ns, st.st_ctime_ns
+            ) < settled:
+                files[path] = stamp
         known = store.hashes.keys() | store.summaries.keys() | store._blobs.keys()
         unkept = (known | store._facts.keys() | store._hashed) - files.keys()
         return cls(site, config, rules, linter, files, _folders(linter), unkept)
@@ -107,7 +121,7 @@ class Resident:
             kept.store.root,
             kept.store.settings,
             kept.store.taxonomies,
-            kept.store.cache,
+            Cache(config.root / config.cache_dir, warn),  # (the run's: it says what it meets)
             jobs or kept.jobs,
             progress,
             overlay,
@@ -123,7 +137,6 @@ class Resident:
                 del kept_here[path]
         store._states, store._cached = old._states, old._cached
         store._snapshot, store._listings = old._snapshot, old._listings
-        store.reopen_cache()  # (forked from the holder: a connection of its own)
         now = Site(config, overlay)
         now._urls, now._inner = kept.site._urls, kept.site._inner
         if self.folders is not None and all(_folder_stamp(f) == s for f, s in self.folders.items()):
@@ -143,17 +156,23 @@ class Resident:
         )
 
 
-def _folders(linter: Linter) -> dict[str, Stamp] | None:
+def _folders(linter: Linter) -> dict[str, Stamp | None] | None:
     """Every folder the site's walks entered, with the stamp the walk vouched
     with; None when one was not vouched for (it changed in the last seconds,
     or holds a symlink), or could not be read."""
-    listings = linter.store._listings
-    if listings is None or any(problems for _, _, problems in linter.site._disk.values()):
+    listings, site = linter.store._listings, linter.site
+    if listings is None or any(problems for _, _, problems in site._disk.values()):
         return None  # (a folder that could not be read may be readable now)
-    out: dict[str, Stamp] = {}
-    for folder in linter.site.visited:
+    out: dict[str, Stamp | None] = {}
+    for folder in site.visited:
         known = listings.walked.get(folder)
         if known is None:
             return None
         out[folder] = known[0]
+    for walked in site._disk:  # (a folder missing then may be there now)
+        path = str(site.root / walked)
+        if path not in out:
+            if _folder_stamp(path) is not None:
+                return None  # (there but not walked: a file, or a symlink)
+            out[path] = None
     return out

@@ -287,7 +287,10 @@ class Site:
                 problems.append((self.content_dir, "content dir does not exist"))
                 return Discovery([], problems)
         else:
-            files, resources, walked = self._walk(self.content_dir)
+            walked_files, walked_resources, walked = self._walk(self.content_dir)
+            # (copies: the mounts' files are added below, never to the walk's
+            # lists, which the view before a change and a kept site share)
+            files, resources = list(walked_files), list(walked_resources)
             problems += walked
         if self.overlay is not None and self.config.content_dir_mounted:
             files = [
