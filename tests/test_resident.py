@@ -140,6 +140,18 @@ def test_a_file_that_had_not_settled_is_not_kept(
     assert linter is not None and findings(linter) == own(root)
 
 
+def test_a_file_whose_change_time_is_recent_is_not_kept(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settled as the cache has it: both its modification and its change time
+    old (a file given an old modification time just now is not)."""
+    monkeypatch.setattr(walk, "RACY_SECONDS", 60.0)
+    for path in PAGES:
+        os.utime(root / path, (1e9, 1e9))  # (2001; the change time stays now)
+    resident = kept(root)
+    assert resident.files == {}
+
+
 def test_a_folder_that_could_not_be_read_is_walked_again(root: Path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root reads any folder")

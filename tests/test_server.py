@@ -903,9 +903,17 @@ def test_a_holder_lets_its_runs_finish_when_the_code_changes(sock: Path, tmp_pat
     long = _launch(sock, root, "-q", env=more)  # (taken by the holder)
     time.sleep(1.0)
     (extra / "new_package.py").write_text("", "utf-8")  # (the folder changed)
+    deadline = time.monotonic() + 30
+    while held.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not held.exists() and long.poll() is None  # (it takes no run; its run goes on)
+    after = subprocess.run(
+        [*LINT, "check", "-q", "content/p1.md"], cwd=root, env=_env(sock, **more), check=False
+    )
+    assert after.returncode == 0  # (by itself)
     out, err = long.communicate(timeout=120)
     assert (long.returncode, out, err) == (0, b"", b""), err
     code, log = server.stop()
     assert code == 0, log
     assert re.search(r"run \d+: check --no-cache -j 2 -q \(in .*, the site kept\)", log), log
-    assert not held.exists()
+    assert "content/p1.md" not in log  # (the client after the change ran by itself)

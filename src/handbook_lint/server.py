@@ -137,6 +137,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
     run, or a change of its own code; `verbose`: a line on standard error for
     each run. The exit code: 0, or 128 + the signal."""
     global _IMPORTED
+    path = os.path.abspath(path)  # (its holders leave the folder they start in)
     _open_standard_descriptors()  # (before the socket, which would be one of them)
     sock = listen(path)  # (first: a second server is refused at once)
     runs: set[int] = set()
@@ -218,7 +219,8 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
         _unlink(path, ours)
         # (stopped by a signal, the holders are too; else they let their runs
         # finish, as this server did, and end once they see it gone)
-        _end(runs | (set(holders.values()) if code else set()))
+        held = set(holders.values()) if code else set()
+        _end(runs | held, grace=5.0 if held else 3.0)  # (a holder ends its own runs in 3 s)
         os.close(asked_r)
         os.close(asked_w)
     return code

@@ -27,6 +27,7 @@ from handbook_lint.cache.store import FactStore
 from handbook_lint.checks.selection import ActiveRule
 from handbook_lint.config.settings import Config
 from handbook_lint.engine.linter import Linter
+from handbook_lint.engine.workers import usable_cpus
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.site.model import Site
 from handbook_lint.site.overlay import Overlay
@@ -122,7 +123,7 @@ class Resident:
             kept.store.settings,
             kept.store.taxonomies,
             Cache(config.root / config.cache_dir, warn),  # (the run's: it says what it meets)
-            jobs or kept.jobs,
+            jobs or usable_cpus(),  # (the run's: its client's CPUs and limits)
             progress,
             overlay,
         )
