@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import write_site
 
 from handbook_lint import walk
+from handbook_lint.cache import codec
+from handbook_lint.cache import store as store_module
+from handbook_lint.cache.sqlite import close_all
 from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.linter import Linter
@@ -164,3 +168,33 @@ def test_a_folder_that_could_not_be_read_is_walked_again(root: Path) -> None:
     assert resident.folders is None
     linter = made(resident, root)
     assert linter is not None and findings(linter) == own(root)
+
+
+def test_pages_summarised_from_the_snapshot_read_their_anchors_through_the_run(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summaries from the cache's snapshot read their anchors and links when
+    first asked, through the kept store's cache: each run must reach it (its
+    own connection), not parse those pages again (2 s a run on the handbook)."""
+    monkeypatch.setattr(store_module, "SNAPSHOT_STALE", 1)  # (a snapshot for 6 pages)
+    own(root)
+    config = load_config(root / ".handbook-lint.yaml")
+    Linter(config, active_rules(config), jobs=1).run()  # (writes the snapshot)
+    resident = kept(root)
+    assert any(codec.from_snapshot(s) for s in resident.loaded.store.summaries.values() if s)
+    close_all()  # (as the holder does once loaded)
+    _edit(root, "content/c/d.md", "\nMore [text](/b/#two).\n")
+    parsed: list[str] = []
+    parse = store_module.parse_file
+
+    def counted(root: Path, path: str, *args: Any) -> Any:
+        parsed.append(path)
+        return parse(root, path, *args)
+
+    monkeypatch.setattr(store_module, "parse_file", counted)
+    linter = made(resident, root)
+    assert linter is not None
+    found = findings(linter)
+    assert parsed == ["content/c/d.md"]  # (the edited page, and no other)
+    monkeypatch.setattr(store_module, "parse_file", parse)
+    assert found == own(root)

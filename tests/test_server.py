@@ -310,6 +310,19 @@ def test_an_idle_server_stops_by_itself(sock: Path) -> None:
     assert not sock.exists()
 
 
+def _changing_code(sock: Path, tmp_path: Path) -> tuple[Server, Path, Path, dict[str, str]]:
+    """A server whose imports come first from `extra` (a folder of PYTHONPATH:
+    a file added there changes its code), and a site whose cold run takes
+    seconds; and the environment its clients need."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    more = {"PYTHONPATH": os.pathsep.join(filter(None, [str(extra), os.environ.get("PYTHONPATH")]))}
+    server = Server(sock, "--verbose", env=more)
+    body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
+    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
+    return server, write_site(tmp_path / "site", files, {}), extra, more
+
+
 def test_a_server_whose_code_changed_stops_listening_and_lets_its_runs_finish(
     sock: Path, tmp_path: Path
 ) -> None:
@@ -317,13 +330,7 @@ def test_a_server_whose_code_changed_stops_listening_and_lets_its_runs_finish(
     here; pip in site-packages alike) changes what runs would import: a client
     then runs by itself, the server stops taking runs, and the run under way
     ends as it would have, not stopped."""
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    more = {"PYTHONPATH": os.pathsep.join(filter(None, [str(extra), os.environ.get("PYTHONPATH")]))}
-    server = Server(sock, "--verbose", env=more)
-    body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
-    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
-    root = write_site(tmp_path / "site", files, {})
+    server, root, extra, more = _changing_code(sock, tmp_path)
     long = _launch(sock, root, "-q", env=more)
     _started(server)
     (extra / "new_package.py").write_text("", "utf-8")  # (the folder changed)
@@ -890,13 +897,7 @@ def test_no_holder_for_a_run_without_the_cache(server: Server, repo: Path) -> No
 def test_a_holder_lets_its_runs_finish_when_the_code_changes(sock: Path, tmp_path: Path) -> None:
     """As the server does: its run under way ends as it would have, and it
     takes no new one (the client then runs by itself)."""
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    more = {"PYTHONPATH": os.pathsep.join(filter(None, [str(extra), os.environ.get("PYTHONPATH")]))}
-    server = Server(sock, "--verbose", env=more)
-    body = "".join(f"## Part {i}\n\n[x](/p{i}/) and [y](#part-{i}).\n\n" for i in range(60))
-    files = {f"content/p{i}.md": f"---\ntitle: P{i}\n---\n\n{body}" for i in range(800)}
-    root = write_site(tmp_path / "site", files, {})
+    server, root, extra, more = _changing_code(sock, tmp_path)
     first = subprocess.run([*LINT, "check", "-q"], cwd=root, env=_env(sock, **more), check=False)
     assert first.returncode == 0
     held = _held(sock, root)

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handbook_lint.cache.sqlite import Cache
 from handbook_lint.cache.store import FactStore
 from handbook_lint.checks.selection import ActiveRule
 from handbook_lint.config.settings import Config
@@ -111,9 +110,16 @@ class Resident:
     ) -> Linter | None:
         """A linter of the site as it is now (`overlay`: the view of a change),
         made from what is kept; None when the config or the rules differ."""
-        if config != self.config or rules != self.rules:
-            return None
         kept = self.loaded
+        cache = kept.store.cache
+        if config != self.config or rules != self.rules or cache is None or cache.db is None:
+            return None
+        # The kept summaries read their anchors and links when first asked,
+        # through this Cache (codec.bound): it is the run's, with a connection
+        # of its own (forked) and the run's warnings. (A new Cache left them a
+        # closed connection: each such page was parsed again, 2 s a run.)
+        cache.warn = warn
+        cache.reopen()
         prefix = f"{config.root}/"
         changed = {p for p, s in self.files.items() if _file_stamp(prefix + p) != s}
         if overlay is not None:  # (a file the view takes from git is read from there)
@@ -122,7 +128,7 @@ class Resident:
             kept.store.root,
             kept.store.settings,
             kept.store.taxonomies,
-            Cache(config.root / config.cache_dir, warn),  # (the run's: it says what it meets)
+            cache,
             jobs or usable_cpus(),  # (the run's: its client's CPUs and limits)
             progress,
             overlay,
@@ -132,7 +138,8 @@ class Resident:
         drop, old = self._unkept | changed, kept.store
         store.hashes, store.summaries = dict(old.hashes), dict(old.summaries)
         store._blobs, store._facts = dict(old._blobs), OrderedDict(old._facts)
-        store._stamps, store._hashed = dict(self.files), old._hashed - drop
+        # (a kept file's stamp was just looked at: hashed, as hash_files would)
+        store._stamps, store._hashed = dict(self.files), self.files.keys() - drop
         for kept_here in (store.hashes, store.summaries, store._blobs, store._facts, store._stamps):
             for path in drop & kept_here.keys():
                 del kept_here[path]
