@@ -348,6 +348,8 @@ def _hold(
                 os.setsid()  # (the server's terminal is not the holder's)
                 _close(closed)
                 code = _holder(cwd, path, server, tell, stamp, verbose)
+            except _Stop:
+                code = 0  # (a second signal as it cleaned up: stopped, as asked)
             except BaseException as exc:  # (a holder that fails leaves runs to the server)
                 if verbose:
                     _say(f"the holder of {cwd} ended: {type(exc).__name__}: {exc}")
@@ -411,6 +413,10 @@ def _holder(cwd: str, path: str, server: int, tell: int, stamp: str, verbose: bo
     except _Stop:
         pass
     finally:
+        # (stopping: a second signal, `pkill` reaching it and the server both,
+        # must not cut the clean-up short)
+        for s in (*_SIGNALS, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
         if sock is not None:
             sock.close()
         if where is not None:
