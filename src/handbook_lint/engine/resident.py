@@ -17,18 +17,16 @@ of its own, which the tests compare run by run.
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from handbook_lint.cache.store import FactStore
+from handbook_lint.cache.store import _stamp
 from handbook_lint.checks.selection import ActiveRule
 from handbook_lint.config.settings import Config
 from handbook_lint.engine.linter import Linter
 from handbook_lint.engine.workers import usable_cpus
 from handbook_lint.external.settings import ExternalSettings
-from handbook_lint.site.model import Site
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.walk import Stamp
 
@@ -41,10 +39,9 @@ def _quiet(message: str) -> None:
 
 def _file_stamp(path: str) -> FileStamp | None:
     try:
-        st = os.stat(path)
+        return _stamp(os.stat(path))
     except (OSError, ValueError):
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _folder_stamp(path: str) -> Stamp | None:
@@ -67,7 +64,7 @@ class Resident:
     # every folder walked, and every folder walked that was missing (None);
     # None: the walks are not kept
     folders: dict[str, Stamp | None] | None
-    _unkept: set[str]  # what the loaded store knows of other files (never reused)
+    _unkept: set[str]  # what the loaded store knows of other files, errors too (never reused)
 
     @classmethod
     def load(
@@ -88,12 +85,11 @@ class Resident:
                 st = os.stat(prefix + path)
             except (OSError, ValueError):
                 continue
-            if (st.st_size, st.st_mtime_ns, st.st_ino) == stamp and max(
-                st.st_mtime_ns, st.st_ctime_ns
-            ) < settled:
+            if _stamp(st) == stamp and max(st.st_mtime_ns, st.st_ctime_ns) < settled:
                 files[path] = stamp
         known = store.hashes.keys() | store.summaries.keys() | store._blobs.keys()
-        unkept = (known | store._facts.keys() | store._hashed) - files.keys()
+        known |= store._facts.keys() | store._hashed | store.errors.keys()
+        unkept = known - files.keys()  # (an error is never kept: the file may read now)
         return cls(site, config, rules, linter, files, _folders(linter), unkept)
 
     def linter(
@@ -124,31 +120,15 @@ class Resident:
         changed = {p for p, s in self.files.items() if _file_stamp(prefix + p) != s}
         if overlay is not None:  # (a file the view takes from git is read from there)
             changed |= set(overlay.files) | overlay.absent
-        store = FactStore(
-            kept.store.root,
-            kept.store.settings,
-            kept.store.taxonomies,
-            cache,
-            jobs or usable_cpus(),  # (the run's: its client's CPUs and limits)
-            progress,
-            overlay,
-        )
-        # Whole copies, less what is not kept (copying thousands of entries one
-        # by one took a fifth of what the kept site saves).
-        drop, old = self._unkept | changed, kept.store
-        store.hashes, store.summaries = dict(old.hashes), dict(old.summaries)
-        store._blobs, store._facts = dict(old._blobs), OrderedDict(old._facts)
+        drop = self._unkept | changed
+        store = kept.store.sharing(overlay, drop, jobs or usable_cpus(), progress)
         # (a kept file's stamp was just looked at: hashed, as hash_files would)
-        store._stamps, store._hashed = dict(self.files), self.files.keys() - drop
-        for kept_here in (store.hashes, store.summaries, store._blobs, store._facts, store._stamps):
-            for path in drop & kept_here.keys():
-                del kept_here[path]
-        store._states, store._cached = old._states, old._cached
-        store._snapshot, store._listings = old._snapshot, old._listings
-        now = Site(config, overlay)
-        now._urls, now._inner = kept.site._urls, kept.site._inner
-        if self.folders is not None and all(_folder_stamp(f) == s for f, s in self.folders.items()):
-            now._disk = kept.site._disk
+        store._stamps = {p: s for p, s in self.files.items() if p not in drop}
+        store._hashed = self.files.keys() - drop
+        walks = self.folders is not None and all(
+            _folder_stamp(f) == s for f, s in self.folders.items()
+        )
+        now = kept.site.sharing(overlay, walks)
         return Linter(
             config,
             rules,

@@ -155,11 +155,19 @@ class Site:
 
     def before(self, overlay: Overlay) -> Site:
         """The same site as it was before a change (`overlay`)."""
-        other = Site(self.config, overlay)
-        other._disk, other._urls, other._tree = self._disk, self._urls, self._tree
-        # (what the config's mounts and the disk decide, not the files' contents)
-        other._inner, other._mount_kinds = self._inner, self._mount_kinds
+        other = self.sharing(overlay, walks=True)
+        other._tree, other._mount_kinds = self._tree, self._mount_kinds
         other.listings = self.listings
+        return other
+
+    def sharing(self, overlay: Overlay | None, walks: bool) -> Site:
+        """The same site in the view `overlay`, sharing each page's URL by its
+        summary and the inner paths (what the config's mounts decide, not the
+        files' contents), and with `walks` what the walks of the disk found."""
+        other = Site(self.config, overlay)
+        other._urls, other._inner = self._urls, self._inner
+        if walks:
+            other._disk = self._disk
         return other
 
     def _walk(self, folder: str) -> tuple[list[str], list[str], list[tuple[str, str]]]:
