@@ -4,14 +4,18 @@ own finds, whatever changed since it was loaded, and reads only what changed."""
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import write_site
 
-from handbook_lint import walk
+from handbook_lint import cli, walk
 from handbook_lint.cache import codec
 from handbook_lint.cache import store as store_module
 from handbook_lint.cache.sqlite import close_all
@@ -19,6 +23,7 @@ from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.linter import Linter
 from handbook_lint.engine.resident import Resident
+from handbook_lint.site.kept import KeptSite
 
 PAGES = {
     "content/_index.md": "---\ntitle: Home\n---\n\nSee [a](/a/), [b](/b/#two) and [c](/c/).\n",
@@ -84,7 +89,34 @@ CHANGES: dict[str, Callable[[Path], object]] = {
         "---\ntitle: A\nslug: aa\n---\n\n## One\n", "utf-8"
     ),
     "a static folder made": lambda root: _static(root),
+    "a redirect added": lambda root: _redirect(root),
+    "a title changed": lambda root: (root / "content/c/d.md").write_text(
+        "---\ntitle: Dee\n---\n\n[B](/b/#missing)\n", "utf-8"
+    ),
+    "an alias added": lambda root: (root / "content/c/d.md").write_text(
+        "---\ntitle: D\naliases: [/nowhere/]\n---\n\n[B](/b/#missing)\n", "utf-8"
+    ),
+    "an include's heading added": lambda root: (
+        _edit(root, "includes/part.md", "\n## Three\n"),
+        _edit(root, "content/c/d.md", "\n[A's three](/a/#three)\n"),
+    ),
 }
+# The changes that leave every page where it was: the runs after them take the
+# kept site's pages and index (site/kept.py) instead of finishing their own.
+IN_PLACE = {"nothing", "a page edited", "an include edited", "a title changed"}
+
+
+def _redirect(root: Path) -> None:
+    """A redirects file made after the load, serving a broken link's URL."""
+    (root / "layouts").mkdir()
+    (root / "layouts/index.redirects").write_text("/nowhere/ /a/ 301\n", "utf-8")
+
+
+def taken(linter: Linter, resident: Resident) -> bool:
+    """Whether the run took the kept site's pages and index (a page no change
+    touches is the very page kept)."""
+    page = linter.site.pages.get("content/c/_index.md")
+    return page is not None and page is resident.loaded.site.pages["content/c/_index.md"]
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -96,6 +128,7 @@ def test_a_run_made_from_the_kept_site_finds_what_a_run_of_its_own_finds(
     linter = made(resident, root)
     assert linter is not None
     assert findings(linter) == own(root)
+    assert taken(linter, resident) == (change in IN_PLACE)
 
 
 def test_only_what_changed_is_read_again_and_unchanged_walks_are_kept(root: Path) -> None:
@@ -198,3 +231,58 @@ def test_pages_summarised_from_the_snapshot_read_their_anchors_through_the_run(
     assert parsed == ["content/c/d.md"]  # (the edited page, and no other)
     monkeypatch.setattr(store_module, "parse_file", parse)
     assert found == own(root)
+
+
+def test_a_kept_site_serves_no_run_once_a_date_it_depends_on_has_passed(root: Path) -> None:
+    """A page dated a moment ahead renders once that moment has passed: a run
+    after it finishes its own site, and the link to that page is no longer
+    one to a page Hugo does not build."""
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+    (root / "content/soon.md").write_text(
+        f"---\ntitle: Soon\npublishDate: {soon:%Y-%m-%dT%H:%M:%SZ}\n---\n", "utf-8"
+    )
+    _edit(root, "content/c/d.md", "\n[soon](/soon/)\n")
+    resident = kept(root)
+    assert resident.finished is not None and resident.finished.until == soon
+    waiting = own(root)
+    assert any("/soon/" in str(f[3]) for f in waiting)
+    _edit(root, "content/b.md", "\nMore words.\n")
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    linter = made(resident, root)
+    assert linter is not None
+    found = findings(linter)
+    assert not taken(linter, resident)
+    assert found == own(root)
+    assert not any("/soon/" in str(f[3]) for f in found)
+
+
+def test_both_sides_of_a_change_that_moves_nothing_take_the_kept_site(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check --staged` of an edit that moves no page: the site now and the site
+    before the change both take the kept one, and the new findings are those
+    of a run of its own."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "site"], cwd=root, check=True)
+    resident = kept(root)
+    _edit(root, "content/c/d.md", "\nA [new one](/b/#nothing).\n")
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    took: list[bool] = []
+    take = KeptSite.take
+
+    def spied(self: KeptSite, *args: Any) -> Any:
+        index = take(self, *args)
+        took.append(index is not None)
+        return index
+
+    monkeypatch.setattr(KeptSite, "take", spied)
+    monkeypatch.chdir(root)
+    alone = CliRunner().invoke(cli.main, ["check", "--staged", "--no-cache", "--format", "json"])
+    assert took == []  # (a run of its own: nothing kept)
+    monkeypatch.setattr(cli, "RESIDENT", resident)
+    served = CliRunner().invoke(cli.main, ["check", "--staged", "--format", "json"])
+    assert took == [True, True]  # (the site now, the site before the change)
+    assert (served.exit_code, served.output) == (alone.exit_code, alone.output)
+    assert "nothing" in served.output and served.exit_code == 1

@@ -205,6 +205,7 @@ def _before(now: Linter, changes: SiteChanges, overlay: Overlay) -> tuple[Linter
             overlay=overlay,
             store=now.store.before(overlay),
             site=now.site.before(overlay),
+            kept=now.kept,
         )
         return linter, False
     text = overlay.files.get(source)

@@ -29,6 +29,7 @@ from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.parsing.facts import PageFacts
 from handbook_lint.parsing.markdown import ParseSettings, load_parser
 from handbook_lint.site.index import SiteIndex
+from handbook_lint.site.kept import KeptSite
 from handbook_lint.site.model import (
     MARKDOWN_SUFFIXES,
     Site,
@@ -100,8 +101,10 @@ class Linter:
         overlay: Overlay | None = None,
         store: FactStore | None = None,
         site: Site | None = None,
+        kept: KeptSite | None = None,
     ) -> None:
         self.config = config
+        self.kept = kept  # a finished site this one may take as its own (site/kept.py)
         # External link rules run only when asked to (`--external`, or config).
         self.external = external
         self._idle = frozenset() if external is not None else external_rules()
@@ -221,7 +224,12 @@ class Linter:
 
     def summarize_site(self) -> None:
         """The second half of `load_site`: every page's summary, URL and aliases."""
-        self.store.prepare(self._files_read())
+        read = self._files_read()
+        self.store.prepare(read)
+        if self.kept is not None:
+            self._index = self.kept.take(self.site, self.store.summary, read, self._files)
+            if self._index is not None:
+                return
         for path in self._every:
             self.site.add(self.store.summary(path), path)
         self.site.finish()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from handbook_lint.cache.store import _stamp
@@ -27,6 +28,7 @@ from handbook_lint.config.settings import Config
 from handbook_lint.engine.linter import Linter
 from handbook_lint.engine.workers import usable_cpus
 from handbook_lint.external.settings import ExternalSettings
+from handbook_lint.site.kept import KeptSite
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.walk import Stamp
 
@@ -65,12 +67,14 @@ class Resident:
     # None: the walks are not kept
     folders: dict[str, Stamp | None] | None
     _unkept: set[str]  # what the loaded store knows of other files, errors too (never reused)
+    finished: KeptSite | None  # the site finished, for runs that place every page alike
 
     @classmethod
     def load(
         cls, site: tuple[Path | None, Path], config: Config, rules: dict[str, ActiveRule]
     ) -> Resident:
         linter = Linter(config, rules, warn=_quiet)
+        began = datetime.now(UTC)
         linter.load_site()
         linter.site.all_files()  # (the listing git began: finished, never left running)
         store = linter.store
@@ -90,7 +94,15 @@ class Resident:
         known = store.hashes.keys() | store.summaries.keys() | store._blobs.keys()
         known |= store._facts.keys() | store._hashed | store.errors.keys()
         unkept = known - files.keys()  # (an error is never kept: the file may read now)
-        return cls(site, config, rules, linter, files, _folders(linter), unkept)
+        # The finished site and its index, for runs whose pages all stay put
+        # (site/kept.py); not when the walks are not kept (the files may differ).
+        folders = _folders(linter)
+        finished = None
+        if folders is not None:
+            read = linter._files_read()
+            index = linter.index()
+            finished = KeptSite.keep(linter.site, index, read, store.summary, linter._files, began)
+        return cls(site, config, rules, linter, files, folders, unkept, finished)
 
     def linter(
         self,
@@ -141,6 +153,7 @@ class Resident:
             overlay=overlay,
             store=store,
             site=now,
+            kept=self.finished if walks else None,
         )
 
 

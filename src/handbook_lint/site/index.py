@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -71,8 +71,7 @@ class SiteIndex:
         index.files_lower = {f.lower() for f in files}
         index.redirects = site.redirects()
         index.assets_lower = {f.lower() for f in site.asset_files()}
-        static = [*site.config.static_dirs, *(s for s, _ in site.config.static_mounts)]
-        index.static_available = any((site.root / d).is_dir() for d in static)
+        index.static_available = static_available(site)
         prefix = site.content_prefix
         inner_of, by_path, urls, aliases = site.inner, index.by_path, index.urls, index.aliases
         for page in site.pages.values():
@@ -97,6 +96,54 @@ class SiteIndex:
                 url = site.url_of(f"{site.content_prefix}{mount.target}/_index.md", {}).lower()
                 index.missing.append((url, target + "/", mount))
         return index
+
+    def warm(self) -> None:
+        """Compute now what the lookups otherwise compute when first asked, for
+        the whole site: for an index kept and copied into many runs (kept.py)."""
+        self._names()
+        self.destinations()
+        self._url_names()
+        for page in self.site.pages.values():
+            self.included(page.path)
+            if not page.snippet:
+                self.anchors(page)
+        self.includers("")
+
+    def reusing(
+        self, site: Site, summary: Callable[[str], PageSummary | None], pages: dict[str, Page]
+    ) -> SiteIndex:
+        """This index for `site`, a view of the site that differs from this one's
+        only in the pages of `pages` (path -> its page in that view, whose URL,
+        aliases, rendering, anchors and includes are this one's: kept.py says
+        when). It shares what cannot differ, and copies what lookups add to."""
+        swap = {id(self.site.pages[path]): page for path, page in pages.items()}
+
+        def swapped(found: dict[str, Page]) -> dict[str, Page]:
+            return {k: swap.get(id(v), v) for k, v in found.items()} if swap else dict(found)
+
+        other = replace(
+            self,
+            site=site,
+            summary=summary,
+            urls=swapped(self.urls),
+            aliases=swapped(self.aliases),
+            by_path=swapped(self.by_path),
+            _anchors=dict(self._anchors),
+            _suggestions=dict(self._suggestions),
+            _anchor_names=dict(self._anchor_names),
+            _included=dict(self._included),
+            _incoming=None,  # (from every page's links, which may differ)
+        )
+        if self._base_paths is not None:
+            other._base_paths = swapped(self._base_paths)
+        if self._page_names is not None:
+            names = self._page_names
+            other._page_names = {k: swap.get(id(v), v) if v else v for k, v in names.items()}
+        if self._includers is not None:
+            other._includers = {
+                k: [swap.get(id(p), p) for p in found] for k, found in self._includers.items()
+            }
+        return other
 
     def unverifiable(self, context: Page, written: str, url: str) -> str | None:
         """Why a link that found nothing cannot be verified here, or None: its
@@ -417,22 +464,27 @@ class SiteIndex:
         sibling look close), then the whole URL decides."""
         if url in self._suggestions:
             return self._suggestions[url]
-        if self._last_names is None:
-            by_last = self._by_last
-            for known in [*self.urls, *self.aliases]:
-                by_last.setdefault(_last(known), []).append(known)
-            self._last_names = Suggester(self._by_last, cutoff=0.8)
+        names = self._url_names()
         norm = normalize_url(url.lower())
         scored: dict[str, float] = {}
-        for name in self._last_names.close(_last(norm)):
+        for name in names.close(_last(norm)):
             for candidate in self._by_last[name]:
-                score = self._last_names.score(candidate, norm)
+                score = names.score(candidate, norm)
                 if score >= 0.85:
                     scored[candidate] = score
         # Best first; a tie goes to the URL met first, as before.
         result = sorted(scored, key=lambda c: -scored[c])
         self._suggestions[url] = result
         return result
+
+    def _url_names(self) -> Suggester:
+        """The last segments of every page URL and alias, to suggest from."""
+        if self._last_names is None:
+            by_last = self._by_last
+            for known in [*self.urls, *self.aliases]:
+                by_last.setdefault(_last(known), []).append(known)
+            self._last_names = Suggester(self._by_last, cutoff=0.8)
+        return self._last_names
 
     def suggest_anchor(self, page: Page, fragment: str) -> str | None:
         close = self.close_anchors(page, fragment)
@@ -446,6 +498,12 @@ class SiteIndex:
             suggester = Suggester(self.anchors(page), cutoff=0.75)
             self._anchor_names[page.path] = suggester
         return suggester.close(fragment, n=2)
+
+
+def static_available(site: Site) -> bool:
+    """Whether a static dir of the site exists in this checkout."""
+    static = [*site.config.static_dirs, *(s for s, _ in site.config.static_mounts)]
+    return any((site.root / d).is_dir() for d in static)
 
 
 def _last(url: str) -> str:
