@@ -27,7 +27,7 @@ from handbook_lint.site.kept import KeptSite
 
 PAGES = {
     "content/_index.md": "---\ntitle: Home\n---\n\nSee [a](/a/), [b](/b/#two) and [c](/c/).\n",
-    "content/a.md": '---\ntitle: A\n---\n\n## One\n\n{{% include "includes/part.md" %}}\n',
+    "content/a.md": '---\ntitle: A\n---\n\n## One\n\n{{% include "part.md" %}}\n',
     "content/b.md": "---\ntitle: B\n---\n\n## Two\n\n1. [A's one](/a/#one)\n1. [gone](/nowhere/)\n",
     "content/c/_index.md": "---\ntitle: C\n---\n\nA [misson](/a/) statement.\n",
     "content/c/d.md": "---\ntitle: D\n---\n\n[B](/b/#missing)\n",
@@ -76,6 +76,7 @@ def _static(root: Path) -> None:
 CHANGES: dict[str, Callable[[Path], object]] = {
     "nothing": lambda root: None,
     "a page edited": lambda root: _edit(root, "content/c/d.md", "\n[bad](/a/#none)\n"),
+    "a page that includes a file edited": lambda root: _edit(root, "content/a.md", "\nWords.\n"),
     "an include edited": lambda root: _edit(root, "includes/part.md", "\n[x](/c/e/)\n"),
     "a page added": lambda root: (root / "content/c/e.md").write_text(
         "---\ntitle: E\n---\n\n## Three\n\n[x](/nowhere/)\n", "utf-8"
@@ -101,6 +102,7 @@ CHANGES: dict[str, Callable[[Path], object]] = {
 # The changes that leave every page where it was: the runs after them take the
 # kept site's pages and index (site/kept.py) instead of finishing their own.
 IN_PLACE = {"nothing", "a page edited", "an include edited", "a title changed"}
+IN_PLACE |= {"a page that includes a file edited"}
 
 
 def _heading_included(root: Path) -> None:
@@ -122,6 +124,16 @@ def taken(linter: Linter, resident: Resident) -> bool:
     return page is not None and page is resident.loaded.site.pages["content/c/_index.md"]
 
 
+def one_site(linter: Linter) -> bool:
+    """Whether every page the index of the run holds is the run's site's page
+    (none is the kept page that a page of the run's view stands in for)."""
+    index = linter.index()
+    held = [*index.urls.values(), *index.aliases.values(), *index.by_path.values()]
+    held += [*index._bases().values(), *(p for p in index._names().values() if p)]
+    held += [p for pages in (index._includers or {}).values() for p in pages]
+    return all(linter.site.pages[p.path] is p for p in held)
+
+
 @pytest.mark.parametrize("change", CHANGES)
 def test_a_run_made_from_the_kept_site_finds_what_a_run_of_its_own_finds(
     root: Path, change: str
@@ -132,6 +144,7 @@ def test_a_run_made_from_the_kept_site_finds_what_a_run_of_its_own_finds(
     assert linter is not None
     assert findings(linter) == own(root)
     assert taken(linter, resident) == (change in IN_PLACE)
+    assert one_site(linter)
 
 
 def test_only_what_changed_is_read_again_and_unchanged_walks_are_kept(root: Path) -> None:

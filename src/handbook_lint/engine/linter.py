@@ -227,7 +227,10 @@ class Linter:
         read = self._files_read()
         self.store.prepare(read)
         if self.kept is not None:
-            self._index = self.kept.take(self.site, self.store.summary, read, self._files)
+            store = self.store
+            self._index = self.kept.take(
+                self.site, store.summary, store.summaries, read, self._files
+            )
             if self._index is not None:
                 return
         for path in self._every:

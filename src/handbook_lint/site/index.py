@@ -116,33 +116,42 @@ class SiteIndex:
         only in the pages of `pages` (path -> its page in that view, whose URL,
         aliases, rendering, anchors and includes are this one's: kept.py says
         when). It shares what cannot differ, and copies what lookups add to."""
-        swap = {id(self.site.pages[path]): page for path, page in pages.items()}
-
-        def swapped(found: dict[str, Page]) -> dict[str, Page]:
-            return {k: swap.get(id(v), v) for k, v in found.items()} if swap else dict(found)
-
         other = replace(
             self,
             site=site,
             summary=summary,
-            urls=swapped(self.urls),
-            aliases=swapped(self.aliases),
-            by_path=swapped(self.by_path),
+            urls=dict(self.urls),
+            aliases=dict(self.aliases),
+            by_path=dict(self.by_path),
             _anchors=dict(self._anchors),
             _suggestions=dict(self._suggestions),
             _anchor_names=dict(self._anchor_names),
             _included=dict(self._included),
+            _base_paths=dict(self._base_paths) if self._base_paths is not None else None,
+            _page_names=dict(self._page_names) if self._page_names is not None else None,
+            _includers=dict(self._includers) if self._includers is not None else None,
             _incoming=None,  # (from every page's links, which may differ)
         )
-        if self._base_paths is not None:
-            other._base_paths = swapped(self._base_paths)
-        if self._page_names is not None:
-            names = self._page_names
-            other._page_names = {k: swap.get(id(v), v) if v else v for k, v in names.items()}
-        if self._includers is not None:
-            other._includers = {
-                k: [swap.get(id(p), p) for p in found] for k, found in self._includers.items()
-            }
+        # Each page of `pages` in place of this index's, under the keys build()
+        # and the lookups gave it (whole copies, then a few keys: thousands of
+        # entries a run, few pages).
+        for path, page in pages.items():
+            was = self.site.pages[path]
+            inner = site.inner(path)
+            keys: list[tuple[dict[str, Any], str]] = [(other.urls, was.url)]
+            keys += [(other.aliases, alias) for alias in was.aliases]
+            if inner is not None:
+                base = hugo_path("/" + inner)
+                keys += [(other.by_path, inner), (other._base_paths or {}, base)]
+                keys.append((other._page_names or {}, base.rsplit("/", 1)[-1]))
+            for found, key in keys:
+                if found.get(key) is was:
+                    found[key] = page
+            if other._includers is not None:
+                for included in self.included(path):
+                    pages_of = other._includers.get(included)
+                    if pages_of is not None and was in pages_of:
+                        other._includers[included] = [page if p is was else p for p in pages_of]
         return other
 
     def unverifiable(self, context: Page, written: str, url: str) -> str | None:

@@ -27,6 +27,8 @@ from handbook_lint.parsing.facts import PageSummary
 from handbook_lint.site.index import SiteIndex, static_available
 from handbook_lint.site.model import Page, Site
 
+_UNREAD = PageSummary("", {}, [], False, [])  # (a summary no store holds)
+
 # The front matter keys whose dates decide whether a page renders (not_rendered).
 TIME_KEYS = ("publishdate", "pubdate", "published", "date", "expirydate", "unpublishdate")
 
@@ -89,25 +91,28 @@ class KeptSite:
         self,
         site: Site,
         summary: Callable[[str], PageSummary | None],
+        known: dict[str, PageSummary | None],
         read: list[str],
         files: set[str],
     ) -> SiteIndex | None:
         """For `site`, a view of the kept site not finished yet, made from the
-        summaries of `read` (in order), with the static files and resources
-        `files`: when it places every page as the kept site does, its pages
-        (set on it) and its index; else None, and `site` is left as it was."""
+        summaries of `read` (in order: `known` holds each, as `summary` gives
+        them), with the static files and resources `files`: when it places
+        every page as the kept site does, its pages (set on it) and its index;
+        else None, and `site` is left as it was."""
         kept = self.site
         if self.until is not None and datetime.now(UTC) >= self.until:
             return None
         if read != self.read or files != self.files:
             return None
         pages: dict[str, Page] = {}
-        summaries = self.summaries
-        for path in read:
-            found = summary(path)
-            was = summaries.get(path)
+        got = known.get
+        for path, was in self.summaries.items():  # (the order of `read`, which is the same)
+            found = got(path, _UNREAD)
             if found is was:
                 continue
+            if found is _UNREAD:
+                found = summary(path)
             if not same_place(found, was):
                 return None
             page = kept.pages.get(path)
