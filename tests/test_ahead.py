@@ -99,8 +99,7 @@ def test_a_page_changed_after_it_was_parsed_ahead_is_parsed_again(
     real = store.FactStore.hash_files
 
     def edited_first(self: store.FactStore, paths: list[str]) -> bool:
-        child = self.ahead
-        assert child is not None
+        [child] = self.aheads
         for lane in child._lanes:  # (the child is done with the first bytes)
             while lane.fd >= 0:
                 lane.read(wait=True)

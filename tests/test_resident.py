@@ -302,3 +302,47 @@ def test_both_sides_of_a_change_that_moves_nothing_take_the_kept_site(
     assert took == [True, True]  # (the site now, the site before the change)
     assert (served.exit_code, served.output) == (alone.exit_code, alone.output)
     assert "nothing" in served.output and served.exit_code == 1
+
+
+def test_a_run_begun_early_takes_the_edited_page_parsed_meanwhile(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """begin() (a holder's run, before git answers): the edited page is parsed
+    on another core, and the run takes that result instead of parsing it."""
+    resident = kept(root)
+    _edit(root, "content/c/d.md", "\n[bad](/a/#none)\n")
+    parsed: list[str] = []
+    parse = store_module.parse_file
+
+    def counted(root: Path, path: str, *args: Any) -> Any:
+        parsed.append(path)
+        return parse(root, path, *args)
+
+    monkeypatch.setattr(store_module, "parse_file", counted)
+    resident.begin(2)
+    assert resident._begun is not None
+    config = load_config(root / ".handbook-lint.yaml")
+    linter = resident.linter(config, active_rules(config), None, None, 2, False, print, None, None)
+    assert linter is not None
+    found = findings(linter)
+    assert parsed == []  # (in this process: the child parsed it)
+    monkeypatch.setattr(store_module, "parse_file", parse)
+    assert found == own(root)
+    assert any(f[3] == "no anchor #none on /a/" for f in found)
+
+
+def test_what_begin_found_serves_only_the_next_linter(root: Path) -> None:
+    """A run of another config makes no linter from the kept site: what begin()
+    found is dropped with it (its child stopped), and the next linter looks
+    at the files again."""
+    resident = kept(root)
+    resident.begin(2)
+    config = load_config(root / ".handbook-lint.yaml")
+    fewer = active_rules(config, None, ["spelling"])
+    begun = resident._begun
+    assert resident.linter(config, fewer, None, ["spelling"], 2, False, print, None, None) is None
+    assert resident._changed is None and resident._begun is None
+    assert begun is None or begun._pid == 0  # (stopped)
+    _edit(root, "content/b.md", "\n[new](/nowhere-else/)\n")
+    linter = made(resident, root)
+    assert linter is not None and findings(linter) == own(root)

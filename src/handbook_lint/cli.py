@@ -287,6 +287,8 @@ def check(
         if target is not None:
             _check_writable(option, target)
 
+    if RESIDENT is not None and not no_cache and fixing is None:
+        RESIDENT.begin(jobs)  # (the pages that changed parsed while git answers: resident.py)
     change: Changes | None = None
     if diff_base or staged:
         try:

@@ -118,6 +118,8 @@ class Ahead:
         self._pid = pid
         self._lanes = lanes
         self._paths = {path for lane in lanes for path, _ in lane.items}
+        # the pages it parses as they are on disk
+        self.on_disk = {path for lane in lanes for path, known in lane.items if known is None}
 
     @classmethod
     def start(

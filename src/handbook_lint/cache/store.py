@@ -175,14 +175,16 @@ class FactStore:
         self._stale = 0  # summaries it lacked (SNAPSHOT_STALE of them: write a new one)
         self._listings: Listings | None = None
         self._details_read = 0  # snapshot summaries whose anchors and links were read
-        self.ahead: Ahead | None = None  # pages parsed on other cores meanwhile (ahead.py)
+        # Pages parsed on other cores meanwhile (ahead.py): a kept site's run may
+        # have begun one before the run knew what it would need (resident.py).
+        self.aheads: list[Ahead] = []
 
     def before(self, overlay: Overlay) -> FactStore:
         """A store for the site as it was before a change: what this one knows of
         the files the change did not touch is shared, the rest is read from
         `overlay`."""
         other = self.sharing(overlay, overlay.files.keys() | overlay.absent)
-        other.ahead = self.ahead  # (same settings: the versions before may be parsed there)
+        other.aheads = self.aheads  # (same settings: the versions before may be parsed there)
         return other
 
     def sharing(
@@ -260,8 +262,9 @@ class FactStore:
         processes) and more than one job. Whether a page on disk changed is not
         asked first (reading the file states took a third of the time the child
         has): the run waits only for the page a lane is on, and the child is
-        killed at the end of the run."""
-        if self.jobs < 2 or self.cache is None or self.ahead is not None:
+        killed at the end of the run. Pages on disk that one begun before is
+        parsing are left to it."""
+        if self.jobs < 2 or self.cache is None:
             return
         pages = [p for p in dict.fromkeys(paths) if p.endswith(MARKDOWN_SUFFIXES)]
         versions = [(p, data) for p, data in versions if p.endswith(MARKDOWN_SUFFIXES)]
@@ -272,8 +275,12 @@ class FactStore:
             for path, data in versions
             if not self.cache.has_facts(path, content_hash(data), self.key)
         ]
+        begun = {path for ahead in self.aheads for path in ahead.on_disk}
         now = [(path, self._git_bytes(path)) for path in pages]
-        self.ahead = Ahead.start(self.root, self.settings, self.taxonomies, now, lacked)
+        now = [(path, data) for path, data in now if data is not None or path not in begun]
+        ahead = Ahead.start(self.root, self.settings, self.taxonomies, now, lacked)
+        if ahead is not None:
+            self.aheads.append(ahead)
 
     def hash_files(self, paths: list[str]) -> bool:
         """The content hash of each of `paths` (`hashes`), from the cache's file
@@ -461,8 +468,8 @@ class FactStore:
 
     def _parse_one(self, path: str) -> Parsed:
         data = self._git_bytes(path)
-        if self.ahead is not None:  # (parsed ahead, if of the very bytes hashed)
-            parsed = self.ahead.take(path, self.hashes.get(path), data is not None)
+        for ahead in self.aheads:  # (parsed ahead, if of the very bytes hashed)
+            parsed = ahead.take(path, self.hashes.get(path), data is not None)
             if parsed is not None:
                 return parsed
         return parse_file(self.root, path, self.settings, self.taxonomies, data)
@@ -572,8 +579,8 @@ class FactStore:
         return self.errors.get(path)
 
     def flush(self, result: tuple[str, bytes] | None = None) -> None:
-        if self.ahead is not None:
-            self.ahead.stop()  # (what it has not been asked for is not needed)
+        for ahead in self.aheads:
+            ahead.stop()  # (what it has not been asked for is not needed)
         if self.cache is not None and self.damaged:
             self.cache.warn(
                 f"{self.damaged} cache entr{'y was' if self.damaged == 1 else 'ies were'} "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from handbook_lint.cache.ahead import AHEAD_MAX, Ahead, Items
 from handbook_lint.cache.store import _stamp
 from handbook_lint.checks.selection import ActiveRule
 from handbook_lint.config.settings import Config
@@ -29,6 +30,7 @@ from handbook_lint.engine.linter import Linter
 from handbook_lint.engine.workers import usable_cpus
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.site.kept import KeptSite
+from handbook_lint.site.model import MARKDOWN_SUFFIXES
 from handbook_lint.site.overlay import Overlay
 from handbook_lint.walk import Stamp
 
@@ -68,6 +70,10 @@ class Resident:
     folders: dict[str, Stamp | None] | None
     _unkept: set[str]  # what the loaded store knows of other files, errors too (never reused)
     finished: KeptSite | None  # the site finished, for runs that place every page alike
+    # What begin() found for the run about to be made: the kept files that
+    # changed, and the child parsing the pages among them.
+    _changed: set[str] | None = None
+    _begun: Ahead | None = None
 
     @classmethod
     def load(
@@ -104,6 +110,26 @@ class Resident:
             finished = KeptSite.keep(linter.site, index, read, store.summary, linter._files, began)
         return cls(site, config, rules, linter, files, folders, unkept, finished)
 
+    def begin(self, jobs: int | None) -> None:
+        """At the start of a run made from the kept site, before it knows what it
+        will read (git has not answered, its config is not read): the kept
+        files that changed since the load, and the pages among them parsed
+        ahead as they are on disk, on another core (ahead.py). The linter made
+        next for the run takes both; a run that makes none (another config)
+        leaves the child to end with it."""
+        self._changed = self._stamps_changed()
+        store = self.loaded.store
+        pages = sorted(p for p in self._changed if p.endswith(MARKDOWN_SUFFIXES))
+        pages = [p for p in pages if os.path.exists(f"{self.config.root}/{p}")]
+        if store.cache is not None and (jobs or usable_cpus()) > 1 and len(pages) <= AHEAD_MAX:
+            items: Items = [(p, None) for p in pages]
+            self._begun = Ahead.start(store.root, store.settings, store.taxonomies, items)
+
+    def _stamps_changed(self) -> set[str]:
+        """The kept files whose stamp is not the one kept (gone ones too)."""
+        prefix = f"{self.config.root}/"
+        return {p for p, s in self.files.items() if _file_stamp(prefix + p) != s}
+
     def linter(
         self,
         config: Config,
@@ -120,7 +146,10 @@ class Resident:
         made from what is kept; None when the config or the rules differ."""
         kept = self.loaded
         cache = kept.store.cache
+        changed, begun, self._changed, self._begun = self._changed, self._begun, None, None
         if config != self.config or rules != self.rules or cache is None or cache.db is None:
+            if begun is not None:
+                begun.stop()
             return None
         # The kept summaries read their anchors and links when first asked,
         # through this Cache (codec.bound): it is the run's, with a connection
@@ -128,12 +157,13 @@ class Resident:
         # closed connection: each such page was parsed again, 2 s a run.)
         cache.warn = warn
         cache.reopen()
-        prefix = f"{config.root}/"
-        changed = {p for p, s in self.files.items() if _file_stamp(prefix + p) != s}
+        if changed is None:  # (no begin(): looked at now)
+            changed = self._stamps_changed()
         if overlay is not None:  # (a file the view takes from git is read from there)
             changed |= set(overlay.files) | overlay.absent
         drop = self._unkept | changed
         store = kept.store.sharing(overlay, drop, jobs or usable_cpus(), progress)
+        store.aheads = [begun] if begun is not None else []
         # (a kept file's stamp was just looked at: hashed, as hash_files would)
         store._stamps = {p: s for p, s in self.files.items() if p not in drop}
         store._hashed = self.files.keys() - drop
