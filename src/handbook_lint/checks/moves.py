@@ -9,7 +9,7 @@ from typing import Any
 
 from handbook_lint.checks.context import ChangeContext
 from handbook_lint.checks.registry import Problem, register
-from handbook_lint.site.model import normalize_url
+from handbook_lint.site.model import Page, normalize_url
 
 
 @register(
@@ -50,22 +50,20 @@ def page_url_lost(ctx: ChangeContext, options: dict[str, Any]) -> Iterator[Probl
     changes = ctx.changes
     redirects_file = next((r for r in ctx.now.config.redirects if ctx.now.exists(r)), None)
     lost_urls: set[str] = set()
-    index, page_urls = ctx.now_index, ctx.now_index.urls
-
-    def served(url: str) -> bool:
-        # (most URLs are a page's as written: what lookup finds first, without
-        # its decoding and candidates; every page of the site is looked at)
-        if "%" not in url and url in page_urls and normalize_url(url) == url:
-            return True
-        return index.lookup(url) is not None
-
-    for old_path, was in sorted(ctx.before.pages.items()):
-        if was.snippet or not was.url:
+    index = ctx.now_index
+    # (most URLs are a page's as written: what lookup finds first, without its
+    # decoding and candidates; every page of the site is looked at)
+    plain, lookup = index.plain_urls(), index.lookup
+    losing: list[tuple[str, Page, list[str]]] = []
+    for old_path, was in ctx.before.pages.items():
+        if was.why is not None or not was.url:  # (a snippet: no URL to lose)
             continue
-        urls = [was.url, *was.aliases]
-        lost = [u for u in urls if not served(u)]
-        if not lost:
+        if was.url in plain and not was.aliases:
             continue
+        lost = [u for u in (was.url, *was.aliases) if u not in plain and lookup(u) is None]
+        if lost:
+            losing.append((old_path, was, lost))
+    for old_path, was, lost in sorted(losing, key=lambda found: found[0]):
         lost_urls.update(normalize_url(u.lower()) for u in lost)
         new_path = changes.renamed.get(old_path, old_path)
         page = ctx.now.pages.get(new_path) if old_path not in changes.deleted else None

@@ -248,16 +248,14 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
         return new if new in pages_now and old not in changes.deleted else None
 
     affected = {p for p in changes.now() if p in pages_now}
+    back = {new: old for old, new in changes.renamed.items()}
     for path, page in pages_now.items():
-        old = changes.old_path(path)
-        was = pages_before.get(old) if old is not None else None
+        was = pages_before.get(back.get(path, path)) if path not in changes.added else None
         if was is not None and was.why != page.why:  # a cascade came or went
             affected.add(path)
-        if touched.intersection(index_now.included(path)):
-            affected.add(path)
-    for path in pages_before:
-        if touched.intersection(index_before.included(path)) and (p := to_now(path)):
-            affected.add(p)
+    for path in touched:
+        affected.update(index_now.including(path))
+        affected.update(p for p in map(to_now, index_before.including(path)) if p)
     # Every file an affected page includes (or included) renders in a changed page.
     for path in list(affected):
         affected.update(index_now.included(path))

@@ -55,6 +55,8 @@ class SiteIndex:
     _includers: dict[str, list[Page]] | None = None
     _keys: dict[str, str] | None = None
     _incoming: dict[str, dict[str, list[str]]] | None = None
+    _plain: set[str] | None = None
+    _including: dict[str, list[str]] | None = None
     # Content mounted from sources missing in this checkout: (URL prefix, content
     # path prefix, the mount), both lowercased.
     missing: list[tuple[str, str, Mount]] = field(default_factory=list)
@@ -102,12 +104,14 @@ class SiteIndex:
         the whole site: for an index kept and copied into many runs (kept.py)."""
         self._names()
         self.destinations()
+        self.plain_urls()
         self._url_names()
         for page in self.site.pages.values():
             self.included(page.path)
             if not page.snippet:
                 self.anchors(page)
         self.includers("")
+        self.including("")
 
     def reusing(
         self, site: Site, summary: Callable[[str], PageSummary | None], pages: dict[str, Page]
@@ -359,6 +363,17 @@ class SiteIndex:
                 found = self._included[path] = tuple(self.site.walk_includes(path, self.summary))
         return found
 
+    def including(self, path: str) -> list[str]:
+        """The files of the site (include files too) that include `path`,
+        directly or not."""
+        if self._including is None:
+            reverse: dict[str, list[str]] = {}
+            for path_of in self.site.pages:
+                for included in self.included(path_of):
+                    reverse.setdefault(included, []).append(path_of)
+            self._including = reverse
+        return self._including.get(path, [])
+
     def includers(self, path: str) -> list[Page]:
         """The rendered pages that include `path`, directly or not, in path order."""
         if self._includers is None:
@@ -391,6 +406,13 @@ class SiteIndex:
         for path in self.files_lower:
             out.setdefault(normalize_url(path), "file")
         return out
+
+    def plain_urls(self) -> set[str]:
+        """The page URLs that a lookup finds as they are written (no `%` to
+        decode, in normal form): most of them."""
+        if self._plain is None:
+            self._plain = {u for u in self.urls if "%" not in u and normalize_url(u) == u}
+        return self._plain
 
     def anchors(self, page: Page) -> frozenset[str]:
         """Anchors of a page: its headings, raw HTML ids, definition terms, and
