@@ -219,6 +219,9 @@ def held(root: Path) -> None:
         return
     st = os.stat(root)
     held_at = f"{os.path.abspath(sock)}.{st.st_dev}-{st.st_ino}"  # (client.holder_path)
+    if len(held_at.encode("utf-8", "surrogateescape")) >= 108:
+        print(f"  (the socket path is too long for a holder of {root}: none is waited for)")
+        return
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if os.path.exists(held_at):

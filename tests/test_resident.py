@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,8 @@ from handbook_lint.checks.selection import active_rules
 from handbook_lint.config.settings import load_config
 from handbook_lint.engine.linter import Linter
 from handbook_lint.engine.resident import Resident
+from handbook_lint.site import kept as kept_module
+from handbook_lint.site import model
 from handbook_lint.site.kept import KeptSite
 
 PAGES = {
@@ -249,21 +250,35 @@ def test_pages_summarised_from_the_snapshot_read_their_anchors_through_the_run(
     assert found == own(root)
 
 
-def test_a_kept_site_serves_no_run_once_a_date_it_depends_on_has_passed(root: Path) -> None:
-    """A page dated a moment ahead renders once that moment has passed: a run
-    after it finishes its own site, and the link to that page is no longer
-    one to a page Hugo does not build."""
-    soon = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0)
+def test_a_kept_site_serves_no_run_once_a_date_it_depends_on_has_passed(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page dated ahead renders once that moment has passed: a run after it
+    finishes its own site, and the link to that page is no longer one to a
+    page Hugo does not build."""
+    ahead = [timedelta(0)]  # (how far the clock of the site and the kept site is moved)
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Clock:
+            moved = datetime.now(tz) + ahead[0]
+            return cls.fromtimestamp(moved.timestamp(), tz)
+
+    monkeypatch.setattr(model, "datetime", Clock)
+    monkeypatch.setattr(kept_module, "datetime", Clock)
+    soon = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
     (root / "content/soon.md").write_text(
         f"---\ntitle: Soon\npublishDate: {soon:%Y-%m-%dT%H:%M:%SZ}\n---\n", "utf-8"
     )
     _edit(root, "content/c/d.md", "\n[soon](/soon/)\n")
     resident = kept(root)
     assert resident.finished is not None and resident.finished.until == soon
-    waiting = own(root)
-    assert any("/soon/" in str(f[3]) for f in waiting)
+    assert any("/soon/" in str(f[3]) for f in own(root))
     _edit(root, "content/b.md", "\nMore words.\n")
-    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    linter = made(resident, root)
+    assert linter is not None and findings(linter) == own(root)
+    assert taken(linter, resident)  # (before that moment)
+    ahead[0] = timedelta(hours=2)
     linter = made(resident, root)
     assert linter is not None
     found = findings(linter)
@@ -336,13 +351,114 @@ def test_what_begin_found_serves_only_the_next_linter(root: Path) -> None:
     found is dropped with it (its child stopped), and the next linter looks
     at the files again."""
     resident = kept(root)
+    _edit(root, "content/c/d.md", "\nMore words.\n")
     resident.begin(2)
     config = load_config(root / ".handbook-lint.yaml")
     fewer = active_rules(config, None, ["spelling"])
     begun = resident._begun
+    assert begun is not None and begun._pid != 0  # (parsing the edited page)
     assert resident.linter(config, fewer, None, ["spelling"], 2, False, print, None, None) is None
     assert resident._changed is None and resident._begun is None
-    assert begun is None or begun._pid == 0  # (stopped)
+    assert begun._pid == 0  # (stopped)
     _edit(root, "content/b.md", "\n[new](/nowhere-else/)\n")
     linter = made(resident, root)
     assert linter is not None and findings(linter) == own(root)
+
+
+def test_a_diff_base_whose_commit_added_a_static_file_keeps_the_site_now_only(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--diff-base`: the site now is the kept one, the site before the commit
+    lacks a static file the commit added (and a link to it): that view
+    finishes its own site, and the new findings are those of a run of its own."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "site"], cwd=root, check=True)
+    (root / "content/c/logo.png").write_bytes(b"png")  # (a page resource)
+    _edit(root, "content/c/d.md", "\n[logo](/c/logo.png) and [gone](/b/#gone)\n")
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-qm", "logo"], cwd=root, check=True)
+    resident = kept(root)
+    took: list[bool] = []
+    take = KeptSite.take
+
+    def spied(self: KeptSite, *args: Any) -> Any:
+        index = take(self, *args)
+        took.append(index is not None)
+        return index
+
+    monkeypatch.setattr(KeptSite, "take", spied)
+    monkeypatch.chdir(root)
+    command = ["check", "--diff-base", "HEAD~1", "--format", "json"]
+    alone = CliRunner().invoke(cli.main, [*command, "--no-cache"])
+    monkeypatch.setattr(cli, "RESIDENT", resident)
+    served = CliRunner().invoke(cli.main, command)
+    assert took == [True, False]  # (the site now; not the site before the commit)
+    assert (served.exit_code, served.output) == (alone.exit_code, alone.output)
+    assert "#gone" in served.output
+
+
+def test_one_kept_site_serves_run_after_run(root: Path) -> None:
+    """Runs made one after another from one kept site in one process: an
+    edit, then the page as it was, each found as a run of its own finds it."""
+    resident = kept(root)
+    original = (root / "content/c/d.md").read_text("utf-8")
+    _edit(root, "content/c/d.md", "\n[bad](/a/#none)\n")
+    linter = made(resident, root)
+    assert linter is not None and findings(linter) == own(root) and taken(linter, resident)
+    (root / "content/c/d.md").write_text(original, "utf-8")
+    again = made(resident, root)
+    assert again is not None and findings(again) == own(root) and taken(again, resident)
+    assert not any("#none" in str(f[3]) for f in findings(made(resident, root) or again))
+
+
+def test_an_include_no_walk_lists_is_looked_at_by_every_run(root: Path) -> None:
+    """A page includes a file outside the include folders (its summary is read
+    when the kept index is warmed, no walk lists it): an edit of its headings
+    is seen."""
+    (root / "shared").mkdir()
+    (root / "shared/part.md").write_text("## X\n", "utf-8")
+    _edit(root, "content/b.md", '\n{{% include "../shared/part.md" %}}\n')
+    _edit(root, "content/c/d.md", "\n[x](/b/#x) and [y](/b/#y)\n")
+    resident = kept(root)
+    before = [f[3] for f in own(root)]
+    assert "no anchor #y on /b/" in before and "no anchor #x on /b/" not in before
+    (root / "shared/part.md").write_text("## Y\n", "utf-8")
+    linter = made(resident, root)
+    assert linter is not None
+    found = findings(linter)
+    assert found == own(root)
+    assert "no anchor #x on /b/" in [f[3] for f in found]
+    assert not taken(linter, resident)
+
+
+def test_a_draft_written_otherwise_is_not_in_the_same_place(root: Path) -> None:
+    """`draft: 1` equals `draft: true` in Python, not in what the site says of
+    the page: the run finishes its own site."""
+    (root / "content/e.md").write_text("---\ntitle: E\ndraft: true\n---\n", "utf-8")
+    _edit(root, "content/c/d.md", "\n[e](/e/)\n")
+    resident = kept(root)
+    (root / "content/e.md").write_text("---\ntitle: E\ndraft: 1\n---\n", "utf-8")
+    linter = made(resident, root)
+    assert linter is not None
+    assert findings(linter) == own(root)
+    assert not taken(linter, resident)
+
+
+def test_an_include_call_that_finds_a_file_made_since_is_seen(root: Path) -> None:
+    """An include of a file outside the walked folders, missing at the load,
+    then made: its headings are the page's anchors (no kept answer of where
+    the call leads is trusted)."""
+    _edit(root, "content/b.md", '\n{{% include "../shared/new.md" %}}\n')
+    _edit(root, "content/c/d.md", "\n[z](/b/#z)\n")
+    resident = kept(root)
+    assert "no anchor #z on /b/" in [f[3] for f in own(root)]
+    (root / "shared").mkdir()
+    (root / "shared/new.md").write_text("## Z\n", "utf-8")
+    linter = made(resident, root)
+    assert linter is not None
+    found = findings(linter)
+    assert found == own(root)
+    assert "no anchor #z on /b/" not in [f[3] for f in found]
+    assert not taken(linter, resident)

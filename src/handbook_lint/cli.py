@@ -289,6 +289,7 @@ def check(
 
     if RESIDENT is not None and not no_cache and fixing is None:
         RESIDENT.begin(jobs)  # (the pages that changed parsed while git answers: resident.py)
+        click.get_current_context().call_on_close(RESIDENT.end)  # (used or not: this run's)
     change: Changes | None = None
     if diff_base or staged:
         try:

@@ -56,7 +56,7 @@ def page_url_lost(ctx: ChangeContext, options: dict[str, Any]) -> Iterator[Probl
     plain, lookup = index.plain_urls(), index.lookup
     losing: list[tuple[str, Page, list[str]]] = []
     for old_path, was in ctx.before.pages.items():
-        if was.why is not None or not was.url:  # (a snippet: no URL to lose)
+        if was.snippet or not was.url:
             continue
         if was.url in plain and not was.aliases:
             continue

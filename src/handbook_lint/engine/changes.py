@@ -248,9 +248,9 @@ def _to_recheck(now: Linter, before: Linter, changes: SiteChanges) -> set[str]:
         return new if new in pages_now and old not in changes.deleted else None
 
     affected = {p for p in changes.now() if p in pages_now}
-    back = {new: old for old, new in changes.renamed.items()}
     for path, page in pages_now.items():
-        was = pages_before.get(back.get(path, path)) if path not in changes.added else None
+        old = changes.old_path(path)
+        was = pages_before.get(old) if old is not None else None
         if was is not None and was.why != page.why:  # a cascade came or went
             affected.add(path)
     for path in touched:

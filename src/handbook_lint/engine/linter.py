@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from handbook_lint.site.kept import KeptSite
 from handbook_lint.site.model import (
     MARKDOWN_SUFFIXES,
     Site,
+    first_date_ahead,
     matches_any,
     rel,
     walk_markdown,
@@ -324,8 +326,12 @@ class Linter:
         # (a file read while checking had changed since it was hashed: the
         # findings are not those of the hashes in the key, and are not kept;
         # check workers cannot say so, so after them the files are looked at)
-        kept = self.store.revised == revised and not (
-            self._forked_checks and self.store.changed_on_disk()
+        # (nor when a page's date still to come will change what renders: the
+        # same files then have other findings, which the key cannot tell)
+        kept = (
+            self.store.revised == revised
+            and not (self._forked_checks and self.store.changed_on_disk())
+            and first_date_ahead(self.site.pages.values(), datetime.now(UTC)) is None
         )
         self.store.flush((key, codec.encode_findings(result.findings)) if kept else None)
         return result

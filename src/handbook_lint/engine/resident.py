@@ -8,10 +8,15 @@ it was loaded (and which had settled then: walk.RACY_SECONDS) has the same
 bytes; a folder whose stamp is unchanged has the same names. What changed is
 read as a run of its own reads it (from the cache, or parsed). A config or a
 rule set that differs in anything leaves the kept site unused; so does a
-folder that could not be vouched for (its walks are then made again).
+folder that could not be vouched for (its walks are then made again). When
+nothing changed where pages go, the run also takes the finished site and its
+index (site/kept.py).
 
-Nothing here trusts more than the cache does: the findings are those of a run
-of its own, which the tests compare run by run.
+The files' stamps are looked at when the run begins (begin(): the pages that
+changed are then parsed while git answers), as a run of its own looks at them
+once, early: a file saved during the run is seen by the next one. Nothing here
+trusts more than the cache does: the findings are those of a run of its own,
+which the tests compare run by run.
 """
 
 from __future__ import annotations
@@ -84,6 +89,16 @@ class Resident:
         linter.load_site()
         linter.site.all_files()  # (the listing git began: finished, never left running)
         store = linter.store
+        # The finished site and its index, for runs whose pages all stay put
+        # (site/kept.py); not when the walks are not kept (the files may differ).
+        # First: warming the index reads the summaries of files no walk lists
+        # (an include outside the include folders), which must be stamped too.
+        folders = _folders(linter)
+        finished = None
+        if folders is not None:
+            read = linter._files_read()
+            index = linter.index()
+            finished = KeptSite.keep(linter.site, index, read, store.summary, linter._files, began)
         # Kept: what had settled before the store first looked at any file (its
         # modification and change times both older, as the cache's states).
         settled, prefix = store._settled, f"{config.root}/"
@@ -100,14 +115,6 @@ class Resident:
         known = store.hashes.keys() | store.summaries.keys() | store._blobs.keys()
         known |= store._facts.keys() | store._hashed | store.errors.keys()
         unkept = known - files.keys()  # (an error is never kept: the file may read now)
-        # The finished site and its index, for runs whose pages all stay put
-        # (site/kept.py); not when the walks are not kept (the files may differ).
-        folders = _folders(linter)
-        finished = None
-        if folders is not None:
-            read = linter._files_read()
-            index = linter.index()
-            finished = KeptSite.keep(linter.site, index, read, store.summary, linter._files, began)
         return cls(site, config, rules, linter, files, folders, unkept, finished)
 
     def begin(self, jobs: int | None) -> None:
@@ -124,6 +131,13 @@ class Resident:
         if store.cache is not None and (jobs or usable_cpus()) > 1 and len(pages) <= AHEAD_MAX:
             items: Items = [(p, None) for p in pages]
             self._begun = Ahead.start(store.root, store.settings, store.taxonomies, items)
+
+    def end(self) -> None:
+        """The run is over: what begin() found is not for another (a run that
+        made no linter from the kept site leaves it; its child is stopped)."""
+        begun, self._changed, self._begun = self._begun, None, None
+        if begun is not None:
+            begun.stop()
 
     def _stamps_changed(self) -> set[str]:
         """The kept files whose stamp is not the one kept (gone ones too)."""
@@ -146,15 +160,16 @@ class Resident:
         made from what is kept; None when the config or the rules differ."""
         kept = self.loaded
         cache = kept.store.cache
-        changed, begun, self._changed, self._begun = self._changed, self._begun, None, None
+        changed, begun = self._changed, self._begun
         if config != self.config or rules != self.rules or cache is None or cache.db is None:
-            if begun is not None:
-                begun.stop()
+            self.end()
             return None
-        # The kept summaries read their anchors and links when first asked,
-        # through this Cache (codec.bound): it is the run's, with a connection
-        # of its own (forked) and the run's warnings. (A new Cache left them a
-        # closed connection: each such page was parsed again, 2 s a run.)
+        self._changed = self._begun = None  # (this linter's: the store stops the child)
+        # Kept summaries not read whole at load (no finished site was kept) read
+        # their anchors and links when first asked, through this Cache
+        # (codec.bound): it is the run's, with a connection of its own (forked)
+        # and the run's warnings. (A new Cache left them a closed connection:
+        # each such page was parsed again, 2 s a run.)
         cache.warn = warn
         cache.reopen()
         if changed is None:  # (no begin(): looked at now)

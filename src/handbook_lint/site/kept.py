@@ -5,7 +5,8 @@ holds).
 Most edits (prose, a link, a list) leave every page where it was: the same
 URLs, aliases, rendering, anchors and includes. A run's view whose files are
 the kept ones, or versions of them that `same_place` finds placed alike, and
-whose disk holds the same other files, redirects, assets and mounts, takes the
+whose include calls find the same files, and whose disk holds the same static
+files and page resources, redirects, assets and mounts, takes the
 kept pages (a copy, with its own summaries, for each file it reads otherwise)
 and a copy of the kept index, with everything the index computed ahead: it
 finishes no site and builds no index. Anything else finishes its own, as a run
@@ -22,15 +23,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from handbook_lint.parsing.dates import date_value
 from handbook_lint.parsing.facts import PageSummary
 from handbook_lint.site.index import SiteIndex, static_available
-from handbook_lint.site.model import Page, Site
+from handbook_lint.site.model import Page, Site, first_date_ahead
 
 _UNREAD = PageSummary("", {}, [], False, [])  # (a summary no store holds)
-
-# The front matter keys whose dates decide whether a page renders (not_rendered).
-TIME_KEYS = ("publishdate", "pubdate", "published", "date", "expirydate", "unpublishdate")
 
 
 def same_place(a: PageSummary | None, b: PageSummary | None) -> bool:
@@ -41,11 +38,25 @@ def same_place(a: PageSummary | None, b: PageSummary | None) -> bool:
         return a is b
     return (
         a.path == b.path
-        and a.meta == b.meta
+        and _strictly_equal(a.meta, b.meta)
         and a.unstable == b.unstable
         and a.includes == b.includes
         and a.anchor_events == b.anchor_events
     )
+
+
+def _strictly_equal(a: object, b: object) -> bool:
+    """Equal, and of the same types all the way down (`draft: 1` is not
+    `draft: true`, although 1 == True: the site says which it read)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return a.keys() == b.keys() and all(_strictly_equal(v, b[k]) for k, v in a.items())
+    if isinstance(a, list | tuple):
+        assert isinstance(b, list | tuple)
+        return len(a) == len(b) and all(map(_strictly_equal, a, b))
+    return a == b
 
 
 @dataclass
@@ -55,7 +66,9 @@ class KeptSite:
     site: Site
     index: SiteIndex
     read: list[str]  # the files whose summaries the site was made from, in order
-    summaries: dict[str, PageSummary | None]  # of those files
+    # of those files, and of any other the index read (in the order read)
+    summaries: dict[str, PageSummary | None]
+    includes: dict[tuple[str, str], str | None]  # (page, include call) -> the file it found
     files: set[str]  # the static files and page resources the index was given
     until: datetime | None  # the first date, after the site was finished, that it depends on
 
@@ -77,15 +90,24 @@ class KeptSite:
         for found in summaries.values():
             if found is not None:
                 _ = found.anchor_events, found.links  # (read now, once for every run)
-        index.warm()
-        until: datetime | None = None
-        for page in site.pages.values():
-            meta = page.summary.meta if page.summary is not None else {}
-            for key in TIME_KEYS:
-                when = date_value(meta[key]) if key in meta else None
-                if when is not None and when > finished and (until is None or when < until):
-                    until = when
-        return cls(site, index, list(read), summaries, set(files), until)
+
+        def asked(path: str) -> PageSummary | None:
+            # (and whatever else the index reads: an include no walk lists)
+            found = summary(path)
+            summaries.setdefault(path, found)
+            return found
+
+        index.summary = asked
+        try:
+            index.warm()
+        finally:
+            index.summary = summary
+        for found in summaries.values():
+            if found is not None:
+                _ = found.anchor_events, found.links
+        until = first_date_ahead(site.pages.values(), finished)
+        includes = dict(site._includes)  # (the files the include calls found)
+        return cls(site, index, list(read), summaries, includes, set(files), until)
 
     def take(
         self,
@@ -107,7 +129,7 @@ class KeptSite:
             return None
         pages: dict[str, Page] = {}
         got = known.get
-        for path, was in self.summaries.items():  # (the order of `read`, which is the same)
+        for path, was in self.summaries.items():
             found = got(path, _UNREAD)
             if found is was:
                 continue
@@ -127,6 +149,7 @@ class KeptSite:
             or {f.lower() for f in site.asset_files()} != index.assets_lower
             or static_available(site) != index.static_available
             or site.missing_mounts() != kept.missing_mounts()
+            or any(site.resolve_include(*call) != found for call, found in self.includes.items())
         ):
             return None
         site.pages = dict(kept.pages)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -842,10 +842,26 @@ def _never_rendered(data: dict[str, Any]) -> str | None:
 
 
 # Every front matter key `not_rendered` and `_render_setting` look at.
-RENDER_KEYS = frozenset(
-    {"headless", "build", "_build", "draft", "publishdate", "pubdate", "published", "date"}
-    | {"expirydate", "unpublishdate"}
-)
+# The front matter keys whose dates decide whether a page renders: the first set
+# of each (not_rendered).
+PUBLISH_KEYS = ("publishdate", "pubdate", "published", "date")
+EXPIRY_KEYS = ("expirydate", "unpublishdate")
+RENDER_KEYS = frozenset({"headless", "build", "_build", "draft", *PUBLISH_KEYS, *EXPIRY_KEYS})
+
+
+def first_date_ahead(pages: Iterable[Page], now: datetime) -> datetime | None:
+    """The first date after `now` that decides whether one of `pages` renders
+    (a page to be published, or to expire): until then, what renders stays."""
+    first: datetime | None = None
+    for page in pages:
+        meta = page.summary.meta if page.summary is not None else {}
+        if meta.keys().isdisjoint(RENDER_KEYS):  # (most pages)
+            continue
+        for key in (*PUBLISH_KEYS, *EXPIRY_KEYS):
+            when = date_value(meta[key]) if key in meta else None
+            if when is not None and when > now and (first is None or when < first):
+                first = when
+    return first
 
 
 def not_rendered(
@@ -861,7 +877,7 @@ def not_rendered(
         written = data.get("draft")
         shown = "true" if written is True else repr(written)
         return f"draft: {shown} (Hugo builds no drafts)"
-    for key in ("publishdate", "pubdate", "published", "date"):
+    for key in PUBLISH_KEYS:
         if key in data:
             when = date_value(data[key])
             if when is not None and when > now and not future:
@@ -869,7 +885,7 @@ def not_rendered(
                     f"{key} {data[key]} is in the future (Hugo builds no future pages by default)"
                 )
             break  # Hugo takes the first of these keys that is set
-    for key in ("expirydate", "unpublishdate"):
+    for key in EXPIRY_KEYS:
         if key in data:
             when = date_value(data[key])
             if when is not None and when <= now and not expired:
