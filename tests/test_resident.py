@@ -234,14 +234,8 @@ def test_pages_summarised_from_the_snapshot_read_their_anchors_through_the_run(
     assert any(codec.from_snapshot(s) for s in resident.loaded.store.summaries.values() if s)
     close_all()  # (as the holder does once loaded)
     _edit(root, "content/c/d.md", "\nMore [text](/b/#two).\n")
-    parsed: list[str] = []
     parse = store_module.parse_file
-
-    def counted(root: Path, path: str, *args: Any) -> Any:
-        parsed.append(path)
-        return parse(root, path, *args)
-
-    monkeypatch.setattr(store_module, "parse_file", counted)
+    parsed = _parses(monkeypatch)
     linter = made(resident, root)
     assert linter is not None
     found = findings(linter)
@@ -287,19 +281,29 @@ def test_a_kept_site_serves_no_run_once_a_date_it_depends_on_has_passed(
     assert not any("/soon/" in str(f[3]) for f in found)
 
 
-def test_both_sides_of_a_change_that_moves_nothing_take_the_kept_site(
-    root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`check --staged` of an edit that moves no page: the site now and the site
-    before the change both take the kept one, and the new findings are those
-    of a run of its own."""
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages parsed in this process, as they are."""
+    parsed: list[str] = []
+    parse = store_module.parse_file
+
+    def counted(root: Path, path: str, *args: Any) -> Any:
+        parsed.append(path)
+        return parse(root, path, *args)
+
+    monkeypatch.setattr(store_module, "parse_file", counted)
+    return parsed
+
+
+def _repository(root: Path) -> list[str]:
+    """The site made a git repository with one commit; the git command to go on."""
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "site"], cwd=root, check=True)
-    resident = kept(root)
-    _edit(root, "content/c/d.md", "\nA [new one](/b/#nothing).\n")
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "site"]):
+        subprocess.run([*git, *step], cwd=root, check=True)
+    return git
+
+
+def _takes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each view of the site took the kept one, as they are made."""
     took: list[bool] = []
     take = KeptSite.take
 
@@ -309,6 +313,20 @@ def test_both_sides_of_a_change_that_moves_nothing_take_the_kept_site(
         return index
 
     monkeypatch.setattr(KeptSite, "take", spied)
+    return took
+
+
+def test_both_sides_of_a_change_that_moves_nothing_take_the_kept_site(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check --staged` of an edit that moves no page: the site now and the site
+    before the change both take the kept one, and the new findings are those
+    of a run of its own."""
+    git = _repository(root)
+    resident = kept(root)
+    _edit(root, "content/c/d.md", "\nA [new one](/b/#nothing).\n")
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    took = _takes(monkeypatch)
     monkeypatch.chdir(root)
     alone = CliRunner().invoke(cli.main, ["check", "--staged", "--no-cache", "--format", "json"])
     assert took == []  # (a run of its own: nothing kept)
@@ -326,14 +344,8 @@ def test_a_run_begun_early_takes_the_edited_page_parsed_meanwhile(
     on another core, and the run takes that result instead of parsing it."""
     resident = kept(root)
     _edit(root, "content/c/d.md", "\n[bad](/a/#none)\n")
-    parsed: list[str] = []
     parse = store_module.parse_file
-
-    def counted(root: Path, path: str, *args: Any) -> Any:
-        parsed.append(path)
-        return parse(root, path, *args)
-
-    monkeypatch.setattr(store_module, "parse_file", counted)
+    parsed = _parses(monkeypatch)
     resident.begin(2)
     assert resident._begun is not None
     config = load_config(root / ".handbook-lint.yaml")
@@ -371,24 +383,13 @@ def test_a_diff_base_whose_commit_added_a_static_file_keeps_the_site_now_only(
     """`--diff-base`: the site now is the kept one, the site before the commit
     lacks a static file the commit added (and a link to it): that view
     finishes its own site, and the new findings are those of a run of its own."""
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "site"], cwd=root, check=True)
+    git = _repository(root)
     (root / "content/c/logo.png").write_bytes(b"png")  # (a page resource)
     _edit(root, "content/c/d.md", "\n[logo](/c/logo.png) and [gone](/b/#gone)\n")
     subprocess.run([*git, "add", "-A"], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "logo"], cwd=root, check=True)
     resident = kept(root)
-    took: list[bool] = []
-    take = KeptSite.take
-
-    def spied(self: KeptSite, *args: Any) -> Any:
-        index = take(self, *args)
-        took.append(index is not None)
-        return index
-
-    monkeypatch.setattr(KeptSite, "take", spied)
+    took = _takes(monkeypatch)
     monkeypatch.chdir(root)
     command = ["check", "--diff-base", "HEAD~1", "--format", "json"]
     alone = CliRunner().invoke(cli.main, [*command, "--no-cache"])
