@@ -131,7 +131,7 @@ def one_site(linter: Linter) -> bool:
     index = linter.index()
     held = [*index.urls.values(), *index.aliases.values(), *index.by_path.values()]
     held += [*index._bases().values(), *(p for p in index._names().values() if p)]
-    held += [p for pages in (index._includers or {}).values() for p in pages]
+    held += [p for path in (index._including or {}) for p in index.includers(path)]
     return all(linter.site.pages[p.path] is p for p in held)
 
 

@@ -36,7 +36,7 @@ from handbook_lint import client
 _MAX_REQUEST = 16 * 1024 * 1024
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what stops the server, and a run
 _STAMP_EVERY = 2.0  # seconds between looks at the server's own code
-HOLDERS_MAX = 2  # folders whose site is kept loaded at once (the handbook's: about 40 MB)
+HOLDERS_MAX = 2  # folders whose site is kept loaded at once (the handbook's: about 75 MB)
 HOLDER_IDLE = 600.0  # a holder with no run for this long ends
 _RETRY_HOLDER = 60.0  # seconds before a folder with nothing to hold is tried again
 _NOTHING_HELD = 3  # a holder's exit code: no site there, or it does not load

@@ -29,6 +29,11 @@ Stamp = tuple[int, int, int, int]
 Listing = tuple[Stamp, list[str], list[str]]
 
 
+def folder_stamp(st: os.stat_result) -> Stamp:
+    """What vouches for a folder's listing: its times, inode and device."""
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
 class Listings:
     """Folder listings by the path walked, each with its folder's stamp: those of
     the last run (`known`) and those this run walked (`walked`), which the
@@ -80,8 +85,7 @@ def walk(
         stamp: Stamp | None = None
         if listings is not None:
             with contextlib.suppress(OSError, ValueError):
-                st = os.stat(folder)
-                stamp = (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+                stamp = folder_stamp(os.stat(folder))
             known = listings.lookup(folder, stamp) if stamp is not None else None
             if known is not None:
                 folders = list(known[1])

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from handbook_lint.cache.ahead import AHEAD_MAX, Ahead, Items
 from handbook_lint.cache.store import _stamp
@@ -37,28 +38,22 @@ from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.site.kept import KeptSite
 from handbook_lint.site.model import MARKDOWN_SUFFIXES
 from handbook_lint.site.overlay import Overlay
-from handbook_lint.walk import Stamp
+from handbook_lint.walk import Stamp, folder_stamp
 
 FileStamp = tuple[int, int, int]  # size, modification time, inode (store._stamp)
+T = TypeVar("T")
 
 
 def _quiet(message: str) -> None:
     pass
 
 
-def _file_stamp(path: str) -> FileStamp | None:
+def _stamped(path: str, stamp: Callable[[os.stat_result], T]) -> T | None:
+    """`stamp` of what `path` is now; None when it cannot be looked at."""
     try:
-        return _stamp(os.stat(path))
+        return stamp(os.stat(path))
     except (OSError, ValueError):
         return None
-
-
-def _folder_stamp(path: str) -> Stamp | None:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 @dataclass
@@ -76,8 +71,9 @@ class Resident:
     _unkept: set[str]  # what the loaded store knows of other files, errors too (never reused)
     finished: KeptSite | None  # the site finished, for runs that place every page alike
     # What begin() found for the run about to be made: the kept files that
-    # changed, and the child parsing the pages among them.
-    _changed: set[str] | None = None
+    # changed (each as it is now: None, gone), and the child parsing the pages
+    # among them.
+    _changed: dict[str, FileStamp | None] | None = None
     _begun: Ahead | None = None
 
     @classmethod
@@ -126,8 +122,8 @@ class Resident:
         leaves the child to end with it."""
         self._changed = self._stamps_changed()
         store = self.loaded.store
-        pages = sorted(p for p in self._changed if p.endswith(MARKDOWN_SUFFIXES))
-        pages = [p for p in pages if os.path.exists(f"{self.config.root}/{p}")]
+        there = (p for p, now in self._changed.items() if now is not None)  # (not gone)
+        pages = sorted(p for p in there if p.endswith(MARKDOWN_SUFFIXES))
         if store.cache is not None and (jobs or usable_cpus()) > 1 and len(pages) <= AHEAD_MAX:
             items: Items = [(p, None) for p in pages]
             self._begun = Ahead.start(store.root, store.settings, store.taxonomies, items)
@@ -139,10 +135,12 @@ class Resident:
         if begun is not None:
             begun.stop()
 
-    def _stamps_changed(self) -> set[str]:
-        """The kept files whose stamp is not the one kept (gone ones too)."""
+    def _stamps_changed(self) -> dict[str, FileStamp | None]:
+        """The kept files whose stamp is not the one kept, with their stamp now
+        (None: gone)."""
         prefix = f"{self.config.root}/"
-        return {p for p, s in self.files.items() if _file_stamp(prefix + p) != s}
+        stamps = ((p, kept, _stamped(prefix + p, _stamp)) for p, kept in self.files.items())
+        return {p: now for p, kept, now in stamps if now != kept}
 
     def linter(
         self,
@@ -174,16 +172,16 @@ class Resident:
         cache.reopen()
         if changed is None:  # (no begin(): looked at now)
             changed = self._stamps_changed()
+        drop = self._unkept | changed.keys()
         if overlay is not None:  # (a file the view takes from git is read from there)
-            changed |= set(overlay.files) | overlay.absent
-        drop = self._unkept | changed
+            drop |= overlay.files.keys() | overlay.absent
         store = kept.store.sharing(overlay, drop, jobs or usable_cpus(), progress)
         store.aheads = [begun] if begun is not None else []
         # (a kept file's stamp was just looked at: hashed, as hash_files would)
         store._stamps = {p: s for p, s in self.files.items() if p not in drop}
         store._hashed = self.files.keys() - drop
         walks = self.folders is not None and all(
-            _folder_stamp(f) == s for f, s in self.folders.items()
+            _stamped(f, folder_stamp) == s for f, s in self.folders.items()
         )
         now = kept.site.sharing(overlay, walks)
         return Linter(
@@ -218,7 +216,7 @@ def _folders(linter: Linter) -> dict[str, Stamp | None] | None:
     for walked in site._disk:  # (a folder missing then may be there now)
         path = str(site.root / walked)
         if path not in out:
-            if _folder_stamp(path) is not None:
+            if _stamped(path, folder_stamp) is not None:
                 return None  # (there but not walked: a file, or a symlink)
             out[path] = None
     return out

@@ -52,7 +52,6 @@ class SiteIndex:
     assets_lower: set[str] = field(default_factory=set)  # files of the assets dir
     redirects: Redirects = field(default_factory=lambda: Redirects([]))
     _included: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    _includers: dict[str, list[Page]] | None = None
     _keys: dict[str, str] | None = None
     _incoming: dict[str, dict[str, list[str]]] | None = None
     _plain: set[str] | None = None
@@ -110,7 +109,6 @@ class SiteIndex:
             self.included(page.path)
             if not page.snippet:
                 self.anchors(page)
-        self.includers("")
         self.including("")
 
     def reusing(
@@ -133,7 +131,6 @@ class SiteIndex:
             _included=dict(self._included),
             _base_paths=dict(self._base_paths) if self._base_paths is not None else None,
             _page_names=dict(self._page_names) if self._page_names is not None else None,
-            _includers=dict(self._includers) if self._includers is not None else None,
             _incoming=None,  # (from every page's links, which may differ)
         )
         # Each page of `pages` in place of this index's, under the keys build()
@@ -151,11 +148,6 @@ class SiteIndex:
             for found, key in keys:
                 if found.get(key) is was:
                     found[key] = page
-            if other._includers is not None:
-                for included in self.included(path):
-                    pages_of = other._includers.get(included)
-                    if pages_of is not None and was in pages_of:
-                        other._includers[included] = [page if p is was else p for p in pages_of]
         return other
 
     def unverifiable(self, context: Page, written: str, url: str) -> str | None:
@@ -365,10 +357,10 @@ class SiteIndex:
 
     def including(self, path: str) -> list[str]:
         """The files of the site (include files too) that include `path`,
-        directly or not."""
+        directly or not, in path order."""
         if self._including is None:
             reverse: dict[str, list[str]] = {}
-            for path_of in self.site.pages:
+            for path_of in sorted(self.site.pages):
                 for included in self.included(path_of):
                     reverse.setdefault(included, []).append(path_of)
             self._including = reverse
@@ -376,15 +368,9 @@ class SiteIndex:
 
     def includers(self, path: str) -> list[Page]:
         """The rendered pages that include `path`, directly or not, in path order."""
-        if self._includers is None:
-            reverse: dict[str, list[Page]] = {}
-            for page in sorted(self.site.pages.values(), key=lambda p: p.path):
-                if page.snippet or page.summary is None:
-                    continue
-                for included in self.included(page.path):
-                    reverse.setdefault(included, []).append(page)
-            self._includers = reverse
-        return self._includers.get(path, [])
+        pages = self.site.pages
+        found = (pages[p] for p in self.including(path))
+        return [p for p in found if not p.snippet and p.summary is not None]
 
     def destinations(self) -> dict[str, str]:
         """Every site path a link can land on, lowercased, -> what is there (a page's

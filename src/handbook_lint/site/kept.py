@@ -87,9 +87,6 @@ class KeptSite:
         links, which a snapshot's summaries read when first asked), and the
         index computes what its lookups would."""
         summaries = {path: summary(path) for path in read}
-        for found in summaries.values():
-            if found is not None:
-                _ = found.anchor_events, found.links  # (read now, once for every run)
 
         def asked(path: str) -> PageSummary | None:
             # (and whatever else the index reads: an include no walk lists)
@@ -104,7 +101,7 @@ class KeptSite:
             index.summary = summary
         for found in summaries.values():
             if found is not None:
-                _ = found.anchor_events, found.links
+                _ = found.anchor_events, found.links  # (read now, once for every run)
         until = first_date_ahead(site.pages.values(), finished)
         includes = dict(site._includes)  # (the files the include calls found)
         return cls(site, index, list(read), summaries, includes, set(files), until)
@@ -142,10 +139,8 @@ class KeptSite:
                 pages[path] = Page(path, page.url, page.aliases, found, page.why, page.built)
         # What the index reads besides the pages.
         index = self.index
-        redirects = site.redirects()
         if (
-            (redirects.exact, redirects.prefixes)
-            != (index.redirects.exact, index.redirects.prefixes)
+            site.redirects() != index.redirects
             or {f.lower() for f in site.asset_files()} != index.assets_lower
             or static_available(site) != index.static_available
             or site.missing_mounts() != kept.missing_mounts()

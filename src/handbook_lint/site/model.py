@@ -841,17 +841,18 @@ def _never_rendered(data: dict[str, Any]) -> str | None:
     return None
 
 
-# Every front matter key `not_rendered` and `_render_setting` look at.
 # The front matter keys whose dates decide whether a page renders: the first set
 # of each (not_rendered).
 PUBLISH_KEYS = ("publishdate", "pubdate", "published", "date")
 EXPIRY_KEYS = ("expirydate", "unpublishdate")
+# Every front matter key `not_rendered` and `_render_setting` look at.
 RENDER_KEYS = frozenset({"headless", "build", "_build", "draft", *PUBLISH_KEYS, *EXPIRY_KEYS})
 
 
 def first_date_ahead(pages: Iterable[Page], now: datetime) -> datetime | None:
-    """The first date after `now` that decides whether one of `pages` renders
-    (a page to be published, or to expire): until then, what renders stays."""
+    """The first date after `now` that may decide whether one of `pages`
+    renders (a page to be published, or to expire; any of those keys, whatever
+    the build flags): until then, what renders stays."""
     first: datetime | None = None
     for page in pages:
         meta = page.summary.meta if page.summary is not None else {}

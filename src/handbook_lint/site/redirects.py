@@ -45,6 +45,13 @@ class Redirects:
                 self.exact.setdefault(_norm(redirect.source), redirect)
         self.prefixes.sort(key=lambda r: -len(r.source))  # the longest prefix first
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Redirects):
+            return NotImplemented
+        return (self.exact, self.prefixes) == (other.exact, other.prefixes)
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable, as a list)
+
     def __bool__(self) -> bool:
         return bool(self.exact or self.prefixes)
 
