@@ -5,11 +5,13 @@ Real processes: the server and its clients, over a real Unix socket."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -918,3 +920,140 @@ def test_a_holder_lets_its_runs_finish_when_the_code_changes(sock: Path, tmp_pat
     assert code == 0, log
     assert re.search(r"run \d+: check --no-cache -j 2 -q \(in .*, the site kept\)", log), log
     assert "content/p1.md" not in log  # (the client after the change ran by itself)
+
+
+def _listener(sock: Path, seconds: float = 30.0) -> int:
+    """The process that listens at `sock` (its pid, from the connection's peer
+    credentials), once one does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(sock))
+            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            pid: int = struct.unpack("3i", creds)[0]
+            return pid
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listened at {sock}"
+            time.sleep(0.05)
+        finally:
+            probe.close()
+
+
+def _servers_at(sock: Path) -> set[int]:
+    """The servers running `serve --socket sock` (from /proc's command lines)."""
+    found: set[int] = set()
+    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = entry.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in argv and os.fsencode(sock) in argv:
+            found.add(int(entry.parent.name))
+    # (a server's holders are its forks, with its command line)
+    return {pid for pid in found if _parent(pid) not in found}
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat_line.rsplit(")", 1)[1].split()[1])
+
+
+def _ended(pid: int) -> None:
+    """SIGTERM to a server the test did not start, and its end (no server
+    outlives its test)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while _alive({pid}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive({pid}):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_start_server_leaves_a_server_that_serves_the_runs_after(sock: Path, repo: Path) -> None:
+    """`check --start-server` with no server: the run is the run it would be,
+    ends while the server it started goes on (no descriptor of the run's held:
+    its pipes closed), and the runs after it are served by that server, the
+    next `--start-server` starting none."""
+    docs = repo / "docs"
+    env = _env(sock, CI="")
+    command = [*LINT, "check", "--format", "json", "--start-server"]
+    first = subprocess.run(command, cwd=docs, capture_output=True, env=env, check=False)
+    alone = _check_json(docs, _alone())
+    assert (first.returncode, first.stdout, first.stderr) == (1, alone.stdout, alone.stderr)
+    pid = _listener(sock)
+    try:
+        assert os.getsid(pid) == pid  # (a session of its own: no terminal's signal)
+        assert _servers_at(sock) == {pid}
+        timed = {**env, "PYTHONPROFILEIMPORTTIME": "1"}
+        served = subprocess.run(command, cwd=docs, capture_output=True, text=True, env=timed)
+        assert served.returncode == 1
+        assert served.stdout == alone.stdout.decode("utf-8")
+        assert "handbook_lint.cli" not in served.stderr.replace("handbook_lint.client", "")
+        _held(sock, docs)  # (a served check: the server keeps the folder's site)
+        assert _servers_at(sock) == {pid}  # (the same server: none started beside it)
+    finally:
+        _ended(pid)
+    assert not sock.exists()
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{"CI": "true"}, {"CI": "", "HANDBOOK_LINT_NO_SERVER": "1"}],
+    ids=["in CI", "servers off"],
+)
+def test_start_server_starts_none_in_ci_nor_when_servers_are_off(
+    sock: Path, repo: Path, env: dict[str, str]
+) -> None:
+    """A CI job's container is about to go, and HANDBOOK_LINT_NO_SERVER says no."""
+    docs = repo / "docs"
+    done = subprocess.run(
+        [*LINT, "check", "-q", "--start-server"], cwd=docs, env=_env(sock, **env), check=False
+    )
+    assert done.returncode == 1
+    time.sleep(1.5)  # (a server started would be listening by now: it imports in about 0.3 s)
+    assert not sock.exists() and not _servers_at(sock)
+
+
+def test_start_server_with_another_installations_server_listening_starts_none(
+    server: Server, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket is taken (pre-commit's copy of the linter, with a server of
+    the one on PATH listening): the run goes on by itself and starts nothing,
+    not even a server that would only be refused."""
+    import shutil
+
+    import handbook_lint
+    from handbook_lint import client
+
+    other = tmp_path / "elsewhere"
+    shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
+    path = os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run(
+        [*LINT, "check", "-q", "--start-server"],
+        cwd=repo / "docs",
+        env=_env(server.sock, PYTHONPATH=path, CI=""),
+        check=False,
+    )
+    assert done.returncode == 1
+    time.sleep(1.5)  # (as above)
+    assert _servers_at(server.sock) == {server.proc.pid}
+    # What that run did at its end, here, where a process started would be seen.
+    monkeypatch.setenv("HANDBOOK_LINT_SOCKET", str(server.sock))
+    monkeypatch.setenv("CI", "")
+    monkeypatch.delenv("HANDBOOK_LINT_NO_SERVER", raising=False)
+    started: list[list[str]] = []
+
+    def popen(command: list[str], **options: object) -> Popen[bytes]:
+        started.append(command)
+        return Popen(["true"])
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    assert client.start_server() is None and started == []
+    server.stop()
+    assert client.start_server() is not None  # (none listens now)
+    assert started[0][-4:] == ["handbook_lint", "serve", "--socket", str(server.sock)]

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -238,7 +239,7 @@ def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
         HANDBOOK_LINT_SOCKET=str(sock),
         HANDBOOK_LINT_NO_SERVER="",  # (the tests' default is no server)
     )
-    handbook.install_config(readme_block("### Faster short runs: a server", "yaml"))
+    handbook.install_config(readme_block("beside a server you start yourself:", "yaml"))
     server = Server(sock, "--verbose")
     try:
         adopt = handbook.commit("adopt handbook-lint")
@@ -258,6 +259,57 @@ def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
     finally:
         _, log = server.stop()
     assert len(re.findall(r": run \d+: check --staged\b", log)) == 3, log  # (every commit's)
+
+
+def test_the_readme_hook_with_start_server_has_the_commits_after_the_first_served(
+    tmp_path: Path, rev: str, hooks_home: Path
+) -> None:
+    """The README's `--start-server` snippet through the real pre-commit: the
+    first commit's hook starts a server of the hook's own environment and the
+    commit ends (pre-commit does not wait for it); the next commits are run by
+    it (a served check has the server keep the folder's site: its holder's
+    socket appears), refusing and passing as the hook does."""
+    from test_server import _ended, _holder_socket, _listener, _servers_at
+
+    handbook = Handbook(tmp_path / "handbook", "site", hooks_home)
+    git(handbook.top, "add", "-A")
+    git(handbook.top, "commit", "-q", "-m", "the handbook so far")
+    sock = tmp_path / "run" / "server.sock"
+    sock.parent.mkdir(mode=0o700)
+    handbook.env.update(
+        HANDBOOK_LINT_SOCKET=str(sock),
+        HANDBOOK_LINT_NO_SERVER="",  # (the tests' default is no server)
+        CI="",  # (as on a laptop, whatever runs these tests)
+    )
+    handbook.install_hook(rev, "let the hook start its own server")
+    adopt = handbook.commit("adopt handbook-lint")
+    assert adopt.returncode == 0, adopt.stdout + adopt.stderr
+    pid = _listener(sock, 60)
+    try:
+        (server,) = _servers_at(sock)
+        assert server == pid
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert command[0].startswith(os.fsencode(hooks_home))  # (the hook environment's Python)
+        assert not _holder_socket(sock, handbook.top).exists()  # (no served check yet)
+        handbook.append("assets/includes/engineering-nav.md", "\n[Broken](/handbook/nowhere/)\n")
+        bad = handbook.commit("a broken include link")
+        out = bad.stdout + bad.stderr
+        assert bad.returncode != 0
+        assert (
+            "site/assets/includes/engineering-nav.md:7:10: error link-broken link to "
+            "'/handbook/nowhere/': no such page or file"
+        ) in out
+        deadline = time.monotonic() + 30
+        while not _holder_socket(sock, handbook.top).exists():
+            assert time.monotonic() < deadline, "the commit's check was not served"
+            time.sleep(0.05)
+        git(handbook.top, "reset", "-q", "--hard")
+        handbook.append("content/handbook/tools.md", "\nA new paragraph.\n")
+        ok = handbook.commit("a paragraph")
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert _servers_at(sock) == {pid}  # (one server: the commits after it started none)
+    finally:
+        _ended(pid)
 
 
 def test_the_scheduled_fix_job_pushes_a_branch_with_the_fixes(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 import yaml
 
-from handbook_lint import __version__
+from handbook_lint import __version__, client
 from handbook_lint.atomic import atomic_write
 from handbook_lint.checks.reference import rule_markdown
 from handbook_lint.checks.registry import Finding, all_rules
@@ -33,6 +33,7 @@ from handbook_lint.engine.baseline import BaselineError, new_findings, read_base
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
 from handbook_lint.engine.workers import usable_cpus
+from handbook_lint.entry import served
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.names import is_utf8
 from handbook_lint.names import shown as shown_text
@@ -221,6 +222,12 @@ def main() -> None:
     help="With --fix or --diff: also the fixes that may change meaning (a guessed URL "
     "or anchor, a heading's id).",
 )
+@click.option(
+    "--start-server",
+    is_flag=True,
+    help="When no server listens, start one in the background for the runs that follow, "
+    "as `handbook-lint serve` (Linux; not in CI).",
+)
 def check(
     paths: tuple[str, ...],
     config_path: Path | None,
@@ -247,6 +254,7 @@ def check(
     fix: bool,
     show_diff: bool,
     unsafe_fixes: bool,
+    start_server: bool,
 ) -> None:
     """Lint PATHS (files or folders; default: the whole site)."""
     # Parsing makes many short-lived objects and few cycles: collecting the young
@@ -287,6 +295,9 @@ def check(
         if target is not None:
             _check_writable(option, target)
 
+    if start_server and not served():
+        # (when the run is over, whatever its end: it has both cores meanwhile)
+        click.get_current_context().call_on_close(_start_server)
     if RESIDENT is not None and not no_cache and fixing is None:
         RESIDENT.begin(jobs)  # (the pages that changed parsed while git answers: resident.py)
         click.get_current_context().call_on_close(RESIDENT.end)  # (used or not: this run's)
@@ -705,6 +716,10 @@ def _shown(path: Path, cwd: Path) -> str:
     return "." if shown == "." else shown
 
 
+def _start_server() -> None:
+    client.start_server()
+
+
 def _check_writable(option: str, target: Path) -> None:
     """Fail before linting when a report file cannot be written there."""
     if target.is_dir():
@@ -936,7 +951,7 @@ def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
     only. Stops on Ctrl-C, SIGTERM (ending the runs under way as they would
     end), after --idle-timeout, or when this installation changes (letting
     them finish)."""
-    from handbook_lint import client, server
+    from handbook_lint import server
 
     if not client.available():
         _fail("serve: needs Linux (fork, and descriptors passed over a Unix socket)")

@@ -145,6 +145,57 @@ def _stream_settings(stream: object) -> tuple[str, str, bool, bool] | None:
     return (encoding, errors, line, bool(getattr(stream, "write_through", False)))
 
 
+def listening(path: str) -> bool:
+    """Something accepts connections at `path` (a server, of any installation)."""
+    probe = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def in_ci() -> bool:
+    """A CI job runs this (GitLab, GitHub and most others set CI): a server
+    started there would outlive the job's process, in a container about to go."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def start_server() -> int | None:
+    """`check --start-server` in a run no server took: start this installation's
+    server in the background, for the runs that follow, when none listens (nor
+    another installation's, which holds the socket), none is wanted
+    (HANDBOOK_LINT_NO_SERVER) and no CI job runs this. It is started as
+    `handbook-lint serve` is (this interpreter and its flags, a session of its
+    own, no descriptor of this run's: a pre-commit hook that waits for its
+    output does not wait for it; no GIT_ variable of a commit's) and stops as
+    it does, after an hour with no run. Its pid, or None when none was started."""
+    if os.environ.get(OFF_ENV) or in_ci() or not available():
+        return None
+    path = socket_path()
+    if listening(path):
+        return None
+    import subprocess  # (only here: a served run's client imports little)
+
+    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    try:
+        server = subprocess.Popen(
+            [sys.executable, *flags, "-m", "handbook_lint", "serve", "--socket", path],
+            cwd="/",  # (its import path's first folder: no module of the run's folder)
+            # (not the commit's GIT_INDEX_FILE and the like: each run brings its own)
+            env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        return None  # (the run went on by itself, as the next one will)
+    return server.pid
+
+
 def delegate(argv: list[str]) -> int | None:
     """Run the command line `argv` in the server and return its exit code; None
     when there is no server to run it (then this process runs it)."""

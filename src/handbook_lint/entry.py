@@ -96,6 +96,11 @@ _MAIN_PID = os.getpid()
 _NAMES: dict[int, str] = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}  # (what stops a run)
 
 
+def served() -> bool:
+    """This run is a server's copy, run for a client (server.py)."""
+    return bool(_REPLY)
+
+
 def _exit_now(code: int) -> None:
     """Out, now (a run that would not stop in time); a server's client hears
     the code all the same."""
