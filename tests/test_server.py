@@ -916,6 +916,7 @@ def test_a_holder_lets_its_runs_finish_when_the_code_changes(sock: Path, tmp_pat
     assert after.returncode == 0  # (by itself)
     out, err = long.communicate(timeout=120)
     assert (long.returncode, out, err) == (0, b"", b""), err
+    server.proc.wait(timeout=60)  # (it too sees its code changed, at its next look)
     code, log = server.stop()
     assert code == 0, log
     assert re.search(r"run \d+: check --no-cache -j 2 -q \(in .*, the site kept\)", log), log
@@ -974,31 +975,136 @@ def _ended(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def test_start_server_leaves_a_server_that_serves_the_runs_after(sock: Path, repo: Path) -> None:
+@pytest.fixture
+def started(sock: Path) -> Iterator[Path]:
+    """`sock`, where the test's runs may start servers: every one still there
+    at its end is ended (none outlives a failed test)."""
+    yield sock
+    for pid in _servers_at(sock):
+        _ended(pid)
+
+
+@pytest.mark.parametrize(
+    ("options", "more"),
+    [
+        ([], {}),
+        (["-X", "warn_default_encoding", "-W", "default"], {}),
+        ([], {"PYTHONDEVMODE": "1"}),
+    ],
+    ids=["plain", "interpreter options", "dev mode from the environment"],
+)
+def test_start_server_leaves_a_server_that_serves_the_runs_after(
+    started: Path, repo: Path, options: list[str], more: dict[str, str]
+) -> None:
     """`check --start-server` with no server: the run is the run it would be,
     ends while the server it started goes on (no descriptor of the run's held:
-    its pipes closed), and the runs after it are served by that server, the
-    next `--start-server` starting none."""
+    its pipes closed; nothing said of it), and the runs after it, with the same
+    interpreter options, are served by that server, the next `--start-server`
+    starting none."""
     docs = repo / "docs"
-    env = _env(sock, CI="")
-    command = [*LINT, "check", "--format", "json", "--start-server"]
-    first = subprocess.run(command, cwd=docs, capture_output=True, env=env, check=False)
+    env = _env(started, CI="", **more)
+    command = [sys.executable, *options, "-m", "handbook_lint", "check", "--format", "json"]
+    first = subprocess.run(
+        [*command, "--start-server"], cwd=docs, capture_output=True, env=env, timeout=120
+    )
     alone = _check_json(docs, _alone())
     assert (first.returncode, first.stdout, first.stderr) == (1, alone.stdout, alone.stderr)
-    pid = _listener(sock)
-    try:
-        assert os.getsid(pid) == pid  # (a session of its own: no terminal's signal)
-        assert _servers_at(sock) == {pid}
-        timed = {**env, "PYTHONPROFILEIMPORTTIME": "1"}
-        served = subprocess.run(command, cwd=docs, capture_output=True, text=True, env=timed)
-        assert served.returncode == 1
-        assert served.stdout == alone.stdout.decode("utf-8")
-        assert "handbook_lint.cli" not in served.stderr.replace("handbook_lint.client", "")
-        _held(sock, docs)  # (a served check: the server keeps the folder's site)
-        assert _servers_at(sock) == {pid}  # (the same server: none started beside it)
-    finally:
-        _ended(pid)
-    assert not sock.exists()
+    pid = _listener(started)
+    assert os.getsid(pid) == pid  # (a session of its own: no terminal's signal)
+    assert _servers_at(started) == {pid}
+    assert not any(  # (a commit's variables are not the server's)
+        part.startswith(b"GIT_") for part in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    )
+    timed = {**env, "PYTHONPROFILEIMPORTTIME": "1"}
+    served = subprocess.run(
+        [*command, "--start-server"], cwd=docs, capture_output=True, text=True, env=timed,
+        timeout=120,
+    )  # fmt: skip
+    assert served.returncode == 1
+    assert served.stdout == alone.stdout.decode("utf-8")
+    assert "handbook_lint.cli" not in served.stderr.replace("handbook_lint.client", "")
+    _held(started, docs)  # (a served check: the server keeps the folder's site)
+    assert _servers_at(started) == {pid}  # (the same server: none started beside it)
+    _ended(pid)
+    assert not started.exists()
+
+
+def _elsewhere(tmp_path: Path) -> str:
+    """An import path with a copy of the package first: another installation."""
+    import shutil
+
+    import handbook_lint
+
+    other = tmp_path / "elsewhere"
+    shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
+    return os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
+
+
+def test_a_started_server_gives_way_to_another_installations_run(
+    started: Path, repo: Path, tmp_path: Path
+) -> None:
+    """The hook's new version (pre-commit's new environment) meets the old
+    one's server: that server stops at the run it cannot serve, and the new
+    version's runs then start and use their own."""
+    docs = repo / "docs"
+    command = [*LINT, "check", "-q", "--start-server"]
+    assert subprocess.run(command, cwd=docs, env=_env(started, CI=""), timeout=120).returncode == 1
+    old = _listener(started)
+    newer = _env(started, CI="", PYTHONPATH=_elsewhere(tmp_path))
+    assert subprocess.run(command, cwd=docs, env=newer, timeout=120).returncode == 1  # (by itself)
+    deadline = time.monotonic() + 15
+    while _alive({old}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive({old}), "the old server did not give way"
+    for _ in range(2):  # (the run that met it may have ended before it was gone)
+        if _servers_at(started):
+            break
+        assert subprocess.run(command, cwd=docs, env=newer, timeout=120).returncode == 1
+    new = _listener(started)
+    assert new != old
+    timed = {**newer, "PYTHONPROFILEIMPORTTIME": "1"}
+    served = subprocess.run(command, cwd=docs, env=timed, capture_output=True, text=True)
+    assert served.returncode == 1
+    assert "handbook_lint.cli" not in served.stderr.replace("handbook_lint.client", "")
+
+
+def test_a_client_it_cannot_serve_and_a_probe_keep_no_server_from_its_idle_end(
+    sock: Path, repo: Path, tmp_path: Path
+) -> None:
+    """Only runs keep a server up: not a connection that sends nothing (what
+    `--start-server` looks with) nor a client of another installation, whose
+    runs it never takes (a server of the old version would otherwise hold the
+    socket for ever)."""
+    other = _env(sock, PYTHONPATH=_elsewhere(tmp_path))
+    server = Server(sock, "--idle-timeout", "3")
+    deadline = time.monotonic() + 6
+    while server.proc.poll() is None and time.monotonic() < deadline:
+        server.listening()  # (a probe: a connection that sends nothing)
+        _check_json(repo / "docs", other)
+        time.sleep(0.3)
+    code, err = server.stop()
+    assert code == 0 and "no run for 3 s" in err, err
+
+
+def test_start_server_says_why_it_cannot_start_one(started: Path, repo: Path) -> None:
+    """A socket folder others may enter (server.listen refuses it): said on
+    standard error, and the run is otherwise the run it would be."""
+    started.parent.chmod(0o755)
+    done = subprocess.run(
+        [*LINT, "check", "--format", "json", "--start-server"],
+        cwd=repo / "docs",
+        capture_output=True,
+        text=True,
+        env=_env(started, CI=""),
+        timeout=120,
+    )
+    alone = _check_json(repo / "docs", _alone())
+    assert (done.returncode, done.stdout) == (1, alone.stdout.decode("utf-8"))
+    assert done.stderr == (
+        f"handbook-lint: --start-server: no server started: {started.parent} must be a "
+        "folder of this user's alone (chmod 700 it)\n"
+    )
+    assert not _servers_at(started)
 
 
 @pytest.mark.parametrize(
@@ -1007,16 +1113,16 @@ def test_start_server_leaves_a_server_that_serves_the_runs_after(sock: Path, rep
     ids=["in CI", "servers off"],
 )
 def test_start_server_starts_none_in_ci_nor_when_servers_are_off(
-    sock: Path, repo: Path, env: dict[str, str]
+    started: Path, repo: Path, env: dict[str, str]
 ) -> None:
     """A CI job's container is about to go, and HANDBOOK_LINT_NO_SERVER says no."""
     docs = repo / "docs"
     done = subprocess.run(
-        [*LINT, "check", "-q", "--start-server"], cwd=docs, env=_env(sock, **env), check=False
+        [*LINT, "check", "-q", "--start-server"], cwd=docs, env=_env(started, **env), timeout=120
     )
     assert done.returncode == 1
-    time.sleep(1.5)  # (a server started would be listening by now: it imports in about 0.3 s)
-    assert not sock.exists() and not _servers_at(sock)
+    # (a server started would be running: Popen returns once it is exec'd)
+    assert not started.exists() and not _servers_at(started)
 
 
 def test_start_server_with_another_installations_server_listening_starts_none(
@@ -1025,22 +1131,15 @@ def test_start_server_with_another_installations_server_listening_starts_none(
     """The socket is taken (pre-commit's copy of the linter, with a server of
     the one on PATH listening): the run goes on by itself and starts nothing,
     not even a server that would only be refused."""
-    import shutil
-
-    import handbook_lint
     from handbook_lint import client
 
-    other = tmp_path / "elsewhere"
-    shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
-    path = os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [*LINT, "check", "-q", "--start-server"],
         cwd=repo / "docs",
-        env=_env(server.sock, PYTHONPATH=path, CI=""),
-        check=False,
+        env=_env(server.sock, PYTHONPATH=_elsewhere(tmp_path), CI=""),
+        timeout=120,
     )
     assert done.returncode == 1
-    time.sleep(1.5)  # (as above)
     assert _servers_at(server.sock) == {server.proc.pid}
     # What that run did at its end, here, where a process started would be seen.
     monkeypatch.setenv("HANDBOOK_LINT_SOCKET", str(server.sock))
@@ -1056,4 +1155,4 @@ def test_start_server_with_another_installations_server_listening_starts_none(
     assert client.start_server() is None and started == []
     server.stop()
     assert client.start_server() is not None  # (none listens now)
-    assert started[0][-4:] == ["handbook_lint", "serve", "--socket", str(server.sock)]
+    assert started[0][-5:] == ["handbook_lint", "serve", "--give-way", "--socket", str(server.sock)]

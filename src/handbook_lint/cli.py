@@ -33,7 +33,7 @@ from handbook_lint.engine.baseline import BaselineError, new_findings, read_base
 from handbook_lint.engine.baseline import write_baseline as write_baseline_file
 from handbook_lint.engine.git import Changes, GitError, changes_since, staged_changes
 from handbook_lint.engine.workers import usable_cpus
-from handbook_lint.entry import served
+from handbook_lint.entry import served, stopped
 from handbook_lint.external.settings import ExternalSettings
 from handbook_lint.names import is_utf8
 from handbook_lint.names import shown as shown_text
@@ -717,7 +717,8 @@ def _shown(path: Path, cwd: Path) -> str:
 
 
 def _start_server() -> None:
-    client.start_server()
+    if not stopped():  # (Ctrl-C or SIGTERM: the user wants nothing more of the run)
+        client.start_server()
 
 
 def _check_writable(option: str, target: Path) -> None:
@@ -939,7 +940,8 @@ def explain(rule: str) -> None:
     help="Stop after this long without a run (0: never).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Print a line for each run.")
-def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
+@click.option("--give-way", is_flag=True, hidden=True)  # (check --start-server's: client.py)
+def serve(socket_path: str | None, idle_timeout: float, verbose: bool, give_way: bool) -> None:
     """Keep the linter loaded, so each run starts at once.
 
     Every `handbook-lint` command of this installation you run while this
@@ -957,7 +959,7 @@ def serve(socket_path: str | None, idle_timeout: float, verbose: bool) -> None:
         _fail("serve: needs Linux (fork, and descriptors passed over a Unix socket)")
     path = socket_path or client.socket_path()
     try:
-        code = server.serve(path, idle_timeout, _note, verbose)
+        code = server.serve(path, idle_timeout, _note, verbose, give_way)
     except server.ServeError as exc:
         _fail(f"serve: {exc}")
     sys.exit(code)

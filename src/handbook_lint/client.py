@@ -31,6 +31,7 @@ from __future__ import annotations
 import _socket
 import marshal
 import os
+import stat  # (os imports it already)
 import sys
 
 TYPE_CHECKING = False  # (typing.TYPE_CHECKING without importing typing: 5 to 9 ms a run)
@@ -168,32 +169,79 @@ def start_server() -> int | None:
     server in the background, for the runs that follow, when none listens (nor
     another installation's, which holds the socket), none is wanted
     (HANDBOOK_LINT_NO_SERVER) and no CI job runs this. It is started as
-    `handbook-lint serve` is (this interpreter and its flags, a session of its
-    own, no descriptor of this run's: a pre-commit hook that waits for its
-    output does not wait for it; no GIT_ variable of a commit's) and stops as
-    it does, after an hour with no run. Its pid, or None when none was started."""
+    `handbook-lint serve` is (this interpreter with the options it was given,
+    a session of its own, no descriptor of this run's: a pre-commit hook that
+    waits for its output does not wait for it; no GIT_ variable of a
+    commit's), stops as it does (after an hour with no run), and also gives
+    way to another installation's run (a hook's new version: that run's next
+    one starts its own). Its pid, or None when none was started; a socket it
+    could not listen at is said on standard error."""
     if os.environ.get(OFF_ENV) or in_ci() or not available():
         return None
     path = socket_path()
     if listening(path):
         return None
+    why = _unusable(path)
+    if why is not None:
+        sys.stderr.write(f"handbook-lint: --start-server: no server started: {why}\n")
+        return None
     import subprocess  # (only here: a served run's client imports little)
 
-    flags = subprocess._args_from_interpreter_flags()  # type: ignore[attr-defined]
+    command = [sys.executable, *_interpreter_options(), "-m", "handbook_lint", "serve"]
     try:
         server = subprocess.Popen(
-            [sys.executable, *flags, "-m", "handbook_lint", "serve", "--socket", path],
+            [*command, "--give-way", "--socket", path],
             cwd="/",  # (its import path's first folder: no module of the run's folder)
-            # (not the commit's GIT_INDEX_FILE and the like: each run brings its own)
             env={k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-    except OSError:
-        return None  # (the run went on by itself, as the next one will)
+    except OSError as exc:
+        sys.stderr.write(f"handbook-lint: --start-server: no server started: {exc}\n")
+        return None
+    _STARTED.append(server)  # (not collected while it runs: no ResourceWarning says so)
     return server.pid
+
+
+_STARTED: list[object] = []
+
+
+def _interpreter_options() -> list[str]:
+    """The options this interpreter was given on its command line (`-X dev`,
+    `-W error`, ...): the server's code stamp must be this process's. What the
+    environment gives (PYTHONDEVMODE ...) the server has from it as well."""
+    given = sys.orig_argv[1 : len(sys.orig_argv) - (len(sys.argv) - 1)]
+    if given[-2:-1] == ["-m"]:
+        return given[:-2]  # (`-m handbook_lint`)
+    if given and given[-1].startswith("-m") and len(given[-1]) > 2:
+        return given[:-1]  # (`-mhandbook_lint`)
+    return given[:-1]  # (the script: the console script or __main__.py)
+
+
+def _unusable(path: str) -> str | None:
+    """Why a server could not listen at `path` (server.listen refuses what this
+    refuses, and would say so where no one reads it), or None."""
+    if len(path.encode("utf-8", "surrogateescape")) >= 108:
+        return f"the socket's path is too long ({path})"
+    folder = os.path.dirname(path)
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return None  # (the server makes it)
+    except OSError as exc:
+        return f"cannot use {folder}: {exc.strerror or exc}"
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return f"{folder} must be a folder of this user's alone (chmod 700 it)"
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return f"{path} exists and is not a socket"
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        return f"cannot use {path}: {exc.strerror or exc}"
+    return None
 
 
 def delegate(argv: list[str]) -> int | None:

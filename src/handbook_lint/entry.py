@@ -101,6 +101,11 @@ def served() -> bool:
     return bool(_REPLY)
 
 
+def stopped() -> bool:
+    """A signal stopped this run (Ctrl-C, SIGTERM)."""
+    return bool(_STOPPED)
+
+
 def _exit_now(code: int) -> None:
     """Out, now (a run that would not stop in time); a server's client hears
     the code all the same."""

@@ -132,10 +132,19 @@ def listen(path: str) -> socket.socket:
     return sock
 
 
-def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = False) -> int:
+def serve(
+    path: str,
+    idle: float,
+    log: Callable[[str], None],
+    verbose: bool = False,
+    give_way: bool = False,
+) -> int:
     """Take runs at `path` until a signal, `idle` seconds (0: no limit) with no
     run, or a change of its own code; `verbose`: a line on standard error for
-    each run. The exit code: 0, or 128 + the signal."""
+    each run; `give_way` (a server a run started, client.start_server): also
+    as soon as a client of another installation asks (its next run starts its
+    own). A client that is not served (another installation's) is no run: it
+    keeps no server from its idle end. The exit code: 0, or 128 + the signal."""
     global _IMPORTED
     path = os.path.abspath(path)  # (its holders leave the folder they start in)
     _open_standard_descriptors()  # (before the socket, which would be one of them)
@@ -173,8 +182,12 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
             _reap(runs)
             _reap_holders(holders, failed)
             said = _asked(asked_r)
-            if said is not None:  # (a run, here or in a holder)
-                wanted |= said
+            if give_way and _OTHER in said:
+                say("a run of another installation asked: giving way to its server")
+                break
+            ran = [folder for folder in said if folder != _OTHER]
+            if ran:  # (a run, here or in a holder)
+                wanted.update(folder for folder in ran if folder)
                 last = time.monotonic()
             if not runs and wanted:
                 cwd = wanted.pop()
@@ -204,8 +217,7 @@ def serve(path: str, idle: float, log: Callable[[str], None], verbose: bool = Fa
                 say(f"could not take a run: {exc.strerror or exc}")
                 time.sleep(0.1)
                 continue
-            if _fork(conn, (sock, asked_r), stamp, verbose, say, runs, asked_w):
-                last = time.monotonic()
+            _fork(conn, (sock, asked_r), stamp, verbose, say, runs, asked_w)
         sock.close()
         _unlink(path, ours)
         _wait(runs, None)  # (the runs under way finish)
@@ -277,14 +289,19 @@ def _close(closed: tuple[socket.socket | int, ...]) -> None:
             thing.close()
 
 
-def _asked(fd: int) -> set[str] | None:
-    """The folders the runs' copies said they ran a `check` in since last asked
-    (a holder says only that it made a run); None: nothing was said."""
+# What a copy says when its client was another installation's (no folder is this).
+_OTHER = "\x01"
+
+
+def _asked(fd: int) -> list[str]:
+    """What the copies said since last asked, a message each: the folder of a
+    `check`, "" for another run (a holder says only that it made a run), or
+    _OTHER for a client of another installation."""
     data = b""
     with contextlib.suppress(BlockingIOError):
         while chunk := os.read(fd, 65536):
             data += chunk
-    return {os.fsdecode(part) for part in data.split(b"\0") if part} if data else None
+    return [os.fsdecode(part) for part in data.split(b"\0")[:-1]]
 
 
 def _folder_key(folder: str) -> tuple[int, int] | None:
@@ -512,6 +529,9 @@ def _run(
         conn.sendall(b"S\n")  # (other code than the server's: its client runs it)
         if verbose:
             _say(f"a run left to its client: {why}")
+        if tell is not None:
+            with contextlib.suppress(OSError):
+                os.write(tell, _OTHER.encode() + b"\0")
         return
     _become(asked, client_pid)  # (before the client hears of the run: if it fails, it runs it)
     if signal.sigpending() & set(_SIGNALS):
@@ -532,9 +552,9 @@ def _run(
         for fd in fds:
             os.close(fd)
     if tell is not None:
-        if sys.argv[1:2] == ["check"] and "--no-cache" not in sys.argv:
-            with contextlib.suppress(OSError):  # (one short write: whole, or not at all)
-                os.write(tell, os.fsencode(os.getcwd()) + b"\0")
+        held = sys.argv[1:2] == ["check"] and "--no-cache" not in sys.argv
+        with contextlib.suppress(OSError):  # (one short write: whole, or not at all)
+            os.write(tell, (os.fsencode(os.getcwd()) if held else b"") + b"\0")
         os.close(tell)
     _streams(asked["streams"])
     conn.settimeout(None)
