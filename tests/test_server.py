@@ -1050,12 +1050,19 @@ def test_a_started_server_gives_way_to_another_installations_run(
     command = [*LINT, "check", "-q", "--start-server"]
     assert subprocess.run(command, cwd=docs, env=_env(started, CI=""), timeout=120).returncode == 1
     old = _listener(started)
+    # (served: the folder's site is then kept, and a client tries its holder first)
+    assert subprocess.run(command, cwd=docs, env=_env(started, CI=""), timeout=120).returncode == 1
+    held = _held(started, docs)
     newer = _env(started, CI="", PYTHONPATH=_elsewhere(tmp_path))
     assert subprocess.run(command, cwd=docs, env=newer, timeout=120).returncode == 1  # (by itself)
     deadline = time.monotonic() + 15
     while _alive({old}) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive({old}), "the old server did not give way"
+    deadline = time.monotonic() + 15
+    while held.exists() and time.monotonic() < deadline:  # (its holder goes with it)
+        time.sleep(0.05)
+    assert not held.exists()
     for _ in range(2):  # (the run that met it may have ended before it was gone)
         if _servers_at(started):
             break
@@ -1077,11 +1084,12 @@ def test_a_client_it_cannot_serve_and_a_probe_keep_no_server_from_its_idle_end(
     socket for ever)."""
     other = _env(sock, PYTHONPATH=_elsewhere(tmp_path))
     server = Server(sock, "--idle-timeout", "3")
-    deadline = time.monotonic() + 6
+    deadline = time.monotonic() + 4
     while server.proc.poll() is None and time.monotonic() < deadline:
         server.listening()  # (a probe: a connection that sends nothing)
         _check_json(repo / "docs", other)
         time.sleep(0.3)
+    server.proc.wait(timeout=30)  # (by itself, its 3 s with no run counted from its start)
     code, err = server.stop()
     assert code == 0 and "no run for 3 s" in err, err
 
@@ -1156,3 +1164,33 @@ def test_start_server_with_another_installations_server_listening_starts_none(
     server.stop()
     assert client.start_server() is not None  # (none listens now)
     assert started[0][-5:] == ["handbook_lint", "serve", "--give-way", "--socket", str(server.sock)]
+
+
+SCRIPT = "/venv/bin/handbook-lint"
+STARTS = {  # how the interpreter was started: (sys.orig_argv, sys.argv, its options)
+    "console script": (["py", SCRIPT, "check", "-q"], [SCRIPT, "check", "-q"], []),
+    "-m": (["py", "-m", "handbook_lint", "check"], ["/p/__main__.py", "check"], []),
+    "options": (
+        ["py", "-X", "dev", "-W", "error", "-m", "handbook_lint", "check"],
+        ["/m", "check"],
+        ["-X", "dev", "-W", "error"],
+    ),
+    "-Im": (["py", "-Im", "handbook_lint", "check"], ["/m", "check"], ["-I"]),
+    "-mNAME": (["py", "-I", "-mhandbook_lint", "check"], ["/m", "check"], ["-I"]),
+    "script with options": (
+        ["py", "-X", "importtime", SCRIPT, "check"],
+        [SCRIPT, "check"],
+        ["-X", "importtime"],
+    ),
+}
+
+
+@pytest.mark.parametrize(("orig_argv", "argv", "options"), STARTS.values(), ids=STARTS.keys())
+def test_the_server_started_takes_the_options_the_interpreter_was_given(
+    monkeypatch: pytest.MonkeyPatch, orig_argv: list[str], argv: list[str], options: list[str]
+) -> None:
+    from handbook_lint import client
+
+    monkeypatch.setattr(sys, "orig_argv", orig_argv)
+    monkeypatch.setattr(sys, "argv", argv)
+    assert client._interpreter_options() == options

@@ -175,10 +175,11 @@ def start_server() -> int | None:
     commit's), stops as it does (after an hour with no run), and also gives
     way to another installation's run (a hook's new version: that run's next
     one starts its own). Its pid, or None when none was started; a socket it
-    could not listen at is said on standard error."""
+    could not listen at, as far as it can tell, is said on standard error
+    (what the server meets later, it says where no one reads it)."""
     if os.environ.get(OFF_ENV) or in_ci() or not available():
         return None
-    path = socket_path()
+    path = os.path.abspath(socket_path())  # (the server's folder is not this run's)
     if listening(path):
         return None
     why = _unusable(path)
@@ -213,11 +214,11 @@ def _interpreter_options() -> list[str]:
     `-W error`, ...): the server's code stamp must be this process's. What the
     environment gives (PYTHONDEVMODE ...) the server has from it as well."""
     given = sys.orig_argv[1 : len(sys.orig_argv) - (len(sys.argv) - 1)]
-    if given[-2:-1] == ["-m"]:
-        return given[:-2]  # (`-m handbook_lint`)
-    if given and given[-1].startswith("-m") and len(given[-1]) > 2:
-        return given[:-1]  # (`-mhandbook_lint`)
-    return given[:-1]  # (the script: the console script or __main__.py)
+    last = given[-2] if len(given) > 1 else ""
+    if last.startswith("-") and not last.startswith("--") and last.endswith("m"):
+        flags = last[:-1]  # (`-m handbook_lint`, `-Im handbook_lint`: -I is kept)
+        return given[:-2] + ([flags] if flags != "-" else [])
+    return given[:-1]  # (the script, `-mhandbook_lint`: the console script or __main__.py)
 
 
 def _unusable(path: str) -> str | None:

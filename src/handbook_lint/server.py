@@ -417,10 +417,10 @@ def _holder(cwd: str, path: str, server: int, tell: int, stamp: str, verbose: bo
             except OSError:
                 time.sleep(0.1)
                 continue
-            if _fork(conn, (sock, tell), stamp, verbose, _say, runs, None, "the site kept"):
+            # (its copies tell the server of each run they make, or of a client
+            # of another installation: as the server's own copies do)
+            if _fork(conn, (sock,), stamp, verbose, _say, runs, tell, "the site kept"):
                 last = time.monotonic()
-                with contextlib.suppress(OSError):
-                    os.write(tell, b"\0")
         # (the server gone, the code changed, idle: no new run, those under way finish)
         sock.close()
         _unlink(where, ours)
