@@ -220,6 +220,16 @@ def test_the_fix_hook_fixes_staged_pages_and_the_commit_waits_for_a_look(
     assert shown == FIXED_PAGE
 
 
+def _refused_for_a_broken_include_link(handbook: Handbook) -> None:
+    handbook.append("assets/includes/engineering-nav.md", "\n[Broken](/handbook/nowhere/)\n")
+    bad = handbook.commit("a broken include link")
+    assert bad.returncode != 0
+    assert (
+        "site/assets/includes/engineering-nav.md:7:10: error link-broken link to "
+        "'/handbook/nowhere/': no such page or file"
+    ) in bad.stdout + bad.stderr
+
+
 def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
     tmp_path: Path, hooks_home: Path
 ) -> None:
@@ -244,14 +254,7 @@ def test_the_readme_local_hook_has_commits_checked_by_a_running_server(
     try:
         adopt = handbook.commit("adopt handbook-lint")
         assert adopt.returncode == 0, adopt.stdout + adopt.stderr
-        handbook.append("assets/includes/engineering-nav.md", "\n[Broken](/handbook/nowhere/)\n")
-        bad = handbook.commit("a broken include link")
-        out = bad.stdout + bad.stderr
-        assert bad.returncode != 0
-        assert (
-            "site/assets/includes/engineering-nav.md:7:10: error link-broken link to "
-            "'/handbook/nowhere/': no such page or file"
-        ) in out
+        _refused_for_a_broken_include_link(handbook)
         git(handbook.top, "reset", "-q", "--hard")
         handbook.append("content/handbook/tools.md", "\nA new paragraph.\n")
         ok = handbook.commit("a paragraph")
@@ -290,14 +293,7 @@ def test_the_readme_hook_with_start_server_has_the_commits_after_the_first_serve
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         assert command[0].startswith(os.fsencode(hooks_home))  # (the hook environment's Python)
         assert not _holder_socket(sock, handbook.top).exists()  # (no served check yet)
-        handbook.append("assets/includes/engineering-nav.md", "\n[Broken](/handbook/nowhere/)\n")
-        bad = handbook.commit("a broken include link")
-        out = bad.stdout + bad.stderr
-        assert bad.returncode != 0
-        assert (
-            "site/assets/includes/engineering-nav.md:7:10: error link-broken link to "
-            "'/handbook/nowhere/': no such page or file"
-        ) in out
+        _refused_for_a_broken_include_link(handbook)
         deadline = time.monotonic() + 30
         while not _holder_socket(sock, handbook.top).exists():
             assert time.monotonic() < deadline, "the commit's check was not served"
