@@ -294,9 +294,9 @@ _OTHER = "\x01"
 
 
 def _asked(fd: int) -> list[str]:
-    """What the copies said since last asked, a message each: the folder of a
-    `check`, "" for another run (a holder says only that it made a run), or
-    _OTHER for a client of another installation."""
+    """What the copies (the server's and its holders') said since last asked,
+    a message each: the folder of a `check`, "" for another run, or _OTHER for
+    a client of another installation."""
     data = b""
     with contextlib.suppress(BlockingIOError):
         while chunk := os.read(fd, 65536):
