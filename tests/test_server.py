@@ -24,6 +24,7 @@ from conftest import python_output, write_site
 from gitrepo import git
 from test_signals import _alive, _descendants
 
+from handbook_lint import client
 from handbook_lint.server import _request
 
 pytestmark = pytest.mark.skipif(
@@ -47,6 +48,17 @@ def _check_json(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[b
     return subprocess.run(
         [*LINT, "check", "--format", "json"], cwd=cwd, capture_output=True, env=env, check=False
     )
+
+
+def _elsewhere(tmp_path: Path) -> str:
+    """An import path with a copy of the package first: another installation."""
+    import shutil
+
+    import handbook_lint
+
+    other = tmp_path / "elsewhere"
+    shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
+    return os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
 
 
 class Server:
@@ -78,14 +90,7 @@ class Server:
             time.sleep(0.02)
 
     def listening(self) -> bool:
-        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            probe.connect(str(self.sock))
-        except OSError:
-            return False
-        finally:
-            probe.close()
-        return True
+        return client.listening(str(self.sock))
 
     def stop(self) -> tuple[int, str]:
         """Its exit code and what it printed (SIGTERM first, if it still runs)."""
@@ -359,14 +364,7 @@ def test_a_client_of_another_install_runs_by_itself_and_the_server_goes_on(
 ) -> None:
     """pre-commit's own environment, say: the same code elsewhere is another
     stamp (its dependencies may differ too), so the client runs by itself."""
-    import shutil
-
-    import handbook_lint
-
-    other = tmp_path / "elsewhere"
-    shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
-    path = os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
-    done = _check_json(repo / "docs", _env(server.sock, PYTHONPATH=path))
+    done = _check_json(repo / "docs", _env(server.sock, PYTHONPATH=_elsewhere(tmp_path)))
     alone = _check_json(repo / "docs", _alone())
     assert (done.returncode, done.stdout, done.stderr) == (1, alone.stdout, alone.stderr)
     time.sleep(1.0)  # (the server's loop looks at its runs twice a second)
@@ -1029,17 +1027,6 @@ def test_start_server_leaves_a_server_that_serves_the_runs_after(
     assert not started.exists()
 
 
-def _elsewhere(tmp_path: Path) -> str:
-    """An import path with a copy of the package first: another installation."""
-    import shutil
-
-    import handbook_lint
-
-    other = tmp_path / "elsewhere"
-    shutil.copytree(Path(handbook_lint.__file__).parent, other / "handbook_lint")
-    return os.pathsep.join(filter(None, [str(other), os.environ.get("PYTHONPATH", "")]))
-
-
 def test_a_started_server_gives_way_to_another_installations_run(
     started: Path, repo: Path, tmp_path: Path
 ) -> None:
@@ -1139,7 +1126,6 @@ def test_start_server_with_another_installations_server_listening_starts_none(
     """The socket is taken (pre-commit's copy of the linter, with a server of
     the one on PATH listening): the run goes on by itself and starts nothing,
     not even a server that would only be refused."""
-    from handbook_lint import client
 
     done = subprocess.run(
         [*LINT, "check", "-q", "--start-server"],
@@ -1189,7 +1175,6 @@ STARTS = {  # how the interpreter was started: (sys.orig_argv, sys.argv, its opt
 def test_the_server_started_takes_the_options_the_interpreter_was_given(
     monkeypatch: pytest.MonkeyPatch, orig_argv: list[str], argv: list[str], options: list[str]
 ) -> None:
-    from handbook_lint import client
 
     monkeypatch.setattr(sys, "orig_argv", orig_argv)
     monkeypatch.setattr(sys, "argv", argv)

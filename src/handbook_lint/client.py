@@ -72,7 +72,12 @@ def holder_path(path: str) -> str | None:
     except OSError:
         return None
     held = f"{path}.{st.st_dev}-{st.st_ino}"
-    return held if len(held.encode("utf-8", "surrogateescape")) < 108 else None
+    return None if _too_long(held) else held
+
+
+def _too_long(path: str) -> bool:
+    """Too long for a Unix socket's address (108 bytes with its NUL, on Linux)."""
+    return len(path.encode("utf-8", "surrogateescape")) >= 108
 
 
 def available() -> bool:
@@ -182,7 +187,7 @@ def start_server() -> int | None:
     path = os.path.abspath(socket_path())  # (the server's folder is not this run's)
     if listening(path):
         return None
-    why = _unusable(path)
+    why = unusable(path)
     if why is not None:
         sys.stderr.write(f"handbook-lint: --start-server: no server started: {why}\n")
         return None
@@ -221,10 +226,11 @@ def _interpreter_options() -> list[str]:
     return given[:-1]  # (the script, `-mhandbook_lint`: the console script or __main__.py)
 
 
-def _unusable(path: str) -> str | None:
-    """Why a server could not listen at `path` (server.listen refuses what this
-    refuses, and would say so where no one reads it), or None."""
-    if len(path.encode("utf-8", "surrogateescape")) >= 108:
+def unusable(path: str) -> str | None:
+    """Why no server may listen at `path` (server.listen refuses it for this), or
+    None: a path too long, a folder that is not this user's alone, a file
+    there that is not a socket. A folder not made yet is the server's to make."""
+    if _too_long(path):
         return f"the socket's path is too long ({path})"
     folder = os.path.dirname(path)
     try:

@@ -23,7 +23,6 @@ import os
 import shlex
 import signal
 import socket
-import stat
 import sys
 import time
 import types
@@ -99,28 +98,20 @@ def listen(path: str) -> socket.socket:
     folder = Path(path).parent
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = os.lstat(folder)
     except OSError as exc:
         raise ServeError(f"cannot make the folder {folder}: {exc.strerror or exc}") from exc
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise ServeError(f"{folder} must be a folder of this user's alone (chmod 700 it)")
-    try:
-        if stat.S_ISSOCK(os.lstat(path).st_mode):
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                probe.connect(path)
-            except OSError:
-                os.unlink(path)  # (a server that is gone)
-            else:
-                raise ServeError(f"a server already listens at {path}")
-            finally:
-                probe.close()
-        else:
-            raise ServeError(f"{path} exists and is not a socket")
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise ServeError(f"cannot use {path}: {exc.strerror or exc}") from exc
+    why = client.unusable(path)  # (what `check --start-server` looks at before it starts one)
+    if why is not None:
+        raise ServeError(why)
+    if os.path.lexists(path):  # (a socket: unusable says what else it may not be)
+        if client.listening(path):
+            raise ServeError(f"a server already listens at {path}")
+        try:
+            os.unlink(path)  # (a server that is gone)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise ServeError(f"cannot use {path}: {exc.strerror or exc}") from exc
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.bind(path)
